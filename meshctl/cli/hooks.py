@@ -1,0 +1,45 @@
+"""Progress of an apply, on stderr so stdout stays data."""
+
+from __future__ import annotations
+
+import click
+
+from meshctl.plan.model import ResourceChange
+from meshctl.providers.base import ChangeResult
+from meshctl.render.text import Styler
+
+_DOING = {"delete": ("Destroying...", "Destruction complete", "Destruction failed")}
+_APPLY = {
+    ("create",): ("Creating...", "Creation complete", "Creation failed"),
+    ("delete", "create"): ("Creating...", "Creation complete", "Creation failed"),
+    ("update",): ("Modifying...", "Modifications complete", "Modification failed"),
+}
+
+
+class ProgressHooks:
+    def __init__(self, total: int, color: bool):
+        self.total = total
+        self.done = 0
+        self.s = Styler(color)
+
+    def _verbs(self, verb: str, change: ResourceChange) -> tuple[str, str, str]:
+        return _DOING["delete"] if verb == "delete" else _APPLY[change.actions]
+
+    def wave_started(self, verb: str, changes: list[ResourceChange]) -> None:
+        for c in changes[:20]:
+            click.echo(f"{self.s(c.address, bold=True)}: {self._verbs(verb, c)[0]}", err=True)
+        if len(changes) > 20:
+            click.echo(f"... and {len(changes) - 20} more in this batch", err=True)
+
+    def change_done(self, verb: str, change: ResourceChange, result: ChangeResult, elapsed_s: float) -> None:
+        self.done += 1
+        counter = f"[{self.done}/{self.total}]"
+        _, ok, failed = self._verbs(verb, change)
+        if result.ok:
+            click.echo(f"{counter} {self.s(change.address, bold=True)}: {ok} after {elapsed_s:.1f}s", err=True)
+        else:
+            click.echo(f"{counter} {self.s(change.address, 'red', bold=True)}: {failed}: {result.error}", err=True)
+
+    def change_skipped(self, change: ResourceChange, because: str) -> None:
+        self.done += 1
+        click.echo(f"[{self.done}/{self.total}] {change.address}: skipped because {because}", err=True)

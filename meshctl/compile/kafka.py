@@ -1,0 +1,117 @@
+"""Mesh model -> Kafka resources: topics, one SCRAM principal per domain, minimal ACLs.
+
+Naming lives here and only here, so refresh maps live objects to the same addresses.
+"""
+
+from __future__ import annotations
+
+from meshctl.mesh.model import DataProduct, Mesh
+from meshctl.mesh.policy import effective_policy
+from meshctl.resources import Resource, make_address
+
+SCRAM_MECHANISM = "SCRAM-SHA-512"
+SCRAM_ITERATIONS = 8192
+
+# The happy path of each kind of product (the seed's fifth practice).
+KIND_DEFAULTS: dict[str, dict[str, str]] = {
+    "events": {"cleanup.policy": "delete"},
+    "fat_object": {"cleanup.policy": "compact"},
+}
+
+
+def principal(domain: str) -> str:
+    return f"User:{domain}"
+
+
+def acl_name(principal_: str, resource_type: str, resource_name: str, pattern_type: str) -> str:
+    """`sales/topic/commerce.sales.orders.v1`; a trailing `*` marks a prefix pattern."""
+    user = principal_.split(":", 1)[1]
+    star = "*" if pattern_type == "PREFIXED" else ""
+    return f"{user}/{resource_type.lower()}/{resource_name}{star}"
+
+
+def compile_kafka(mesh: Mesh) -> list[Resource]:
+    out: list[Resource] = []
+    for domain in mesh.domains.values():
+        out.append(
+            Resource(
+                "kafka_scram_user",
+                domain.name,
+                {"name": domain.name, "mechanism": SCRAM_MECHANISM, "iterations": SCRAM_ITERATIONS},
+                domain.address,
+            )
+        )
+    topics: dict[str, str] = {}  # product address -> topic address
+    for product in mesh.products:
+        topic = _topic(mesh, product)
+        topics[product.address] = topic.address
+        out.append(topic)
+        out.append(
+            _acl(principal(product.domain), "TOPIC", topic.name, "LITERAL", ["DESCRIBE", "WRITE"],
+                 product.address, (topic.address, make_address("kafka_scram_user", product.domain)))
+        )
+    readers: dict[str, set[str]] = {}
+    for grant in mesh.access:
+        product = mesh.product(grant.product, grant.version)
+        if product is None:
+            continue
+        topic_address = topics[product.address]
+        out.append(
+            _acl(principal(grant.consumer), "TOPIC", mesh.topic_name(product), "LITERAL", ["DESCRIBE", "READ"],
+                 grant.address, (topic_address, make_address("kafka_scram_user", grant.consumer)))
+        )
+        readers.setdefault(grant.consumer, set()).add(grant.address)
+    for consumer, _grant_addresses in sorted(readers.items()):
+        out.append(
+            _acl(principal(consumer), "GROUP", mesh.path(consumer) + ".", "PREFIXED", ["DESCRIBE", "READ"],
+                 mesh.domains[consumer].address, (make_address("kafka_scram_user", consumer),))
+        )
+    return _merge_duplicates(out)
+
+
+def _topic(mesh: Mesh, product: DataProduct) -> Resource:
+    spec = product.topic
+    replication = spec.replication_factor
+    if replication is None:
+        rf_policy = effective_policy(mesh, product.domain).get("min_replication_factor")
+        replication = int(rf_policy.value) if rf_policy else None  # type: ignore[call-overload]
+    config = {**KIND_DEFAULTS.get(product.kind, {}), **{k: str(v) for k, v in spec.config.items()}}
+    name = mesh.topic_name(product)
+    return Resource(
+        "kafka_topic",
+        name,
+        {"name": name, "partitions": spec.partitions, "replication_factor": replication, "config": dict(sorted(config.items()))},
+        product.address,
+    )
+
+
+def _acl(principal_: str, resource_type: str, resource_name: str, pattern_type: str, operations: list[str],
+         source: str, depends_on: tuple[str, ...]) -> Resource:
+    return Resource(
+        "kafka_acl",
+        acl_name(principal_, resource_type, resource_name, pattern_type),
+        {
+            "principal": principal_,
+            "resource_type": resource_type,
+            "resource_name": resource_name,
+            "pattern_type": pattern_type,
+            "host": "*",
+            "operations": sorted(operations),
+        },
+        source,
+        depends_on,
+    )
+
+
+def _merge_duplicates(resources: list[Resource]) -> list[Resource]:
+    """Two grants of the same topic to one consumer compile to one ACL resource."""
+    seen: dict[str, Resource] = {}
+    for r in resources:
+        if r.address in seen:
+            first = seen[r.address]
+            ops = sorted(set(first.attributes["operations"]) | set(r.attributes["operations"]))  # type: ignore[call-overload]
+            seen[r.address] = Resource(first.type, first.name, {**first.attributes, "operations": ops}, first.source,
+                                       tuple(dict.fromkeys(first.depends_on + r.depends_on)))
+        else:
+            seen[r.address] = r
+    return list(seen.values())

@@ -1,0 +1,259 @@
+"""The built-in functions of the language, as Terraform users know them.
+
+Each function takes already-evaluated Python values and raises `FunctionError` with a
+message that names what was wrong; the evaluator adds the source location.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+
+class FunctionError(Exception):
+    pass
+
+
+def _type_name(v: object) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "list"
+    if isinstance(v, dict):
+        return "object"
+    return "null"
+
+
+def _want(v: object, kind: type | tuple[type, ...], what: str) -> None:
+    if not isinstance(v, kind) or (isinstance(v, bool) and kind is not bool and bool not in _as_tuple(kind)):
+        raise FunctionError(f"{what} must be a {_kind_word(kind)}, got {_type_name(v)}")
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_word(kind: type | tuple[type, ...]) -> str:
+    names = {str: "string", int: "number", float: "number", list: "list", dict: "map", bool: "bool"}
+    return " or ".join(sorted({names.get(k, k.__name__) for k in _as_tuple(kind)}))
+
+
+def to_string(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (str, int, float)):
+        return str(v)
+    raise FunctionError(f"cannot convert {_type_name(v)} to string")
+
+
+_FORMAT_RE = re.compile(r"%(%|[-+ #0]*\d*(?:\.\d+)?[sdvqftx])")
+
+
+def fn_format(spec: object, *args: object) -> str:
+    _want(spec, str, "format's first argument")
+    values = list(args)
+
+    def repl(m: re.Match[str]) -> str:
+        verb = m.group(1)
+        if verb == "%":
+            return "%"
+        if not values:
+            raise FunctionError(f"format {spec!r} needs more arguments than the {len(args)} given")
+        v = values.pop(0)
+        letter, flags = verb[-1], verb[:-1]
+        if letter in "sv":
+            return ("%" + flags + "s") % (v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict)) else to_string(v))
+        if letter == "q":
+            return json.dumps(to_string(v))
+        if letter in "dx":
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise FunctionError(f"%{letter} needs a number, got {_type_name(v)}")
+            return ("%" + flags + letter) % int(v)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise FunctionError(f"%{letter} needs a number, got {_type_name(v)}")
+        return ("%" + flags + letter) % v
+
+    out = _FORMAT_RE.sub(repl, spec)  # type: ignore[arg-type]
+    if values:
+        raise FunctionError(f"format {spec!r} has {len(args) - len(values)} verbs but {len(args)} arguments were given")
+    return out
+
+
+def fn_merge(*maps: object) -> dict:
+    out: dict = {}
+    for i, m in enumerate(maps, 1):
+        if m is None:
+            continue
+        _want(m, dict, f"merge argument {i}")
+        out.update(m)  # type: ignore[arg-type]
+    return out
+
+
+def fn_concat(*lists: object) -> list:
+    out: list = []
+    for i, lst in enumerate(lists, 1):
+        _want(lst, list, f"concat argument {i}")
+        out.extend(lst)  # type: ignore[arg-type]
+    return out
+
+
+def fn_lookup(m: object, key: object, *default: object) -> object:
+    _want(m, dict, "lookup's first argument")
+    if key in m:  # type: ignore[operator]
+        return m[key]  # type: ignore[index]
+    if default:
+        return default[0]
+    raise FunctionError(f"key {key!r} not found and no default given")
+
+
+def fn_length(v: object) -> int:
+    _want(v, (str, list, dict), "length's argument")
+    return len(v)  # type: ignore[arg-type]
+
+
+def fn_tonumber(v: object) -> int | float:
+    if isinstance(v, bool):
+        raise FunctionError("cannot convert bool to number")
+    if isinstance(v, (int, float)):
+        return v
+    try:
+        f = float(str(v))
+    except ValueError:
+        raise FunctionError(f"cannot convert {v!r} to a number") from None
+    return int(f) if f.is_integer() else f
+
+
+def fn_flatten(v: object) -> list:
+    _want(v, list, "flatten's argument")
+    out: list = []
+    for item in v:  # type: ignore[union-attr]
+        out.extend(fn_flatten(item) if isinstance(item, list) else [item])
+    return out
+
+
+def fn_coalesce(*values: object) -> object:
+    for v in values:
+        if v not in (None, ""):
+            return v
+    raise FunctionError("no non-null, non-empty argument")
+
+
+def fn_distinct(v: object) -> list:
+    _want(v, list, "distinct's argument")
+    out: list = []
+    for item in v:  # type: ignore[union-attr]
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def fn_range(*args: object) -> list:
+    for a in args:
+        _want(a, int, "range's argument")
+    return list(range(*args))  # type: ignore[arg-type]
+
+
+def fn_element(lst: object, index: object) -> object:
+    _want(lst, list, "element's first argument")
+    _want(index, int, "element's index")
+    if not lst:
+        raise FunctionError("element of an empty list")
+    return lst[index % len(lst)]  # type: ignore[index, operator]
+
+
+def _str_fn(f: Callable[[str], object], name: str) -> Callable[[object], object]:
+    def wrapped(v: object) -> object:
+        _want(v, str, f"{name}'s argument")
+        return f(v)  # type: ignore[arg-type]
+
+    return wrapped
+
+
+def make_functions(base_dir: Path) -> dict[str, Callable[..., object]]:
+    """The function table; `file` reads relative to the mesh directory."""
+
+    def fn_file(path: object) -> str:
+        _want(path, str, "file's argument")
+        target = (base_dir / path).resolve()  # type: ignore[operator]
+        try:
+            return target.read_text()
+        except FileNotFoundError:
+            raise FunctionError(f"no file {path!r} (looked in {base_dir})") from None
+        except OSError as exc:
+            raise FunctionError(f"cannot read {path!r}: {exc.strerror}") from None
+
+    def fn_jsondecode(v: object) -> object:
+        _want(v, str, "jsondecode's argument")
+        try:
+            return json.loads(v)  # type: ignore[arg-type]
+        except json.JSONDecodeError as exc:
+            raise FunctionError(f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
+
+    def fn_join(sep: object, lst: object) -> str:
+        _want(sep, str, "join's separator")
+        _want(lst, list, "join's list")
+        return sep.join(to_string(x) for x in lst)  # type: ignore[union-attr]
+
+    def fn_split(sep: object, s: object) -> list:
+        _want(sep, str, "split's separator")
+        _want(s, str, "split's string")
+        return s.split(sep)  # type: ignore[union-attr, arg-type]
+
+    def fn_replace(s: object, old: object, new: object) -> str:
+        for a in (s, old, new):
+            _want(a, str, "replace's argument")
+        return s.replace(old, new)  # type: ignore[union-attr, arg-type]
+
+    def fn_contains(lst: object, v: object) -> bool:
+        _want(lst, list, "contains' first argument")
+        return v in lst  # type: ignore[operator]
+
+    def fn_keys(m: object) -> list:
+        _want(m, dict, "keys' argument")
+        return sorted(m)  # type: ignore[arg-type]
+
+    def fn_values(m: object) -> list:
+        _want(m, dict, "values' argument")
+        return [m[k] for k in sorted(m)]  # type: ignore[index, arg-type]
+
+    return {
+        "file": fn_file,
+        "jsonencode": lambda v: json.dumps(v, separators=(",", ":"), sort_keys=True),
+        "jsondecode": fn_jsondecode,
+        "lower": _str_fn(str.lower, "lower"),
+        "upper": _str_fn(str.upper, "upper"),
+        "title": _str_fn(str.title, "title"),
+        "trimspace": _str_fn(str.strip, "trimspace"),
+        "format": fn_format,
+        "merge": fn_merge,
+        "concat": fn_concat,
+        "join": fn_join,
+        "split": fn_split,
+        "replace": fn_replace,
+        "contains": fn_contains,
+        "keys": fn_keys,
+        "values": fn_values,
+        "lookup": fn_lookup,
+        "length": fn_length,
+        "tostring": to_string,
+        "tonumber": fn_tonumber,
+        "flatten": fn_flatten,
+        "coalesce": fn_coalesce,
+        "distinct": fn_distinct,
+        "range": fn_range,
+        "element": fn_element,
+        "min": lambda *v: min(v),
+        "max": lambda *v: max(v),
+        "sha256": _str_fn(lambda s: hashlib.sha256(s.encode()).hexdigest(), "sha256"),
+        "base64encode": _str_fn(lambda s: base64.b64encode(s.encode()).decode(), "base64encode"),
+    }

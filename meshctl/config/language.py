@@ -1,0 +1,103 @@
+"""The schemas of meshctl's top-level blocks: the language reference in code."""
+
+from __future__ import annotations
+
+from meshctl.config.schema import Attr, BlockSchema
+
+OWNERS = BlockSchema(
+    attrs={
+        "accountable": Attr("any", required=True, doc="exactly one person or team"),
+        "responsible": Attr("any"),
+        "consulted": Attr("list(string)"),
+        "informed": Attr("list(string)"),
+    },
+    required=True,
+)
+
+POLICY = BlockSchema(
+    attrs={
+        "min_replication_factor": Attr("number"),
+        "min_insync_replicas": Attr("number"),
+        "max_partitions": Attr("number"),
+        "max_retention": Attr("string", doc='a duration such as "30d"'),
+        "allowed_kinds": Attr("list(string)"),
+        "allowed_vendors": Attr("list(string)"),
+        "allow_override": Attr("bool"),
+    }
+)
+
+DOMAIN = BlockSchema(
+    labels=("name",),
+    attrs={"parent": Attr("string"), "description": Attr("string")},
+    blocks={"owners": OWNERS, "policy": POLICY},
+)
+
+TOPIC = BlockSchema(
+    attrs={
+        "name": Attr("string"),
+        "partitions": Attr("number"),
+        "replication_factor": Attr("number"),
+        "config": Attr("map(string)"),
+    }
+)
+
+DATA_PRODUCT = BlockSchema(
+    labels=("name",),
+    attrs={
+        "domain": Attr("string", required=True, doc="the owning domain"),
+        "version": Attr("number"),
+        "kind": Attr("string"),
+        "description": Attr("string"),
+    },
+    blocks={
+        "topic": TOPIC,
+        "delivery": BlockSchema(attrs={"duplicates": Attr("string"), "out_of_order_window": Attr("string")}),
+        "sla": BlockSchema(attrs={"freshness": Attr("string"), "availability": Attr("string")}),
+    },
+)
+
+ACCESS = BlockSchema(
+    labels=("name",),
+    attrs={
+        "product": Attr("string", required=True, doc='"<domain>.<product>"'),
+        "consumer": Attr("string", required=True, doc="the consuming domain"),
+        "version": Attr("number"),
+        "mode": Attr("string"),
+    },
+)
+
+KAFKA = BlockSchema(
+    attrs={
+        "bootstrap_servers": Attr("string"),
+        "security_protocol": Attr("string"),
+        "sasl_mechanism": Attr("string"),
+        "sasl_username": Attr("string"),
+        "sasl_password": Attr("string"),
+        "properties_file": Attr("string"),
+        "config": Attr("map(string)"),
+        "request_timeout": Attr("string"),
+    }
+)
+
+VARIABLE = BlockSchema(
+    labels=("name",),
+    attrs={
+        "default": Attr("any"),
+        "type": Attr("any"),
+        "description": Attr("string"),
+        "sensitive": Attr("bool"),
+    },
+)
+
+TOP_LEVEL = {
+    "domain": DOMAIN,
+    "data_product": DATA_PRODUCT,
+    "access": ACCESS,
+    "kafka": KAFKA,
+    "variable": VARIABLE,
+    "locals": BlockSchema(),
+}
+
+# Attributes of the kafka block that hold secrets: they must come from a variable or
+# the environment, never from a literal in a file under version control.
+SECRET_ATTRIBUTES = {("kafka", "sasl_password")}

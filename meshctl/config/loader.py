@@ -1,0 +1,300 @@
+"""Load a mesh directory: parse every `*.hcl`, resolve variables and locals, decode blocks.
+
+The result is a `Mesh` model plus warnings; every configuration problem found on the way
+is collected and raised together as one `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from meshctl.config import ast, hcl
+from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
+from meshctl.config.functions import make_functions
+from meshctl.config.language import SECRET_ATTRIBUTES, TOP_LEVEL, VARIABLE
+from meshctl.config.schema import Decoded, decode, type_problem
+from meshctl.errors import (
+    Diagnostic,
+    Diagnostics,
+    MeshError,
+    SourceRange,
+    display_path,
+    error,
+)
+from meshctl.mesh.builder import build_mesh
+from meshctl.mesh.model import Mesh
+from meshctl.mesh.validate import validate
+
+ENV_VAR_PREFIX = "MESHCTL_VAR_"
+
+
+@dataclass
+class LoadOptions:
+    vars: list[str] = field(default_factory=list)  # `--var name=value`, in order
+    var_files: list[Path] = field(default_factory=list)
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+@dataclass
+class LoadedConfig:
+    mesh: Mesh
+    warnings: list[Diagnostic]
+    files: dict[str, str]  # display path -> text, for hashing and fmt
+
+
+def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
+    options = options or LoadOptions()
+    if not directory.is_dir():
+        raise MeshError(f"{directory} is not a directory")
+    files = sorted(p for p in directory.glob("*.hcl") if p.is_file())
+    if not files:
+        raise MeshError(f"no *.hcl files in {display_path(directory)}")
+    diags = Diagnostics()
+    bodies: list[ast.Body] = []
+    texts: dict[str, str] = {}
+    for path in files:
+        name = display_path(path)
+        text = path.read_text()
+        texts[name] = text
+        try:
+            bodies.append(hcl.parse(text, name))
+        except hcl.HclSyntaxError as exc:
+            diags.add(exc.diagnostic)
+    diags.raise_if_errors()
+
+    blocks: dict[str, list[ast.Block]] = {t: [] for t in TOP_LEVEL}
+    for body in bodies:
+        for attr in body.attributes.values():
+            diags.error(
+                f"unexpected attribute {attr.name!r} at the top level",
+                attr.src,
+                hint="attributes belong inside a block; variable values go in a --var-file",
+            )
+        for block in body.blocks:
+            if block.type not in blocks:
+                diags.error(
+                    f"unknown block type {block.type!r}",
+                    block.src,
+                    hint=f"top-level blocks are: {', '.join(TOP_LEVEL)}",
+                )
+                continue
+            blocks[block.type].append(block)
+
+    functions = make_functions(directory)
+    bare = Scope({}, functions)
+    variables, sensitive = _resolve_variables(blocks["variable"], options, bare, diags)
+    local_ns = _Locals(blocks["locals"], diags)
+    scope = Scope({"var": Namespace(variables), "local": local_ns}, functions)
+    local_ns.scope = scope
+    local_ns.evaluate_all()
+
+    decoded: dict[str, list[Decoded]] = {}
+    for type_ in ("domain", "data_product", "access", "kafka"):
+        decoded[type_] = []
+        for block in blocks[type_]:
+            d = decode(block, TOP_LEVEL[type_], scope, diags)
+            if d is not None:
+                decoded[type_].append(d)
+    _check_secrets(decoded, diags)
+    if len(decoded["kafka"]) > 1:
+        diags.error("more than one kafka block", decoded["kafka"][1].src, hint="keep a single kafka { ... } block")
+    diags.raise_if_errors()
+
+    mesh = build_mesh(directory, decoded, diags)
+    mesh.sensitive_values = [str(variables[n]) for n in sensitive if variables.get(n) not in (None, "")]
+    validate(mesh, diags)
+    diags.raise_if_errors()
+    return LoadedConfig(mesh, diags.warnings, texts)
+
+
+# -- variables ---------------------------------------------------------------
+
+
+@dataclass
+class _VarDecl:
+    name: str
+    type: str
+    default: object
+    has_default: bool
+    sensitive: bool
+    src: SourceRange
+
+
+def _resolve_variables(
+    blocks: list[ast.Block], options: LoadOptions, bare: Scope, diags: Diagnostics
+) -> tuple[dict[str, object], list[str]]:
+    decls: dict[str, _VarDecl] = {}
+    for block in blocks:
+        type_expr = block.body.attributes.pop("type", None)  # `type = string` is a keyword, not a reference
+        d = decode(block, VARIABLE, bare, diags)
+        if d is None:
+            continue
+        name = d.labels[0]
+        if name in decls:
+            diags.error(f'duplicate variable "{name}"', block.src, detail=f"first declared at {decls[name].src}")
+            continue
+        type_ = _type_keyword(type_expr, diags) if type_expr else "any"
+        decls[name] = _VarDecl(
+            name, type_, d.get("default"), "default" in d.values, bool(d.get("sensitive", False)), block.src
+        )
+
+    values: dict[str, object] = {n: v.default for n, v in decls.items() if v.has_default}
+    given: set[str] = set()
+
+    def assign(name: str, raw: object, src: SourceRange | None, origin: str) -> None:
+        decl = decls.get(name)
+        if decl is None:
+            diags.error(
+                f"{origin}: no variable {name!r} is declared",
+                src,
+                hint=f'declare it with variable "{name}" {{}}' if not decls else f"declared: {', '.join(sorted(decls))}",
+            )
+            return
+        value = raw
+        if isinstance(raw, str) and origin != "var-file" and decl.type not in ("string", "any"):
+            try:
+                value = evaluate(hcl.parse_expression(raw, origin, 1), bare)
+            except (hcl.HclSyntaxError, EvalError):
+                diags.error(f"{origin}: value of {name!r} is not a valid {decl.type}", src, detail=f"got {raw!r}")
+                return
+        values[name] = value
+        given.add(name)
+
+    for key, raw in sorted(options.env.items()):
+        if key.startswith(ENV_VAR_PREFIX) and key[len(ENV_VAR_PREFIX):] in decls:
+            assign(key[len(ENV_VAR_PREFIX):], raw, None, f"environment {key}")
+    for path in options.var_files:
+        _read_var_file(path, bare, diags, assign)
+    for item in options.vars:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.strip():
+            diags.error(f"--var {item!r}: expected NAME=VALUE", hint='e.g. --var env=prod')
+            continue
+        assign(name.strip(), raw, None, f"--var {name.strip()}")
+
+    for name, decl in decls.items():
+        if name not in values:
+            diags.error(
+                f'variable "{name}" has no value',
+                decl.src,
+                hint=f"pass --var {name}=..., set {ENV_VAR_PREFIX}{name}, or give it a default",
+            )
+            continue
+        problem = type_problem(values[name], decl.type) if decl.type != "any" else ""
+        if problem:
+            diags.error(f'variable "{name}" must be a {decl.type}: {problem}', decl.src)
+    return values, [n for n, d in decls.items() if d.sensitive]
+
+
+_TYPE_WORDS = {"string": "string", "number": "number", "bool": "bool", "any": "any"}
+
+
+def _type_keyword(attr: ast.Attribute, diags: Diagnostics) -> str:
+    e = attr.expr
+    if isinstance(e, ast.Variable) and e.name in _TYPE_WORDS:
+        return e.name
+    if isinstance(e, ast.Literal) and e.value in _TYPE_WORDS:
+        return str(e.value)
+    if isinstance(e, ast.Call) and e.name in ("list", "map", "set") and len(e.args) == 1:
+        inner = e.args[0]
+        word = inner.name if isinstance(inner, ast.Variable) else "any"
+        return f"{'list' if e.name == 'set' else e.name}({_TYPE_WORDS.get(word, 'any')})"
+    diags.error("unsupported variable type", attr.src, hint="use string, number, bool, list(...) or map(...)")
+    return "any"
+
+
+def _read_var_file(path: Path, bare: Scope, diags: Diagnostics, assign) -> None:  # type: ignore[no-untyped-def]
+    name = display_path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        diags.error(f"cannot read --var-file {name}: {exc.strerror}")
+        return
+    try:
+        body = hcl.parse(text, name)
+    except hcl.HclSyntaxError as exc:
+        diags.add(exc.diagnostic)
+        return
+    for block in body.blocks:
+        diags.error("a var file holds only NAME = VALUE lines", block.src)
+    for attr in body.attributes.values():
+        try:
+            value = evaluate(attr.expr, bare)
+        except EvalError as exc:
+            diags.add(exc.diagnostic)
+            continue
+        assign(attr.name, value, attr.src, "var-file")
+
+
+# -- locals ------------------------------------------------------------------
+
+
+class _Locals(Namespace):
+    """Locals evaluate on first use, so they may refer to each other in any order."""
+
+    kind = "local"
+
+    def __init__(self, blocks: list[ast.Block], diags: Diagnostics):
+        self.exprs: dict[str, ast.Attribute] = {}
+        self.diags = diags
+        self.scope: Scope | None = None
+        self.cache: dict[str, object] = {}
+        self.failed: set[str] = set()
+        self.active: list[str] = []
+        for block in blocks:
+            if block.labels:
+                diags.error("locals block takes no labels", block.src)
+            for nested in block.body.blocks:
+                diags.error(f"unexpected block {nested.type!r} in locals", nested.src, hint="locals hold NAME = VALUE only")
+            for attr in block.body.attributes.values():
+                if attr.name in self.exprs:
+                    diags.error(
+                        f"duplicate local {attr.name!r}", attr.src, detail=f"first set at {self.exprs[attr.name].src}"
+                    )
+                    continue
+                self.exprs[attr.name] = attr
+        self.values = self.exprs  # for did-you-mean hints
+
+    def get(self, name: str, src: SourceRange) -> object:
+        if name in self.cache:
+            return self.cache[name]
+        if name not in self.exprs:
+            return super().get(name, src)
+        if name in self.failed:
+            raise EvalError(error(f"local {name!r} could not be evaluated", src))  # already reported
+        if name in self.active:
+            cycle = " -> ".join([*self.active[self.active.index(name):], name])
+            raise EvalError(error(f"cycle between locals: {cycle}", self.exprs[name].src))
+        assert self.scope is not None
+        self.active.append(name)
+        try:
+            value = evaluate(self.exprs[name].expr, self.scope)
+        finally:
+            self.active.pop()
+        self.cache[name] = value
+        return value
+
+    def evaluate_all(self) -> None:
+        for name, attr in self.exprs.items():
+            try:
+                self.get(name, attr.src)
+            except EvalError as exc:
+                if name not in self.failed:
+                    self.failed.add(name)
+                    self.diags.add(exc.diagnostic)
+
+
+def _check_secrets(decoded: dict[str, list[Decoded]], diags: Diagnostics) -> None:
+    for block_type, attr in SECRET_ATTRIBUTES:
+        for d in decoded.get(block_type, []):
+            expr = d.exprs.get(attr)
+            if expr is not None and not ast.references(expr):
+                diags.error(
+                    f"{attr} is written in the file as plain text",
+                    d.src_of(attr),
+                    detail="secrets must not live in configuration under version control",
+                    hint=f"use a variable (sensitive = true) or the environment, e.g. {attr} = var.kafka_password",
+                )

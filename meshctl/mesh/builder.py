@@ -1,0 +1,208 @@
+"""Decoded blocks -> the mesh model. Checks that need one block at a time live here;
+checks across blocks live in `mesh.validate`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from meshctl.config.schema import Decoded
+from meshctl.errors import Diagnostics
+from meshctl.mesh.durations import parse_duration_ms
+from meshctl.mesh.model import (
+    KINDS,
+    Access,
+    DataProduct,
+    Domain,
+    KafkaConnection,
+    Mesh,
+    Owners,
+    Policy,
+    TopicSpec,
+)
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+_NAME_HINT = "names start with a lower-case letter and use a-z, 0-9, _ and -"
+
+
+def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnostics) -> Mesh:
+    mesh = Mesh(base_dir)
+    for d in decoded["domain"]:
+        domain = _domain(d, diags)
+        if domain is None:
+            continue
+        if domain.name in mesh.domains:
+            diags.error(
+                f'duplicate domain "{domain.name}"',
+                d.src,
+                detail=f"first declared at {mesh.domains[domain.name].src}",
+                hint="domain names are unique across the mesh",
+            )
+            continue
+        mesh.domains[domain.name] = domain
+    for d in decoded["data_product"]:
+        product = _product(d, diags)
+        if product is not None:
+            mesh.products.append(product)
+    for d in decoded["access"]:
+        grant = _access(d, diags)
+        if grant is not None:
+            mesh.access.append(grant)
+    if decoded["kafka"]:
+        mesh.kafka = _kafka(decoded["kafka"][0], diags)
+    return mesh
+
+
+def _check_name(d: Decoded, diags: Diagnostics) -> bool:
+    name = d.labels[0]
+    if NAME_RE.match(name):
+        return True
+    diags.error(f'invalid {d.type} name "{name}"', d.src, hint=_NAME_HINT)
+    return False
+
+
+def _as_list(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def _domain(d: Decoded, diags: Diagnostics) -> Domain | None:
+    if not _check_name(d, diags):
+        return None
+    owners = None
+    o = d.block("owners")
+    if o is not None:
+        accountable = o.get("accountable")
+        names = _as_list(accountable)
+        if len(names) != 1 or not names[0].strip():
+            diags.error(
+                f'domain "{d.labels[0]}" needs exactly one accountable owner, found {len(names)}',
+                o.src_of("accountable"),
+                detail="RACI: one person or team answers for the domain",
+                hint='accountable = "lead@example.com"; put the others under responsible or consulted',
+            )
+        else:
+            owners = Owners(
+                accountable=names[0],
+                responsible=_as_list(o.get("responsible")),
+                consulted=_as_list(o.get("consulted")),
+                informed=_as_list(o.get("informed")),
+            )
+    return Domain(
+        name=d.labels[0],
+        parent=d.get("parent"),  # type: ignore[arg-type]
+        description=str(d.get("description", "")),
+        owners=owners,
+        policy=_policy(d.block("policy"), diags),
+        src=d.src,
+        srcs=dict(d.srcs),
+    )
+
+
+def _policy(p: Decoded | None, diags: Diagnostics) -> Policy:
+    if p is None:
+        return Policy()
+    retention = None
+    if "max_retention" in p.values:
+        try:
+            retention = parse_duration_ms(str(p.get("max_retention")))
+        except ValueError as exc:
+            diags.error("invalid max_retention", p.src_of("max_retention"), detail=str(exc))
+    for name in ("min_replication_factor", "min_insync_replicas", "max_partitions"):
+        value = p.get(name)
+        if value is not None and (not isinstance(value, int) or value < 1):
+            diags.error(f"{name} must be a whole number of at least 1", p.src_of(name), detail=f"got {value}")
+    kinds = p.get("allowed_kinds")
+    for kind in kinds or []:  # type: ignore[attr-defined]
+        if kind not in KINDS:
+            diags.error(f"unknown kind {kind!r} in allowed_kinds", p.src_of("allowed_kinds"), hint=f"kinds: {', '.join(KINDS)}")
+    return Policy(
+        min_replication_factor=p.get("min_replication_factor"),  # type: ignore[arg-type]
+        min_insync_replicas=p.get("min_insync_replicas"),  # type: ignore[arg-type]
+        max_partitions=p.get("max_partitions"),  # type: ignore[arg-type]
+        max_retention_ms=retention,
+        allowed_kinds=tuple(kinds) if kinds is not None else None,  # type: ignore[arg-type]
+        allowed_vendors=tuple(p.get("allowed_vendors")) if p.get("allowed_vendors") is not None else None,  # type: ignore[arg-type]
+        allow_override=bool(p.get("allow_override", False)),
+        srcs={**p.srcs, "__block__": p.src},
+    )
+
+
+def _product(d: Decoded, diags: Diagnostics) -> DataProduct | None:
+    if not _check_name(d, diags):
+        return None
+    version = d.get("version", 1)
+    if not isinstance(version, int) or version < 1:
+        diags.error("version must be a whole number of at least 1", d.src_of("version"), detail=f"got {version}")
+        return None
+    kind = str(d.get("kind", "events"))
+    if kind not in KINDS:
+        diags.error(f"unknown kind {kind!r}", d.src_of("kind"), hint=f"kind is one of: {', '.join(KINDS)}")
+    srcs = dict(d.srcs)
+    t = d.block("topic")
+    partitions, replication, config, topic_name = 1, None, {}, None
+    if t is not None:
+        partitions = t.get("partitions", 1)  # type: ignore[assignment]
+        replication = t.get("replication_factor")  # type: ignore[assignment]
+        config = dict(t.get("config", {}))  # type: ignore[call-overload]
+        topic_name = t.get("name")  # type: ignore[assignment]
+        srcs.update({f"topic.{k}": v for k, v in t.srcs.items()})
+        srcs["topic"] = t.src
+        for name, value in (("partitions", partitions), ("replication_factor", replication)):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                diags.error(f"{name} must be a whole number of at least 1", t.src_of(name), detail=f"got {value}")
+                return None
+    return DataProduct(
+        name=d.labels[0],
+        domain=str(d.get("domain")),
+        version=version,
+        kind=kind,
+        description=str(d.get("description", "")),
+        topic=TopicSpec(topic_name, partitions, replication, config),
+        delivery=dict(d.block("delivery").values) if d.block("delivery") else {},  # type: ignore[union-attr]
+        sla=dict(d.block("sla").values) if d.block("sla") else {},  # type: ignore[union-attr]
+        src=d.src,
+        srcs=srcs,
+    )
+
+
+def _access(d: Decoded, diags: Diagnostics) -> Access | None:
+    if not _check_name(d, diags):
+        return None
+    product = str(d.get("product"))
+    version = d.get("version")
+    m = re.match(r"^(.+)\.v(\d+)$", product)
+    if m and version is None:  # "sales.orders.v1" names a version
+        product, version = m.group(1), int(m.group(2))
+    return Access(
+        name=d.labels[0],
+        product=product,
+        version=version,  # type: ignore[arg-type]
+        consumer=str(d.get("consumer")),
+        mode=str(d.get("mode", "read")),
+        src=d.src,
+        srcs=dict(d.srcs),
+    )
+
+
+def _kafka(d: Decoded, diags: Diagnostics) -> KafkaConnection:
+    timeout = 30.0
+    if "request_timeout" in d.values:
+        try:
+            timeout = parse_duration_ms(str(d.get("request_timeout"))) / 1000
+        except ValueError as exc:
+            diags.error("invalid request_timeout", d.src_of("request_timeout"), detail=str(exc))
+    return KafkaConnection(
+        bootstrap_servers=d.get("bootstrap_servers"),  # type: ignore[arg-type]
+        security_protocol=d.get("security_protocol"),  # type: ignore[arg-type]
+        sasl_mechanism=d.get("sasl_mechanism"),  # type: ignore[arg-type]
+        sasl_username=d.get("sasl_username"),  # type: ignore[arg-type]
+        sasl_password=d.get("sasl_password"),  # type: ignore[arg-type]
+        properties_file=d.get("properties_file"),  # type: ignore[arg-type]
+        config=dict(d.get("config", {})),  # type: ignore[call-overload]
+        request_timeout_s=timeout,
+        src=d.src,
+    )

@@ -1,0 +1,153 @@
+"""The mesh model: what the configuration means, independent of HCL and of Kafka."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from meshctl.errors import SourceRange
+
+KINDS = ("events", "fat_object")
+
+
+@dataclass(frozen=True)
+class Owners:
+    accountable: str
+    responsible: tuple[str, ...] = ()
+    consulted: tuple[str, ...] = ()
+    informed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Governance settings of one domain; `Mesh.effective_policy` folds in the ancestors'."""
+
+    min_replication_factor: int | None = None
+    min_insync_replicas: int | None = None
+    max_partitions: int | None = None
+    max_retention_ms: int | None = None
+    allowed_kinds: tuple[str, ...] | None = None
+    allowed_vendors: tuple[str, ...] | None = None
+    allow_override: bool = False  # descendants may loosen this domain's settings
+    srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    parent: str | None
+    description: str
+    owners: Owners | None
+    policy: Policy
+    src: SourceRange
+    srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+
+    @property
+    def address(self) -> str:
+        return f"domain.{self.name}"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str | None  # None: the default name from the domain path
+    partitions: int
+    replication_factor: int | None  # None: the broker's default
+    config: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class DataProduct:
+    name: str
+    domain: str
+    version: int
+    kind: str
+    description: str
+    topic: TopicSpec
+    delivery: Mapping[str, object]
+    sla: Mapping[str, object]
+    src: SourceRange
+    srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+
+    @property
+    def key(self) -> str:
+        """`<domain>.<product>`, how access grants name a product."""
+        return f"{self.domain}.{self.name}"
+
+    @property
+    def address(self) -> str:
+        return f"data_product.{self.domain}.{self.name}.v{self.version}"
+
+
+@dataclass(frozen=True)
+class Access:
+    name: str
+    product: str  # `<domain>.<product>`
+    version: int | None  # None: the latest version
+    consumer: str  # a domain name
+    mode: str  # "read"; anything else is rejected by validation (single writer)
+    src: SourceRange
+    srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+
+    @property
+    def address(self) -> str:
+        return f"access.{self.name}"
+
+
+@dataclass(frozen=True)
+class KafkaConnection:
+    """How meshctl reaches the cluster. `sasl_password` is a secret: never printed."""
+
+    bootstrap_servers: str | None = None
+    security_protocol: str | None = None
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
+    properties_file: str | None = None
+    config: Mapping[str, str] = field(default_factory=dict)
+    request_timeout_s: float = 30.0
+    src: SourceRange | None = None
+
+
+@dataclass
+class Mesh:
+    base_dir: Path
+    domains: dict[str, Domain] = field(default_factory=dict)
+    products: list[DataProduct] = field(default_factory=list)
+    access: list[Access] = field(default_factory=list)
+    kafka: KafkaConnection = field(default_factory=KafkaConnection)
+    sensitive_values: list[str] = field(default_factory=list, repr=False)
+
+    def ancestors(self, name: str) -> list[Domain]:
+        """The domain's ancestors, nearest first; stops on a cycle (validation reports it)."""
+        out: list[Domain] = []
+        seen = {name}
+        parent = self.domains[name].parent if name in self.domains else None
+        while parent and parent in self.domains and parent not in seen:
+            seen.add(parent)
+            out.append(self.domains[parent])
+            parent = self.domains[parent].parent
+        return out
+
+    def path(self, name: str) -> str:
+        """Dotted path from the root, e.g. `commerce.sales`: the domain's namespace."""
+        chain = [name] + [d.name for d in self.ancestors(name)]
+        return ".".join(reversed(chain))
+
+    def topic_name(self, product: DataProduct) -> str:
+        return product.topic.name or f"{self.path(product.domain)}.{product.name}.v{product.version}"
+
+    def versions(self, key: str) -> list[DataProduct]:
+        return sorted((p for p in self.products if p.key == key), key=lambda p: p.version)
+
+    def product(self, key: str, version: int | None = None) -> DataProduct | None:
+        versions = self.versions(key)
+        if not versions:
+            return None
+        if version is None:
+            return versions[-1]
+        return next((p for p in versions if p.version == version), None)
+
+    def subtree(self, name: str) -> list[str]:
+        """`name` and every domain below it."""
+        return [d for d in self.domains if d == name or any(a.name == name for a in self.ancestors(d))]

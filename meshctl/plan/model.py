@@ -1,0 +1,64 @@
+"""A plan is data: resource changes with actions, before and after (Terraform's model)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+NOOP = ("no-op",)
+CREATE = ("create",)
+UPDATE = ("update",)
+DELETE = ("delete",)
+REPLACE = ("delete", "create")
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    address: str
+    type: str
+    name: str
+    source: str  # the block that produced it, e.g. data_product.sales.orders.v1
+    actions: tuple[str, ...]
+    before: Mapping[str, object] | None
+    after: Mapping[str, object] | None
+    depends_on: tuple[str, ...] = ()
+    reason: str = ""  # for display only; never read by apply
+    blocked: str = ""  # why apply refuses this change without an explicit opt-in
+
+    @property
+    def is_noop(self) -> bool:
+        return self.actions == NOOP
+
+    @property
+    def is_delete(self) -> bool:
+        return self.actions == DELETE
+
+    @property
+    def is_replace(self) -> bool:
+        return self.actions == REPLACE
+
+
+@dataclass
+class Plan:
+    changes: list[ResourceChange] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)  # in state, gone from config and cluster
+    state_serial: int = 0
+    state_lineage: str = ""
+
+    @property
+    def actionable(self) -> list[ResourceChange]:
+        return [c for c in self.changes if not c.is_noop]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actionable)
+
+    @property
+    def blocked(self) -> list[ResourceChange]:
+        return [c for c in self.changes if c.blocked]
+
+    def counts(self) -> tuple[int, int, int]:
+        add = sum(1 for c in self.changes if "create" in c.actions)
+        change = sum(1 for c in self.changes if c.actions == UPDATE)
+        destroy = sum(1 for c in self.changes if "delete" in c.actions)
+        return add, change, destroy

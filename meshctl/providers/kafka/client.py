@@ -1,0 +1,348 @@
+"""The Kafka client adapter: confluent-kafka's AdminClient behind meshctl's own types.
+
+Every method is one batched admin request (counted in `requests`), and every failure
+becomes a `MeshError` with one sentence naming the address or setting to look at.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import (
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    ConfigSource,
+    NewPartitions,
+    NewTopic,
+    ResourcePatternType,
+    ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialDeletion,
+    UserScramCredentialUpsertion,
+)
+
+from meshctl.errors import MeshError
+
+log = logging.getLogger("meshctl.kafka")
+_rdkafka_log = logging.getLogger("meshctl.librdkafka")
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    name: str
+    partitions: int
+    replication_factor: int
+
+
+@dataclass(frozen=True)
+class Acl:
+    principal: str
+    host: str
+    resource_type: str  # TOPIC, GROUP, CLUSTER, ...
+    resource_name: str
+    pattern_type: str  # LITERAL, PREFIXED
+    operation: str  # READ, WRITE, DESCRIBE, ...
+    permission: str  # ALLOW, DENY
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    topic: str
+    set: dict[str, str]
+    delete: tuple[str, ...]
+
+
+class KafkaClientError(MeshError):
+    pass
+
+
+# Config sources that are the topic's own settings; defaults and static broker
+# settings are not the topic's and never count as drift.
+_TOPIC_SOURCES = {ConfigSource.DYNAMIC_TOPIC_CONFIG.value}
+_DISCONNECTED = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE}
+_AUTH = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED, KafkaError.ILLEGAL_SASL_STATE,
+         KafkaError.UNSUPPORTED_SASL_MECHANISM}
+
+
+class KafkaClient:
+    def __init__(self, config: dict[str, str], timeout_s: float = 30.0):
+        self.bootstrap = config.get("bootstrap.servers", "?")
+        self.username = config.get("sasl.username")
+        self.timeout_s = timeout_s
+        self.requests = 0
+        self._errors: list[KafkaError] = []
+        conf: dict[str, object] = {
+            **config,
+            "error_cb": self._errors.append,
+            "logger": _rdkafka_log,
+            "socket.connection.setup.timeout.ms": int(min(timeout_s, 10) * 1000),
+        }
+        try:
+            self.admin = AdminClient(conf)
+        except KafkaException as exc:
+            raise KafkaClientError(f"invalid Kafka client setting: {exc.args[0].str()}") from None
+        except (TypeError, ValueError) as exc:
+            raise KafkaClientError(f"invalid Kafka client setting: {exc}") from None
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _wait(self, futures: Iterable[Future], what: str) -> None:
+        """Wait for futures while serving callbacks, failing fast on connection errors."""
+        pending = list(futures)
+        deadline = time.monotonic() + self.timeout_s
+        while any(not f.done() for f in pending):
+            self.admin.poll(0.05)
+            for err in self._errors:
+                if err.code() in _AUTH:
+                    raise self._auth_error(err)
+            if time.monotonic() > deadline:
+                raise KafkaClientError(self._timeout_message(what))
+
+    def _auth_error(self, err: KafkaError) -> KafkaClientError:
+        return KafkaClientError(
+            f"Kafka at {self.bootstrap} refused the credentials of {self.username or 'the client'} "
+            f"({err.str()}); check sasl_username and sasl_password (or MESHCTL_KAFKA_SASL_*)"
+        )
+
+    def _timeout_message(self, what: str) -> str:
+        transport = [e for e in self._errors if e.code() in _DISCONNECTED]
+        if transport or not self._errors:
+            detail = f": {transport[-1].str()}" if transport else ""
+            return (
+                f"cannot reach Kafka at {self.bootstrap} (bootstrap_servers) within {self.timeout_s:.0f}s "
+                f"while trying to {what}{detail}"
+            )
+        return f"Kafka at {self.bootstrap} did not answer in {self.timeout_s:.0f}s to {what}: {self._errors[-1].str()}"
+
+    def _result(self, future: Future, what: str) -> object:
+        self._wait([future], what)
+        try:
+            return future.result()
+        except KafkaException as exc:
+            raise self.translate(exc.args[0], what) from None
+
+    def translate(self, err: KafkaError, what: str) -> KafkaClientError:
+        code = err.code()
+        who = f"User:{self.username}" if self.username else "the client"
+        if code in _AUTH:
+            return self._auth_error(err)
+        if code in _DISCONNECTED or code == KafkaError._TIMED_OUT:
+            return KafkaClientError(self._timeout_message(what))
+        if code in (KafkaError.CLUSTER_AUTHORIZATION_FAILED, KafkaError.TOPIC_AUTHORIZATION_FAILED,
+                    KafkaError.GROUP_AUTHORIZATION_FAILED, KafkaError.DELEGATION_TOKEN_AUTHORIZATION_FAILED):
+            return KafkaClientError(
+                f"{who} is not authorized to {what} on Kafka at {self.bootstrap}; meshctl needs an admin "
+                "principal (ALTER and DESCRIBE on the cluster, ALTER_CONFIGS, CREATE and DELETE on topics)"
+            )
+        if code == KafkaError.SECURITY_DISABLED:
+            return KafkaClientError(
+                f"Kafka at {self.bootstrap} has no authorizer or SASL enabled, so meshctl cannot {what}"
+            )
+        return KafkaClientError(f"Kafka refused to {what}: {err.str()}")
+
+    def _each(self, futures: dict, what: str) -> dict[object, KafkaClientError | None]:
+        """Results of a batched call, one per item: None for success or the error."""
+        self._wait(futures.values(), what)
+        out: dict[object, KafkaClientError | None] = {}
+        for key, fut in futures.items():
+            try:
+                fut.result()
+                out[key] = None
+            except KafkaException as exc:
+                out[key] = self.translate(exc.args[0], what)
+        return out
+
+    # -- reads ------------------------------------------------------------
+
+    def check_connection(self) -> None:
+        self.requests += 1
+        self._result(self.admin.describe_cluster(request_timeout=self.timeout_s), "describe the cluster")
+
+    def list_topics(self) -> dict[str, TopicInfo]:
+        """All topics with partition counts and replication factors: one metadata request."""
+        self.requests += 1
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                md = self.admin.list_topics(timeout=min(2.0, self.timeout_s))
+                break
+            except KafkaException as exc:
+                err = exc.args[0]
+                for e in self._errors:
+                    if e.code() in _AUTH:
+                        raise self._auth_error(e) from None
+                if time.monotonic() > deadline:
+                    raise self.translate(err, "list topics") from None
+                self.admin.poll(0.1)
+        out = {}
+        for name, t in md.topics.items():
+            if t.error is not None and t.error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED:
+                continue
+            replicas = max((len(p.replicas) for p in t.partitions.values()), default=0)
+            out[name] = TopicInfo(name, len(t.partitions), replicas)
+        return out
+
+    def describe_topic_configs(self, topics: list[str]) -> dict[str, dict[str, str]]:
+        """The topics' own (dynamic) config entries, all topics in one request."""
+        if not topics:
+            return {}
+        self.requests += 1
+        futures = self.admin.describe_configs(
+            [ConfigResource(ResourceType.TOPIC, t) for t in topics], request_timeout=self.timeout_s
+        )
+        self._wait(futures.values(), "describe topic configs")
+        out: dict[str, dict[str, str]] = {}
+        for resource, fut in futures.items():
+            try:
+                entries = fut.result()
+            except KafkaException as exc:
+                if exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                    continue
+                raise self.translate(exc.args[0], f"describe the configs of topic {resource.name}") from None
+            out[resource.name] = {
+                k: e.value for k, e in entries.items() if e.source in _TOPIC_SOURCES and not e.is_sensitive
+            }
+        return out
+
+    def describe_acls(self) -> list[Acl]:
+        """Every ACL binding on the cluster: one request with a match-any filter."""
+        self.requests += 1
+        flt = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
+                               AclOperation.ANY, AclPermissionType.ANY)
+        bindings = self._result(self.admin.describe_acls(flt, request_timeout=self.timeout_s), "describe ACLs")
+        return [
+            Acl(b.principal, b.host, b.restype.name, b.name, b.resource_pattern_type.name, b.operation.name,
+                b.permission_type.name)
+            for b in bindings  # type: ignore[attr-defined]
+        ]
+
+    def describe_scram_users(self) -> dict[str, list[tuple[str, int]]]:
+        """Every SCRAM user with its mechanisms: one request."""
+        self.requests += 1
+        try:
+            result = self._result(
+                self.admin.describe_user_scram_credentials(request_timeout=self.timeout_s), "describe SCRAM users"
+            )
+        except KafkaClientError:
+            raise
+        return {
+            user: [(info.mechanism.name.replace("_", "-"), info.iterations) for info in d.scram_credential_infos]
+            for user, d in result.items()  # type: ignore[attr-defined]
+        }
+
+    # -- writes (each a single batched request) ----------------------------
+
+    def create_topics(self, topics: list[tuple[str, int, int | None, dict[str, str]]]) -> dict[str, KafkaClientError | None]:
+        if not topics:
+            return {}
+        self.requests += 1
+        new = [NewTopic(n, num_partitions=p, replication_factor=-1 if rf is None else rf, config=dict(c))
+               for n, p, rf, c in topics]
+        futures = self.admin.create_topics(new, operation_timeout=self.timeout_s, request_timeout=self.timeout_s)
+        return self._each(futures, "create topics")  # type: ignore[return-value]
+
+    def delete_topics(self, names: list[str]) -> dict[str, KafkaClientError | None]:
+        if not names:
+            return {}
+        self.requests += 1
+        futures = self.admin.delete_topics(names, operation_timeout=self.timeout_s, request_timeout=self.timeout_s)
+        return self._each(futures, "delete topics")  # type: ignore[return-value]
+
+    def wait_topics_gone(self, names: list[str]) -> None:
+        """Topic deletion is asynchronous; wait before a topic of the same name is re-created."""
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            if not set(names) & set(self.list_topics()):
+                return
+            time.sleep(0.3)
+
+    def create_partitions(self, counts: dict[str, int]) -> dict[str, KafkaClientError | None]:
+        if not counts:
+            return {}
+        self.requests += 1
+        futures = self.admin.create_partitions(
+            [NewPartitions(t, n) for t, n in counts.items()], operation_timeout=self.timeout_s,
+            request_timeout=self.timeout_s,
+        )
+        return self._each(futures, "add partitions")  # type: ignore[return-value]
+
+    def alter_topic_configs(self, changes: list[ConfigChange]) -> dict[str, KafkaClientError | None]:
+        if not changes:
+            return {}
+        self.requests += 1
+        resources = []
+        for c in changes:
+            entries = [ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in c.set.items()]
+            entries += [ConfigEntry(k, None, incremental_operation=AlterConfigOpType.DELETE) for k in c.delete]
+            resources.append(ConfigResource(ResourceType.TOPIC, c.topic, incremental_configs=entries))
+        futures = self.admin.incremental_alter_configs(resources, request_timeout=self.timeout_s)
+        results = self._each(futures, "alter topic configs")
+        return {r.name: err for r, err in results.items()}  # type: ignore[attr-defined]
+
+    def create_acls(self, acls: list[Acl]) -> dict[Acl, KafkaClientError | None]:
+        if not acls:
+            return {}
+        self.requests += 1
+        bindings = {_binding(a): a for a in acls}
+        futures = self.admin.create_acls(list(bindings), request_timeout=self.timeout_s)
+        results = self._each(futures, "create ACLs")
+        return {bindings[b]: err for b, err in results.items()}  # type: ignore[index]
+
+    def delete_acls(self, acls: list[Acl]) -> dict[Acl, KafkaClientError | None]:
+        if not acls:
+            return {}
+        self.requests += 1
+        filters = {_binding(a, filter_=True): a for a in acls}
+        futures = self.admin.delete_acls(list(filters), request_timeout=self.timeout_s)
+        results = self._each(futures, "delete ACLs")
+        return {filters[f]: err for f, err in results.items()}  # type: ignore[index]
+
+    def upsert_scram_users(self, users: dict[str, tuple[str, int, str]]) -> dict[str, KafkaClientError | None]:
+        """users: name -> (mechanism, iterations, password)."""
+        if not users:
+            return {}
+        self.requests += 1
+        alterations = [
+            UserScramCredentialUpsertion(name, ScramCredentialInfo(_mechanism(mech), iters), password.encode())
+            for name, (mech, iters, password) in users.items()
+        ]
+        futures = self.admin.alter_user_scram_credentials(alterations, request_timeout=self.timeout_s)
+        return self._each(futures, "create SCRAM users")  # type: ignore[return-value]
+
+    def delete_scram_users(self, users: dict[str, str]) -> dict[str, KafkaClientError | None]:
+        """users: name -> mechanism."""
+        if not users:
+            return {}
+        self.requests += 1
+        futures = self.admin.alter_user_scram_credentials(
+            [UserScramCredentialDeletion(n, _mechanism(m)) for n, m in users.items()], request_timeout=self.timeout_s
+        )
+        return self._each(futures, "delete SCRAM users")  # type: ignore[return-value]
+
+
+def _mechanism(name: str) -> ScramMechanism:
+    return ScramMechanism[name.replace("-", "_")]
+
+
+def _binding(a: Acl, filter_: bool = False) -> AclBinding:
+    cls = AclBindingFilter if filter_ else AclBinding
+    return cls(
+        ResourceType[a.resource_type], a.resource_name, ResourcePatternType[a.pattern_type], a.principal, a.host,
+        AclOperation[a.operation], AclPermissionType[a.permission],
+    )
+
+
+_rdkafka_log.addHandler(logging.NullHandler())
+_rdkafka_log.propagate = False

@@ -1,0 +1,166 @@
+"""The human plan, rendered from the JSON plan (so the two cannot disagree), in
+Terraform's conventions: `+ ~ - -/+`, attribute-level `old -> new`, a summary line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import click
+
+from meshctl.mesh.durations import format_ms
+
+_SYMBOL = {
+    ("create",): ("+", "green"),
+    ("update",): ("~", "yellow"),
+    ("delete",): ("-", "red"),
+    ("delete", "create"): ("-/+", "red"),
+}
+_HEADLINE = {
+    ("create",): "will be created",
+    ("update",): "will be updated in-place",
+    ("delete",): "will be destroyed",
+    ("delete", "create"): "must be replaced",
+}
+IDENTITY = ("name", "principal")
+
+
+class Styler:
+    def __init__(self, color: bool):
+        self.color = color
+
+    def __call__(self, text: str, fg: str | None = None, bold: bool = False) -> str:
+        return click.style(text, fg=fg, bold=bold) if self.color else text
+
+
+def render_plan(doc: Mapping[str, object], color: bool) -> str:
+    s = Styler(color)
+    changes = [c for c in doc["resource_changes"] if c["change"]["actions"] != ["no-op"]]  # type: ignore[attr-defined, index]
+    if not changes:
+        return s("No changes.", bold=True) + " Your mesh matches the configuration.\n"
+    used = sorted({tuple(c["change"]["actions"]) for c in changes}, key=list(_SYMBOL).index)
+    out = ["meshctl will perform the following actions:", ""]
+    legend = ["Resource actions are indicated with the following symbols:"]
+    for actions in used:
+        sym, fg = _SYMBOL[actions]
+        legend.append(f"  {s(sym, fg)} {_HEADLINE[actions].replace('will be ', '').replace('must be ', '')}")
+    out = legend + [""] + out
+    for c in changes:
+        out.extend(_render_change(c, s))
+        out.append("")
+    summary = doc["summary"]
+    out.append(
+        s("Plan:", bold=True)
+        + f" {summary['add']} to add, {summary['change']} to change, {summary['destroy']} to destroy."  # type: ignore[index]
+    )
+    blocked = [c for c in changes if c["meshctl"]["blocked"]]
+    if blocked:
+        out.append("")
+        out.append(s("Warning:", "yellow", bold=True) + " apply will refuse these changes without an explicit opt-in:")
+        for c in blocked:
+            out.append(f"  {c['address']}: {c['meshctl']['blocked']}")
+    return "\n".join(out) + "\n"
+
+
+def _render_change(c: Mapping, s: Styler) -> list[str]:
+    actions = tuple(c["change"]["actions"])
+    sym, fg = _SYMBOL[actions]
+    before = c["change"]["before"] or {}
+    after = c["change"]["after"] or {}
+    lines = [s(f"  # {c['address']}", bold=True) + f" {_HEADLINE[actions]}"]
+    detail = c["meshctl"]["reason"] or ""
+    src = c["meshctl"]["source"]
+    lines.append(f"  # (from {src}{'; ' + detail if detail else ''})")
+    lines.append(f"{s(sym.rjust(3), fg)} resource \"{c['type']}\" \"{c['name']}\" {{")
+    keys = list(dict.fromkeys([*after, *before]))
+    width = max((len(k) for k in keys), default=0)
+    hidden = 0
+    for key in keys:
+        old, new = before.get(key), after.get(key)
+        in_old, in_new = key in before, key in after
+        if actions == ("create",):
+            lines.extend(_attr("+", key, new, width, s))
+        elif actions == ("delete",):
+            lines.extend(_attr("-", key, old, width, s))
+        elif old == new:
+            if key in IDENTITY:
+                lines.append(f"        {key.ljust(width)} = {_scalar(new, key)}")
+            else:
+                hidden += 1
+        elif isinstance(old, dict) or isinstance(new, dict):
+            lines.extend(_map_diff(key, old or {}, new or {}, width, s))
+        elif isinstance(old, list) and isinstance(new, list):
+            lines.extend(_list_diff(key, old, new, width, s))
+        elif in_old and in_new:
+            note = "  # forces replacement" if actions == ("delete", "create") else ""
+            lines.append(f"      {s('~', 'yellow')} {key.ljust(width)} = {_scalar(old, key)} -> {_scalar(new, key)}{note}")
+        elif in_new:
+            lines.extend(_attr("+", key, new, width, s))
+        else:
+            lines.extend(_attr("-", key, old, width, s))
+    if hidden:
+        lines.append(f"        # ({hidden} unchanged attribute{'s' if hidden > 1 else ''} hidden)")
+    lines.append("    }")
+    return lines
+
+
+_COLORS = {"+": "green", "-": "red", "~": "yellow"}
+
+
+def _attr(sym: str, key: str, value: object, width: int, s: Styler) -> list[str]:
+    mark = s(sym, _COLORS[sym])
+    if isinstance(value, dict):
+        if not value:
+            return [f"      {mark} {key.ljust(width)} = {{}}"]
+        inner = max(len(json.dumps(k)) for k in value)
+        lines = [f"      {mark} {key.ljust(width)} = {{"]
+        for k, v in value.items():
+            lines.append(f"          {mark} {json.dumps(k).ljust(inner)} = {_scalar(v, k)}")
+        lines.append("        }")
+        return lines
+    if isinstance(value, list):
+        return [f"      {mark} {key.ljust(width)} = [{', '.join(_scalar(v, key) for v in value)}]"]
+    return [f"      {mark} {key.ljust(width)} = {_scalar(value, key)}"]
+
+
+def _map_diff(key: str, old: Mapping, new: Mapping, width: int, s: Styler) -> list[str]:
+    lines = [f"      {s('~', 'yellow')} {key.ljust(width)} = {{"]
+    keys = sorted({*old, *new})
+    inner = max((len(json.dumps(k)) for k in keys), default=0)
+    unchanged = 0
+    for k in keys:
+        label = json.dumps(k).ljust(inner)
+        if k in old and k in new:
+            if old[k] == new[k]:
+                unchanged += 1
+                continue
+            lines.append(f"          {s('~', 'yellow')} {label} = {_scalar(old[k], k)} -> {_scalar(new[k], k)}")
+        elif k in new:
+            lines.append(f"          {s('+', 'green')} {label} = {_scalar(new[k], k)}")
+        else:
+            lines.append(f"          {s('-', 'red')} {label} = {_scalar(old[k], k)} -> null")
+    if unchanged:
+        lines.append(f"            # ({unchanged} unchanged element{'s' if unchanged > 1 else ''} hidden)")
+    lines.append("        }")
+    return lines
+
+
+def _list_diff(key: str, old: list, new: list, width: int, s: Styler) -> list[str]:
+    lines = [f"      {s('~', 'yellow')} {key.ljust(width)} = ["]
+    for v in sorted({*map(json.dumps, old), *map(json.dumps, new)}):
+        value = json.loads(v)
+        if value in old and value in new:
+            lines.append(f"            {v},")
+        elif value in new:
+            lines.append(f"          {s('+', 'green')} {v},")
+        else:
+            lines.append(f"          {s('-', 'red')} {v},")
+    lines.append("        ]")
+    return lines
+
+
+def _scalar(value: object, key: str) -> str:
+    text = json.dumps(value)
+    if key.endswith(".ms") and isinstance(value, str) and value.lstrip("-").isdigit():
+        text += f" # {format_ms(int(value))}"
+    return text

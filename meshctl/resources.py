@@ -1,0 +1,100 @@
+"""Resources: the low-level things in Kafka (and later the registry and AWS) that the
+mesh compiles to, with stable addresses, and the per-type rules of how they change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A desired resource. `attributes` is plain JSON data; `source` names the block."""
+
+    type: str
+    name: str
+    attributes: Mapping[str, object]
+    source: str
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def address(self) -> str:
+        return make_address(self.type, self.name)
+
+
+def make_address(type_: str, name: str) -> str:
+    return f"{type_}.{name}"
+
+
+def split_address(address: str) -> tuple[str, str]:
+    """`kafka_topic.commerce.orders.v1` -> ("kafka_topic", "commerce.orders.v1")."""
+    type_, sep, name = address.partition(".")
+    if not sep or not name:
+        raise ValueError(f"{address!r} is not a resource address (TYPE.NAME)")
+    return type_, name
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a desired resource relates to its live counterpart."""
+
+    actions: tuple[str, ...]  # ("no-op",), ("update",), ("delete", "create")
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    name: str
+    provider: str
+    # Attributes that cannot change in place; a change means delete + create.
+    force_new: Mapping[str, str] = field(default_factory=dict)  # attribute -> reason
+    # Deleting loses data: the plan needs an explicit opt-in flag to delete or replace it.
+    holds_data: bool = False
+    # Attributes compared only when the desired value is set (None = "whatever it is").
+    optional: frozenset[str] = frozenset()
+    # Further reasons to replace that depend on the values, not just on a change.
+    replace_when: Callable[[Mapping[str, object], Mapping[str, object]], str] | None = None
+
+    def compare(self, desired: Mapping[str, object], actual: Mapping[str, object]) -> Verdict:
+        """Pure comparison of a desired resource with what refresh found."""
+        effective = self.effective(desired, actual)
+        if effective == dict(actual):
+            return Verdict(("no-op",))
+        reasons = [why for attr, why in self.force_new.items() if effective.get(attr) != actual.get(attr)]
+        extra = self.replace_when(effective, actual) if self.replace_when else ""
+        if extra:
+            reasons.insert(0, extra)
+        if reasons:
+            return Verdict(("delete", "create"), "; ".join(reasons))
+        return Verdict(("update",))
+
+    def effective(self, desired: Mapping[str, object], actual: Mapping[str, object] | None) -> dict[str, object]:
+        """Desired attributes with unset optional ones taken from the live resource."""
+        out = dict(desired)
+        for attr in self.optional:
+            if out.get(attr) is None and actual is not None:
+                out[attr] = actual.get(attr)
+        return out
+
+
+def _fewer_partitions(desired: Mapping[str, object], actual: Mapping[str, object]) -> str:
+    if int(desired["partitions"]) < int(actual["partitions"]):  # type: ignore[call-overload]
+        return f"Kafka cannot reduce a topic's partitions ({actual['partitions']} -> {desired['partitions']})"
+    return ""
+
+
+RESOURCE_TYPES: dict[str, ResourceType] = {
+    t.name: t
+    for t in (
+        ResourceType("kafka_scram_user", "kafka", force_new={"mechanism": "the SCRAM mechanism changed"}),
+        ResourceType(
+            "kafka_topic",
+            "kafka",
+            force_new={"replication_factor": "Kafka cannot change a topic's replication factor in place"},
+            holds_data=True,
+            optional=frozenset({"replication_factor"}),
+            replace_when=_fewer_partitions,
+        ),
+        ResourceType("kafka_acl", "kafka", force_new={"principal": "the principal changed"}),
+    )
+}

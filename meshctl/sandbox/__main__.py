@@ -1,0 +1,179 @@
+"""``python -m meshctl.sandbox up|down|status``: local servers that meshctl can talk to.
+
+``up`` starts every service under ``--dir`` and writes ``<dir>/env`` with the
+``export`` lines that point meshctl at them; ``down`` stops them. To add a
+service, give it the :class:`Service` methods, its flags in
+``_add_service_arguments`` and an entry in ``build_services``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from meshctl.sandbox.kafka import (
+    DEFAULT_CONTROLLER_PORT,
+    DEFAULT_PORT,
+    KafkaSandbox,
+    SandboxError,
+)
+
+ENV_FILE = "env"
+EXIT_NOT_RUNNING = 3  # as LSB init scripts report "not running" for status
+
+
+class Service(Protocol):
+    """What ``up``/``down``/``status`` need from a local server."""
+
+    @property
+    def name(self) -> str: ...
+
+    def start(self, timeout: float = ...) -> bool: ...
+    def stop(self, timeout: float = ...) -> bool: ...
+    def is_running(self) -> bool: ...
+    def env_lines(self) -> list[str]: ...
+    def summary(self) -> str: ...
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SandboxError(f"${name} must be a port number, not {raw!r}") from None
+
+
+def _add_service_arguments(parser: argparse.ArgumentParser) -> None:
+    kafka = parser.add_argument_group("kafka")
+    kafka.add_argument(
+        "--port", "--kafka-port", dest="kafka_port", type=int,
+        default=_env_int("MESHCTL_SANDBOX_KAFKA_PORT", DEFAULT_PORT),
+        help="client (SASL) port (default: $MESHCTL_SANDBOX_KAFKA_PORT or %(default)s)",
+    )  # fmt: skip
+    controller_env = "MESHCTL_SANDBOX_KAFKA_CONTROLLER_PORT"
+    kafka.add_argument(
+        "--controller-port", "--kafka-controller-port",
+        dest="kafka_controller_port", type=int,
+        default=_env_int(controller_env, DEFAULT_CONTROLLER_PORT),
+        help=f"KRaft controller port (default: ${controller_env} or %(default)s)",
+    )  # fmt: skip
+
+
+def build_services(args: argparse.Namespace) -> list[Service]:
+    """Services in start order; ``down`` stops them in reverse."""
+    root: Path = args.dir
+    return [
+        KafkaSandbox(
+            workdir=root / "kafka",
+            port=args.kafka_port,
+            controller_port=args.kafka_controller_port,
+        ),
+    ]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m meshctl.sandbox", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("up", "down", "status"))
+    parser.add_argument(
+        "--dir", type=Path,
+        default=Path(os.environ.get("MESHCTL_SANDBOX_DIR", ".sandbox")),
+        help="where data, logs and the env file live"
+        " (default: $MESHCTL_SANDBOX_DIR or %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="on failure, also print the tail of the service log or tool output",
+    )  # fmt: skip
+    parser.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for each service")
+    _add_service_arguments(parser)
+    return parser
+
+
+def _write_env(path: Path, services: Sequence[Service]) -> None:
+    lines = [line for service in services for line in service.env_lines()]
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds passwords
+    with os.fdopen(fd, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write("\n".join(lines) + "\n")
+    tmp.replace(path)
+
+
+def cmd_up(services: Sequence[Service], root: Path, timeout: float) -> int:
+    started: list[Service] = []
+    try:
+        for service in services:
+            if service.start(timeout=timeout):
+                started.append(service)
+                print(f"{service.name}: started, {service.summary()}")
+            else:
+                print(f"{service.name}: already running, {service.summary()}")
+    except BaseException:
+        # All or nothing: do not leave half a sandbox behind.
+        for service in reversed(started):
+            service.stop()
+        raise
+    env_path = root / ENV_FILE
+    _write_env(env_path, services)
+    print(f"env: {env_path} (load it with: . {env_path})")
+    return 0
+
+
+def cmd_down(services: Sequence[Service], root: Path) -> int:
+    for service in reversed(services):
+        print(f"{service.name}: {'stopped' if service.stop() else 'not running'}")
+    (root / ENV_FILE).unlink(missing_ok=True)  # its values point at nothing now
+    return 0
+
+
+def cmd_status(services: Sequence[Service]) -> int:
+    all_running = True
+    for service in services:
+        running = service.is_running()
+        all_running &= running
+        state = f"running, {service.summary()}" if running else "stopped"
+        print(f"{service.name}: {state}")
+    return 0 if all_running else EXIT_NOT_RUNNING
+
+
+def _run(args: argparse.Namespace) -> int:
+    root: Path = args.dir
+    services = build_services(args)
+    if args.command == "up":
+        return cmd_up(services, root, args.timeout)
+    if args.command == "down":
+        return cmd_down(services, root)
+    return cmd_status(services)
+
+
+def _report(exc: Exception, verbose: bool) -> int:
+    reason = exc.reason if isinstance(exc, SandboxError) else str(exc)
+    print(f"sandbox: error: {reason}", file=sys.stderr)
+    if verbose and isinstance(exc, SandboxError) and exc.details:
+        print(exc.details, file=sys.stderr)
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SandboxError as exc:  # a malformed $MESHCTL_SANDBOX_* default
+        return _report(exc, verbose=False)
+    args.dir = args.dir.absolute()
+    try:
+        return _run(args)
+    except (SandboxError, OSError) as exc:
+        return _report(exc, args.verbose)
+    except KeyboardInterrupt:
+        print("sandbox: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,600 @@
+"""A one-node Apache Kafka broker for trying and testing meshctl locally.
+
+The broker runs from Apache Kafka's own jars (fetched from Maven Central with
+``mvn`` and cached), in KRaft combined mode, listening on 127.0.0.1 only:
+
+* ``CLIENT``: SASL_PLAINTEXT with SCRAM-SHA-512 and the StandardAuthorizer, so
+  ACLs are enforced exactly as on a real cluster. This is what meshctl uses.
+* ``CONTROLLER``: SASL_PLAINTEXT with PLAIN, authenticated as ``admin``, so no
+  anonymous principal needs to be a super user.
+
+Needs Java 17+ and Maven on PATH; Python side is stdlib + confluent-kafka.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, NoReturn
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient
+
+KAFKA_VERSION = "4.1.2"
+SLF4J_VERSION = "2.0.17"
+ADMIN_USER = "admin"
+DEFAULT_PORT = 19092
+DEFAULT_CONTROLLER_PORT = 19093
+POM_PATH = Path(__file__).with_name("pom-kafka.xml")
+
+_COMPLETE_MARKER = ".complete"
+_LOG_TAIL_LINES = 30
+# Errors that retrying will not fix: a wrong password means the workdir's data
+# was formatted with a different admin secret.
+_AUTH_ERRORS = frozenset({KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED})
+
+
+class SandboxError(RuntimeError):
+    """A sandbox service could not be prepared, started or stopped.
+
+    ``reason`` is one line for a person; ``details`` (a log or tool output tail)
+    is kept apart so the CLI can print one line while ``str()`` shows both.
+    """
+
+    def __init__(self, reason: str, details: str = "") -> None:
+        super().__init__(f"{reason}\n{details}" if details else reason)
+        self.reason = reason
+        self.details = details
+
+
+# ---------------------------------------------------------------- jars
+
+
+def default_cache_dir() -> Path:
+    """``$MESHCTL_CACHE_DIR``, else ``~/.cache/meshctl``."""
+    configured = os.environ.get("MESHCTL_CACHE_DIR")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "meshctl"
+
+
+def ensure_kafka_jars(cache_dir: Path | None = None) -> Path:
+    """Return ``<cache>/kafka-<version>/lib``, downloading the jars the first time.
+
+    A marker file is written only after Maven succeeded, so an interrupted
+    download is thrown away and redone. A file lock keeps parallel test workers
+    from downloading into the same folder at once.
+    """
+    version_dir = (cache_dir or default_cache_dir()) / f"kafka-{KAFKA_VERSION}"
+    lib = version_dir / "lib"
+    marker = version_dir / _COMPLETE_MARKER
+    if marker.exists():
+        return lib
+    version_dir.mkdir(parents=True, exist_ok=True)
+    with _file_lock(version_dir / ".lock"):
+        if marker.exists():  # another process finished while we waited
+            return lib
+        shutil.rmtree(lib, ignore_errors=True)
+        _run_maven(lib)
+        if not (lib / f"kafka_2.13-{KAFKA_VERSION}.jar").exists():
+            raise SandboxError(f"Maven finished but {lib} holds no Kafka {KAFKA_VERSION} jar")
+        marker.write_text(f"kafka {KAFKA_VERSION}, slf4j {SLF4J_VERSION}\n")
+    return lib
+
+
+def _run_maven(lib: Path) -> None:
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise SandboxError("Maven ('mvn') is needed once to fetch Kafka's jars; it is not on PATH")
+    cmd = [
+        mvn, "-B", "-q", "-f", str(POM_PATH),
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
+        f"-DoutputDirectory={lib}",
+        f"-Dkafka.version={KAFKA_VERSION}",
+        f"-Dslf4j.version={SLF4J_VERSION}",
+    ]  # fmt: skip
+    # cwd is the cache folder: Maven must leave nothing in the package or caller's cwd.
+    result = subprocess.run(
+        cmd,
+        cwd=lib.parent,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SandboxError(
+            f"fetching Kafka {KAFKA_VERSION} jars with Maven failed (exit {result.returncode})",
+            _output_tail(result),
+        )
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (racy, but fine for tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR: TIME_WAIT sockets of a just-stopped broker are not "busy".
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _find_java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").exists():
+        return str(Path(java_home) / "bin" / "java")
+    java = shutil.which("java")
+    if java is None:
+        raise SandboxError("Java 17+ is needed to run Kafka; 'java' is not on PATH (nor in $JAVA_HOME)")
+    return java
+
+
+def _new_cluster_id() -> str:
+    """16 random bytes in unpadded URL-safe base64, as Kafka's own ids."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        # A leading "-" would be read as an option by StorageTool (Kafka avoids it too).
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file readable by the owner only (it holds the admin password)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)
+
+
+def _output_tail(result: subprocess.CompletedProcess[str]) -> str:
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    return "\n".join(lines[-_LOG_TAIL_LINES:])
+
+
+def _tail(path: Path, offset: int = 0, lines: int = _LOG_TAIL_LINES) -> str:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            last = deque(handle, maxlen=lines)
+    except OSError:
+        return ""
+    return b"".join(last).decode(errors="replace").rstrip()
+
+
+def _error_text(exc: Exception) -> str:
+    error = exc.args[0] if exc.args else None
+    return error.str() if isinstance(error, KafkaError) else str(exc) or type(exc).__name__
+
+
+def _process_state(pid: int) -> str | None:
+    """Linux process state letter ('R', 'S', 'Z', ...), or None if there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return raw.decode(errors="replace").split("\0")
+
+
+# JVM system properties for slf4j-simple: warnings only, plus the "started" line.
+_LOG_PROPERTIES = (
+    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+    "-Dorg.slf4j.simpleLogger.log.kafka.server.KafkaRaftServer=info",
+    "-Dorg.slf4j.simpleLogger.showDateTime=true",
+    "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
+    "-Dorg.slf4j.simpleLogger.logFile=System.out",
+)
+
+
+# ---------------------------------------------------------------- broker
+
+
+@dataclass
+class KafkaSandbox:
+    """One KRaft broker+controller whose data, config, log and pid live in ``workdir``.
+
+    The admin password is generated once per workdir and kept in it, so a
+    restart after ``stop()`` reuses the data without reformatting.
+    """
+
+    name: ClassVar[str] = "kafka"
+
+    workdir: Path
+    port: int = DEFAULT_PORT
+    controller_port: int = DEFAULT_CONTROLLER_PORT
+    cache_dir: Path | None = None
+    heap: str = "384m"
+    admin_user: str = field(default=ADMIN_USER, init=False)
+    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.workdir = Path(self.workdir).absolute()
+
+    # -- paths
+
+    @property
+    def properties_path(self) -> Path:
+        return self.workdir / "server.properties"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.workdir / "data"
+
+    @property
+    def pid_path(self) -> Path:
+        return self.workdir / "kafka.pid"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "broker.log"
+
+    @property
+    def password_path(self) -> Path:
+        return self.workdir / "admin-password"
+
+    # -- credentials and client settings
+
+    @property
+    def password(self) -> str:
+        """The admin password, created on first use of a fresh workdir."""
+        if self.password_path.exists():
+            return self.password_path.read_text().strip()
+        if self._is_formatted():
+            raise SandboxError(
+                f"{self.password_path} is missing but {self.data_dir} holds a"
+                f" formatted broker; delete {self.workdir} to start afresh"
+            )
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        # URL-safe base64 needs no quoting in JAAS, StorageTool or shell.
+        secret = base64.urlsafe_b64encode(os.urandom(18)).decode()
+        _write_private(self.password_path, secret + "\n")
+        return secret
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def client_config(self, username: str, password: str) -> dict[str, str]:
+        """librdkafka properties for any SCRAM user on the CLIENT listener."""
+        return {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": username,
+            "sasl.password": password,
+        }
+
+    def admin_config(self) -> dict[str, str]:
+        """librdkafka properties for the super user ``admin``."""
+        return self.client_config(self.admin_user, self.password)
+
+    def env_lines(self) -> list[str]:
+        """``export`` lines for meshctl's Kafka provider settings."""
+        config = self.admin_config()
+        values = {
+            "MESHCTL_KAFKA_BOOTSTRAP_SERVERS": config["bootstrap.servers"],
+            "MESHCTL_KAFKA_SECURITY_PROTOCOL": config["security.protocol"],
+            "MESHCTL_KAFKA_SASL_MECHANISM": config["sasl.mechanism"],
+            "MESHCTL_KAFKA_SASL_USERNAME": config["sasl.username"],
+            "MESHCTL_KAFKA_SASL_PASSWORD": config["sasl.password"],
+        }
+        return [f"export {key}={shlex.quote(value)}" for key, value in values.items()]
+
+    def summary(self) -> str:
+        """One line saying where the broker listens and where its files are."""
+        pid = self.pid()
+        where = f"pid {pid}, " if pid is not None and self.is_running() else ""
+        return (
+            f"Kafka {KAFKA_VERSION} at {self.bootstrap_servers}"
+            " (SASL_PLAINTEXT, SCRAM-SHA-512, "
+            f"user {self.admin_user}), {where}log {self.log_path}"
+        )
+
+    # -- process state
+
+    def pid(self) -> int | None:
+        try:
+            return int(self.pid_path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def is_running(self) -> bool:
+        """Whether a broker runs from this workdir.
+
+        If so, ``port`` and ``controller_port`` are set to the ones it was
+        started with, so a fresh instance describes the running broker.
+        """
+        pid = self.pid()
+        if pid is None or not self._alive(pid):
+            return False
+        self._adopt_running_ports()
+        return True
+
+    def _alive(self, pid: int) -> bool:
+        if self._proc is not None and self._proc.pid == pid:
+            return self._proc.poll() is None  # poll() also reaps our own child
+        if not Path("/proc").is_dir():  # not Linux: trust the pid file
+            return _pid_exists(pid)
+        state = _process_state(pid)
+        if state is None or state in ("Z", "X"):
+            return False
+        # The pid may have been reused since the pid file was written.
+        return str(self.properties_path) in _cmdline(pid)
+
+    # -- start
+
+    def start(self, timeout: float = 90.0) -> bool:
+        """Start the broker and wait until the admin can describe the cluster.
+
+        Returns False if it was already running (its ports are adopted).
+        """
+        if self.is_running():
+            return False
+        lib = ensure_kafka_jars(self.cache_dir)
+        java = _find_java()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._check_ports_free()
+        self._write_properties()
+        if not self._is_formatted():
+            self._format(java, lib)
+        log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self._launch(java, lib)
+        try:
+            self._wait_ready(timeout, log_offset)
+        except BaseException:
+            self.stop(timeout=10)  # e.g. Ctrl-C: leave no half-started broker behind
+            raise
+        return True
+
+    def _check_ports_free(self) -> None:
+        for port in (self.port, self.controller_port):
+            if not _port_is_free(port):
+                raise SandboxError(f"port {port} on 127.0.0.1 is already in use")
+
+    def _is_formatted(self) -> bool:
+        return (self.data_dir / "meta.properties").exists()
+
+    def _server_properties(self) -> dict[str, str]:
+        secret = self.password
+        scram_jaas = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{self.admin_user}" password="{secret}";'
+        )
+        # PLAIN on the controller listener: user_<name> is the server side;
+        # username/password the client side the broker uses to reach its controller.
+        plain_jaas = (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'username="{self.admin_user}" password="{secret}" '
+            f'user_{self.admin_user}="{secret}";'
+        )
+        return {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            # Static voters: no --standalone at format time; ports may change per run.
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"CLIENT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"CLIENT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "CLIENT",
+            "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.client.sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "listener.name.client.scram-sha-512.sasl.jaas.config": scram_jaas,
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": plain_jaas,
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "super.users": f"User:{self.admin_user}",
+            "allow.everyone.if.no.acl.found": "false",
+            "log.dirs": str(self.data_dir),
+            "auto.create.topics.enable": "false",
+            "num.partitions": "1",
+            "default.replication.factor": "1",
+            "min.insync.replicas": "1",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            # After a crash the new incarnation waits for the old broker session to
+            # expire (9 s by default); tests kill and restart the broker on purpose.
+            "broker.session.timeout.ms": "3000",
+            "broker.heartbeat.interval.ms": "500",
+            # The 128 MiB default dedupe buffer does not fit a small heap.
+            "log.cleaner.dedupe.buffer.size": "2097152",
+            "log.segment.bytes": "16777216",
+            "num.network.threads": "2",
+            "num.io.threads": "2",
+            "num.recovery.threads.per.data.dir": "1",
+        }
+
+    def _write_properties(self) -> None:
+        lines = ["# Written by meshctl.sandbox on every start; edits are overwritten."]
+        lines += [f"{key}={value}" for key, value in self._server_properties().items()]
+        _write_private(self.properties_path, "\n".join(lines) + "\n")
+
+    def _format(self, java: str, lib: Path) -> None:
+        cmd = [
+            java, "-Xmx256m", "-cp", f"{lib}/*", *_LOG_PROPERTIES,
+            "kafka.tools.StorageTool", "format",
+            "-t", _new_cluster_id(),
+            "-c", str(self.properties_path),
+            "--add-scram",
+            f"SCRAM-SHA-512=[name={self.admin_user},password={self.password}]",
+        ]  # fmt: skip
+        result = subprocess.run(
+            cmd,
+            cwd=self.workdir,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            # Leave no half-formatted data: the next start formats again.
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            raise SandboxError(
+                f"formatting Kafka storage failed (exit {result.returncode})",
+                _output_tail(result),
+            )
+
+    def _launch(self, java: str, lib: Path) -> None:
+        cmd = [
+            java, f"-Xmx{self.heap}", "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true", *_LOG_PROPERTIES,
+            "-cp", f"{lib}/*", "kafka.Kafka", str(self.properties_path),
+        ]  # fmt: skip
+        with self.log_path.open("ab") as log:
+            banner = f"--- meshctl sandbox: Kafka {KAFKA_VERSION} starting {time.ctime()}\n"
+            log.write(banner.encode())
+            log.flush()
+            # A new session detaches the broker from the caller's terminal and Ctrl-C.
+            self._proc = subprocess.Popen(
+                cmd,
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pid_path.write_text(f"{self._proc.pid}\n")
+
+    def _wait_ready(self, timeout: float, log_offset: int) -> None:
+        errors: list[KafkaError] = []
+        admin = AdminClient(
+            {
+                **self.admin_config(),
+                "log_level": 0,  # connection-refused noise while the broker boots
+                "socket.connection.setup.timeout.ms": 2000,
+                "reconnect.backoff.max.ms": 500,
+            },
+            error_cb=errors.append,  # auth failures surface only here
+        )
+        deadline = time.monotonic() + timeout
+        last_error = "no answer yet"
+        while time.monotonic() < deadline:
+            self._fail_if_exited(log_offset)
+            future = admin.describe_cluster(request_timeout=2)
+            while not future.done() and time.monotonic() < deadline:
+                admin.poll(0.1)  # serves error_cb
+                self._fail_on_auth_error(errors, log_offset)
+            try:
+                future.result(timeout=0)
+                return
+            except (KafkaException, TimeoutError) as exc:
+                last_error = _error_text(exc)
+            time.sleep(0.25)
+        self._fail(f"Kafka not ready after {timeout:g}s ({last_error})", log_offset)
+
+    def _fail_if_exited(self, log_offset: int) -> None:
+        if self.is_running():
+            return
+        code = self._proc.poll() if self._proc is not None else None
+        exit_note = f" (exit {code})" if code is not None else ""
+        self._fail(f"Kafka exited during startup{exit_note}", log_offset)
+
+    def _fail_on_auth_error(self, errors: list[KafkaError], log_offset: int) -> None:
+        # A wrong password will not fix itself: the data was formatted with another.
+        for error in errors:
+            if error.code() in _AUTH_ERRORS:
+                reason = f"admin cannot authenticate ({error.str()})"
+                self._fail(f"{reason}; delete {self.workdir} to reset", log_offset)
+
+    def _fail(self, reason: str, log_offset: int) -> NoReturn:
+        self.stop(timeout=10)
+        raise SandboxError(f"{reason}; log: {self.log_path}", _tail(self.log_path, log_offset))
+
+    def _adopt_running_ports(self) -> None:
+        """Take the ports from the config the running broker was started with."""
+        try:
+            text = self.properties_path.read_text()
+        except OSError:
+            return
+        for line in text.splitlines():
+            key, _, value = line.partition("=")
+            if key == "advertised.listeners":
+                self.port = int(value.rsplit(":", 1)[1])
+            elif key == "controller.quorum.voters":
+                self.controller_port = int(value.rsplit(":", 1)[1])
+
+    # -- stop
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """SIGTERM, then SIGKILL after ``timeout``. False if it was not running."""
+        pid = self.pid()
+        if pid is None or not self._alive(pid):
+            self.pid_path.unlink(missing_ok=True)
+            return False
+        self._signal(pid, signal.SIGTERM)
+        if not self._wait_exit(pid, timeout):
+            self._signal(pid, signal.SIGKILL)
+            if not self._wait_exit(pid, 10):
+                raise SandboxError(f"Kafka (pid {pid}) did not exit after SIGKILL")
+        self.pid_path.unlink(missing_ok=True)
+        return True
+
+    @staticmethod
+    def _signal(pid: int, sig: signal.Signals) -> None:
+        with suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+    def _wait_exit(self, pid: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self._alive(pid):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True

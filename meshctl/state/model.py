@@ -1,0 +1,67 @@
+"""What meshctl manages and last saw: a versioned document with a serial and a lineage."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from meshctl import __version__
+from meshctl.errors import MeshError
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    type: str
+    name: str
+    attributes: Mapping[str, object]
+    source: str
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def address(self) -> str:
+        return f"{self.type}.{self.name}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "address": self.address,
+            "type": self.type,
+            "name": self.name,
+            "source": self.source,
+            "depends_on": list(self.depends_on),
+            "attributes": dict(self.attributes),
+        }
+
+
+@dataclass
+class State:
+    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
+    serial: int = 0
+    resources: dict[str, ResourceState] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": STATE_VERSION,
+            "meshctl_version": __version__,
+            "serial": self.serial,
+            "lineage": self.lineage,
+            "resources": [self.resources[a].to_json() for a in sorted(self.resources)],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object], where: str) -> State:
+        version = data.get("version")
+        if not isinstance(version, int):
+            raise MeshError(f"{where} is not a meshctl state file (no version)")
+        if version > STATE_VERSION:
+            raise MeshError(
+                f"{where} was written by a newer meshctl (state version {version}; "
+                f"this meshctl {__version__} reads up to {STATE_VERSION}); upgrade meshctl"
+            )
+        state = cls(lineage=str(data["lineage"]), serial=int(data["serial"]))  # type: ignore[call-overload]
+        for r in data.get("resources", []):  # type: ignore[attr-defined]
+            rs = ResourceState(r["type"], r["name"], r["attributes"], r.get("source", ""), tuple(r.get("depends_on", ())))
+            state.resources[rs.address] = rs
+        return state
