@@ -22,6 +22,12 @@ _HEADLINE = {
     ("delete",): "will be destroyed",
     ("delete", "create"): "must be replaced",
 }
+_LEGEND = {
+    ("create",): "create",
+    ("update",): "update in-place",
+    ("delete",): "destroy",
+    ("delete", "create"): "destroy and then create replacement",
+}
 IDENTITY = ("name", "principal")
 
 
@@ -43,7 +49,7 @@ def render_plan(doc: Mapping[str, object], color: bool) -> str:
     legend = ["Resource actions are indicated with the following symbols:"]
     for actions in used:
         sym, fg = _SYMBOL[actions]
-        legend.append(f"  {s(sym, fg)} {_HEADLINE[actions].replace('will be ', '').replace('must be ', '')}")
+        legend.append(f"  {s(sym.rjust(3), fg)} {_LEGEND[actions]}")
     out = legend + [""] + out
     for c in changes:
         out.extend(_render_change(c, s))
