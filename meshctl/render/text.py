@@ -99,7 +99,7 @@ def _render_change(c: Mapping, s: Styler) -> list[str]:
             lines.extend(_list_diff(key, old, new, width, s))
         elif in_old and in_new:
             note = "  # forces replacement" if actions == ("delete", "create") else ""
-            lines.append(f"      {s('~', 'yellow')} {key.ljust(width)} = {_scalar(old, key)} -> {_scalar(new, key)}{note}")
+            lines.append(f"      {s('~', 'yellow')} {key.ljust(width)} = {_change(old, new, key)}{note}")
         elif in_new:
             lines.extend(_attr("+", key, new, width, s))
         else:
@@ -140,11 +140,11 @@ def _map_diff(key: str, old: Mapping, new: Mapping, width: int, s: Styler) -> li
             if old[k] == new[k]:
                 unchanged += 1
                 continue
-            lines.append(f"          {s('~', 'yellow')} {label} = {_scalar(old[k], k)} -> {_scalar(new[k], k)}")
+            lines.append(f"          {s('~', 'yellow')} {label} = {_change(old[k], new[k], k)}")
         elif k in new:
             lines.append(f"          {s('+', 'green')} {label} = {_scalar(new[k], k)}")
         else:
-            lines.append(f"          {s('-', 'red')} {label} = {_scalar(old[k], k)} -> null")
+            lines.append(f"          {s('-', 'red')} {label} = {_change(old[k], None, k)}")
     if unchanged:
         lines.append(f"            # ({unchanged} unchanged element{'s' if unchanged > 1 else ''} hidden)")
     lines.append("        }")
@@ -166,7 +166,20 @@ def _list_diff(key: str, old: list, new: list, width: int, s: Styler) -> list[st
 
 
 def _scalar(value: object, key: str) -> str:
-    text = json.dumps(value)
-    if key.endswith(".ms") and isinstance(value, str) and value.lstrip("-").isdigit():
-        text += f" # {format_ms(int(value))}"
+    readable = _readable(value, key)
+    return json.dumps(value) + (f" # {readable}" if readable else "")
+
+
+def _change(old: object, new: object, key: str) -> str:
+    """`"86400000" -> "172800000" # 1d -> 2d`: durations made readable, as topicctl does."""
+    text = f"{json.dumps(old)} -> {json.dumps(new)}"
+    before, after = _readable(old, key), _readable(new, key)
+    if before or after:
+        text += f" # {before or json.dumps(old)} -> {after or json.dumps(new)}"
     return text
+
+
+def _readable(value: object, key: str) -> str:
+    if key.endswith(".ms") and isinstance(value, str) and value.lstrip("-").isdigit():
+        return format_ms(int(value))
+    return ""

@@ -72,6 +72,7 @@ class KafkaClientError(MeshError):
 # settings are not the topic's and never count as drift.
 _TOPIC_SOURCES = {ConfigSource.DYNAMIC_TOPIC_CONFIG.value}
 _DISCONNECTED = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE}
+_DISCONNECTED_GRACE_S = 5.0
 _AUTH = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED, KafkaError.ILLEGAL_SASL_STATE,
          KafkaError.UNSUPPORTED_SASL_MECHANISM}
 
@@ -101,14 +102,21 @@ class KafkaClient:
     def _wait(self, futures: Iterable[Future], what: str) -> None:
         """Wait for futures while serving callbacks, failing fast on connection errors."""
         pending = list(futures)
-        deadline = time.monotonic() + self.timeout_s
+        started = time.monotonic()
+        seen = len(self._errors)
         while any(not f.done() for f in pending):
             self.admin.poll(0.05)
-            for err in self._errors:
+            new = self._errors[seen:]
+            for err in new:
                 if err.code() in _AUTH:
                     raise self._auth_error(err)
-            if time.monotonic() > deadline:
-                raise KafkaClientError(self._timeout_message(what))
+            now = time.monotonic()
+            # librdkafka retries an unreachable cluster until the request times out; once it
+            # reports every broker down, give it a short grace and then say so.
+            if any(e.code() in _DISCONNECTED for e in new) and now - started > _DISCONNECTED_GRACE_S:
+                raise KafkaClientError(self._timeout_message(what, now - started))
+            if now - started > self.timeout_s:
+                raise KafkaClientError(self._timeout_message(what, now - started))
 
     def _auth_error(self, err: KafkaError) -> KafkaClientError:
         return KafkaClientError(
@@ -116,15 +124,16 @@ class KafkaClient:
             f"({err.str()}); check sasl_username and sasl_password (or MESHCTL_KAFKA_SASL_*)"
         )
 
-    def _timeout_message(self, what: str) -> str:
+    def _timeout_message(self, what: str, waited_s: float | None = None) -> str:
+        waited = f"{waited_s if waited_s is not None else self.timeout_s:.0f}s"
         transport = [e for e in self._errors if e.code() in _DISCONNECTED]
         if transport or not self._errors:
-            detail = f": {transport[-1].str()}" if transport else ""
+            detail = f" ({transport[-1].str()})" if transport else ""
             return (
-                f"cannot reach Kafka at {self.bootstrap} (bootstrap_servers) within {self.timeout_s:.0f}s "
+                f"cannot reach Kafka at {self.bootstrap} (bootstrap_servers) after {waited} "
                 f"while trying to {what}{detail}"
             )
-        return f"Kafka at {self.bootstrap} did not answer in {self.timeout_s:.0f}s to {what}: {self._errors[-1].str()}"
+        return f"Kafka at {self.bootstrap} did not answer in {waited} to {what}: {self._errors[-1].str()}"
 
     def _result(self, future: Future, what: str) -> object:
         self._wait([future], what)
@@ -183,7 +192,9 @@ class KafkaClient:
                 for e in self._errors:
                     if e.code() in _AUTH:
                         raise self._auth_error(e) from None
-                if time.monotonic() > deadline:
+                waited = self.timeout_s - (deadline - time.monotonic())
+                disconnected = any(e.code() in _DISCONNECTED for e in self._errors)
+                if time.monotonic() > deadline or (disconnected and waited > _DISCONNECTED_GRACE_S):
                     raise self.translate(err, "list topics") from None
                 self.admin.poll(0.1)
         out = {}
