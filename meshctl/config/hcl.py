@@ -33,7 +33,7 @@ def parse(text: str, filename: str) -> ast.Body:
     try:
         tree = hcl2.parses_to_tree(text)
     except UnexpectedInput as exc:
-        raise HclSyntaxError(_syntax_diagnostic(exc, filename)) from exc
+        raise HclSyntaxError(_unterminated(text, filename, exc) or _syntax_diagnostic(exc, filename)) from exc
     return _Converter(filename).body(_body_of(tree))
 
 
@@ -47,6 +47,57 @@ def parse_expression(text: str, filename: str, line: int) -> ast.Expr:
         ) from exc
     body = _Converter(filename, line - 1).body(_body_of(tree))
     return body.attributes["__expr"].expr
+
+
+def _unterminated(text: str, filename: str, exc: UnexpectedInput) -> Diagnostic | None:
+    """Name the line where an unterminated string or an unclosed block starts.
+
+    The parser notices both only later (at the next quote, or at the end of the file);
+    a user wants the line where the mistake is.
+    """
+    error_line = getattr(exc, "line", 0) or 0
+    opened: list[int] = []  # lines of `{` still open
+    heredoc: str | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if heredoc is not None:
+            if line.strip() == heredoc:
+                heredoc = None
+            continue
+        in_string, escaped, depth = False, False, 0
+        i = 0
+        while i < len(line):
+            ch = line[i]
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == "$" and line.startswith("${", i):
+                    depth += 1
+                    i += 1
+                elif ch == "}" and depth:
+                    depth -= 1
+                elif ch == '"' and not depth:
+                    in_string = False
+            elif ch == '"':
+                in_string = True
+            elif ch == "#" or line.startswith("//", i):
+                break
+            elif line.startswith("<<", i):
+                heredoc = line[i + 2 :].lstrip("-").strip() or None
+                break
+            elif ch == "{":
+                opened.append(number)
+            elif ch == "}" and opened:
+                opened.pop()
+            i += 1
+        if in_string and number <= error_line:
+            return error("unterminated string", SourceRange(filename, number),
+                         hint='close the string with " on the same line, or use a heredoc (<<EOT) for several lines')
+    if opened and (isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", "") == "$END"):
+        return error("unclosed block: no closing brace before the end of the file", SourceRange(filename, opened[0]),
+                     hint="add the missing }")
+    return None
 
 
 def _syntax_diagnostic(exc: UnexpectedInput, filename: str) -> Diagnostic:

@@ -79,16 +79,28 @@ def _client_conf(props: dict[str, str]) -> dict[str, object]:
     return {k: v for k, v in props.items()} | {"log_level": 0}
 
 
-def produce(props: dict[str, str], topic: str, value: bytes = b"hello") -> str | None:
-    """Produce one message; None on success, else the error name (e.g. TOPIC_AUTHORIZATION_FAILED)."""
-    errors: list[KafkaError] = []
-    producer = Producer(_client_conf(props) | {"enable.idempotence": True, "acks": "all",
-                                               "message.timeout.ms": 10000})
-    producer.produce(topic, value, key=b"k", on_delivery=lambda err, msg: errors.append(err))
-    producer.flush(15)
-    if not errors:
+def produce(props: dict[str, str], topic: str, value: bytes = b"hello", idempotent: bool = True) -> str | None:
+    """Produce one message; None on success, else the error name (e.g. TOPIC_AUTHORIZATION_FAILED).
+
+    An idempotent producer without WRITE on any topic fails earlier, when it asks for a
+    producer id: that fatal error is returned the same way.
+    """
+    reports: list[KafkaError | None] = []
+    fatal: list[KafkaError] = []
+    producer = Producer(_client_conf(props) | {
+        "enable.idempotence": idempotent, "acks": "all", "message.timeout.ms": 10000,
+        "error_cb": lambda err: fatal.append(err) if err.fatal() else None, "log_level": 0,
+    })
+    producer.produce(topic, value, key=b"k", on_delivery=lambda err, msg: reports.append(err))
+    try:
+        producer.flush(15)
+    except (KafkaException, SystemError):
+        pass
+    if fatal:
+        return fatal[0].name()
+    if not reports:
         return "NO_DELIVERY_REPORT"
-    return errors[0].name() if errors[0] is not None else None
+    return reports[0].name() if reports[0] is not None else None
 
 
 def consume(props: dict[str, str], topic: str, group: str, timeout_s: float = 20.0) -> str | bytes | None:

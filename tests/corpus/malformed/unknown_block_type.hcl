@@ -1,0 +1,3 @@
+# expect: 2: unknown block type 'domian'
+domian "sales" {
+}

@@ -1,0 +1,5 @@
+# expect: 3: unterminated string
+domain "sales" {
+  description = "oops
+  owners { accountable = "a@acme.example" }
+}
