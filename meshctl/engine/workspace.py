@@ -37,6 +37,8 @@ class Workspace:
     def __post_init__(self) -> None:
         self.meta_dir = self.state_dir or self.directory / ".meshctl"
         self.backend = LocalBackend(self.meta_dir)
+        if self.load_options.cache_dir is None:
+            self.load_options.cache_dir = self.meta_dir / "cache" / "hcl"
         self._config: LoadedConfig | None = None
         self._providers: dict[str, Provider] | None = None
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (
@@ -68,6 +69,19 @@ class KafkaClientError(MeshError):
     pass
 
 
+T = TypeVar("T")
+
+
+class Pending(Generic[T]):
+    """A read in flight; `result()` waits for it and converts it to meshctl's types."""
+
+    def __init__(self, client: KafkaClient, future: Future, what: str, convert: Callable[[Any], T]):
+        self.client, self.future, self.what, self.convert = client, future, what, convert
+
+    def result(self) -> T:
+        return self.convert(self.client._result(self.future, self.what))
+
+
 # Config sources that are the topic's own settings; defaults and static broker
 # settings are not the topic's and never count as drift.
 _TOPIC_SOURCES = {ConfigSource.DYNAMIC_TOPIC_CONFIG.value}
@@ -105,7 +119,8 @@ class KafkaClient:
         started = time.monotonic()
         seen = len(self._errors)
         while any(not f.done() for f in pending):
-            self.admin.poll(0.05)
+            wait(pending, timeout=0.05, return_when=FIRST_EXCEPTION)
+            self.admin.poll(0)  # serve error_cb and log callbacks
             new = self._errors[seen:]
             for err in new:
                 if err.code() in _AUTH:
@@ -227,31 +242,36 @@ class KafkaClient:
             }
         return out
 
-    def describe_acls(self) -> list[Acl]:
-        """Every ACL binding on the cluster: one request with a match-any filter."""
+    def describe_acls(self) -> Pending[list[Acl]]:
+        """Every ACL binding on the cluster: one request with a match-any filter.
+
+        Returns at once; `.result()` waits, so other reads can run meanwhile."""
         self.requests += 1
         flt = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
                                AclOperation.ANY, AclPermissionType.ANY)
-        bindings = self._result(self.admin.describe_acls(flt, request_timeout=self.timeout_s), "describe ACLs")
-        return [
-            Acl(b.principal, b.host, b.restype.name, b.name, b.resource_pattern_type.name, b.operation.name,
-                b.permission_type.name)
-            for b in bindings  # type: ignore[attr-defined]
-        ]
+        future = self.admin.describe_acls(flt, request_timeout=self.timeout_s)
 
-    def describe_scram_users(self) -> dict[str, list[tuple[str, int]]]:
-        """Every SCRAM user with its mechanisms: one request."""
+        def convert(bindings: list[AclBinding]) -> list[Acl]:
+            return [
+                Acl(b.principal, b.host, b.restype.name, b.name, b.resource_pattern_type.name, b.operation.name,
+                    b.permission_type.name)
+                for b in bindings
+            ]
+
+        return Pending(self, future, "describe ACLs", convert)
+
+    def describe_scram_users(self) -> Pending[dict[str, list[tuple[str, int]]]]:
+        """Every SCRAM user with its mechanisms: one request. Returns at once, like describe_acls."""
         self.requests += 1
-        try:
-            result = self._result(
-                self.admin.describe_user_scram_credentials(request_timeout=self.timeout_s), "describe SCRAM users"
-            )
-        except KafkaClientError:
-            raise
-        return {
-            user: [(info.mechanism.name.replace("_", "-"), info.iterations) for info in d.scram_credential_infos]
-            for user, d in result.items()  # type: ignore[attr-defined]
-        }
+        future = self.admin.describe_user_scram_credentials(request_timeout=self.timeout_s)
+
+        def convert(result: dict) -> dict[str, list[tuple[str, int]]]:
+            return {
+                user: [(info.mechanism.name.replace("_", "-"), info.iterations) for info in d.scram_credential_infos]
+                for user, d in result.items()
+            }
+
+        return Pending(self, future, "describe SCRAM users", convert)
 
     # -- writes (each a single batched request) ----------------------------
 

@@ -43,13 +43,16 @@ class KafkaProvider:
         for m in managed:
             by_type[m.type].append(m)
         actual: dict[str, dict[str, object]] = {}
+        # ACLs and users are read while the topic metadata and configs are: one round trip overlaps the others.
+        acls = self.client.describe_acls() if by_type["kafka_acl"] else None
+        users_read = self.client.describe_scram_users() if by_type["kafka_scram_user"] else None
         if by_type["kafka_topic"]:
             actual.update(self._refresh_topics(by_type["kafka_topic"]))
-        if by_type["kafka_acl"]:
+        if acls is not None:
             wanted = {m.address for m in by_type["kafka_acl"]}
-            actual.update({a: v for a, v in group_acls(self.client.describe_acls()).items() if a in wanted})
-        if by_type["kafka_scram_user"]:
-            users = self.client.describe_scram_users()
+            actual.update({a: v for a, v in group_acls(acls.result()).items() if a in wanted})
+        if users_read is not None:
+            users = users_read.result()
             for m in by_type["kafka_scram_user"]:
                 name = str(m.attributes["name"])
                 mechanisms = dict(users.get(name, []))
