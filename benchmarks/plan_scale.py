@@ -69,9 +69,7 @@ def generate(directory: Path, products: int) -> None:
             )
             if n % 2 == 0:
                 consumer = f"d{(d + 1) % domains:03d}" if domains > 1 else roots[0]
-                parts.append(
-                    f'access "a{n:05d}" {{\n  product  = "{name}.p{n:05d}"\n  consumer = "{consumer}"\n}}\n'
-                )
+                parts.append(f'access "a{n:05d}" {{\n  product  = "{name}.p{n:05d}"\n  consumer = "{consumer}"\n}}\n')
             n += 1
         (directory / f"{name}.hcl").write_text("\n".join(parts))
 
@@ -91,8 +89,9 @@ def raw_reads(admin: AdminClient, topics: list[str]) -> None:
     futures = admin.describe_configs([ConfigResource(ResourceType.TOPIC, t) for t in topics], request_timeout=120)
     for f in futures.values():
         f.result()
-    flt = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY,
-                           AclPermissionType.ANY)
+    flt = AclBindingFilter(
+        ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY, AclPermissionType.ANY
+    )
     admin.describe_acls(flt, request_timeout=60).result()
     admin.describe_user_scram_credentials(request_timeout=60).result()
 
@@ -106,8 +105,12 @@ def cli_plan(directory: Path, env: dict[str, str]) -> tuple[float, float]:
     """Wall time and peak RSS (MiB) of a `meshctl plan` process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "meshctl", "plan", "--detailed-exitcode", str(directory)],
-                          env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meshctl", "plan", "--detailed-exitcode", str(directory)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"meshctl plan did not report 'no changes' (exit {proc.returncode}): {proc.stderr[-2000:]}")
@@ -136,8 +139,12 @@ def main() -> None:
             generate(mesh, size)
             ws = Workspace(mesh)
             start = time.perf_counter()
-            apply = subprocess.run([sys.executable, "-m", "meshctl", "apply", "--auto-approve", str(mesh)], env=env,
-                                   capture_output=True, text=True)
+            apply = subprocess.run(
+                [sys.executable, "-m", "meshctl", "apply", "--auto-approve", str(mesh)],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             apply_s = time.perf_counter() - start
             if apply.returncode != 0:
                 raise SystemExit(f"apply of {size} products failed: {apply.stderr[-3000:]}")
@@ -145,8 +152,10 @@ def main() -> None:
             resources = len(ws.desired())
 
             cache = mesh / ".meshctl" / "cache"
-            cold_s = timed(lambda: (shutil.rmtree(cache, ignore_errors=True), Workspace(mesh).plan()),  # noqa: B023
-                           args.repeat)
+            cold_s = timed(
+                lambda: (shutil.rmtree(cache, ignore_errors=True), Workspace(mesh).plan()),  # noqa: B023
+                args.repeat,
+            )
             plan_s = timed(lambda: Workspace(mesh).plan(), args.repeat)  # noqa: B023  (parse cache warm)
             counter = Workspace(mesh)
             counter.plan()
@@ -155,19 +164,37 @@ def main() -> None:
             parse_s = timed(lambda: raw_parse(mesh), args.repeat)  # noqa: B023
             cli_s, peak_mib = cli_plan(mesh, env)
             bound = reads_s + parse_s
-            rows.append((size, resources, apply_s, cold_s, plan_s, reads_s, parse_s, cold_s / bound, plan_s / bound,
-                         requests, cli_s, peak_mib))
+            rows.append(
+                (
+                    size,
+                    resources,
+                    apply_s,
+                    cold_s,
+                    plan_s,
+                    reads_s,
+                    parse_s,
+                    cold_s / bound,
+                    plan_s / bound,
+                    requests,
+                    cli_s,
+                    peak_mib,
+                )
+            )
     finally:
         broker.stop()
         shutil.rmtree(root, ignore_errors=True)
 
     print()
-    print("| products | resources | apply s | plan cold s | plan warm s | raw reads s | raw parse s "
-          "| ratio cold | ratio warm | admin requests | CLI plan s | peak MiB |")
+    print(
+        "| products | resources | apply s | plan cold s | plan warm s | raw reads s | raw parse s "
+        "| ratio cold | ratio warm | admin requests | CLI plan s | peak MiB |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size, resources, apply_s, cold_s, plan_s, reads_s, parse_s, r_cold, r_warm, requests, cli_s, peak in rows:
-        print(f"| {size} | {resources} | {apply_s:.1f} | {cold_s:.2f} | {plan_s:.2f} | {reads_s:.2f} | {parse_s:.2f} "
-              f"| {r_cold:.2f} | {r_warm:.2f} | {requests} | {cli_s:.2f} | {peak:.0f} |")
+        print(
+            f"| {size} | {resources} | {apply_s:.1f} | {cold_s:.2f} | {plan_s:.2f} | {reads_s:.2f} | {parse_s:.2f} "
+            f"| {r_cold:.2f} | {r_warm:.2f} | {requests} | {cli_s:.2f} | {peak:.0f} |"
+        )
     print("\nratio = in-process no-change plan / (raw batched AdminClient reads + raw python-hcl2 parse of the")
     print("same files), medians of", args.repeat, "runs. cold: no parse cache; warm: files unchanged since the last")
     print("run (the drift cron's case). CLI plan s and peak MiB: one `meshctl plan` process, warm.")

@@ -30,23 +30,37 @@ def _use_color(no_color: bool) -> bool:
 def _config_options(fn: Callable) -> Callable:
     fn = click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))(fn)
     fn = click.option("--var", "vars_", multiple=True, metavar="NAME=VALUE", help="Set a variable.")(fn)
-    fn = click.option("--var-file", "var_files", multiple=True, type=click.Path(path_type=Path),
-                      help="Read variables from an HCL file of NAME = VALUE lines.")(fn)
-    fn = click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
-                      help="Where state and credentials live (default: DIRECTORY/.meshctl).")(fn)
+    fn = click.option(
+        "--var-file",
+        "var_files",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="Read variables from an HCL file of NAME = VALUE lines.",
+    )(fn)
+    fn = click.option(
+        "--state-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Where state and credentials live (default: DIRECTORY/.meshctl).",
+    )(fn)
     return fn
 
 
 def _plan_options(fn: Callable) -> Callable:
     fn = click.option("--no-color", is_flag=True, help="Plain output, no ANSI colours.")(fn)
-    fn = click.option("--allow-replace", is_flag=True,
-                      help="Allow replacing topics (delete and re-create: their data is lost).")(fn)
-    fn = click.option("--allow-delete-topics", is_flag=True,
-                      help="Allow deleting topics that left the configuration (their data is lost).")(fn)
+    fn = click.option(
+        "--allow-replace", is_flag=True, help="Allow replacing topics (delete and re-create: their data is lost)."
+    )(fn)
+    fn = click.option(
+        "--allow-delete-topics",
+        is_flag=True,
+        help="Allow deleting topics that left the configuration (their data is lost).",
+    )(fn)
     return fn
 
 
-def _workspace(directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None) -> Workspace:
+def _workspace(
+    directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None
+) -> Workspace:
     return Workspace(directory, LoadOptions(list(vars_), list(var_files)), state_dir)
 
 
@@ -76,19 +90,33 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @_config_options
 @click.option("--json", "as_json", is_flag=True, help="Print diagnostics as JSON.")
 @handle_errors
-def validate(directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None,
-             as_json: bool) -> None:
+def validate(
+    directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None, as_json: bool
+) -> None:
     """Check the configuration offline: syntax, references, types and mesh policies."""
     ws = _workspace(directory, vars_, var_files, state_dir)
     mesh = ws.config.mesh
     if as_json:
-        click.echo(json.dumps({
-            "format_version": "1.0", "valid": True, "error_count": 0,
-            "warning_count": len(ws.config.warnings),
-            "diagnostics": [{"severity": d.severity, "summary": d.summary, "detail": d.detail,
-                             "range": {"filename": d.source.file, "line": d.source.line} if d.source else None}
-                            for d in ws.config.warnings],
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "format_version": "1.0",
+                    "valid": True,
+                    "error_count": 0,
+                    "warning_count": len(ws.config.warnings),
+                    "diagnostics": [
+                        {
+                            "severity": d.severity,
+                            "summary": d.summary,
+                            "detail": d.detail,
+                            "range": {"filename": d.source.file, "line": d.source.line} if d.source else None,
+                        }
+                        for d in ws.config.warnings
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     _print_warnings(ws)
     resources = ws.desired()
@@ -104,8 +132,17 @@ def validate(directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (Terraform's plan shape).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when something does.")
 @handle_errors
-def plan(directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None,
-         no_color: bool, allow_replace: bool, allow_delete_topics: bool, as_json: bool, detailed_exitcode: bool) -> None:
+def plan(
+    directory: Path,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+    no_color: bool,
+    allow_replace: bool,
+    allow_delete_topics: bool,
+    as_json: bool,
+    detailed_exitcode: bool,
+) -> None:
     """Show what apply would change on the live cluster."""
     ws = _workspace(directory, vars_, var_files, state_dir)
     _print_warnings(ws)
@@ -125,9 +162,17 @@ def plan(directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], s
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for 'yes'.")
 @click.option("--lock-timeout", default=0.0, type=float, metavar="SECONDS", help="Wait this long for the state lock.")
 @handle_errors
-def apply(directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None,
-          no_color: bool, allow_replace: bool, allow_delete_topics: bool, auto_approve: bool,
-          lock_timeout: float) -> None:
+def apply(
+    directory: Path,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+    no_color: bool,
+    allow_replace: bool,
+    allow_delete_topics: bool,
+    auto_approve: bool,
+    lock_timeout: float,
+) -> None:
     """Plan, ask for confirmation, and carry the plan out."""
     color = _use_color(no_color)
     s = Styler(color)
@@ -166,9 +211,11 @@ def apply(directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], 
 
 
 def _confirm() -> None:
-    click.echo("\nDo you want to perform these actions?\n"
-               "  meshctl will perform the actions described above.\n"
-               "  Only 'yes' will be accepted to approve.\n")
+    click.echo(
+        "\nDo you want to perform these actions?\n"
+        "  meshctl will perform the actions described above.\n"
+        "  Only 'yes' will be accepted to approve.\n"
+    )
     click.echo("  Enter a value: ", nl=False)
     answer = sys.stdin.readline()
     if not answer:

@@ -47,8 +47,15 @@ def compile_kafka(mesh: Mesh) -> list[Resource]:
         topics[product.address] = topic.address
         out.append(topic)
         out.append(
-            _acl(principal(product.domain), "TOPIC", topic.name, "LITERAL", ["DESCRIBE", "WRITE"],
-                 product.address, (topic.address, make_address("kafka_scram_user", product.domain)))
+            _acl(
+                principal(product.domain),
+                "TOPIC",
+                topic.name,
+                "LITERAL",
+                ["DESCRIBE", "WRITE"],
+                product.address,
+                (topic.address, make_address("kafka_scram_user", product.domain)),
+            )
         )
     readers: dict[str, set[str]] = {}
     for grant in mesh.access:
@@ -57,14 +64,28 @@ def compile_kafka(mesh: Mesh) -> list[Resource]:
             continue
         topic_address = topics[product.address]
         out.append(
-            _acl(principal(grant.consumer), "TOPIC", mesh.topic_name(product), "LITERAL", ["DESCRIBE", "READ"],
-                 grant.address, (topic_address, make_address("kafka_scram_user", grant.consumer)))
+            _acl(
+                principal(grant.consumer),
+                "TOPIC",
+                mesh.topic_name(product),
+                "LITERAL",
+                ["DESCRIBE", "READ"],
+                grant.address,
+                (topic_address, make_address("kafka_scram_user", grant.consumer)),
+            )
         )
         readers.setdefault(grant.consumer, set()).add(grant.address)
     for consumer, _grant_addresses in sorted(readers.items()):
         out.append(
-            _acl(principal(consumer), "GROUP", mesh.path(consumer) + ".", "PREFIXED", ["DESCRIBE", "READ"],
-                 mesh.domains[consumer].address, (make_address("kafka_scram_user", consumer),))
+            _acl(
+                principal(consumer),
+                "GROUP",
+                mesh.path(consumer) + ".",
+                "PREFIXED",
+                ["DESCRIBE", "READ"],
+                mesh.domains[consumer].address,
+                (make_address("kafka_scram_user", consumer),),
+            )
         )
     return _merge_duplicates(out)
 
@@ -80,13 +101,25 @@ def _topic(mesh: Mesh, product: DataProduct) -> Resource:
     return Resource(
         "kafka_topic",
         name,
-        {"name": name, "partitions": spec.partitions, "replication_factor": replication, "config": dict(sorted(config.items()))},
+        {
+            "name": name,
+            "partitions": spec.partitions,
+            "replication_factor": replication,
+            "config": dict(sorted(config.items())),
+        },
         product.address,
     )
 
 
-def _acl(principal_: str, resource_type: str, resource_name: str, pattern_type: str, operations: list[str],
-         source: str, depends_on: tuple[str, ...]) -> Resource:
+def _acl(
+    principal_: str,
+    resource_type: str,
+    resource_name: str,
+    pattern_type: str,
+    operations: list[str],
+    source: str,
+    depends_on: tuple[str, ...],
+) -> Resource:
     return Resource(
         "kafka_acl",
         acl_name(principal_, resource_type, resource_name, pattern_type),
@@ -110,8 +143,13 @@ def _merge_duplicates(resources: list[Resource]) -> list[Resource]:
         if r.address in seen:
             first = seen[r.address]
             ops = sorted(set(first.attributes["operations"]) | set(r.attributes["operations"]))  # type: ignore[call-overload]
-            seen[r.address] = Resource(first.type, first.name, {**first.attributes, "operations": ops}, first.source,
-                                       tuple(dict.fromkeys(first.depends_on + r.depends_on)))
+            seen[r.address] = Resource(
+                first.type,
+                first.name,
+                {**first.attributes, "operations": ops},
+                first.source,
+                tuple(dict.fromkeys(first.depends_on + r.depends_on)),
+            )
         else:
             seen[r.address] = r
     return list(seen.values())

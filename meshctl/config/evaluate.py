@@ -42,8 +42,10 @@ class Namespace:
 def _unknown(kind: str, name: str, known: object, src: SourceRange) -> Diagnostic:
     known_list = sorted(str(k) for k in known)  # type: ignore[attr-defined]
     close = difflib.get_close_matches(name, known_list, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else (
-        f"declared {kind}s: {', '.join(known_list[:8])}" if known_list else f"no {kind} is declared"
+    hint = (
+        f"did you mean {close[0]!r}?"
+        if close
+        else (f"declared {kind}s: {', '.join(known_list[:8])}" if known_list else f"no {kind} is declared")
     )
     return error(f"reference to undeclared {kind} {name!r}", src, hint=hint)
 
@@ -59,10 +61,17 @@ class Scope:
 
 
 _ARITH: dict[str, Callable[[object, object], object]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "%": operator.mod,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "%": operator.mod,
 }
 _COMPARE: dict[str, Callable[[object, object], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 
@@ -81,7 +90,9 @@ def evaluate(expr: ast.Expr, scope: Scope) -> object:
             except FunctionError:
                 raise EvalError(
                     error(
-                        "cannot interpolate a " + ("list" if isinstance(value, list) else "map or null") + " into a string",
+                        "cannot interpolate a "
+                        + ("list" if isinstance(value, list) else "map or null")
+                        + " into a string",
                         part.src,  # type: ignore[attr-defined]
                         hint="use jsonencode(...) or join(...)",
                     )
@@ -100,7 +111,11 @@ def evaluate(expr: ast.Expr, scope: Scope) -> object:
             )
         )
     if isinstance(expr, ast.GetAttr):
-        if isinstance(expr.target, ast.Variable) and expr.target.name in scope.roots and expr.target.name not in scope.bound:
+        if (
+            isinstance(expr.target, ast.Variable)
+            and expr.target.name in scope.roots
+            and expr.target.name not in scope.bound
+        ):
             return scope.roots[expr.target.name].get(expr.name, expr.src)
         return _index(evaluate(expr.target, scope), expr.name, expr.src)
     if isinstance(expr, ast.Index):

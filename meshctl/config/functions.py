@@ -72,7 +72,9 @@ def fn_format(spec: object, *args: object) -> str:
         v = values.pop(0)
         letter, flags = verb[-1], verb[:-1]
         if letter in "sv":
-            return ("%" + flags + "s") % (v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict)) else to_string(v))
+            return ("%" + flags + "s") % (
+                v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict)) else to_string(v)
+            )
         if letter == "q":
             return json.dumps(to_string(v))
         if letter in "dx":

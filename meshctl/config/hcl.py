@@ -92,11 +92,17 @@ def _unterminated(text: str, filename: str, exc: UnexpectedInput) -> Diagnostic 
                 opened.pop()
             i += 1
         if in_string and number <= error_line:
-            return error("unterminated string", SourceRange(filename, number),
-                         hint='close the string with " on the same line, or use a heredoc (<<EOT) for several lines')
+            return error(
+                "unterminated string",
+                SourceRange(filename, number),
+                hint='close the string with " on the same line, or use a heredoc (<<EOT) for several lines',
+            )
     if opened and (isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", "") == "$END"):
-        return error("unclosed block: no closing brace before the end of the file", SourceRange(filename, opened[0]),
-                     hint="add the missing }")
+        return error(
+            "unclosed block: no closing brace before the end of the file",
+            SourceRange(filename, opened[0]),
+            hint="add the missing }",
+        )
     return None
 
 
@@ -120,8 +126,16 @@ def _syntax_diagnostic(exc: UnexpectedInput, filename: str) -> Diagnostic:
 
 
 _TOKEN_WORDS = {
-    "RBRACE": "'}'", "RSQB": "']'", "RPAR": "')'", "COMMA": "','", "EQ": "'='", "COLON": "':'",
-    "DBLQUOTE": "a closing '\"'", "NAME": "a name", "LBRACE": "'{'", "NL_OR_COMMENT": "a new line",
+    "RBRACE": "'}'",
+    "RSQB": "']'",
+    "RPAR": "')'",
+    "COMMA": "','",
+    "EQ": "'='",
+    "COLON": "':'",
+    "DBLQUOTE": "a closing '\"'",
+    "NAME": "a name",
+    "LBRACE": "'{'",
+    "NL_OR_COMMENT": "a new line",
 }
 
 
@@ -296,7 +310,9 @@ class _Converter:
             cond = self.expr(_subtrees(rest[-1])[0], src)
             rest = rest[:-1]
         if tree.data == "for_object_expr":
-            return ast.ForExpr(key_var, value_var, collection, self.expr(rest[0], src), self.expr(rest[1], src), cond, src)
+            return ast.ForExpr(
+                key_var, value_var, collection, self.expr(rest[0], src), self.expr(rest[1], src), cond, src
+            )
         return ast.ForExpr(key_var, value_var, collection, None, self.expr(rest[0], src), cond, src)
 
     def string_parts(self, tree: Tree, src: SourceRange) -> list[object]:

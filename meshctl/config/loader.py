@@ -198,7 +198,9 @@ def _resolve_variables(
             diags.error(
                 f"{origin}: no variable {name!r} is declared",
                 src,
-                hint=f'declare it with variable "{name}" {{}}' if not decls else f"declared: {', '.join(sorted(decls))}",
+                hint=f'declare it with variable "{name}" {{}}'
+                if not decls
+                else f"declared: {', '.join(sorted(decls))}",
             )
             return
         value = raw
@@ -212,14 +214,14 @@ def _resolve_variables(
         given.add(name)
 
     for key, raw in sorted(options.env.items()):
-        if key.startswith(ENV_VAR_PREFIX) and key[len(ENV_VAR_PREFIX):] in decls:
-            assign(key[len(ENV_VAR_PREFIX):], raw, None, f"environment {key}")
+        if key.startswith(ENV_VAR_PREFIX) and key[len(ENV_VAR_PREFIX) :] in decls:
+            assign(key[len(ENV_VAR_PREFIX) :], raw, None, f"environment {key}")
     for path in options.var_files:
         _read_var_file(path, bare, diags, assign)
     for item in options.vars:
         name, sep, raw = item.partition("=")
         if not sep or not name.strip():
-            diags.error(f"--var {item!r}: expected NAME=VALUE", hint='e.g. --var env=prod')
+            diags.error(f"--var {item!r}: expected NAME=VALUE", hint="e.g. --var env=prod")
             continue
         assign(name.strip(), raw, None, f"--var {name.strip()}")
 
@@ -296,7 +298,9 @@ class _Locals(Namespace):
             if block.labels:
                 diags.error("locals block takes no labels", block.src)
             for nested in block.body.blocks:
-                diags.error(f"unexpected block {nested.type!r} in locals", nested.src, hint="locals hold NAME = VALUE only")
+                diags.error(
+                    f"unexpected block {nested.type!r} in locals", nested.src, hint="locals hold NAME = VALUE only"
+                )
             for attr in block.body.attributes.values():
                 if attr.name in self.exprs:
                     diags.error(
@@ -314,7 +318,7 @@ class _Locals(Namespace):
         if name in self.failed:
             raise EvalError(error(f"local {name!r} could not be evaluated", src))  # already reported
         if name in self.active:
-            cycle = " -> ".join([*self.active[self.active.index(name):], name])
+            cycle = " -> ".join([*self.active[self.active.index(name) :], name])
             raise EvalError(error(f"cycle between locals: {cycle}", self.exprs[name].src))
         assert self.scope is not None
         self.active.append(name)

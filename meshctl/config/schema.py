@@ -87,7 +87,9 @@ def decode(block: ast.Block, schema: BlockSchema, scope: Scope, diags: Diagnosti
             continue
         problem = type_problem(value, spec.type)
         if problem:
-            diags.error(f"wrong type for {name!r} in {where}: {problem}", attr.src, hint=f"{name} must be a {spec.type}")
+            diags.error(
+                f"wrong type for {name!r} in {where}: {problem}", attr.src, hint=f"{name} must be a {spec.type}"
+            )
             continue
         out.values[name] = _normalize(value, spec.type)
         out.srcs[name] = attr.src
@@ -102,7 +104,9 @@ def decode(block: ast.Block, schema: BlockSchema, scope: Scope, diags: Diagnosti
     for nested in block.body.blocks:
         sub = schema.blocks.get(nested.type)
         if sub is None:
-            attr_hint = f"{nested.type} is an attribute: write {nested.type} = ..." if nested.type in schema.attrs else ""
+            attr_hint = (
+                f"{nested.type} is an attribute: write {nested.type} = ..." if nested.type in schema.attrs else ""
+            )
             diags.error(
                 f"unknown block {nested.type!r} in {where}",
                 nested.src,

@@ -83,11 +83,21 @@ def apply_plan(
         for d in c.depends_on:
             dependents.setdefault(d, []).append(c.address)
     for wave in reversed(_levels(deletes, lambda c: [d for d in c.depends_on])):
-        _run_wave("delete", wave, lambda c: dependents.get(c.address, []), providers, state, persist, hooks,
-                  result, failed)
+        _run_wave(
+            "delete", wave, lambda c: dependents.get(c.address, []), providers, state, persist, hooks, result, failed
+        )
     for wave in _levels(upserts, lambda c: list(c.depends_on)):
-        _run_wave("apply", wave, lambda c: list(c.depends_on) + ([c.address] if c.is_replace else []), providers,
-                  state, persist, hooks, result, failed)
+        _run_wave(
+            "apply",
+            wave,
+            lambda c: list(c.depends_on) + ([c.address] if c.is_replace else []),
+            providers,
+            state,
+            persist,
+            hooks,
+            result,
+            failed,
+        )
     return result
 
 
@@ -147,8 +157,9 @@ def _record(verb: str, change: ResourceChange, outcome: ChangeResult, state: Sta
             result.done.append(change.address)
         return
     attributes = dict(outcome.attributes or change.after or {})
-    state.resources[change.address] = ResourceState(change.type, change.name, attributes, change.source,
-                                                    change.depends_on)
+    state.resources[change.address] = ResourceState(
+        change.type, change.name, attributes, change.source, change.depends_on
+    )
     result.done.append(change.address)
     if "create" in change.actions:
         result.counts["added"] += 1
@@ -156,5 +167,3 @@ def _record(verb: str, change: ResourceChange, outcome: ChangeResult, state: Sta
             result.counts["destroyed"] += 1
     else:
         result.counts["changed"] += 1
-
-

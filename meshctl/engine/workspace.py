@@ -75,11 +75,11 @@ class Workspace:
     def read_state(self) -> State:
         return self.backend.read()
 
-    def plan(self, options: PlanOptions = PlanOptions(), state: State | None = None) -> tuple[Plan, dict]:
+    def plan(self, options: PlanOptions | None = None, state: State | None = None) -> tuple[Plan, dict]:
         desired = self.desired()
         prior = state if state is not None else self.read_state()
         actual = refresh(desired, prior, self.providers)
-        return diff(desired, prior, actual, options), actual
+        return diff(desired, prior, actual, options or PlanOptions()), actual
 
     def apply(self, plan: Plan, state: State, hooks: ApplyHooks) -> ApplyResult:
         blocked = plan.blocked

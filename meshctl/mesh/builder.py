@@ -118,7 +118,9 @@ def _policy(p: Decoded | None, diags: Diagnostics) -> Policy:
     kinds = p.get("allowed_kinds")
     for kind in kinds or []:  # type: ignore[attr-defined]
         if kind not in KINDS:
-            diags.error(f"unknown kind {kind!r} in allowed_kinds", p.src_of("allowed_kinds"), hint=f"kinds: {', '.join(KINDS)}")
+            diags.error(
+                f"unknown kind {kind!r} in allowed_kinds", p.src_of("allowed_kinds"), hint=f"kinds: {', '.join(KINDS)}"
+            )
     return Policy(
         min_replication_factor=p.get("min_replication_factor"),  # type: ignore[arg-type]
         min_insync_replicas=p.get("min_insync_replicas"),  # type: ignore[arg-type]

@@ -117,6 +117,8 @@ class Mesh:
     access: list[Access] = field(default_factory=list)
     kafka: KafkaConnection = field(default_factory=KafkaConnection)
     sensitive_values: list[str] = field(default_factory=list, repr=False)
+    _index: dict[str, list[DataProduct]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _index_size: int = field(default=-1, init=False, repr=False, compare=False)
 
     def ancestors(self, name: str) -> list[Domain]:
         """The domain's ancestors, nearest first; stops on a cycle (validation reports it)."""
@@ -138,7 +140,15 @@ class Mesh:
         return product.topic.name or f"{self.path(product.domain)}.{product.name}.v{product.version}"
 
     def versions(self, key: str) -> list[DataProduct]:
-        return sorted((p for p in self.products if p.key == key), key=lambda p: p.version)
+        """All versions of `<domain>.<product>`, oldest first (indexed: meshes have thousands)."""
+        if self._index_size != len(self.products):
+            self._index = {}
+            for p in self.products:
+                self._index.setdefault(p.key, []).append(p)
+            for found in self._index.values():
+                found.sort(key=lambda p: p.version)
+            self._index_size = len(self.products)
+        return list(self._index.get(key, []))
 
     def product(self, key: str, version: int | None = None) -> DataProduct | None:
         versions = self.versions(key)

@@ -137,17 +137,24 @@ def _check_against_policy(mesh: Mesh, p, diags: Diagnostics) -> None:  # type: i
         diags.error(
             summary,
             p.srcs.get(attr, p.src),
-            detail=f'{SOURCE_NAME.get(setting, setting)} = {_show(setting, s.value)} is set by domain "{s.domain}" at {s.src}',
-            hint=f"change {p.address} to meet the policy, or change the policy of \"{s.domain}\"",
+            detail=f"{SOURCE_NAME.get(setting, setting)} = {_show(setting, s.value)} "
+            f'is set by domain "{s.domain}" at {s.src}',
+            hint=f'change {p.address} to meet the policy, or change the policy of "{s.domain}"',
         )
 
     rf = p.topic.replication_factor
     if "min_replication_factor" in policy and rf is not None and rf < policy["min_replication_factor"].value:  # type: ignore[operator]
-        fail("min_replication_factor", "topic.replication_factor",
-             f"replication_factor {rf} is under the minimum {policy['min_replication_factor'].value}")
+        fail(
+            "min_replication_factor",
+            "topic.replication_factor",
+            f"replication_factor {rf} is under the minimum {policy['min_replication_factor'].value}",
+        )
     if "max_partitions" in policy and p.topic.partitions > policy["max_partitions"].value:  # type: ignore[operator]
-        fail("max_partitions", "topic.partitions",
-             f"partitions {p.topic.partitions} is over the maximum {policy['max_partitions'].value}")
+        fail(
+            "max_partitions",
+            "topic.partitions",
+            f"partitions {p.topic.partitions} is over the maximum {policy['max_partitions'].value}",
+        )
     if "allowed_kinds" in policy and p.kind not in policy["allowed_kinds"].value:  # type: ignore[operator]
         fail("allowed_kinds", "kind", f'kind "{p.kind}" is not allowed here')
     retention = p.topic.config.get("retention.ms")
@@ -155,16 +162,31 @@ def _check_against_policy(mesh: Mesh, p, diags: Diagnostics) -> None:  # type: i
         try:
             value = int(retention)
         except ValueError:
-            diags.error("retention.ms must be a number of milliseconds", p.srcs.get("topic.config", p.src), detail=f"got {retention!r}")
+            diags.error(
+                "retention.ms must be a number of milliseconds",
+                p.srcs.get("topic.config", p.src),
+                detail=f"got {retention!r}",
+            )
         else:
             limit = int(policy["max_retention_ms"].value)  # type: ignore[call-overload]
             if value < 0 or value > limit:
-                fail("max_retention_ms", "topic.config",
-                     f"retention.ms {format_ms(value)} is over the maximum retention {format_ms(limit)}")
+                fail(
+                    "max_retention_ms",
+                    "topic.config",
+                    f"retention.ms {format_ms(value)} is over the maximum retention {format_ms(limit)}",
+                )
     isr = p.topic.config.get("min.insync.replicas")
-    if "min_insync_replicas" in policy and isr is not None and isr.isdigit() and int(isr) < policy["min_insync_replicas"].value:  # type: ignore[operator]
-        fail("min_insync_replicas", "topic.config",
-             f"min.insync.replicas {isr} is under the minimum {policy['min_insync_replicas'].value}")
+    if (
+        "min_insync_replicas" in policy
+        and isr is not None
+        and isr.isdigit()
+        and int(isr) < policy["min_insync_replicas"].value
+    ):  # type: ignore[operator]
+        fail(
+            "min_insync_replicas",
+            "topic.config",
+            f"min.insync.replicas {isr} is under the minimum {policy['min_insync_replicas'].value}",
+        )
 
 
 def _check_access(mesh: Mesh, diags: Diagnostics) -> None:
@@ -202,7 +224,8 @@ def _check_access(mesh: Mesh, diags: Diagnostics) -> None:
             continue
         if a.consumer == product.domain:
             diags.warning(
-                f'access "{a.name}" grants "{a.consumer}" its own product', a.src,
+                f'access "{a.name}" grants "{a.consumer}" its own product',
+                a.src,
                 hint="the owning domain needs no grant",
             )
         ident = (a.consumer, product.key, product.version)

@@ -47,18 +47,29 @@ def diff(
         rtype = RESOURCE_TYPES[old.type]
         blocked = ""
         if rtype.holds_data and not options.allow_delete_data:
-            blocked = "deleting it loses its data: pass --allow-delete-topics, or `meshctl state rm` to stop managing it"
+            blocked = (
+                "deleting it loses its data: pass --allow-delete-topics, or `meshctl state rm` to stop managing it"
+            )
         plan.changes.append(
             ResourceChange(
-                address, old.type, old.name, old.source, DELETE, dict(live), None, old.depends_on,
-                f"{old.source} is no longer in the configuration", blocked,
+                address,
+                old.type,
+                old.name,
+                old.source,
+                DELETE,
+                dict(live),
+                None,
+                old.depends_on,
+                f"{old.source} is no longer in the configuration",
+                blocked,
             )
         )
     return plan
 
 
-def _change(r: Resource, actions: tuple[str, ...], before: dict | None, after: dict, reason: str = "",
-            blocked: str = "") -> ResourceChange:
+def _change(
+    r: Resource, actions: tuple[str, ...], before: dict | None, after: dict, reason: str = "", blocked: str = ""
+) -> ResourceChange:
     return ResourceChange(r.address, r.type, r.name, r.source, actions, before, after, r.depends_on, reason, blocked)
 
 

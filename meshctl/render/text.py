@@ -77,7 +77,7 @@ def _render_change(c: Mapping, s: Styler) -> list[str]:
     detail = c["meshctl"]["reason"] or ""
     src = c["meshctl"]["source"]
     lines.append(f"  # (from {src}{'; ' + detail if detail else ''})")
-    lines.append(f"{s(sym.rjust(3), fg)} resource \"{c['type']}\" \"{c['name']}\" {{")
+    lines.append(f'{s(sym.rjust(3), fg)} resource "{c["type"]}" "{c["name"]}" {{')
     keys = list(dict.fromkeys([*after, *before]))
     width = max((len(k) for k in keys), default=0)
     hidden = 0

@@ -95,8 +95,7 @@ class LocalBackend:
                     continue
                 who = holder.describe() if holder else "an unknown holder"
                 raise MeshError(
-                    f"the state is locked by {who}; wait for that run to finish "
-                    f"(lock file {self.lock_path})"
+                    f"the state is locked by {who}; wait for that run to finish (lock file {self.lock_path})"
                 ) from None
             with os.fdopen(fd, "w") as fh:
                 json.dump(info.__dict__, fh)

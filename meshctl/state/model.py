@@ -62,6 +62,8 @@ class State:
             )
         state = cls(lineage=str(data["lineage"]), serial=int(data["serial"]))  # type: ignore[call-overload]
         for r in data.get("resources", []):  # type: ignore[attr-defined]
-            rs = ResourceState(r["type"], r["name"], r["attributes"], r.get("source", ""), tuple(r.get("depends_on", ())))
+            rs = ResourceState(
+                r["type"], r["name"], r["attributes"], r.get("source", ""), tuple(r.get("depends_on", ()))
+            )
             state.resources[rs.address] = rs
         return state

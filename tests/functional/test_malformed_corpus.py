@@ -43,8 +43,9 @@ def test_malformed_configuration(case: Path, mesh_dir: Path) -> None:
 @pytest.mark.parametrize("case", ["parent_cycle.hcl", "syntax_unclosed_brace.hcl"])
 def test_a_real_process_prints_no_traceback_and_exits_1(case: str, tmp_path: Path) -> None:
     shutil.copy(CORPUS / case, tmp_path / case)
-    proc = subprocess.run([sys.executable, "-m", "meshctl", "plan", str(tmp_path)], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meshctl", "plan", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert f"{case}:" in proc.stderr and ": error: " in proc.stderr
@@ -52,7 +53,11 @@ def test_a_real_process_prints_no_traceback_and_exits_1(case: str, tmp_path: Pat
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     shutil.copy(CORPUS / "parent_cycle.hcl", tmp_path / "parent_cycle.hcl")
-    proc = subprocess.run([sys.executable, "-m", "meshctl", "--debug", "validate", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meshctl", "--debug", "validate", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr

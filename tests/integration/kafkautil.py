@@ -38,16 +38,15 @@ def topic_configs(admin: AdminClient, names: list[str]) -> dict[str, dict[str, s
     out = {}
     for res, fut in futures.items():
         entries = fut.result(timeout=10)
-        out[res.name] = {
-            k: e.value for k, e in entries.items() if e.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
-        }
+        out[res.name] = {k: e.value for k, e in entries.items() if e.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value}
     return out
 
 
 def acls(admin: AdminClient, principals: set[str]) -> set[tuple[str, str, str, str, str]]:
     """(principal, resource type, resource name, pattern, operation) of ALLOW bindings."""
-    flt = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY,
-                           AclPermissionType.ANY)
+    flt = AclBindingFilter(
+        ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY, AclPermissionType.ANY
+    )
     bindings = admin.describe_acls(flt).result(timeout=10)
     return {
         (b.principal, b.restype.name, b.name, b.resource_pattern_type.name, b.operation.name)
@@ -87,10 +86,16 @@ def produce(props: dict[str, str], topic: str, value: bytes = b"hello", idempote
     """
     reports: list[KafkaError | None] = []
     fatal: list[KafkaError] = []
-    producer = Producer(_client_conf(props) | {
-        "enable.idempotence": idempotent, "acks": "all", "message.timeout.ms": 10000,
-        "error_cb": lambda err: fatal.append(err) if err.fatal() else None, "log_level": 0,
-    })
+    producer = Producer(
+        _client_conf(props)
+        | {
+            "enable.idempotence": idempotent,
+            "acks": "all",
+            "message.timeout.ms": 10000,
+            "error_cb": lambda err: fatal.append(err) if err.fatal() else None,
+            "log_level": 0,
+        }
+    )
     producer.produce(topic, value, key=b"k", on_delivery=lambda err, msg: reports.append(err))
     try:
         producer.flush(15)
@@ -105,8 +110,9 @@ def produce(props: dict[str, str], topic: str, value: bytes = b"hello", idempote
 
 def consume(props: dict[str, str], topic: str, group: str, timeout_s: float = 20.0) -> str | bytes | None:
     """Read the first message from the start of `topic`: its value, or the error name."""
-    consumer = Consumer(_client_conf(props) | {"group.id": group, "auto.offset.reset": "earliest",
-                                               "enable.auto.commit": True})
+    consumer = Consumer(
+        _client_conf(props) | {"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": True}
+    )
     try:
         consumer.subscribe([topic])
         deadline = time.monotonic() + timeout_s

@@ -7,22 +7,36 @@ from pathlib import Path
 from tests.helpers import write_mesh
 
 
-def mesh_files(p: str, *, orders_partitions: int = 3, orders_retention: str = "86400000",
-               grant_analytics: bool = True, with_refunds: bool = True) -> dict[str, str]:
-    grant = f'''
+def mesh_files(
+    p: str,
+    *,
+    orders_partitions: int = 3,
+    orders_retention: str = "86400000",
+    grant_analytics: bool = True,
+    with_refunds: bool = True,
+) -> dict[str, str]:
+    grant = (
+        f'''
 access "analytics_orders" {{
   product  = "{p}sales.orders"
   consumer = "{p}analytics"
 }}
-''' if grant_analytics else ""
-    refunds = f'''
+'''
+        if grant_analytics
+        else ""
+    )
+    refunds = (
+        f'''
 data_product "refunds" {{
   domain = "{p}sales"
   topic {{
     partitions = 1
   }}
 }}
-''' if with_refunds else ""
+'''
+        if with_refunds
+        else ""
+    )
     return {
         "main.hcl": f'''
 kafka {{

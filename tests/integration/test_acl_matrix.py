@@ -13,8 +13,10 @@ def test_owner_writes_grantee_reads_others_are_refused(workdir: Path, prefix: st
     p = prefix
     mesh.write(workdir, p)
     assert run("apply", "--auto-approve", ".").exit_code == 0
-    creds = {d: kafkautil.read_properties(workdir / ".meshctl" / "credentials" / f"{p}{d}.properties")
-             for d in ("sales", "analytics", "marketing")}
+    creds = {
+        d: kafkautil.read_properties(workdir / ".meshctl" / "credentials" / f"{p}{d}.properties")
+        for d in ("sales", "analytics", "marketing")
+    }
     for props in creds.values():  # the files name the cluster they were made for
         assert props["bootstrap.servers"] == broker.bootstrap_servers
     orders = f"{p}commerce.{p}sales.orders.v1"

@@ -104,7 +104,7 @@ def test_partition_decrease_is_a_replace_refused_without_opt_in(workdir: Path, p
     code, output = _plan_exit()
     assert code == 2
     assert f"# kafka_topic.{topic} must be replaced" in output
-    assert "-/+ resource \"kafka_topic\"" in output
+    assert '-/+ resource "kafka_topic"' in output
     assert "Kafka cannot reduce a topic's partitions (4 -> 2)" in output
     assert "Plan: 1 to add, 0 to change, 1 to destroy." in output
     refused = run("apply", "--auto-approve", "--no-color", ".")
@@ -150,10 +150,14 @@ def test_drift_made_by_hand_is_planned_back(workdir: Path, prefix: str, admin: A
     mesh.write(workdir, prefix)
     _apply()
     topic = f"{prefix}commerce.{prefix}sales.orders.v1"
-    resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=[
-        ConfigEntry("retention.ms", "3600000", incremental_operation=AlterConfigOpType.SET),
-        ConfigEntry("segment.bytes", "10485760", incremental_operation=AlterConfigOpType.SET),
-    ])
+    resource = ConfigResource(
+        ResourceType.TOPIC,
+        topic,
+        incremental_configs=[
+            ConfigEntry("retention.ms", "3600000", incremental_operation=AlterConfigOpType.SET),
+            ConfigEntry("segment.bytes", "10485760", incremental_operation=AlterConfigOpType.SET),
+        ],
+    )
     for fut in admin.incremental_alter_configs([resource]).values():
         fut.result(timeout=10)
     code, output = _plan_exit()
@@ -179,7 +183,9 @@ def test_json_plan_has_terraform_shape(workdir: Path, prefix: str) -> None:
     assert doc["summary"] == {"add": len(changes), "change": 0, "destroy": 0, "blocked": 0}
 
 
-def test_refresh_makes_the_same_number_of_requests_for_any_size(workdir: Path, prefix: str, broker: KafkaSandbox) -> None:
+def test_refresh_makes_the_same_number_of_requests_for_any_size(
+    workdir: Path, prefix: str, broker: KafkaSandbox
+) -> None:
     mesh.write(workdir, prefix)
     _apply()
     small = Workspace(workdir)
@@ -192,7 +198,6 @@ def test_refresh_makes_the_same_number_of_requests_for_any_size(workdir: Path, p
         for i in range(25)
     )
     files["extra.hcl"] = extra
-    from tests.helpers import write_mesh
 
     write_mesh(bigger_dir, files)
     big = Workspace(bigger_dir, state_dir=workdir / ".meshctl")

@@ -103,7 +103,10 @@ def test_unreachable_broker_names_the_address(workdir: Path, prefix: str, monkey
 
 
 def test_a_principal_without_rights_is_told_what_it_lacks(
-    workdir: Path, prefix: str, monkeypatch, admin: AdminClient  # type: ignore[no-untyped-def]
+    workdir: Path,
+    prefix: str,
+    monkeypatch,
+    admin: AdminClient,  # type: ignore[no-untyped-def]
 ) -> None:
     mesh.write(workdir, prefix)
     assert run("apply", "--auto-approve", ".").exit_code == 0

@@ -7,7 +7,7 @@ import pytest
 from meshctl.config import ast
 from meshctl.config.hcl import HclSyntaxError, parse
 
-SOURCE = '''variable "env" {
+SOURCE = """variable "env" {
   default = "dev"
 }
 
@@ -21,7 +21,7 @@ domain "sales" {
     Sales of ${var.env}
     EOT
 }
-'''
+"""
 
 
 def test_blocks_and_attributes_carry_their_lines() -> None:
@@ -49,10 +49,10 @@ def test_heredoc_is_trimmed_and_interpolated() -> None:
 @pytest.mark.parametrize(
     "text, line",
     [
-        ('a {\n  x = \n}\n', 2),
-        ('a {\n  x = [1, 2\n}\n', 3),
+        ("a {\n  x = \n}\n", 2),
+        ("a {\n  x = [1, 2\n}\n", 3),
         ('a "b" {\n  y = "unterminated\n}\n', 2),
-        ('a {\n  b = 1\n  b = 2\n}\n', 3),
+        ("a {\n  b = 1\n  b = 2\n}\n", 3),
     ],
 )
 def test_syntax_errors_name_file_and_line(text: str, line: int) -> None:

@@ -62,7 +62,9 @@ def test_precedence_default_env_varfile_flag(tmp_path: Path) -> None:
 
 
 def test_all_hcl_files_of_the_directory_are_read(tmp_path: Path) -> None:
-    mesh = _load(tmp_path, {"a.hcl": MINIMAL, "b.hcl": 'domain "x" {\n owners { accountable = "x" }\n}\n', "c.txt": "junk"})
+    mesh = _load(
+        tmp_path, {"a.hcl": MINIMAL, "b.hcl": 'domain "x" {\n owners { accountable = "x" }\n}\n', "c.txt": "junk"}
+    )
     assert sorted(mesh.domains) == ["analytics", "commerce", "sales", "x"]
 
 
@@ -73,12 +75,20 @@ def test_all_hcl_files_of_the_directory_are_read(tmp_path: Path) -> None:
         ({"m.hcl": 'variable "x" {\n  type = number\n}\n'}, {"vars": ["x=abc"]}, "value of 'x' is not a valid number"),
         ({"m.hcl": 'variable "x" { default = 1 }\n'}, {"vars": ["y=1"]}, "no variable 'y' is declared"),
         ({"m.hcl": 'variable "x" { default = 1 }\n'}, {"vars": ["novalue"]}, "expected NAME=VALUE"),
-        ({"m.hcl": 'locals {\n  a = local.b\n  b = local.a\n}\n'}, {}, "cycle between locals"),
-        ({"m.hcl": 'kafka {\n  sasl_password = "s3cret"\n}\n'}, {}, "m.hcl:2: error: sasl_password is written in the file"),
-        ({"m.hcl": 'kafka {\n  bootstrap_servers = "a"\n}\nkafka {\n}\n'}, {}, "m.hcl:4: error: more than one kafka block"),
+        ({"m.hcl": "locals {\n  a = local.b\n  b = local.a\n}\n"}, {}, "cycle between locals"),
+        (
+            {"m.hcl": 'kafka {\n  sasl_password = "s3cret"\n}\n'},
+            {},
+            "m.hcl:2: error: sasl_password is written in the file",
+        ),
+        (
+            {"m.hcl": 'kafka {\n  bootstrap_servers = "a"\n}\nkafka {\n}\n'},
+            {},
+            "m.hcl:4: error: more than one kafka block",
+        ),
         ({"m.hcl": 'toppic "x" {\n}\n'}, {}, "m.hcl:1: error: unknown block type 'toppic'"),
         ({"m.hcl": 'name = "x"\n'}, {}, "m.hcl:1: error: unexpected attribute 'name' at the top level"),
-        ({"m.hcl": 'domain {\n}\n'}, {}, "m.hcl:1: error: domain block needs 1 label"),
+        ({"m.hcl": "domain {\n}\n"}, {}, "m.hcl:1: error: domain block needs 1 label"),
     ],
 )
 def test_load_errors(mesh_dir: Path, files: dict[str, str], opts: dict, expected: str) -> None:

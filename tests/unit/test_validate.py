@@ -10,7 +10,10 @@ from meshctl.config.loader import LoadOptions, load
 from meshctl.errors import ConfigError
 from tests.helpers import MINIMAL, write_mesh
 
-ROOT = 'domain "root" {\n  owners { accountable = "r" }\n  policy {\n    min_replication_factor = 3\n    max_partitions = 12\n    max_retention = "7d"\n  }\n}\n'
+ROOT = (
+    'domain "root" {\n  owners { accountable = "r" }\n  policy {\n    min_replication_factor = 3\n'
+    '    max_partitions = 12\n    max_retention = "7d"\n  }\n}\n'
+)
 
 CASES = {
     "unknown parent": (
@@ -39,7 +42,7 @@ CASES = {
     "rf under inherited minimum": (
         ROOT + 'domain "kid" {\n  parent = "root"\n  owners { accountable = "k" }\n}\n'
         'data_product "p" {\n  domain = "kid"\n  topic {\n    replication_factor = 1\n  }\n}\n',
-        'm.hcl:16: error: replication_factor 1 is under the minimum 3',
+        "m.hcl:16: error: replication_factor 1 is under the minimum 3",
     ),
     "partitions over maximum": (
         ROOT + 'data_product "p" {\n  domain = "root"\n  topic {\n    partitions = 48\n  }\n}\n',
@@ -50,7 +53,8 @@ CASES = {
         "m.hcl:12: error: retention.ms infinite is over the maximum retention 7d",
     ),
     "unknown product domain": (
-        'data_product "p" {\n  domain = "nope"\n}\n', 'm.hcl:2: error: data_product "p" names an unknown domain "nope"'
+        'data_product "p" {\n  domain = "nope"\n}\n',
+        'm.hcl:2: error: data_product "p" names an unknown domain "nope"',
     ),
     "duplicate version": (
         MINIMAL + 'data_product "orders" {\n  domain = "sales"\n  version = 1\n}\n',
@@ -74,11 +78,11 @@ CASES = {
     ),
     "unknown version in grant": (
         MINIMAL + 'access "w" {\n  product = "sales.orders.v3"\n  consumer = "analytics"\n}\n',
-        "names version 3 of \"sales.orders\", which is not declared",
+        'names version 3 of "sales.orders", which is not declared',
     ),
     "unknown consumer": (
         MINIMAL + 'access "w" {\n  product = "sales.orders"\n  consumer = "analytic"\n}\n',
-        "unknown consumer domain \"analytic\"",
+        'unknown consumer domain "analytic"',
     ),
     "bad kind": (
         'domain "a" {\n  owners { accountable = "x" }\n}\ndata_product "p" {\n  domain = "a"\n  kind = "stream"\n}\n',

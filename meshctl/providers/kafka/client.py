@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_EXCEPTION, Future, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -70,6 +70,9 @@ class KafkaClientError(MeshError):
 
 
 T = TypeVar("T")
+X = TypeVar("X")
+# Metadata records per write request: under the KRaft controller's 10,000 per operation.
+_RECORDS_PER_REQUEST = 5000
 
 
 class Pending(Generic[T]):
@@ -87,8 +90,12 @@ class Pending(Generic[T]):
 _TOPIC_SOURCES = {ConfigSource.DYNAMIC_TOPIC_CONFIG.value}
 _DISCONNECTED = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE}
 _DISCONNECTED_GRACE_S = 5.0
-_AUTH = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED, KafkaError.ILLEGAL_SASL_STATE,
-         KafkaError.UNSUPPORTED_SASL_MECHANISM}
+_AUTH = {
+    KafkaError._AUTHENTICATION,
+    KafkaError.SASL_AUTHENTICATION_FAILED,
+    KafkaError.ILLEGAL_SASL_STATE,
+    KafkaError.UNSUPPORTED_SASL_MECHANISM,
+}
 
 
 class KafkaClient:
@@ -118,8 +125,11 @@ class KafkaClient:
         pending = list(futures)
         started = time.monotonic()
         seen = len(self._errors)
-        while any(not f.done() for f in pending):
-            wait(pending, timeout=0.05, return_when=FIRST_EXCEPTION)
+        while pending:
+            if pending[-1].done():
+                pending.pop()
+                continue
+            wait(pending[-1:], timeout=0.05)
             self.admin.poll(0)  # serve error_cb and log callbacks
             new = self._errors[seen:]
             for err in new:
@@ -164,8 +174,12 @@ class KafkaClient:
             return self._auth_error(err)
         if code in _DISCONNECTED or code == KafkaError._TIMED_OUT:
             return KafkaClientError(self._timeout_message(what))
-        if code in (KafkaError.CLUSTER_AUTHORIZATION_FAILED, KafkaError.TOPIC_AUTHORIZATION_FAILED,
-                    KafkaError.GROUP_AUTHORIZATION_FAILED, KafkaError.DELEGATION_TOKEN_AUTHORIZATION_FAILED):
+        if code in (
+            KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+            KafkaError.TOPIC_AUTHORIZATION_FAILED,
+            KafkaError.GROUP_AUTHORIZATION_FAILED,
+            KafkaError.DELEGATION_TOKEN_AUTHORIZATION_FAILED,
+        ):
             return KafkaClientError(
                 f"{who} is not authorized to {what} on Kafka at {self.bootstrap}; meshctl needs an admin "
                 "principal (ALTER and DESCRIBE on the cluster, ALTER_CONFIGS, CREATE and DELETE on topics)"
@@ -247,14 +261,22 @@ class KafkaClient:
 
         Returns at once; `.result()` waits, so other reads can run meanwhile."""
         self.requests += 1
-        flt = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
-                               AclOperation.ANY, AclPermissionType.ANY)
+        flt = AclBindingFilter(
+            ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY, AclPermissionType.ANY
+        )
         future = self.admin.describe_acls(flt, request_timeout=self.timeout_s)
 
         def convert(bindings: list[AclBinding]) -> list[Acl]:
             return [
-                Acl(b.principal, b.host, b.restype.name, b.name, b.resource_pattern_type.name, b.operation.name,
-                    b.permission_type.name)
+                Acl(
+                    b.principal,
+                    b.host,
+                    b.restype.name,
+                    b.name,
+                    b.resource_pattern_type.name,
+                    b.operation.name,
+                    b.permission_type.name,
+                )
                 for b in bindings
             ]
 
@@ -273,23 +295,61 @@ class KafkaClient:
 
         return Pending(self, future, "describe SCRAM users", convert)
 
-    # -- writes (each a single batched request) ----------------------------
+    # -- writes: one request per kind of change, split only where the controller's limit demands
 
-    def create_topics(self, topics: list[tuple[str, int, int | None, dict[str, str]]]) -> dict[str, KafkaClientError | None]:
-        if not topics:
-            return {}
-        self.requests += 1
-        new = [NewTopic(n, num_partitions=p, replication_factor=-1 if rf is None else rf, config=dict(c))
-               for n, p, rf, c in topics]
-        futures = self.admin.create_topics(new, operation_timeout=self.timeout_s, request_timeout=self.timeout_s)
-        return self._each(futures, "create topics")  # type: ignore[return-value]
+    def _batched(
+        self,
+        items: list[X],
+        weight: Callable[[X], int],
+        call: Callable[[list[X]], dict],
+        what: str,
+    ) -> dict[object, KafkaClientError | None]:
+        """Send `items` in as few requests as the KRaft controller accepts.
+
+        The controller refuses an operation of more than 10,000 metadata records
+        ("excessively large batch"), so large batches go in chunks of a records budget.
+        """
+        out: dict[object, KafkaClientError | None] = {}
+        chunk: list[X] = []
+        used = 0
+        for item in items:
+            w = weight(item)
+            if chunk and used + w > _RECORDS_PER_REQUEST:
+                self.requests += 1
+                out.update(self._each(call(chunk), what))
+                chunk, used = [], 0
+            chunk.append(item)
+            used += w
+        if chunk:
+            self.requests += 1
+            out.update(self._each(call(chunk), what))
+        return out
+
+    def create_topics(
+        self, topics: list[tuple[str, int, int | None, dict[str, str]]]
+    ) -> dict[str, KafkaClientError | None]:
+        new = [
+            NewTopic(n, num_partitions=p, replication_factor=-1 if rf is None else rf, config=dict(c))
+            for n, p, rf, c in topics
+        ]
+        return self._batched(  # type: ignore[return-value]
+            new,
+            lambda t: 1 + t.num_partitions + len(t.config),
+            lambda chunk: self.admin.create_topics(
+                chunk, operation_timeout=self.timeout_s, request_timeout=self.timeout_s
+            ),
+            "create topics",
+        )
 
     def delete_topics(self, names: list[str]) -> dict[str, KafkaClientError | None]:
-        if not names:
-            return {}
-        self.requests += 1
-        futures = self.admin.delete_topics(names, operation_timeout=self.timeout_s, request_timeout=self.timeout_s)
-        return self._each(futures, "delete topics")  # type: ignore[return-value]
+        return self._batched(  # type: ignore[return-value]
+            names,
+            lambda _: 1,
+            lambda chunk: self.admin.delete_topics(
+                chunk, operation_timeout=self.timeout_s, request_timeout=self.timeout_s
+            ),
+            "delete topics",
+        )
 
     def wait_topics_gone(self, names: list[str]) -> None:
         """Topic deletion is asynchronous; wait before a topic of the same name is re-created."""
@@ -300,67 +360,70 @@ class KafkaClient:
             time.sleep(0.3)
 
     def create_partitions(self, counts: dict[str, int]) -> dict[str, KafkaClientError | None]:
-        if not counts:
-            return {}
-        self.requests += 1
-        futures = self.admin.create_partitions(
-            [NewPartitions(t, n) for t, n in counts.items()], operation_timeout=self.timeout_s,
-            request_timeout=self.timeout_s,
+        return self._batched(  # type: ignore[return-value]
+            [NewPartitions(t, n) for t, n in counts.items()],
+            lambda p: p.new_total_count,
+            lambda chunk: self.admin.create_partitions(
+                chunk, operation_timeout=self.timeout_s, request_timeout=self.timeout_s
+            ),
+            "add partitions",
         )
-        return self._each(futures, "add partitions")  # type: ignore[return-value]
 
     def alter_topic_configs(self, changes: list[ConfigChange]) -> dict[str, KafkaClientError | None]:
-        if not changes:
-            return {}
-        self.requests += 1
         resources = []
         for c in changes:
             entries = [ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in c.set.items()]
             entries += [ConfigEntry(k, None, incremental_operation=AlterConfigOpType.DELETE) for k in c.delete]
             resources.append(ConfigResource(ResourceType.TOPIC, c.topic, incremental_configs=entries))
-        futures = self.admin.incremental_alter_configs(resources, request_timeout=self.timeout_s)
-        results = self._each(futures, "alter topic configs")
+        results = self._batched(
+            resources,
+            lambda r: len(r.incremental_configs),
+            lambda chunk: self.admin.incremental_alter_configs(chunk, request_timeout=self.timeout_s),
+            "alter topic configs",
+        )
         return {r.name: err for r, err in results.items()}  # type: ignore[attr-defined]
 
     def create_acls(self, acls: list[Acl]) -> dict[Acl, KafkaClientError | None]:
-        if not acls:
-            return {}
-        self.requests += 1
         bindings = {_binding(a): a for a in acls}
-        futures = self.admin.create_acls(list(bindings), request_timeout=self.timeout_s)
-        results = self._each(futures, "create ACLs")
+        results = self._batched(
+            list(bindings),
+            lambda _: 1,
+            lambda chunk: self.admin.create_acls(chunk, request_timeout=self.timeout_s),
+            "create ACLs",
+        )
         return {bindings[b]: err for b, err in results.items()}  # type: ignore[index]
 
     def delete_acls(self, acls: list[Acl]) -> dict[Acl, KafkaClientError | None]:
-        if not acls:
-            return {}
-        self.requests += 1
         filters = {_binding(a, filter_=True): a for a in acls}
-        futures = self.admin.delete_acls(list(filters), request_timeout=self.timeout_s)
-        results = self._each(futures, "delete ACLs")
+        results = self._batched(
+            list(filters),
+            lambda _: 1,
+            lambda chunk: self.admin.delete_acls(chunk, request_timeout=self.timeout_s),
+            "delete ACLs",
+        )
         return {filters[f]: err for f, err in results.items()}  # type: ignore[index]
 
     def upsert_scram_users(self, users: dict[str, tuple[str, int, str]]) -> dict[str, KafkaClientError | None]:
         """users: name -> (mechanism, iterations, password)."""
-        if not users:
-            return {}
-        self.requests += 1
         alterations = [
             UserScramCredentialUpsertion(name, ScramCredentialInfo(_mechanism(mech), iters), password.encode())
             for name, (mech, iters, password) in users.items()
         ]
-        futures = self.admin.alter_user_scram_credentials(alterations, request_timeout=self.timeout_s)
-        return self._each(futures, "create SCRAM users")  # type: ignore[return-value]
+        return self._batched(  # type: ignore[return-value]
+            alterations,
+            lambda _: 1,
+            lambda chunk: self.admin.alter_user_scram_credentials(chunk, request_timeout=self.timeout_s),
+            "create SCRAM users",
+        )
 
     def delete_scram_users(self, users: dict[str, str]) -> dict[str, KafkaClientError | None]:
         """users: name -> mechanism."""
-        if not users:
-            return {}
-        self.requests += 1
-        futures = self.admin.alter_user_scram_credentials(
-            [UserScramCredentialDeletion(n, _mechanism(m)) for n, m in users.items()], request_timeout=self.timeout_s
+        return self._batched(  # type: ignore[return-value]
+            [UserScramCredentialDeletion(n, _mechanism(m)) for n, m in users.items()],
+            lambda _: 1,
+            lambda chunk: self.admin.alter_user_scram_credentials(chunk, request_timeout=self.timeout_s),
+            "delete SCRAM users",
         )
-        return self._each(futures, "delete SCRAM users")  # type: ignore[return-value]
 
 
 def _mechanism(name: str) -> ScramMechanism:
@@ -370,8 +433,13 @@ def _mechanism(name: str) -> ScramMechanism:
 def _binding(a: Acl, filter_: bool = False) -> AclBinding:
     cls = AclBindingFilter if filter_ else AclBinding
     return cls(
-        ResourceType[a.resource_type], a.resource_name, ResourcePatternType[a.pattern_type], a.principal, a.host,
-        AclOperation[a.operation], AclPermissionType[a.permission],
+        ResourceType[a.resource_type],
+        a.resource_name,
+        ResourcePatternType[a.pattern_type],
+        a.principal,
+        a.host,
+        AclOperation[a.operation],
+        AclPermissionType[a.permission],
     )
 
 

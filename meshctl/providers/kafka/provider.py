@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 
@@ -98,11 +99,15 @@ class KafkaProvider:
                 self.client.wait_topics_gone(gone)
             results += [_result(addr, [outcome[n]], None) for addr, n in names.items()]
         if by_type["kafka_scram_user"]:
-            users = {c.address: (str((c.before or {})["name"]), str((c.before or {})["mechanism"]))
-                     for c in by_type["kafka_scram_user"]}
+            users = {
+                c.address: (str((c.before or {})["name"]), str((c.before or {})["mechanism"]))
+                for c in by_type["kafka_scram_user"]
+            }
             outcome = self.client.delete_scram_users(dict(users.values()))
             for addr, (name, _) in users.items():
-                if outcome[name] is None and not any(c.is_replace for c in by_type["kafka_scram_user"] if c.address == addr):
+                if outcome[name] is None and not any(
+                    c.is_replace for c in by_type["kafka_scram_user"] if c.address == addr
+                ):
                     self.credentials.delete(name)
                 results.append(_result(addr, [outcome[name]], None))
         return results
@@ -128,8 +133,11 @@ class KafkaProvider:
         results = []
         for c in changes:
             name = str((c.after or {})["name"])
-            state = {**(c.after or {}), "password": fingerprint(users[name][2]),
-                     "credentials_file": str(self.credentials.path(name))}
+            state = {
+                **(c.after or {}),
+                "password": fingerprint(users[name][2]),
+                "credentials_file": str(self.credentials.path(name)),
+            }
             results.append(_result(c.address, [outcome[name]], state))
         return results
 
@@ -137,10 +145,12 @@ class KafkaProvider:
         creates = [c for c in changes if "create" in c.actions]
         updates = [c for c in changes if c.actions == ("update",)]
         errors: dict[str, list[KafkaClientError | None]] = defaultdict(list)
-        created = self.client.create_topics([
-            (str(a["name"]), int(a["partitions"]), a.get("replication_factor"), dict(a.get("config") or {}))  # type: ignore[arg-type, call-overload]
-            for a in (c.after or {} for c in creates)
-        ])
+        created = self.client.create_topics(
+            [
+                (str(a["name"]), int(a["partitions"]), a.get("replication_factor"), dict(a.get("config") or {}))  # type: ignore[arg-type, call-overload]
+                for a in (c.after or {} for c in creates)
+            ]
+        )
         for c in creates:
             errors[c.address].append(created[str((c.after or {})["name"])])
         partitions: dict[str, int] = {}
@@ -174,11 +184,37 @@ class KafkaProvider:
             to_delete[c.address] = sorted(have - wanted, key=str)
         created = self.client.create_acls([a for group in to_create.values() for a in group])
         deleted = self.client.delete_acls([a for group in to_delete.values() for a in group])
+        self._await_acls(
+            {a for a, err in created.items() if err is None}, {a for a, err in deleted.items() if err is None}
+        )
         return [
-            _result(c.address, [created[a] for a in to_create[c.address]] + [deleted[a] for a in to_delete[c.address]],
-                    c.after)
+            _result(
+                c.address,
+                [created[a] for a in to_create[c.address]] + [deleted[a] for a in to_delete[c.address]],
+                c.after,
+            )
             for c in changes
         ]
+
+    def _await_acls(self, present: set[Acl], absent: set[Acl]) -> None:
+        """Wait until the authorizer serves what the controller committed.
+
+        Brokers apply ACL changes from the metadata log asynchronously: without this, a
+        plan or a client right after apply can still see the old ACLs.
+        """
+        if not present and not absent:
+            return
+        deadline = time.monotonic() + _PROPAGATION_TIMEOUT_S
+        while True:
+            live = set(self.client.describe_acls().result())
+            if present <= live and not (absent & live):
+                return
+            if time.monotonic() > deadline:
+                return  # the next plan shows whatever is still missing
+            time.sleep(0.2)
+
+
+_PROPAGATION_TIMEOUT_S = 30.0
 
 
 def group_acls(bindings: list[Acl]) -> dict[str, dict[str, object]]:
@@ -188,10 +224,17 @@ def group_acls(bindings: list[Acl]) -> dict[str, dict[str, object]]:
         if b.permission != "ALLOW" or b.host != "*" or not b.principal.startswith("User:"):
             continue  # not a shape meshctl writes: left to drift reports
         address = "kafka_acl." + acl_name(b.principal, b.resource_type, b.resource_name, b.pattern_type)
-        g = groups.setdefault(address, {
-            "principal": b.principal, "resource_type": b.resource_type, "resource_name": b.resource_name,
-            "pattern_type": b.pattern_type, "host": b.host, "operations": [],
-        })
+        g = groups.setdefault(
+            address,
+            {
+                "principal": b.principal,
+                "resource_type": b.resource_type,
+                "resource_name": b.resource_name,
+                "pattern_type": b.pattern_type,
+                "host": b.host,
+                "operations": [],
+            },
+        )
         g["operations"] = sorted({*g["operations"], b.operation})  # type: ignore[misc]
     return groups
 
@@ -200,8 +243,15 @@ def _acls_of(attrs: Mapping[str, object]) -> list[Acl]:
     if not attrs:
         return []
     return [
-        Acl(str(attrs["principal"]), str(attrs.get("host", "*")), str(attrs["resource_type"]),
-            str(attrs["resource_name"]), str(attrs["pattern_type"]), str(op), "ALLOW")
+        Acl(
+            str(attrs["principal"]),
+            str(attrs.get("host", "*")),
+            str(attrs["resource_type"]),
+            str(attrs["resource_name"]),
+            str(attrs["pattern_type"]),
+            str(op),
+            "ALLOW",
+        )
         for op in attrs["operations"]  # type: ignore[attr-defined]
     ]
 
@@ -213,7 +263,9 @@ def _by_type(changes: list[ResourceChange]) -> defaultdict[str, list[ResourceCha
     return out
 
 
-def _result(address: str, errors: list[KafkaClientError | None], attributes: Mapping[str, object] | None) -> ChangeResult:
+def _result(
+    address: str, errors: list[KafkaClientError | None], attributes: Mapping[str, object] | None
+) -> ChangeResult:
     failures = [str(e) for e in errors if e is not None]
     if failures:
         return ChangeResult(address, "; ".join(dict.fromkeys(failures)))
