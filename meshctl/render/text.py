@@ -49,7 +49,7 @@ def render_plan(doc: Mapping[str, object], color: bool) -> str:
     legend = ["Resource actions are indicated with the following symbols:"]
     for actions in used:
         sym, fg = _SYMBOL[actions]
-        legend.append(f"  {s(sym.rjust(3), fg)} {_LEGEND[actions]}")
+        legend.append(f"{s(sym.rjust(3), fg)} {_LEGEND[actions]}")
     out = legend + [""] + out
     for c in changes:
         out.extend(_render_change(c, s))
