@@ -69,7 +69,8 @@ def test_kind_defaults_policy_replication_and_latest_version(tmp_path: Path) -> 
     text = (
         MINIMAL.replace(
             'domain "commerce" {\n  owners { accountable = "lead@acme.example" }\n}',
-            'domain "commerce" {\n  owners { accountable = "lead@acme.example" }\n  policy { min_replication_factor = 3 }\n}',
+            'domain "commerce" {\n  owners { accountable = "lead@acme.example" }\n'
+            "  policy { min_replication_factor = 3 }\n}",
         )
         + 'data_product "orders" {\n  domain = "sales"\n  version = 2\n  kind = "fat_object"\n}\n'
     )
