@@ -205,3 +205,26 @@ def test_refresh_makes_the_same_number_of_requests_for_any_size(
     assert len(plan.actionable) == 75  # 25 topics, 25 owner ACLs, 25 grants
     # describe_cluster, metadata, describe_configs, describe_acls, describe_user_scram_credentials
     assert small.admin_requests() == big.admin_requests() == 5
+
+
+def test_apply_asks_for_yes_and_reports_progress_on_stderr(workdir: Path, prefix: str, admin: AdminClient) -> None:
+    mesh.write(workdir, prefix)
+    declined = run("apply", "--no-color", ".", input="no\n")
+    assert declined.exit_code == 1
+    assert "Only 'yes' will be accepted to approve." in declined.stdout
+    assert "Apply cancelled." in declined.stdout
+    assert kafkautil.topics(admin, prefix) == {}
+    accepted = run("apply", "--no-color", ".", input="yes\n")
+    assert accepted.exit_code == 0, accepted.output
+    topic = f"{prefix}commerce.{prefix}sales.orders.v1"
+    assert f"kafka_topic.{topic}: Creating..." in accepted.stderr
+    assert re.search(rf"\[\d+/\d+\] kafka_topic\.{re.escape(topic)}: Creation complete after", accepted.stderr)
+    assert "Apply complete! Resources: 14 added, 0 changed, 0 destroyed." in accepted.stdout
+    assert f"{prefix}commerce.{prefix}sales.orders.v1" in kafkautil.topics(admin, prefix)
+
+
+def test_no_answer_on_stdin_is_refused(workdir: Path, prefix: str) -> None:
+    mesh.write(workdir, prefix)
+    result = run("apply", ".", input="")
+    assert result.exit_code == 1
+    assert "use --auto-approve in pipelines" in result.stderr
