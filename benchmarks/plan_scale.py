@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -101,21 +100,29 @@ def raw_parse(directory: Path) -> None:
         hcl2.parses_to_tree(path.read_text())
 
 
+_MEASURED_PLAN = """
+import resource, sys
+from meshctl.cli.main import cli
+try:
+    cli(["plan", "--detailed-exitcode", sys.argv[1]], prog_name="meshctl")
+except SystemExit as exc:
+    code = exc.code
+sys.stderr.write(f"\\nMAXRSS_KIB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n")
+sys.exit(code)
+"""
+
+
 def cli_plan(directory: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Wall time and peak RSS (MiB) of a `meshctl plan` process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall time and peak RSS (MiB) of one `meshctl plan` process."""
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "meshctl", "plan", "--detailed-exitcode", str(directory)],
-        env=env,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-c", _MEASURED_PLAN, str(directory)], env=env, capture_output=True, text=True
     )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"meshctl plan did not report 'no changes' (exit {proc.returncode}): {proc.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before) / 1024
+    peak_kib = int(proc.stderr.rsplit("MAXRSS_KIB ", 1)[1].split()[0])
+    return elapsed, peak_kib / 1024
 
 
 def main() -> None:
