@@ -187,8 +187,7 @@ def apply(
         if not the_plan.has_changes:
             ws.apply(the_plan, state, ProgressHooks(0, color))  # records adopted and forgotten resources
             return
-        if the_plan.blocked:
-            ws.apply(the_plan, state, ProgressHooks(0, color))  # raises with the list of blocked changes
+        ws.refuse_blocked(the_plan)
         if not auto_approve:
             _confirm()
         total = sum(len(c.actions) if c.actions == ("delete", "create") else 1 for c in the_plan.actionable)

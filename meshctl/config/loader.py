@@ -90,7 +90,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
 
     functions = make_functions(directory)
     bare = Scope({}, functions)
-    variables, sensitive = _resolve_variables(blocks["variable"], options, bare, diags)
+    variables = _resolve_variables(blocks["variable"], options, bare, diags)
     local_ns = _Locals(blocks["locals"], diags)
     scope = Scope({"var": Namespace(variables), "local": local_ns}, functions)
     local_ns.scope = scope
@@ -109,7 +109,6 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     diags.raise_if_errors()
 
     mesh = build_mesh(directory, decoded, diags)
-    mesh.sensitive_values = [str(variables[n]) for n in sensitive if variables.get(n) not in (None, "")]
     validate(mesh, diags)
     diags.raise_if_errors()
     return LoadedConfig(mesh, diags.warnings, texts)
@@ -173,7 +172,7 @@ class _VarDecl:
 
 def _resolve_variables(
     blocks: list[ast.Block], options: LoadOptions, bare: Scope, diags: Diagnostics
-) -> tuple[dict[str, object], list[str]]:
+) -> dict[str, object]:
     decls: dict[str, _VarDecl] = {}
     for block in blocks:
         type_expr = block.body.attributes.pop("type", None)  # `type = string` is a keyword, not a reference
@@ -190,7 +189,6 @@ def _resolve_variables(
         )
 
     values: dict[str, object] = {n: v.default for n, v in decls.items() if v.has_default}
-    given: set[str] = set()
 
     def assign(name: str, raw: object, src: SourceRange | None, origin: str) -> None:
         decl = decls.get(name)
@@ -208,10 +206,10 @@ def _resolve_variables(
             try:
                 value = evaluate(hcl.parse_expression(raw, origin, 1), bare)
             except (hcl.HclSyntaxError, EvalError):
-                diags.error(f"{origin}: value of {name!r} is not a valid {decl.type}", src, detail=f"got {raw!r}")
+                shown = "(sensitive value hidden)" if decl.sensitive else f"got {raw!r}"
+                diags.error(f"{origin}: value of {name!r} is not a valid {decl.type}", src, detail=shown)
                 return
         values[name] = value
-        given.add(name)
 
     for key, raw in sorted(options.env.items()):
         if key.startswith(ENV_VAR_PREFIX) and key[len(ENV_VAR_PREFIX) :] in decls:
@@ -235,8 +233,9 @@ def _resolve_variables(
             continue
         problem = type_problem(values[name], decl.type) if decl.type != "any" else ""
         if problem:
-            diags.error(f'variable "{name}" must be a {decl.type}: {problem}', decl.src)
-    return values, [n for n, d in decls.items() if d.sensitive]
+            shown = "" if decl.sensitive else f": {problem}"  # never echo a secret
+            diags.error(f'variable "{name}" must be a {decl.type}{shown}', decl.src)
+    return values
 
 
 _TYPE_WORDS = {"string": "string", "number": "number", "bool": "bool", "any": "any"}

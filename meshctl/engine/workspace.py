@@ -81,11 +81,15 @@ class Workspace:
         actual = refresh(desired, prior, self.providers)
         return diff(desired, prior, actual, options or PlanOptions()), actual
 
-    def apply(self, plan: Plan, state: State, hooks: ApplyHooks) -> ApplyResult:
-        blocked = plan.blocked
-        if blocked:
-            lines = "\n".join(f"  {c.address}: {c.blocked}" for c in blocked)
+    @staticmethod
+    def refuse_blocked(plan: Plan) -> None:
+        """Changes that lose data need an explicit opt-in; refuse before touching anything."""
+        if plan.blocked:
+            lines = "\n".join(f"  {c.address}: {c.blocked}" for c in plan.blocked)
             raise MeshError(f"the plan has changes that lose data and need an explicit opt-in:\n{lines}")
+
+    def apply(self, plan: Plan, state: State, hooks: ApplyHooks) -> ApplyResult:
+        self.refuse_blocked(plan)
         adopt = {
             c.address: ResourceState(c.type, c.name, dict(c.after or {}), c.source, c.depends_on)
             for c in plan.changes

@@ -116,7 +116,6 @@ class Mesh:
     products: list[DataProduct] = field(default_factory=list)
     access: list[Access] = field(default_factory=list)
     kafka: KafkaConnection = field(default_factory=KafkaConnection)
-    sensitive_values: list[str] = field(default_factory=list, repr=False)
     _index: dict[str, list[DataProduct]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _index_size: int = field(default=-1, init=False, repr=False, compare=False)
 

@@ -115,5 +115,5 @@ def test_a_principal_without_rights_is_told_what_it_lacks(
     monkeypatch.setenv("MESHCTL_KAFKA_SASL_PASSWORD", creds["sasl.password"])
     result = run("plan", ".")
     assert result.exit_code == 1
-    assert f"User:{prefix}sales is not authorized to" in result.output
+    assert f"User:{prefix}sales is not authorized to DESCRIBE the cluster on Kafka at" in result.output
     assert creds["sasl.password"] not in result.output

@@ -97,6 +97,16 @@ def test_load_errors(mesh_dir: Path, files: dict[str, str], opts: dict, expected
     assert expected in info.value.format()
 
 
+def test_sensitive_values_are_never_echoed(mesh_dir: Path) -> None:
+    files = {"m.hcl": 'variable "pw" {\n  type = number\n  sensitive = true\n}\n'}
+    for opts in ({"vars": ["pw=hunter2"]}, {"var_files": [mesh_dir / "v.vars"]}):
+        (mesh_dir / "v.vars").write_text('pw = "hunter2"\n')
+        with pytest.raises(ConfigError) as info:
+            _load(mesh_dir, files, **opts)
+        assert "hunter2" not in info.value.format()
+        assert "pw" in info.value.format()
+
+
 def test_several_problems_are_reported_together(mesh_dir: Path) -> None:
     files = {
         "a.hcl": 'domain "a" {\n  colour = "red"\n  owners { accountable = "x" }\n}\n',

@@ -69,6 +69,11 @@ class KafkaClientError(MeshError):
     pass
 
 
+class KafkaUnreachable(KafkaClientError):
+    """meshctl stopped waiting for the cluster. librdkafka may still hold the request and
+    send it once the broker is back, so the client that sent it must be discarded."""
+
+
 T = TypeVar("T")
 X = TypeVar("X")
 # Metadata records per write request: under the KRaft controller's 10,000 per operation.
@@ -90,6 +95,7 @@ class Pending(Generic[T]):
 _TOPIC_SOURCES = {ConfigSource.DYNAMIC_TOPIC_CONFIG.value}
 _DISCONNECTED = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE}
 _DISCONNECTED_GRACE_S = 5.0
+_REQUIRED_CLUSTER_OPERATIONS = ("DESCRIBE",)
 _AUTH = {
     KafkaError._AUTHENTICATION,
     KafkaError.SASL_AUTHENTICATION_FAILED,
@@ -139,9 +145,9 @@ class KafkaClient:
             # librdkafka retries an unreachable cluster until the request times out; once it
             # reports every broker down, give it a short grace and then say so.
             if any(e.code() in _DISCONNECTED for e in new) and now - started > _DISCONNECTED_GRACE_S:
-                raise KafkaClientError(self._timeout_message(what, now - started))
+                raise KafkaUnreachable(self._timeout_message(what, now - started))
             if now - started > self.timeout_s:
-                raise KafkaClientError(self._timeout_message(what, now - started))
+                raise KafkaUnreachable(self._timeout_message(what, now - started))
 
     def _auth_error(self, err: KafkaError) -> KafkaClientError:
         return KafkaClientError(
@@ -205,8 +211,26 @@ class KafkaClient:
     # -- reads ------------------------------------------------------------
 
     def check_connection(self) -> None:
+        """Connect, authenticate, and make sure the principal may read cluster-wide state.
+
+        DESCRIBE on the cluster is what listing ACLs and SCRAM users needs. Asking first
+        gives a clear message, and avoids confluent-kafka 2.16's crash (heap corruption)
+        when describe_user_scram_credentials is refused.
+        """
         self.requests += 1
-        self._result(self.admin.describe_cluster(request_timeout=self.timeout_s), "describe the cluster")
+        future = self.admin.describe_cluster(include_authorized_operations=True, request_timeout=self.timeout_s)
+        cluster = self._result(future, "describe the cluster")
+        # Every broker with DescribeCluster (2.8+) reports authorized operations (KIP-430);
+        # it leaves them out when the principal may not see them, so none means none.
+        allowed = {op.name for op in (getattr(cluster, "authorized_operations", None) or [])}
+        missing = [op for op in _REQUIRED_CLUSTER_OPERATIONS if op not in allowed]
+        if missing:
+            who = f"User:{self.username}" if self.username else "the client"
+            raise KafkaClientError(
+                f"{who} is not authorized to {' and '.join(missing)} the cluster on Kafka at {self.bootstrap}; "
+                "meshctl needs an admin principal (DESCRIBE and ALTER on the cluster, and CREATE, DELETE, "
+                "DESCRIBE_CONFIGS and ALTER_CONFIGS on the topics it manages)"
+            )
 
     def list_topics(self) -> dict[str, TopicInfo]:
         """All topics with partition counts and replication factors: one metadata request."""

@@ -15,6 +15,7 @@ from meshctl.providers.kafka.client import (
     ConfigChange,
     KafkaClient,
     KafkaClientError,
+    KafkaUnreachable,
 )
 
 
@@ -85,6 +86,23 @@ class KafkaProvider:
     # -- apply --------------------------------------------------------------
 
     def delete(self, changes: list[ResourceChange]) -> list[ChangeResult]:
+        return self._guarded(self._delete, changes)
+
+    def apply(self, changes: list[ResourceChange]) -> list[ChangeResult]:
+        return self._guarded(self._apply, changes)
+
+    def _guarded(
+        self, step: Callable[[list[ResourceChange]], list[ChangeResult]], changes: list[ResourceChange]
+    ) -> list[ChangeResult]:
+        try:
+            return step(changes)
+        except KafkaUnreachable:
+            # Drop the client and the requests it still queues: a request sent after we gave up
+            # would change the cluster behind the state's back.
+            self._client = None
+            raise
+
+    def _delete(self, changes: list[ResourceChange]) -> list[ChangeResult]:
         results: list[ChangeResult] = []
         by_type = _by_type(changes)
         if by_type["kafka_acl"]:
@@ -112,7 +130,7 @@ class KafkaProvider:
                 results.append(_result(addr, [outcome[name]], None))
         return results
 
-    def apply(self, changes: list[ResourceChange]) -> list[ChangeResult]:
+    def _apply(self, changes: list[ResourceChange]) -> list[ChangeResult]:
         results: list[ChangeResult] = []
         by_type = _by_type(changes)
         if by_type["kafka_scram_user"]:
