@@ -16,6 +16,7 @@ class Resource:
     attributes: Mapping[str, object]
     source: str
     depends_on: tuple[str, ...] = ()
+    domain: str = ""  # the domain that owns it: what `--domain` scopes and reports group by
 
     @property
     def address(self) -> str:

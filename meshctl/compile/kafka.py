@@ -5,6 +5,8 @@ Naming lives here and only here, so refresh maps live objects to the same addres
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from meshctl.mesh.model import DataProduct, Mesh
 from meshctl.mesh.policy import effective_policy
 from meshctl.resources import Resource, make_address
@@ -39,6 +41,7 @@ def compile_kafka(mesh: Mesh) -> list[Resource]:
                 domain.name,
                 {"name": domain.name, "mechanism": SCRAM_MECHANISM, "iterations": SCRAM_ITERATIONS},
                 domain.address,
+                domain=domain.name,
             )
         )
     topics: dict[str, str] = {}  # product address -> topic address
@@ -108,6 +111,7 @@ def _topic(mesh: Mesh, product: DataProduct) -> Resource:
             "config": dict(sorted(config.items())),
         },
         product.address,
+        domain=product.domain,
     )
 
 
@@ -133,6 +137,7 @@ def _acl(
         },
         source,
         depends_on,
+        domain=principal_.split(":", 1)[1],  # an ACL belongs to the domain of its principal
     )
 
 
@@ -143,12 +148,10 @@ def _merge_duplicates(resources: list[Resource]) -> list[Resource]:
         if r.address in seen:
             first = seen[r.address]
             ops = sorted(set(first.attributes["operations"]) | set(r.attributes["operations"]))  # type: ignore[call-overload]
-            seen[r.address] = Resource(
-                first.type,
-                first.name,
-                {**first.attributes, "operations": ops},
-                first.source,
-                tuple(dict.fromkeys(first.depends_on + r.depends_on)),
+            seen[r.address] = replace(
+                first,
+                attributes={**first.attributes, "operations": ops},
+                depends_on=tuple(dict.fromkeys(first.depends_on + r.depends_on)),
             )
         else:
             seen[r.address] = r

@@ -91,7 +91,7 @@ class Workspace:
     def apply(self, plan: Plan, state: State, hooks: ApplyHooks) -> ApplyResult:
         self.refuse_blocked(plan)
         adopt = {
-            c.address: ResourceState(c.type, c.name, dict(c.after or {}), c.source, c.depends_on)
+            c.address: ResourceState(c.type, c.name, dict(c.after or {}), c.source, c.depends_on, c.domain)
             for c in plan.changes
             if c.is_noop and c.address not in state.resources
         }

@@ -62,6 +62,7 @@ def diff(
                 old.depends_on,
                 f"{old.source} is no longer in the configuration",
                 blocked,
+                old.domain,
             )
         )
     return plan
@@ -70,7 +71,9 @@ def diff(
 def _change(
     r: Resource, actions: tuple[str, ...], before: dict | None, after: dict, reason: str = "", blocked: str = ""
 ) -> ResourceChange:
-    return ResourceChange(r.address, r.type, r.name, r.source, actions, before, after, r.depends_on, reason, blocked)
+    return ResourceChange(
+        r.address, r.type, r.name, r.source, actions, before, after, r.depends_on, reason, blocked, r.domain
+    )
 
 
 __all__ = ["diff", "PlanOptions", "NOOP"]

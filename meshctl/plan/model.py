@@ -24,6 +24,7 @@ class ResourceChange:
     depends_on: tuple[str, ...] = ()
     reason: str = ""  # for display only; never read by apply
     blocked: str = ""  # why apply refuses this change without an explicit opt-in
+    domain: str = ""
 
     @property
     def is_noop(self) -> bool:

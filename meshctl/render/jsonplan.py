@@ -36,7 +36,13 @@ def plan_to_json(plan: Plan, warnings: list[str] | None = None) -> dict[str, obj
                 "before_sensitive": {},
                 "after_sensitive": {},
             },
-            "meshctl": {"source": c.source, "reason": c.reason, "blocked": c.blocked, "depends_on": list(c.depends_on)},
+            "meshctl": {
+                "source": c.source,
+                "domain": c.domain,
+                "reason": c.reason,
+                "blocked": c.blocked,
+                "depends_on": list(c.depends_on),
+            },
         }
         reason = _action_reason(c.actions, c.reason)
         if reason:

@@ -19,6 +19,7 @@ class ResourceState:
     attributes: Mapping[str, object]
     source: str
     depends_on: tuple[str, ...] = ()
+    domain: str = ""
 
     @property
     def address(self) -> str:
@@ -31,6 +32,7 @@ class ResourceState:
             "name": self.name,
             "source": self.source,
             "depends_on": list(self.depends_on),
+            "domain": self.domain,
             "attributes": dict(self.attributes),
         }
 
@@ -63,7 +65,12 @@ class State:
         state = cls(lineage=str(data["lineage"]), serial=int(data["serial"]))  # type: ignore[call-overload]
         for r in data.get("resources", []):  # type: ignore[attr-defined]
             rs = ResourceState(
-                r["type"], r["name"], r["attributes"], r.get("source", ""), tuple(r.get("depends_on", ()))
+                r["type"],
+                r["name"],
+                r["attributes"],
+                r.get("source", ""),
+                tuple(r.get("depends_on", ())),
+                r.get("domain", ""),
             )
             state.resources[rs.address] = rs
         return state
