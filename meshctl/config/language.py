@@ -89,11 +89,25 @@ VARIABLE = BlockSchema(
     },
 )
 
+BACKEND = BlockSchema(
+    labels=("type",),
+    attrs={
+        "bucket": Attr("string"),
+        "key": Attr("string"),
+        "region": Attr("string"),
+        "profile": Attr("string"),
+        "endpoint_url": Attr("string"),
+        "dynamodb_table": Attr("string"),
+        "path": Attr("string"),
+    },
+)
+
 TOP_LEVEL = {
     "domain": DOMAIN,
     "data_product": DATA_PRODUCT,
     "access": ACCESS,
     "kafka": KAFKA,
+    "backend": BACKEND,
     "variable": VARIABLE,
     "locals": BlockSchema(),
 }

@@ -97,15 +97,16 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     local_ns.evaluate_all()
 
     decoded: dict[str, list[Decoded]] = {}
-    for type_ in ("domain", "data_product", "access", "kafka"):
+    for type_ in ("domain", "data_product", "access", "kafka", "backend"):
         decoded[type_] = []
         for block in blocks[type_]:
             d = decode(block, TOP_LEVEL[type_], scope, diags)
             if d is not None:
                 decoded[type_].append(d)
     _check_secrets(decoded, diags)
-    if len(decoded["kafka"]) > 1:
-        diags.error("more than one kafka block", decoded["kafka"][1].src, hint="keep a single kafka { ... } block")
+    for single in ("kafka", "backend"):
+        if len(decoded[single]) > 1:
+            diags.error(f"more than one {single} block", decoded[single][1].src, hint=f"keep a single {single} block")
     diags.raise_if_errors()
 
     mesh = build_mesh(directory, decoded, diags)

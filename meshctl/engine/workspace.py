@@ -18,13 +18,17 @@ from meshctl.engine.refresh import refresh
 from meshctl.errors import MeshError
 from meshctl.plan.diff import PlanOptions, diff
 from meshctl.plan.model import Plan
+from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
+from meshctl.plan.scope import Scope, narrow
 from meshctl.providers.base import Provider
 from meshctl.providers.kafka.client import KafkaClient
 from meshctl.providers.kafka.provider import KafkaProvider
 from meshctl.providers.kafka.settings import client_config
 from meshctl.resources import Resource
+from meshctl.state.backend import StateBackend
 from meshctl.state.local import LocalBackend
 from meshctl.state.model import ResourceState, State
+from meshctl.state.s3 import S3Backend, S3Settings
 
 
 @dataclass
@@ -36,11 +40,11 @@ class Workspace:
 
     def __post_init__(self) -> None:
         self.meta_dir = self.state_dir or self.directory / ".meshctl"
-        self.backend = LocalBackend(self.meta_dir)
         if self.load_options.cache_dir is None:
             self.load_options.cache_dir = self.meta_dir / "cache" / "hcl"
         self._config: LoadedConfig | None = None
         self._providers: dict[str, Provider] | None = None
+        self._backend: StateBackend | None = None
 
     # -- configuration ------------------------------------------------------
 
@@ -52,6 +56,47 @@ class Workspace:
 
     def desired(self) -> list[Resource]:
         return compile_kafka(self.config.mesh)
+
+    def fingerprint(self) -> Fingerprint:
+        return fingerprint(self.config.files, self.desired())
+
+    def domain_scope(self, names: tuple[str, ...]) -> frozenset[str]:
+        """The domains of the subtrees rooted at `names`."""
+        mesh = self.config.mesh
+        unknown = [n for n in names if n not in mesh.domains]
+        if unknown:
+            raise MeshError(f"--domain {unknown[0]}: no such domain (domains: {', '.join(sorted(mesh.domains))})")
+        return frozenset(d for n in names for d in mesh.subtree(n))
+
+    # -- state ----------------------------------------------------------------
+
+    @property
+    def backend(self) -> StateBackend:
+        if self._backend is None:
+            self._backend = self._make_backend()
+        return self._backend
+
+    def _make_backend(self) -> StateBackend:
+        cfg = self.config.mesh.backend
+        if cfg is None or cfg.type == "local":
+            path = cfg.settings.get("path") if cfg else None
+            if path and self.state_dir is None:
+                return LocalBackend(self.directory / path)
+            return LocalBackend(self.meta_dir)
+        s = cfg.settings
+        return S3Backend(
+            S3Settings(
+                bucket=s["bucket"],
+                key=s["key"],
+                region=s.get("region"),
+                profile=s.get("profile"),
+                endpoint_url=s.get("endpoint_url"),
+                dynamodb_table=s.get("dynamodb_table"),
+            )
+        )
+
+    def read_state(self) -> State:
+        return self.backend.read()
 
     # -- providers ----------------------------------------------------------
 
@@ -72,14 +117,14 @@ class Workspace:
 
     # -- plan and apply -----------------------------------------------------
 
-    def read_state(self) -> State:
-        return self.backend.read()
-
-    def plan(self, options: PlanOptions | None = None, state: State | None = None) -> tuple[Plan, dict]:
-        desired = self.desired()
+    def plan(
+        self, options: PlanOptions | None = None, state: State | None = None, scope: Scope | None = None
+    ) -> tuple[Plan, dict]:
         prior = state if state is not None else self.read_state()
-        actual = refresh(desired, prior, self.providers)
-        return diff(desired, prior, actual, options or PlanOptions()), actual
+        desired, scoped_prior = narrow(self.desired(), prior, scope or Scope())
+        actual = refresh(desired, scoped_prior, self.providers)
+        plan = diff(desired, scoped_prior, actual, options or PlanOptions())
+        return plan, actual
 
     @staticmethod
     def refuse_blocked(plan: Plan) -> None:
@@ -88,6 +133,27 @@ class Workspace:
             lines = "\n".join(f"  {c.address}: {c.blocked}" for c in plan.blocked)
             raise MeshError(f"the plan has changes that lose data and need an explicit opt-in:\n{lines}")
 
+    def refuse_stale(self, saved: SavedPlan, state: State) -> None:
+        """A saved plan applies only to the state and configuration it was made from."""
+        plan = saved.plan
+        if plan.state_lineage and state.lineage != plan.state_lineage and state.serial:
+            raise MeshError(
+                f"the saved plan is for another state (lineage {plan.state_lineage}, "
+                f"the state at {self.backend.describe()} has lineage {state.lineage}): plan again"
+            )
+        if state.serial != plan.state_serial:
+            raise MeshError(
+                f"the saved plan is stale: the state moved from serial {plan.state_serial} to {state.serial} "
+                "since it was made (another apply ran); plan again"
+            )
+        changed = saved.fingerprint.differences(self.fingerprint())
+        if changed:
+            raise MeshError(
+                "the saved plan is stale: the configuration changed since it was made ("
+                + "; ".join(changed)
+                + "); plan again"
+            )
+
     def apply(self, plan: Plan, state: State, hooks: ApplyHooks) -> ApplyResult:
         self.refuse_blocked(plan)
         adopt = {
@@ -95,4 +161,6 @@ class Workspace:
             for c in plan.changes
             if c.is_noop and c.address not in state.resources
         }
+        if not state.serial and plan.state_lineage and not state.resources:
+            state.lineage = plan.state_lineage  # a first apply keeps the lineage the plan was made for
         return apply_plan(plan, state, self.providers, self.backend.write, hooks, adopt)

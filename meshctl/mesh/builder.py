@@ -12,6 +12,7 @@ from meshctl.mesh.durations import parse_duration_ms
 from meshctl.mesh.model import (
     KINDS,
     Access,
+    BackendConfig,
     DataProduct,
     Domain,
     KafkaConnection,
@@ -50,7 +51,32 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
             mesh.access.append(grant)
     if decoded["kafka"]:
         mesh.kafka = _kafka(decoded["kafka"][0], diags)
+    if decoded["backend"]:
+        mesh.backend = _backend(decoded["backend"][0], diags)
     return mesh
+
+
+def _backend(d: Decoded, diags: Diagnostics) -> BackendConfig | None:
+    kind = d.labels[0]
+    settings = {k: str(v) for k, v in d.values.items()}
+    if kind == "s3":
+        for required in ("bucket", "key"):
+            if required not in settings:
+                diags.error(
+                    f'missing required attribute {required!r} in backend "s3"',
+                    d.src,
+                    hint='e.g. bucket = "acme-meshctl-state", key = "mesh/prod.json"',
+                )
+        if "path" in settings:
+            diags.error("path belongs to the local backend", d.src_of("path"))
+    elif kind == "local":
+        extra = sorted(set(settings) - {"path"})
+        if extra:
+            diags.error(f"the local backend takes only path, not {', '.join(extra)}", d.src_of(extra[0]))
+    else:
+        diags.error(f'unknown backend type "{kind}"', d.src, hint='backends are "local" and "s3"')
+        return None
+    return BackendConfig(kind, settings, d.src)
 
 
 def _check_name(d: Decoded, diags: Diagnostics) -> bool:

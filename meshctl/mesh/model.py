@@ -109,6 +109,15 @@ class KafkaConnection:
     src: SourceRange | None = None
 
 
+@dataclass(frozen=True)
+class BackendConfig:
+    """Where state lives: `local` (a directory) or `s3` (bucket, key, region, lock table)."""
+
+    type: str
+    settings: Mapping[str, str]
+    src: SourceRange | None = None
+
+
 @dataclass
 class Mesh:
     base_dir: Path
@@ -116,6 +125,7 @@ class Mesh:
     products: list[DataProduct] = field(default_factory=list)
     access: list[Access] = field(default_factory=list)
     kafka: KafkaConnection = field(default_factory=KafkaConnection)
+    backend: BackendConfig | None = None
     _index: dict[str, list[DataProduct]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _index_size: int = field(default=-1, init=False, repr=False, compare=False)
 

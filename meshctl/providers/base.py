@@ -36,6 +36,11 @@ class Provider(Protocol):
         """Live attributes of the managed resources that exist, by address. Read-only."""
         ...
 
+    def inventory(self, with_configs_under: tuple[str, ...] = ()) -> dict[str, dict[str, object]]:
+        """Every live resource of the provider's types, by address, managed or not (for
+        drift reports and adopting a cluster). Read-only, in a constant number of requests."""
+        ...
+
     def delete(self, changes: list[ResourceChange]) -> list[ChangeResult]:
         """Delete the `before` side of each change, batched."""
         ...

@@ -68,6 +68,16 @@ def render_plan(doc: Mapping[str, object], color: bool) -> str:
     return "\n".join(out) + "\n"
 
 
+def render_changes(changes: list[Mapping]) -> str:
+    """Just the change blocks, without colour (for Markdown and drift reports)."""
+    s = Styler(False)
+    out: list[str] = []
+    for c in changes:
+        out.extend(_render_change(c, s))
+        out.append("")
+    return "\n".join(out).rstrip("\n")
+
+
 def _render_change(c: Mapping, s: Styler) -> list[str]:
     actions = tuple(c["change"]["actions"])
     sym, fg = _SYMBOL[actions]

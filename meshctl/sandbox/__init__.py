@@ -1,4 +1,4 @@
-"""Local servers for trying meshctl: a real Kafka broker (later a registry and moto).
+"""Local servers for trying meshctl: a real Kafka broker, a schema registry and moto.
 
 Run ``python -m meshctl.sandbox up|down|status``; tests use the classes directly.
 """
@@ -9,5 +9,15 @@ from meshctl.sandbox.kafka import (
     ensure_kafka_jars,
     free_port,
 )
+from meshctl.sandbox.moto import MotoSandbox
+from meshctl.sandbox.registry import RegistrySandbox, ensure_registry_app
 
-__all__ = ["KafkaSandbox", "SandboxError", "ensure_kafka_jars", "free_port"]
+__all__ = [
+    "KafkaSandbox",
+    "MotoSandbox",
+    "RegistrySandbox",
+    "SandboxError",
+    "ensure_kafka_jars",
+    "ensure_registry_app",
+    "free_port",
+]

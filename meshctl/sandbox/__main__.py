@@ -15,12 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from meshctl.sandbox import moto, registry
 from meshctl.sandbox.kafka import (
     DEFAULT_CONTROLLER_PORT,
     DEFAULT_PORT,
     KafkaSandbox,
     SandboxError,
 )
+from meshctl.sandbox.moto import MotoSandbox
+from meshctl.sandbox.registry import RegistrySandbox
 
 ENV_FILE = "env"
 EXIT_NOT_RUNNING = 3  # as LSB init scripts report "not running" for status
@@ -63,12 +66,29 @@ def _add_service_arguments(parser: argparse.ArgumentParser) -> None:
         default=_env_int(controller_env, DEFAULT_CONTROLLER_PORT),
         help=f"KRaft controller port (default: ${controller_env} or %(default)s)",
     )  # fmt: skip
+    registry_group = parser.add_argument_group("registry (Apicurio, Confluent API)")
+    registry_group.add_argument(
+        "--registry-port", type=int,
+        default=_env_int("MESHCTL_SANDBOX_REGISTRY_PORT", registry.DEFAULT_PORT),
+        help="HTTP port (default: $MESHCTL_SANDBOX_REGISTRY_PORT or %(default)s)",
+    )  # fmt: skip
+    moto_group = parser.add_argument_group("moto (AWS)")
+    moto_group.add_argument(
+        "--moto-port", type=int,
+        default=_env_int("MESHCTL_SANDBOX_MOTO_PORT", moto.DEFAULT_PORT),
+        help="HTTP port (default: $MESHCTL_SANDBOX_MOTO_PORT or %(default)s)",
+    )  # fmt: skip
 
 
 def build_services(args: argparse.Namespace) -> list[Service]:
-    """Services in start order; ``down`` stops them in reverse."""
+    """Services in start order; ``down`` stops them in reverse.
+
+    Quickest first: a missing moto or Java 21 then fails ``up`` before Kafka's slower start.
+    """
     root: Path = args.dir
     return [
+        MotoSandbox(workdir=root / "moto", port=args.moto_port),
+        RegistrySandbox(workdir=root / "registry", port=args.registry_port),
         KafkaSandbox(
             workdir=root / "kafka",
             port=args.kafka_port,

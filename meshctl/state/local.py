@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
-import socket
 import tempfile
 import time
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from meshctl.errors import MeshError
+from meshctl.state.backend import LockInfo
 from meshctl.state.model import State
 
 
@@ -31,19 +27,6 @@ def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-@dataclass(frozen=True)
-class LockInfo:
-    id: str
-    who: str
-    operation: str
-    created: str
-    pid: int
-    host: str
-
-    def describe(self) -> str:
-        return f"{self.who} ({self.operation}, since {self.created}, lock ID {self.id})"
 
 
 class LocalBackend:
@@ -73,20 +56,13 @@ class LocalBackend:
 
     def lock(self, operation: str, timeout_s: float = 0.0) -> LockInfo:
         self.directory.mkdir(parents=True, exist_ok=True)
-        info = LockInfo(
-            id=str(uuid.uuid4()),
-            who=f"{getpass.getuser()}@{socket.gethostname()}",
-            operation=operation,
-            created=datetime.now(UTC).isoformat(timespec="seconds"),
-            pid=os.getpid(),
-            host=socket.gethostname(),
-        )
+        info = LockInfo.new(operation, os.getpid())
         deadline = time.monotonic() + timeout_s
         while True:
             try:
                 fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             except FileExistsError:
-                holder = self._holder()
+                holder = self.holder()
                 if holder is not None and holder.host == info.host and not _pid_alive(holder.pid):
                     self.lock_path.unlink(missing_ok=True)  # its process is gone: a stale lock
                     continue
@@ -98,18 +74,27 @@ class LocalBackend:
                     f"the state is locked by {who}; wait for that run to finish (lock file {self.lock_path})"
                 ) from None
             with os.fdopen(fd, "w") as fh:
-                json.dump(info.__dict__, fh)
+                json.dump(info.to_json(), fh)
             self._lock = info
             return info
 
     def unlock(self) -> None:
         if self._lock is not None:
-            holder = self._holder()
+            holder = self.holder()
             if holder is not None and holder.id == self._lock.id:
                 self.lock_path.unlink(missing_ok=True)
             self._lock = None
 
-    def _holder(self) -> LockInfo | None:
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        holder = self.holder()
+        if holder is None:
+            raise MeshError(f"the state at {self.path} is not locked")
+        if holder.id != lock_id:
+            raise MeshError(f"lock ID {lock_id} does not match the lock held by {holder.describe()}")
+        self.lock_path.unlink(missing_ok=True)
+        return holder
+
+    def holder(self) -> LockInfo | None:
         try:
             return LockInfo(**json.loads(self.lock_path.read_text()))
         except (OSError, ValueError, TypeError):

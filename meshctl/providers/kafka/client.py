@@ -83,11 +83,21 @@ _RECORDS_PER_REQUEST = 5000
 class Pending(Generic[T]):
     """A read in flight; `result()` waits for it and converts it to meshctl's types."""
 
-    def __init__(self, client: KafkaClient, future: Future, what: str, convert: Callable[[Any], T]):
+    def __init__(
+        self, client: KafkaClient, future: Future, what: str, convert: Callable[[Any], T], empty_on: int | None = None
+    ):
         self.client, self.future, self.what, self.convert = client, future, what, convert
+        self.empty_on = empty_on  # an error code that means "there are none"
 
     def result(self) -> T:
-        return self.convert(self.client._result(self.future, self.what))
+        self.client._wait([self.future], self.what)
+        try:
+            raw = self.future.result()
+        except KafkaException as exc:
+            if self.empty_on is not None and exc.args[0].code() == self.empty_on:
+                return self.convert({})
+            raise self.client.translate(exc.args[0], self.what) from None
+        return self.convert(raw)
 
 
 # Config sources that are the topic's own settings; defaults and static broker
@@ -317,7 +327,8 @@ class KafkaClient:
                 for user, d in result.items()
             }
 
-        return Pending(self, future, "describe SCRAM users", convert)
+        # A cluster without any SCRAM user answers RESOURCE_NOT_FOUND rather than nothing.
+        return Pending(self, future, "describe SCRAM users", convert, empty_on=KafkaError.RESOURCE_NOT_FOUND)
 
     # -- writes: one request per kind of change, split only where the controller's limit demands
 

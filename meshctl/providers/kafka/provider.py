@@ -17,6 +17,7 @@ from meshctl.providers.kafka.client import (
     KafkaClientError,
     KafkaUnreachable,
 )
+from meshctl.resources import make_address
 
 
 class KafkaProvider:
@@ -65,6 +66,31 @@ class KafkaProvider:
                     other = next(iter(mechanisms))
                     actual[m.address] = {"name": name, "mechanism": other, "iterations": mechanisms[other]}
         return actual
+
+    def inventory(self, with_configs_under: tuple[str, ...] = ()) -> dict[str, dict[str, object]]:
+        """All topics (configs only for those under the given prefixes), ACLs and SCRAM users."""
+        acls = self.client.describe_acls()
+        users = self.client.describe_scram_users()
+        live = self.client.list_topics()
+        wanted = sorted(n for n in live if with_configs_under and n.startswith(with_configs_under))
+        configs = self.client.describe_topic_configs(wanted)
+        out: dict[str, dict[str, object]] = {}
+        for name, info in live.items():
+            if name.startswith("__"):
+                continue  # Kafka's internal topics
+            topic: dict[str, object] = {
+                "name": name,
+                "partitions": info.partitions,
+                "replication_factor": info.replication_factor,
+            }
+            if name in configs:
+                topic["config"] = dict(sorted(configs[name].items()))
+            out[make_address("kafka_topic", name)] = topic
+        out.update(group_acls(acls.result()))
+        for user, mechanisms in users.result().items():
+            mech, iterations = mechanisms[0]
+            out[make_address("kafka_scram_user", user)] = {"name": user, "mechanism": mech, "iterations": iterations}
+        return out
 
     def _refresh_topics(self, managed: list[Managed]) -> dict[str, dict[str, object]]:
         live = self.client.list_topics()

@@ -1,0 +1,53 @@
+"""boto3 the way AWS users expect: the default credential chain, profiles, region,
+`AWS_ENDPOINT_URL`, botocore's adaptive retries; and AWS errors as one clear sentence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from meshctl.errors import MeshError
+
+_RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+
+
+def client(service: str, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None) -> Any:
+    """A boto3 client; boto3 itself reads AWS_ENDPOINT_URL, AWS_PROFILE, AWS_REGION, ..."""
+    try:
+        session = boto3.session.Session(profile_name=profile, region_name=region)
+    except botocore.exceptions.ProfileNotFound:
+        raise MeshError(f"AWS profile {profile!r} is not configured (~/.aws/config)") from None
+    if session.region_name is None:
+        raise MeshError("no AWS region: set region in the configuration, AWS_REGION or a profile's region")
+    return session.client(service, endpoint_url=endpoint_url, config=_RETRIES)
+
+
+def aws_error(exc: Exception, what: str) -> MeshError:
+    """Translate a boto error into one sentence that says what to check."""
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return MeshError(
+            f"no AWS credentials to {what}: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+            "or run where an instance or task role is available"
+        )
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return MeshError(f"cannot reach AWS at {exc.kwargs.get('endpoint_url', '?')} to {what}")
+    if isinstance(exc, botocore.exceptions.ClientError):
+        err = exc.response.get("Error", {})
+        code, message = err.get("Code", "?"), err.get("Message", "")
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+            return MeshError(f"AWS denied the permission to {what}: {message}")
+        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "UnrecognizedClientException", "ExpiredToken"):
+            return MeshError(f"AWS refused the credentials while trying to {what} ({code}): check the profile or keys")
+        return MeshError(f"AWS refused to {what}: {code}: {message}")
+    if isinstance(exc, botocore.exceptions.BotoCoreError):
+        return MeshError(f"AWS error while trying to {what}: {exc}")
+    return MeshError(f"error while trying to {what}: {exc}")
+
+
+def error_code(exc: Exception) -> str:
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""

@@ -1,0 +1,67 @@
+"""A plan as a pull-request comment: a summary table by domain, destructive changes
+called out, details folded per domain. Rendered from the JSON plan with jinja2."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import jinja2
+
+from meshctl.render.text import render_changes
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("meshctl.render", "templates"),
+    autoescape=False,  # Markdown, not HTML; values are addresses and attribute values
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_markdown(doc: Mapping[str, object]) -> str:
+    changes = [c for c in doc["resource_changes"] if c["change"]["actions"] != ["no-op"]]  # type: ignore[attr-defined, index]
+    by_domain: dict[str, list[Mapping]] = {}
+    for c in changes:
+        by_domain.setdefault(c["meshctl"].get("domain") or "(none)", []).append(c)
+    domains = []
+    for name in sorted(by_domain):
+        group = by_domain[name]
+        domains.append(
+            {
+                "name": name,
+                "changes": group,
+                "add": sum("create" in c["change"]["actions"] for c in group),
+                "change": sum(c["change"]["actions"] == ["update"] for c in group),
+                "destroy": sum("delete" in c["change"]["actions"] for c in group),
+                "text": _as_diff(render_changes(group)),
+            }
+        )
+    destructive = [
+        {
+            "address": c["address"],
+            "replace": c["change"]["actions"] == ["delete", "create"],
+            "reason": c["meshctl"].get("reason", ""),
+            "blocked": c["meshctl"].get("blocked", ""),
+        }
+        for c in changes
+        if "delete" in c["change"]["actions"] and c["type"] in _HOLDS_DATA
+    ]
+    warnings = [d["summary"] for d in doc.get("diagnostics", [])]  # type: ignore[attr-defined]
+    return _ENV.get_template("plan.md.j2").render(
+        changes=changes, summary=doc["summary"], domains=domains, destructive=destructive, warnings=warnings
+    )
+
+
+_HOLDS_DATA = {"kafka_topic"}
+
+
+def _as_diff(text: str) -> str:
+    """Move each line's action symbol to column 0 so GitHub colours it as a diff."""
+    out = []
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if stripped[:1] in "+-" and not stripped.startswith("-/+") and line.startswith(" "):
+            out.append(stripped[0] + line[1:])
+        else:
+            out.append(line)
+    return "\n".join(out)

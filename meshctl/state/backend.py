@@ -1,0 +1,66 @@
+"""Where state lives. Every backend reads, writes and locks the same `State` document."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from meshctl.state.model import State
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """Who holds the state, doing what, since when; stored with the lock."""
+
+    id: str
+    who: str
+    operation: str
+    created: str
+    pid: int
+    host: str
+
+    def describe(self) -> str:
+        return f"{self.who} ({self.operation}, since {self.created}, lock ID {self.id})"
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def new(cls, operation: str, pid: int) -> LockInfo:
+        host = socket.gethostname()
+        return cls(
+            id=str(uuid.uuid4()),
+            who=f"{getpass.getuser()}@{host}",
+            operation=operation,
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            pid=pid,
+            host=host,
+        )
+
+
+class StateBackend(Protocol):
+    def describe(self) -> str:
+        """Where the state is, for messages (a path or s3://bucket/key)."""
+        ...
+
+    def read(self) -> State: ...
+
+    def write(self, state: State) -> None:
+        """Persist `state` with its serial raised by one."""
+        ...
+
+    def lock(self, operation: str, timeout_s: float = 0.0) -> LockInfo:
+        """Take the lock or raise MeshError naming the holder once `timeout_s` has passed."""
+        ...
+
+    def unlock(self) -> None: ...
+
+    def holder(self) -> LockInfo | None: ...
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        """Remove a lock left behind, if `lock_id` is the holder's; returns what was removed."""
+        ...
