@@ -1,0 +1,91 @@
+"""What every command shares: options, the workspace, colour, warnings."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from meshctl.config.loader import LoadOptions
+from meshctl.engine.workspace import Workspace
+from meshctl.plan.scope import Scope
+
+
+def use_color(no_color: bool) -> bool:
+    return not no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def config_options(fn: Callable) -> Callable:
+    fn = click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))(fn)
+    return config_flags(fn)
+
+
+def config_flags(fn: Callable) -> Callable:
+    fn = click.option("--var", "vars_", multiple=True, metavar="NAME=VALUE", help="Set a variable.")(fn)
+    fn = click.option(
+        "--var-file",
+        "var_files",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="Read variables from an HCL file of NAME = VALUE lines.",
+    )(fn)
+    fn = click.option(
+        "--state-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Where local state, credentials and caches live (default: DIRECTORY/.meshctl).",
+    )(fn)
+    return fn
+
+
+def scope_options(fn: Callable) -> Callable:
+    fn = click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="ADDRESS",
+        help="Only this resource or block (and what it depends on); repeatable.",
+    )(fn)
+    fn = click.option(
+        "--domain",
+        "domains",
+        multiple=True,
+        metavar="NAME",
+        help="Only resources of this domain and the domains below it; repeatable.",
+    )(fn)
+    return fn
+
+
+def plan_flags(fn: Callable) -> Callable:
+    fn = click.option("--no-color", is_flag=True, help="Plain output, no ANSI colours.")(fn)
+    fn = click.option(
+        "--allow-replace", is_flag=True, help="Allow replacing topics (delete and re-create: their data is lost)."
+    )(fn)
+    fn = click.option(
+        "--allow-delete-topics",
+        is_flag=True,
+        help="Allow deleting topics that left the configuration (their data is lost).",
+    )(fn)
+    return fn
+
+
+def workspace(
+    directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None
+) -> Workspace:
+    return Workspace(directory, LoadOptions(list(vars_), list(var_files)), state_dir)
+
+
+def make_scope(ws: Workspace, targets: tuple[str, ...], domains: tuple[str, ...]) -> Scope:
+    return Scope(tuple(targets), ws.domain_scope(domains) if domains else frozenset())
+
+
+def print_warnings(ws: Workspace) -> None:
+    for w in ws.config.warnings:
+        click.echo(w.format(), err=True)
+
+
+def progress(message: str) -> None:
+    """A line of progress: on stderr, so stdout stays data."""
+    click.echo(message, err=True)

@@ -1,0 +1,225 @@
+"""`plan`, `apply` and `drift`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from meshctl.cli.common import (
+    config_flags,
+    config_options,
+    make_scope,
+    plan_flags,
+    print_warnings,
+    progress,
+    scope_options,
+    use_color,
+    workspace,
+)
+from meshctl.cli.errors import handle_errors
+from meshctl.cli.hooks import ProgressHooks
+from meshctl.engine.drift import DriftReport, detect_drift
+from meshctl.engine.refresh import refresh
+from meshctl.engine.workspace import Workspace
+from meshctl.errors import MeshError, display_path
+from meshctl.plan import planfile
+from meshctl.plan.diff import PlanOptions
+from meshctl.plan.model import Plan
+from meshctl.plan.scope import Scope, narrow
+from meshctl.render.drift import drift_to_json, render_drift
+from meshctl.render.jsonplan import plan_to_json
+from meshctl.render.markdown import render_markdown
+from meshctl.render.text import Styler, render_plan
+
+
+def _refreshing(ws: Workspace) -> None:
+    progress(f"meshctl: refreshing from Kafka at {ws.kafka_settings().get('bootstrap.servers', '?')} ...")
+
+
+@click.command()
+@config_options
+@plan_flags
+@scope_options
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (Terraform's plan shape).")
+@click.option("--markdown", "as_markdown", is_flag=True, help="Print the plan as Markdown for a pull request.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply FILE`.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when something does.")
+@handle_errors
+def plan(
+    directory: Path,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+    no_color: bool,
+    allow_replace: bool,
+    allow_delete_topics: bool,
+    targets: tuple[str, ...],
+    domains: tuple[str, ...],
+    as_json: bool,
+    as_markdown: bool,
+    out: Path | None,
+    detailed_exitcode: bool,
+) -> None:
+    """Show what apply would change on the live cluster."""
+    if as_json and as_markdown:
+        raise click.UsageError("choose one of --json and --markdown")
+    ws = workspace(directory, vars_, var_files, state_dir)
+    print_warnings(ws)
+    scope = make_scope(ws, targets, domains)
+    _refreshing(ws)
+    options = PlanOptions(allow_replace, allow_delete_topics)
+    the_plan, _ = ws.plan(options, scope=scope)
+    doc = plan_to_json(the_plan, [w.summary for w in ws.config.warnings])
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+    elif as_markdown:
+        click.echo(render_markdown(doc), nl=False)
+    else:
+        click.echo(render_plan(doc, use_color(no_color)), nl=False)
+    if out is not None:
+        saved_options = {
+            "allow_replace": allow_replace,
+            "allow_delete_topics": allow_delete_topics,
+            "targets": list(targets),
+            "domains": list(domains),
+        }
+        planfile.save(out, doc, ws.fingerprint(), directory, saved_options)
+        progress(f"Saved the plan to {display_path(out)}: apply exactly it with `meshctl apply {display_path(out)}`.")
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(2)
+
+
+@click.command()
+@click.argument("target", default=".", type=click.Path(exists=True, path_type=Path), metavar="[DIR|PLANFILE]")
+@config_flags
+@plan_flags
+@scope_options
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for 'yes'.")
+@click.option("--lock-timeout", default=0.0, type=float, metavar="SECONDS", help="Wait this long for the state lock.")
+@handle_errors
+def apply(
+    target: Path,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+    no_color: bool,
+    allow_replace: bool,
+    allow_delete_topics: bool,
+    targets: tuple[str, ...],
+    domains: tuple[str, ...],
+    auto_approve: bool,
+    lock_timeout: float,
+) -> None:
+    """Plan, ask for confirmation, and carry the plan out; or apply a saved plan exactly."""
+    color = use_color(no_color)
+    saved = planfile.load(target) if target.is_file() else None
+    directory = saved.directory if saved else target
+    ws = workspace(directory, vars_, var_files, state_dir)
+    print_warnings(ws)
+    ws.backend.lock("apply", lock_timeout)
+    try:
+        state = ws.read_state()
+        if saved is not None:
+            ws.refuse_stale(saved, state)
+            the_plan = saved.plan
+            click.echo(render_plan(plan_to_json(the_plan), color), nl=False)
+        else:
+            _refreshing(ws)
+            scope = make_scope(ws, targets, domains)
+            the_plan, _ = ws.plan(PlanOptions(allow_replace, allow_delete_topics), state, scope)
+            click.echo(render_plan(plan_to_json(the_plan), color), nl=False)
+        if not the_plan.has_changes:
+            ws.apply(the_plan, state, ProgressHooks(0, color))  # records adopted and forgotten resources
+            return
+        ws.refuse_blocked(the_plan)
+        if saved is None and not auto_approve:
+            _confirm()
+        total = sum(len(c.actions) if c.is_replace else 1 for c in the_plan.actionable)
+        result = ws.apply(the_plan, state, ProgressHooks(total, color))
+    finally:
+        ws.backend.unlock()
+    _report_credentials(ws, the_plan)
+    s = Styler(color)
+    counts = result.counts
+    line = f"{counts['added']} added, {counts['changed']} changed, {counts['destroyed']} destroyed."
+    if result.ok:
+        click.echo(f"\n{s('Apply complete!', 'green', bold=True)} Resources: {line}")
+        return
+    click.echo(f"\n{s('Apply failed.', 'red', bold=True)} Resources: {line}", err=True)
+    for address, error in result.failed.items():
+        click.echo(f"error: {address}: {error}", err=True)
+    for address, because in result.skipped.items():
+        click.echo(f"  skipped {address}: {because}", err=True)
+    click.echo("State records every step that succeeded; run `meshctl plan` to see what is left.", err=True)
+    raise MeshError(f"{len(result.failed)} change(s) failed, {len(result.skipped)} skipped")
+
+
+def _confirm() -> None:
+    click.echo(
+        "\nDo you want to perform these actions?\n"
+        "  meshctl will perform the actions described above.\n"
+        "  Only 'yes' will be accepted to approve.\n"
+    )
+    click.echo("  Enter a value: ", nl=False)
+    answer = sys.stdin.readline()
+    if not answer:
+        raise MeshError("apply cancelled: no answer on standard input (use --auto-approve in pipelines)")
+    if answer.strip() != "yes":
+        click.echo("\nApply cancelled.")
+        sys.exit(1)
+    click.echo("")
+
+
+def _report_credentials(ws: Workspace, the_plan: Plan) -> None:
+    users = [c.name for c in the_plan.actionable if c.type == "kafka_scram_user" and "create" in c.actions]
+    if users:
+        where = display_path(ws.meta_dir / "credentials")
+        click.echo(
+            f"\nCredentials of {len(users)} new principal(s) are in {where}/<principal>.properties "
+            "(mode 0600, never printed): hand each to its domain through your secret store.",
+            err=True,
+        )
+
+
+@click.command()
+@config_options
+@scope_options
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--no-color", is_flag=True, help="Plain output, no ANSI colours.")
+@handle_errors
+def drift(
+    directory: Path,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+    targets: tuple[str, ...],
+    domains: tuple[str, ...],
+    as_json: bool,
+    no_color: bool,
+) -> None:
+    """Report what changed out of band. Exit 0: no drift, 2: drift, 1: error."""
+    ws = workspace(directory, vars_, var_files, state_dir)
+    print_warnings(ws)
+    scope = make_scope(ws, targets, domains)
+    report = detect(ws, scope)
+    if as_json:
+        click.echo(json.dumps(drift_to_json(report), indent=2))
+    else:
+        click.echo(render_drift(report, use_color(no_color)), nl=False)
+    sys.exit(2 if report.has_drift else 0)
+
+
+def detect(ws: Workspace, scope: Scope) -> DriftReport:
+    mesh = ws.config.mesh
+    desired, prior = narrow(ws.desired(), ws.read_state(), scope)
+    _refreshing(ws)
+    actual = refresh([], prior, ws.providers)
+    domains = set(scope.domains) if scope.domains else set(mesh.domains)
+    namespaces = {d: mesh.path(d) + "." for d in mesh.domains if d in domains}
+    inventory: dict[str, dict[str, object]] = {}
+    for provider in ws.providers.values():
+        inventory.update(provider.inventory(tuple(namespaces.values())))
+    return detect_drift(prior, actual, inventory, namespaces, {r.address for r in ws.desired()})

@@ -1,0 +1,238 @@
+"""`state list|show|rm|migrate`, `force-unlock` and `import`: adopt and inspect."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+import click
+
+from meshctl.cli.common import config_flags, config_options, progress, workspace
+from meshctl.cli.errors import handle_errors
+from meshctl.engine.discover import discover
+from meshctl.errors import MeshError, display_path
+from meshctl.providers.base import Managed
+from meshctl.resources import RESOURCE_TYPES, split_address
+from meshctl.state.local import LocalBackend
+from meshctl.state.model import ResourceState
+
+
+@click.group()
+def state() -> None:
+    """Inspect and edit what meshctl manages."""
+
+
+@state.command("list")
+@config_options
+@click.option("--domain", "domains", multiple=True, metavar="NAME", help="Only these domains' subtrees.")
+@handle_errors
+def state_list(directory: Path, vars_, var_files, state_dir, domains: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    """List the addresses of managed resources."""
+    ws = workspace(directory, vars_, var_files, state_dir)
+    keep = ws.domain_scope(domains) if domains else None
+    for address, rs in sorted(ws.read_state().resources.items()):
+        if keep is None or rs.domain in keep:
+            click.echo(address)
+
+
+@state.command("show")
+@click.argument("address")
+@config_options
+@handle_errors
+def state_show(address: str, directory: Path, vars_, var_files, state_dir) -> None:  # type: ignore[no-untyped-def]
+    """Show one managed resource as recorded."""
+    ws = workspace(directory, vars_, var_files, state_dir)
+    current = ws.read_state()
+    rs = current.resources.get(address)
+    if rs is None:
+        raise MeshError(f"{address} is not in the state{_did_you_mean(address, list(current.resources))}")
+    click.echo(json.dumps(rs.to_json(), indent=2))
+
+
+@state.command("rm")
+@click.argument("addresses", nargs=-1, required=True)
+@config_options
+@handle_errors
+def state_rm(addresses: tuple[str, ...], directory: Path, vars_, var_files, state_dir) -> None:  # type: ignore[no-untyped-def]
+    """Stop managing resources without touching them on the cluster."""
+    ws = workspace(directory, vars_, var_files, state_dir)
+    ws.backend.lock("state rm")
+    try:
+        current = ws.read_state()
+        missing = [a for a in addresses if a not in current.resources]
+        if missing:
+            raise MeshError(f"{missing[0]} is not in the state{_did_you_mean(missing[0], list(current.resources))}")
+        for a in addresses:
+            del current.resources[a]
+        ws.backend.write(current)
+    finally:
+        ws.backend.unlock()
+    click.echo(
+        f"Removed {len(addresses)} resource(s) from the state. They still exist; meshctl no longer manages them."
+    )
+
+
+@state.command("migrate")
+@config_options
+@click.option("--from-dir", type=click.Path(file_okay=False, path_type=Path), help="Local state to migrate.")
+@handle_errors
+def state_migrate(directory: Path, vars_, var_files, state_dir, from_dir: Path | None) -> None:  # type: ignore[no-untyped-def]
+    """Copy local state to the backend the configuration names."""
+    ws = workspace(directory, vars_, var_files, state_dir)
+    local = LocalBackend(from_dir or ws.meta_dir)
+    if isinstance(ws.backend, LocalBackend) and ws.backend.path == local.path:
+        raise MeshError('the configuration has no remote backend: add backend "s3" { ... } first')
+    if not local.path.exists():
+        raise MeshError(f"no local state at {display_path(local.path)}")
+    old = local.read()
+    ws.backend.lock("state migrate")
+    try:
+        remote = ws.read_state()
+        if remote.resources or remote.serial:
+            raise MeshError(
+                f"{ws.backend.describe()} already holds a state (serial {remote.serial}, lineage {remote.lineage}); "
+                "refusing to overwrite it"
+            )
+        old.serial -= 1  # write() raises it again: the migrated state keeps its serial
+        ws.backend.write(old)
+    finally:
+        ws.backend.unlock()
+    backup = local.path.with_name("state.json.migrated")
+    local.path.rename(backup)
+    click.echo(
+        f"Migrated {len(old.resources)} resources (serial {old.serial}, lineage {old.lineage}) to "
+        f"{ws.backend.describe()}; the local copy is now {display_path(backup)}."
+    )
+
+
+@click.command("force-unlock")
+@click.argument("lock_id")
+@config_options
+@handle_errors
+def force_unlock(lock_id: str, directory: Path, vars_, var_files, state_dir) -> None:  # type: ignore[no-untyped-def]
+    """Remove a lock left by a run that died. Only when you know it is not running."""
+    ws = workspace(directory, vars_, var_files, state_dir)
+    holder = ws.backend.force_unlock(lock_id)
+    click.echo(f"Unlocked {ws.backend.describe()}: removed the lock of {holder.describe()}.")
+
+
+@click.command("import")
+@click.argument("address", required=False)
+@click.argument("resource_id", required=False, metavar="ID")
+@config_flags
+@click.option(
+    "--dir",
+    "directory",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The mesh directory (default: .).",
+)
+@click.option(
+    "--discover",
+    "discover_prefix",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[PREFIX]",
+    help="Read the live cluster and write reviewable HCL for topics under PREFIX.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --discover: where to write the files (default: the mesh directory).",
+)
+@click.option("--force", is_flag=True, help="With --discover: overwrite existing files.")
+@handle_errors
+def import_(
+    address: str | None,
+    resource_id: str | None,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+    directory: Path,
+    discover_prefix: str | None,
+    out_dir: Path | None,
+    force: bool,
+) -> None:
+    """Adopt an existing resource into state: `import ADDRESS ID`; or write HCL for a whole
+    cluster: `import --discover [PREFIX]`."""
+    if discover_prefix is not None:
+        _discover(directory, out_dir or directory, discover_prefix, force, vars_, var_files, state_dir)
+        return
+    if not address or not resource_id:
+        raise click.UsageError("give ADDRESS and ID, or --discover")
+    ws = workspace(directory, vars_, var_files, state_dir)
+    try:
+        type_, _ = split_address(address)
+    except ValueError as exc:
+        raise MeshError(str(exc)) from None
+    if type_ not in RESOURCE_TYPES:
+        raise MeshError(f"unknown resource type {type_!r} (types: {', '.join(sorted(RESOURCE_TYPES))})")
+    desired = {r.address: r for r in ws.desired()}
+    resource = desired.get(address)
+    if resource is None:
+        raise MeshError(
+            f"{address} is not in the configuration{_did_you_mean(address, list(desired))}; "
+            "declare it first, then import it"
+        )
+    if resource_id != resource.name:
+        raise MeshError(f"{address} is the resource named {resource.name!r}, not {resource_id!r}")
+    ws.backend.lock("import")
+    try:
+        current = ws.read_state()
+        if address in current.resources:
+            raise MeshError(f"{address} is already managed")
+        provider = ws.providers[RESOURCE_TYPES[type_].provider]
+        live = provider.refresh([Managed(address, type_, resource.attributes)]).get(address)
+        if live is None:
+            raise MeshError(f"no live {type_} named {resource_id!r} on the cluster")
+        current.resources[address] = ResourceState(
+            type_, resource.name, live, resource.source, resource.depends_on, resource.domain
+        )
+        ws.backend.write(current)
+    finally:
+        ws.backend.unlock()
+    click.echo(f"Import successful: {address} is now managed. Run `meshctl plan` to see how it differs.")
+
+
+def _discover(directory: Path, out_dir: Path, prefix: str, force: bool, vars_, var_files, state_dir) -> None:  # type: ignore[no-untyped-def]
+    from meshctl.config.loader import LoadOptions
+    from meshctl.engine.workspace import Workspace
+
+    # The mesh may not exist yet: connection settings come from the environment or a kafka block.
+    ws = Workspace(directory, LoadOptions(list(vars_), list(var_files)), state_dir)
+    if not any(directory.glob("*.hcl")):
+        directory.mkdir(parents=True, exist_ok=True)
+        ws._config = _empty_config(directory)
+    progress(f"meshctl: reading the cluster at {ws.kafka_settings().get('bootstrap.servers', '?')} ...")
+    inventory: dict[str, dict[str, object]] = {}
+    for provider in ws.providers.values():
+        inventory.update(provider.inventory((prefix,) if prefix else ("",)))
+    found = discover(inventory, prefix)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    existing = [n for n in found.files if (out_dir / n).exists()]
+    if existing and not force:
+        raise MeshError(f"{display_path(out_dir / existing[0])} exists: pass --force to overwrite, or --out DIR")
+    for name, text in found.files.items():
+        (out_dir / name).write_text(text)
+    click.echo(
+        f"Wrote {', '.join(display_path(out_dir / n) for n in found.files)}: {found.domains} domains, "
+        f"{found.products} data products, {found.grants} access grants. Review the comments marked 'guessed', "
+        "then `meshctl plan`."
+    )
+    for reason in found.skipped:
+        click.echo(f"  skipped {reason}", err=True)
+
+
+def _empty_config(directory: Path):  # type: ignore[no-untyped-def]
+    from meshctl.config.loader import LoadedConfig
+    from meshctl.mesh.model import Mesh
+
+    return LoadedConfig(Mesh(directory), [], {})
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""

@@ -1,0 +1,100 @@
+"""`validate`, `fmt` and `graph`: offline commands."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from meshctl.cli.common import config_options, print_warnings, workspace
+from meshctl.cli.errors import handle_errors
+from meshctl.config.fmt import format_hcl
+from meshctl.config.hcl import HclSyntaxError, parse
+from meshctl.errors import ConfigError, MeshError, display_path
+from meshctl.render.graph import render_dot
+
+
+@click.command()
+@config_options
+@click.option("--json", "as_json", is_flag=True, help="Print diagnostics as JSON.")
+@handle_errors
+def validate(directory: Path, vars_, var_files, state_dir, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Check the configuration offline: syntax, references, types and mesh policies."""
+    ws = workspace(directory, vars_, var_files, state_dir)
+    mesh = ws.config.mesh
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "format_version": "1.0",
+                    "valid": True,
+                    "error_count": 0,
+                    "warning_count": len(ws.config.warnings),
+                    "diagnostics": [
+                        {
+                            "severity": d.severity,
+                            "summary": d.summary,
+                            "detail": d.detail,
+                            "range": {"filename": d.source.file, "line": d.source.line} if d.source else None,
+                        }
+                        for d in ws.config.warnings
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    print_warnings(ws)
+    resources = ws.desired()
+    click.echo(
+        f"Success! The configuration is valid: {len(mesh.domains)} domains, {len(mesh.products)} data products, "
+        f"{len(mesh.access)} access grants -> {len(resources)} resources."
+    )
+
+
+@click.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--check", is_flag=True, help="Change nothing; exit 3 if any file needs formatting (for CI).")
+@click.option("--diff", "show_diff", is_flag=True, help="Show the changes as a unified diff.")
+@handle_errors
+def fmt(directory: Path, check: bool, show_diff: bool) -> None:
+    """Rewrite *.hcl files in the canonical layout."""
+    files = sorted(directory.glob("*.hcl"))
+    if not files:
+        raise MeshError(f"no *.hcl files in {display_path(directory)}")
+    errors = []
+    for path in files:
+        try:
+            parse(path.read_text(), display_path(path))
+        except HclSyntaxError as exc:
+            errors.append(exc.diagnostic)
+    if errors:
+        raise ConfigError(errors)  # never reformat what does not parse
+    unformatted = []
+    for path in files:
+        text = path.read_text()
+        formatted = format_hcl(text)
+        if formatted == text:
+            continue
+        unformatted.append(path)
+        click.echo(display_path(path))
+        if show_diff:
+            name = display_path(path)
+            click.echo("".join(difflib.unified_diff(text.splitlines(True), formatted.splitlines(True), name, name)))
+        if not check:
+            path.write_text(formatted)
+    if check and unformatted:
+        click.echo(f"{len(unformatted)} file(s) need `meshctl fmt`.", err=True)
+        sys.exit(3)
+
+
+@click.command()
+@config_options
+@handle_errors
+def graph(directory: Path, vars_, var_files, state_dir) -> None:  # type: ignore[no-untyped-def]
+    """Print the domain tree and who reads which product as Graphviz DOT."""
+    ws = workspace(directory, vars_, var_files, state_dir)
+    click.echo(render_dot(ws.config.mesh), nl=False)
