@@ -136,7 +136,7 @@ class Workspace:
     def refuse_stale(self, saved: SavedPlan, state: State) -> None:
         """A saved plan applies only to the state and configuration it was made from."""
         plan = saved.plan
-        if plan.state_lineage and state.lineage != plan.state_lineage and state.serial:
+        if plan.state_lineage and state.lineage and state.lineage != plan.state_lineage:
             raise MeshError(
                 f"the saved plan is for another state (lineage {plan.state_lineage}, "
                 f"the state at {self.backend.describe()} has lineage {state.lineage}): plan again"
@@ -156,11 +156,15 @@ class Workspace:
 
     def apply(self, plan: Plan, state: State, hooks: ApplyHooks) -> ApplyResult:
         self.refuse_blocked(plan)
-        adopt = {
-            c.address: ResourceState(c.type, c.name, dict(c.after or {}), c.source, c.depends_on, c.domain)
-            for c in plan.changes
-            if c.is_noop and c.address not in state.resources
-        }
-        if not state.serial and plan.state_lineage and not state.resources:
-            state.lineage = plan.state_lineage  # a first apply keeps the lineage the plan was made for
+        # Unchanged resources are recorded too: adopted when they already existed as configured,
+        # and with the block, domain and dependencies the configuration now gives them.
+        adopt = {}
+        for c in plan.changes:
+            if not c.is_noop:
+                continue
+            known = state.resources.get(c.address)
+            attributes = dict(known.attributes) if known else dict(c.after or {})
+            fresh = ResourceState(c.type, c.name, attributes, c.source, c.depends_on, c.domain)
+            if fresh != known:
+                adopt[c.address] = fresh
         return apply_plan(plan, state, self.providers, self.backend.write, hooks, adopt)

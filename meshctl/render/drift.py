@@ -54,8 +54,9 @@ def render_drift(report: DriftReport, color: bool) -> str:
                 "address": i.address,
                 "type": i.type,
                 "name": i.address.split(".", 1)[1],
+                "headline": "changed outside meshctl",
                 "change": {"actions": ["update"], "before": i.recorded, "after": i.live},
-                "meshctl": {"source": f"domain {i.domain}", "reason": "changed outside meshctl"},
+                "meshctl": {"source": f"domain.{i.domain}", "reason": ""},
             }
             for i in changed
         ]

@@ -37,14 +37,7 @@ def render_markdown(doc: Mapping[str, object]) -> str:
             }
         )
     destructive = [
-        {
-            "address": c["address"],
-            "replace": c["change"]["actions"] == ["delete", "create"],
-            "reason": c["meshctl"].get("reason", ""),
-            "blocked": c["meshctl"].get("blocked", ""),
-        }
-        for c in changes
-        if "delete" in c["change"]["actions"] and c["type"] in _HOLDS_DATA
+        _destructive_line(c) for c in changes if "delete" in c["change"]["actions"] and c["type"] in _HOLDS_DATA
     ]
     warnings = [d["summary"] for d in doc.get("diagnostics", [])]  # type: ignore[attr-defined]
     return _ENV.get_template("plan.md.j2").render(
@@ -53,6 +46,16 @@ def render_markdown(doc: Mapping[str, object]) -> str:
 
 
 _HOLDS_DATA = {"kafka_topic"}
+
+
+def _destructive_line(c: Mapping) -> str:
+    what = "is replaced" if c["change"]["actions"] == ["delete", "create"] else "is destroyed"
+    line = f"`{c['address']}` {what}"
+    if c["meshctl"].get("reason"):
+        line += f": {c['meshctl']['reason']}"
+    if c["meshctl"].get("blocked"):
+        line += f" (apply refuses it without an opt-in: {c['meshctl']['blocked']})"
+    return line
 
 
 def _as_diff(text: str) -> str:

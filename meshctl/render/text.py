@@ -83,7 +83,7 @@ def _render_change(c: Mapping, s: Styler) -> list[str]:
     sym, fg = _SYMBOL[actions]
     before = c["change"]["before"] or {}
     after = c["change"]["after"] or {}
-    lines = [s(f"  # {c['address']}", bold=True) + f" {_HEADLINE[actions]}"]
+    lines = [s(f"  # {c['address']}", bold=True) + f" {c.get('headline') or _HEADLINE[actions]}"]
     detail = c["meshctl"]["reason"] or ""
     src = c["meshctl"]["source"]
     lines.append(f"  # (from {src}{'; ' + detail if detail else ''})")

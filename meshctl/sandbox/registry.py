@@ -57,6 +57,8 @@ _JVM_DIRS = (Path("/usr/lib/jvm"), Path("/usr/local/lib/jvm"), Path("/opt/java")
 _JSON = "application/json"
 # Confluent clients send this media type; Apicurio accepts plain JSON as well.
 _SR_JSON = "application/vnd.schemaregistry.v1+json"
+# The sandbox servers are on loopback: never go through an $http_proxy.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 # ---------------------------------------------------------------- app archive
@@ -176,7 +178,7 @@ def http_json(method: str, url: str, body: Any = None, timeout: float = 5.0) -> 
     if data is not None:
         request.add_header("Content-Type", _JSON)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read()

@@ -39,11 +39,13 @@ class ResourceState:
 
 @dataclass
 class State:
-    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
+    lineage: str = ""  # given on the first write, so plans of a state never written agree
     serial: int = 0
     resources: dict[str, ResourceState] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
+        if not self.lineage:
+            self.lineage = str(uuid.uuid4())
         return {
             "version": STATE_VERSION,
             "meshctl_version": __version__,

@@ -19,6 +19,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from meshctl.sandbox.kafka import KafkaSandbox, SandboxError, free_port
+from meshctl.sandbox.moto import MotoSandbox
 from tests.integration import kafkautil
 
 pytestmark = pytest.mark.integration
@@ -35,6 +36,30 @@ def kafka() -> Iterator[KafkaSandbox]:
     yield sandbox
     sandbox.stop()
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoSandbox]:
+    workdir = Path(tempfile.mkdtemp(prefix="meshctl-it-moto-"))
+    server = MotoSandbox(workdir, port=free_port())
+    try:
+        server.start(timeout=60)
+    except SandboxError as exc:
+        pytest.fail(f"the moto server for the integration tests did not start: {exc}", pytrace=False)
+    yield server
+    server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def aws_env(moto_server: MotoSandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """boto3 pointed at a freshly reset moto server."""
+    moto_server.reset()
+    env = moto_server.client_env()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return env
 
 
 @pytest.fixture
