@@ -32,6 +32,8 @@ def format_hcl(text: str) -> str:
         m = _ATTRIBUTE.match(stripped)
         if m:
             stripped = f"{m.group('key')} = {m.group('value')}".rstrip()
+        elif _code_part(stripped).endswith("{"):
+            stripped = _squash_header(stripped)
         lines.append((max(depth - closers, 0), stripped))
         depth = max(depth + _net_depth(stripped), 0)
         h = _HEREDOC.search(_code_part(stripped))
@@ -63,6 +65,29 @@ def _code_part(line: str) -> str:
         else:
             out.append(ch)
         i += 1
+    return "".join(out)
+
+
+def _squash_header(line: str) -> str:
+    """`domain   "sales"  {` -> `domain "sales" {`, strings untouched."""
+    out, in_string, escaped = [], False, False
+    for ch in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            out.append(ch)
+        elif ch == '"':
+            in_string = True
+            out.append(ch)
+        elif ch.isspace():
+            if out and out[-1] != " ":
+                out.append(" ")
+        else:
+            out.append(ch)
     return "".join(out)
 
 

@@ -82,3 +82,29 @@ def test_a_bad_properties_file_names_file_and_line(mesh_dir: Path) -> None:
     result = run("plan", ".")
     assert result.exit_code == 1
     assert "client.properties:3: error: expected key=value" in result.stderr
+
+
+def test_fmt_check_and_write(mesh_dir: Path) -> None:
+    write_mesh(mesh_dir, {"a.hcl": 'domain "x" {\n    owners { accountable = "x" }\n}\n', "b.hcl": MINIMAL})
+    check = run("fmt", "--check", ".")
+    assert check.exit_code == 3
+    assert check.stdout == "a.hcl\n"
+    assert (mesh_dir / "a.hcl").read_text().startswith('domain "x" {\n    owners')  # --check changes nothing
+    assert run("fmt", ".").exit_code == 0
+    assert (mesh_dir / "a.hcl").read_text() == 'domain "x" {\n  owners { accountable = "x" }\n}\n'
+    assert run("fmt", "--check", ".").exit_code == 0
+
+
+def test_fmt_refuses_a_file_that_does_not_parse(mesh_dir: Path) -> None:
+    write_mesh(mesh_dir, {"a.hcl": 'domain "x" {\n'})
+    result = run("fmt", ".")
+    assert result.exit_code == 1 and "a.hcl:1: error: unclosed block" in result.stderr
+
+
+def test_graph_is_dot_with_the_tree_and_consumers(mesh_dir: Path) -> None:
+    write_mesh(mesh_dir, {"main.hcl": MINIMAL})
+    dot = run("graph", ".").stdout
+    assert dot.startswith("digraph mesh {") and dot.rstrip().endswith("}")
+    assert '"domain:commerce" -> "domain:sales" [arrowhead = none, style = bold];' in dot
+    assert '"domain:sales" -> "product:data_product.sales.orders.v1" [label = "owns"];' in dot
+    assert '"product:data_product.sales.orders.v1" -> "domain:analytics"' in dot
