@@ -24,7 +24,7 @@ def _apply(*extra: str) -> None:
 def _plan_exit(*extra: str) -> tuple[int, str]:
     """Exit code and output, with runs of spaces squashed so alignment does not matter."""
     result = run("plan", "--no-color", "--detailed-exitcode", *extra, ".")
-    return result.exit_code, re.sub(r"(?<=\S) {2,}", " ", result.output)
+    return result.exit_code, re.sub(r"(?<=\S) {2,}", " ", result.stdout)
 
 
 def test_apply_creates_exactly_the_expected_objects(workdir: Path, prefix: str, admin: AdminClient) -> None:
