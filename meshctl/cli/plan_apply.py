@@ -121,6 +121,8 @@ def apply(
     print_warnings(ws)
     ws.backend.lock("apply", lock_timeout)
     try:
+        for warning in ws.backend_warnings():
+            click.echo(f"warning: {warning}", err=True)
         state = ws.read_state()
         if saved is not None:
             ws.refuse_stale(saved, state)

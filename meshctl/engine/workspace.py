@@ -95,6 +95,14 @@ class Workspace:
             )
         )
 
+    def backend_warnings(self) -> list[str]:
+        """Advice about where state lives (an S3 bucket without versioning keeps no history)."""
+        backend = self.backend
+        if isinstance(backend, S3Backend):
+            warning = backend.check_versioning()
+            return [warning] if warning else []
+        return []
+
     def read_state(self) -> State:
         return self.backend.read()
 

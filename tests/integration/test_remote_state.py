@@ -128,6 +128,15 @@ def test_lock_timeout_waits_for_the_holder(workdir: Path, prefix: str, aws_env: 
     assert run("apply", "--auto-approve", "--lock-timeout", "2", ".").exit_code == 0
 
 
+def test_a_bucket_without_versioning_is_warned_about(workdir: Path, prefix: str, aws_env: dict[str, str]) -> None:
+    _bucket(versioning=False)
+    mesh.write(workdir, prefix)
+    (workdir / "backend.hcl").write_text(_backend_block("nover.json"))
+    result = run("apply", "--auto-approve", ".")
+    assert result.exit_code == 0
+    assert f"warning: versioning is off on the state bucket '{BUCKET}'" in result.stderr
+
+
 def test_local_state_migrates_to_s3(workdir: Path, prefix: str, aws_env: dict[str, str]) -> None:
     s3 = _bucket()
     mesh.write(workdir, prefix)
