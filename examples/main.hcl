@@ -29,6 +29,15 @@ locals {
   }
 }
 
+variable "registry_url" {
+  description = "Schema registry (Confluent REST API); MESHCTL_REGISTRY_URL overrides it"
+  default     = "http://127.0.0.1:18081/apis/ccompat/v7"
+}
+
+schema_registry {
+  url = var.registry_url
+}
+
 kafka {
   bootstrap_servers = var.bootstrap_servers
   security_protocol = "SASL_PLAINTEXT"

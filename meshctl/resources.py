@@ -97,5 +97,6 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             replace_when=_fewer_partitions,
         ),
         ResourceType("kafka_acl", "kafka", force_new={"principal": "the principal changed"}),
+        ResourceType("schema_subject", "registry", force_new={"schema_type": "a subject cannot change its type"}),
     )
 }

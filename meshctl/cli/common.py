@@ -64,6 +64,11 @@ def plan_flags(fn: Callable) -> Callable:
         "--allow-replace", is_flag=True, help="Allow replacing topics (delete and re-create: their data is lost)."
     )(fn)
     fn = click.option(
+        "--force-retire",
+        is_flag=True,
+        help="Retire a product version past its sunset although consumer groups still have offsets on it.",
+    )(fn)
+    fn = click.option(
         "--allow-delete-topics",
         is_flag=True,
         help="Allow deleting topics that left the configuration (their data is lost).",

@@ -56,6 +56,7 @@ def plan(
     no_color: bool,
     allow_replace: bool,
     allow_delete_topics: bool,
+    force_retire: bool,
     targets: tuple[str, ...],
     domains: tuple[str, ...],
     as_json: bool,
@@ -70,8 +71,9 @@ def plan(
     print_warnings(ws)
     scope = make_scope(ws, targets, domains)
     _refreshing(ws)
-    options = PlanOptions(allow_replace, allow_delete_topics)
-    the_plan, _ = ws.plan(options, scope=scope)
+    options = PlanOptions(allow_replace, allow_delete_topics, force_retire)
+    state = ws.read_state()
+    the_plan, _ = ws.plan(options, state, scope)
     doc = plan_to_json(the_plan, [w.summary for w in ws.config.warnings])
     if as_json:
         click.echo(json.dumps(doc, indent=2))
@@ -86,7 +88,7 @@ def plan(
             "targets": list(targets),
             "domains": list(domains),
         }
-        planfile.save(out, doc, ws.fingerprint(), directory, saved_options)
+        planfile.save(out, doc, ws.fingerprint(state), directory, saved_options)
         progress(f"Saved the plan to {display_path(out)}: apply exactly it with `meshctl apply {display_path(out)}`.")
     if detailed_exitcode and the_plan.has_changes:
         sys.exit(2)
@@ -108,6 +110,7 @@ def apply(
     no_color: bool,
     allow_replace: bool,
     allow_delete_topics: bool,
+    force_retire: bool,
     targets: tuple[str, ...],
     domains: tuple[str, ...],
     auto_approve: bool,
@@ -131,7 +134,7 @@ def apply(
         else:
             _refreshing(ws)
             scope = make_scope(ws, targets, domains)
-            the_plan, _ = ws.plan(PlanOptions(allow_replace, allow_delete_topics), state, scope)
+            the_plan, _ = ws.plan(PlanOptions(allow_replace, allow_delete_topics, force_retire), state, scope)
             click.echo(render_plan(plan_to_json(the_plan), color), nl=False)
         if not the_plan.has_changes:
             ws.apply(the_plan, state, ProgressHooks(0, color))  # records adopted and forgotten resources

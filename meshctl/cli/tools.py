@@ -14,6 +14,7 @@ from meshctl.cli.errors import handle_errors
 from meshctl.config.fmt import format_hcl
 from meshctl.config.hcl import HclSyntaxError, parse
 from meshctl.errors import ConfigError, MeshError, display_path
+from meshctl.render.client_config import client_configs
 from meshctl.render.graph import render_dot
 
 
@@ -89,6 +90,32 @@ def fmt(directory: Path, check: bool, show_diff: bool) -> None:
     if check and unformatted:
         click.echo(f"{len(unformatted)} file(s) need `meshctl fmt`.", err=True)
         sys.exit(3)
+
+
+@click.command("client-config")
+@click.argument("domain")
+@config_options
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Write one file per product.")
+@handle_errors
+def client_config(domain: str, directory: Path, vars_, var_files, state_dir, out_dir: Path | None) -> None:  # type: ignore[no-untyped-def]
+    """Producer and consumer properties for DOMAIN's products, credentials referenced."""
+    ws = workspace(directory, vars_, var_files, state_dir)
+    mesh = ws.config.mesh
+    if domain not in mesh.domains:
+        raise MeshError(f"no domain {domain!r} (domains: {', '.join(sorted(mesh.domains))})")
+    credentials = (ws.meta_dir / "credentials" / f"{domain}.properties").resolve()
+    registry = ws.env.get("MESHCTL_REGISTRY_URL") or mesh.registry.url or ""
+    files = client_configs(mesh, domain, ws.kafka_settings(), credentials, registry)
+    if not files:
+        raise MeshError(f"domain {domain!r} owns no product and is granted none")
+    if out_dir is None:
+        for name, text in files.items():
+            click.echo(f"# --- {name}\n{text}")
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (out_dir / name).write_text(text)
+    click.echo(f"Wrote {len(files)} files to {display_path(out_dir)}.")
 
 
 @click.command()

@@ -5,8 +5,10 @@ Naming lives here and only here, so refresh maps live objects to the same addres
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
+from meshctl.compile.lifecycle import LIVE, Stage
 from meshctl.mesh.model import DataProduct, Mesh
 from meshctl.mesh.policy import effective_policy
 from meshctl.resources import Resource, make_address
@@ -32,7 +34,10 @@ def acl_name(principal_: str, resource_type: str, resource_name: str, pattern_ty
     return f"{user}/{resource_type.lower()}/{resource_name}{star}"
 
 
-def compile_kafka(mesh: Mesh) -> list[Resource]:
+def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list[Resource]:
+    """Kafka resources of the mesh; `stages` (from compile.lifecycle) freeze or drop old versions."""
+    stages = stages or {}
+    live = Stage(LIVE)
     out: list[Resource] = []
     for domain in mesh.domains.values():
         out.append(
@@ -46,6 +51,9 @@ def compile_kafka(mesh: Mesh) -> list[Resource]:
         )
     topics: dict[str, str] = {}  # product address -> topic address
     for product in mesh.products:
+        stage = stages.get(product.address, live)
+        if not stage.exists:
+            continue
         topic = _topic(mesh, product)
         topics[product.address] = topic.address
         out.append(topic)
@@ -55,29 +63,30 @@ def compile_kafka(mesh: Mesh) -> list[Resource]:
                 "TOPIC",
                 topic.name,
                 "LITERAL",
-                ["DESCRIBE", "WRITE"],
+                ["DESCRIBE", "WRITE"] if stage.writable else ["DESCRIBE"],  # a frozen version takes no writes
                 product.address,
                 (topic.address, make_address("kafka_scram_user", product.domain)),
             )
         )
     readers: dict[str, set[str]] = {}
     for grant in mesh.access:
-        product = mesh.product(grant.product, grant.version)
-        if product is None:
-            continue
-        topic_address = topics[product.address]
-        out.append(
-            _acl(
-                principal(grant.consumer),
-                "TOPIC",
-                mesh.topic_name(product),
-                "LITERAL",
-                ["DESCRIBE", "READ"],
-                grant.address,
-                (topic_address, make_address("kafka_scram_user", grant.consumer)),
+        # A grant without a version reads every version still alive: both during a migration.
+        granted = [mesh.product(grant.product, grant.version)] if grant.version else mesh.versions(grant.product)
+        for product in granted:
+            if product is None or product.address not in topics:
+                continue
+            out.append(
+                _acl(
+                    principal(grant.consumer),
+                    "TOPIC",
+                    mesh.topic_name(product),
+                    "LITERAL",
+                    ["DESCRIBE", "READ"],
+                    grant.address,
+                    (topics[product.address], make_address("kafka_scram_user", grant.consumer)),
+                )
             )
-        )
-        readers.setdefault(grant.consumer, set()).add(grant.address)
+            readers.setdefault(grant.consumer, set()).add(grant.address)
     for consumer, _grant_addresses in sorted(readers.items()):
         out.append(
             _acl(

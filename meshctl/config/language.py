@@ -53,6 +53,22 @@ DATA_PRODUCT = BlockSchema(
         "topic": TOPIC,
         "delivery": BlockSchema(attrs={"duplicates": Attr("string"), "out_of_order_window": Attr("string")}),
         "sla": BlockSchema(attrs={"freshness": Attr("string"), "availability": Attr("string")}),
+        "schema": BlockSchema(
+            attrs={
+                "type": Attr("string", doc="AVRO, JSON or PROTOBUF"),
+                "file": Attr("string", required=True, doc="the value schema, relative to the mesh"),
+                "compatibility": Attr("string", doc="BACKWARD, FORWARD, FULL, ..._TRANSITIVE or NONE"),
+                "key_file": Attr("string", doc="the key schema; fat objects need one"),
+                "key_type": Attr("string"),
+            }
+        ),
+        "lifecycle": BlockSchema(
+            attrs={
+                "replaces": Attr("number", doc="the version this one replaces"),
+                "deprecated": Attr("string", doc="YYYY-MM-DD: the replaced version is deprecated from then"),
+                "sunset": Attr("string", doc="YYYY-MM-DD: the replaced version is frozen, then deleted"),
+            }
+        ),
     },
 )
 
@@ -89,6 +105,15 @@ VARIABLE = BlockSchema(
     },
 )
 
+SCHEMA_REGISTRY = BlockSchema(
+    attrs={
+        "url": Attr("string"),
+        "username": Attr("string"),
+        "password": Attr("string"),
+        "request_timeout": Attr("string"),
+    }
+)
+
 BACKEND = BlockSchema(
     labels=("type",),
     attrs={
@@ -108,10 +133,11 @@ TOP_LEVEL = {
     "access": ACCESS,
     "kafka": KAFKA,
     "backend": BACKEND,
+    "schema_registry": SCHEMA_REGISTRY,
     "variable": VARIABLE,
     "locals": BlockSchema(),
 }
 
 # Attributes of the kafka block that hold secrets: they must come from a variable or
 # the environment, never from a literal in a file under version control.
-SECRET_ATTRIBUTES = {("kafka", "sasl_password")}
+SECRET_ATTRIBUTES = {("kafka", "sasl_password"), ("schema_registry", "password")}

@@ -97,14 +97,14 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     local_ns.evaluate_all()
 
     decoded: dict[str, list[Decoded]] = {}
-    for type_ in ("domain", "data_product", "access", "kafka", "backend"):
+    for type_ in ("domain", "data_product", "access", "kafka", "backend", "schema_registry"):
         decoded[type_] = []
         for block in blocks[type_]:
             d = decode(block, TOP_LEVEL[type_], scope, diags)
             if d is not None:
                 decoded[type_].append(d)
     _check_secrets(decoded, diags)
-    for single in ("kafka", "backend"):
+    for single in ("kafka", "backend", "schema_registry"):
         if len(decoded[single]) > 1:
             diags.error(f"more than one {single} block", decoded[single][1].src, hint=f"keep a single {single} block")
     diags.raise_if_errors()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from meshctl.plan.model import Plan, ResourceChange
@@ -152,6 +153,8 @@ def _run_wave(
 def _record(verb: str, change: ResourceChange, outcome: ChangeResult, state: State, result: ApplyResult) -> None:
     if verb == "delete":
         state.resources.pop(change.address, None)
+        if change.retire and change.type == "kafka_topic":
+            state.retired[str((change.before or {}).get("name", change.name))] = date.today().isoformat()
         if change.is_delete:
             result.counts["destroyed"] += 1
             result.done.append(change.address)

@@ -8,12 +8,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from meshctl.compile.kafka import compile_kafka
+from meshctl.compile.lifecycle import Stage, frozen_topics, stages
+from meshctl.compile.registry import compile_registry
 from meshctl.config.loader import LoadedConfig, LoadOptions, load
 from meshctl.credentials import LocalCredentialStore
 from meshctl.engine.apply import ApplyHooks, ApplyResult, apply_plan
+from meshctl.engine.migration import guard_retirement, migrations
 from meshctl.engine.refresh import refresh
 from meshctl.errors import MeshError
 from meshctl.plan.diff import PlanOptions, diff
@@ -24,7 +28,9 @@ from meshctl.providers.base import Provider
 from meshctl.providers.kafka.client import KafkaClient
 from meshctl.providers.kafka.provider import KafkaProvider
 from meshctl.providers.kafka.settings import client_config
-from meshctl.resources import Resource
+from meshctl.providers.registry.client import RegistryClient
+from meshctl.providers.registry.provider import RegistryProvider
+from meshctl.resources import RESOURCE_TYPES, Resource
 from meshctl.state.backend import StateBackend
 from meshctl.state.local import LocalBackend
 from meshctl.state.model import ResourceState, State
@@ -37,6 +43,7 @@ class Workspace:
     load_options: LoadOptions = field(default_factory=LoadOptions)
     state_dir: Path | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    today: date = field(default_factory=date.today)
 
     def __post_init__(self) -> None:
         self.meta_dir = self.state_dir or self.directory / ".meshctl"
@@ -54,11 +61,18 @@ class Workspace:
             self._config = load(self.directory, self.load_options)
         return self._config
 
-    def desired(self) -> list[Resource]:
-        return compile_kafka(self.config.mesh)
+    def stages(self, state: State | None = None) -> dict[str, Stage]:
+        state = state or State()
+        # A retired version stays retired: its name is in state even after its resources are gone.
+        return stages(self.config.mesh, self.today, frozen_topics(state) | set(state.retired))
 
-    def fingerprint(self) -> Fingerprint:
-        return fingerprint(self.config.files, self.desired())
+    def desired(self, state: State | None = None) -> list[Resource]:
+        """What the configuration compiles to, given where each product version is in its life."""
+        current = self.stages(state)
+        return compile_kafka(self.config.mesh, current) + compile_registry(self.config.mesh, current)
+
+    def fingerprint(self, state: State | None = None) -> Fingerprint:
+        return fingerprint(self.config.files, self.desired(state))
 
     def domain_scope(self, names: tuple[str, ...]) -> frozenset[str]:
         """The domains of the subtrees rooted at `names`."""
@@ -117,8 +131,24 @@ class Workspace:
             settings = self.kafka_settings()
             timeout = self.config.mesh.kafka.request_timeout_s
             store = LocalCredentialStore(self.meta_dir / "credentials", settings)
-            self._providers = {"kafka": KafkaProvider(lambda: KafkaClient(settings, timeout), store)}
+            self._providers = {
+                "kafka": KafkaProvider(lambda: KafkaClient(settings, timeout), store),
+                "registry": RegistryProvider(self._registry_client),
+            }
         return self._providers
+
+    def _registry_client(self) -> RegistryClient:
+        """Connected only when a plan has subjects to read: a mesh without schemas needs no registry."""
+        reg = self.config.mesh.registry
+        url = self.env.get("MESHCTL_REGISTRY_URL") or reg.url
+        if not url:
+            raise MeshError(
+                "data products have schemas but no schema registry is configured: set url in a "
+                "schema_registry block or MESHCTL_REGISTRY_URL"
+            )
+        username = self.env.get("MESHCTL_REGISTRY_USERNAME") or reg.username
+        password = self.env.get("MESHCTL_REGISTRY_PASSWORD") or reg.password
+        return RegistryClient(url, username, password, reg.request_timeout_s)
 
     def admin_requests(self) -> int:
         return sum(p.requests for p in self.providers.values())
@@ -129,10 +159,65 @@ class Workspace:
         self, options: PlanOptions | None = None, state: State | None = None, scope: Scope | None = None
     ) -> tuple[Plan, dict]:
         prior = state if state is not None else self.read_state()
-        desired, scoped_prior = narrow(self.desired(), prior, scope or Scope())
+        current = self.stages(prior)
+        desired, scoped_prior = narrow(self.desired(prior), prior, scope or Scope())
+        self._refuse_reused_names(desired, prior)
         actual = refresh(desired, scoped_prior, self.providers)
         plan = diff(desired, scoped_prior, actual, options or PlanOptions())
+        self._refuse_breaking(plan)
+        positions = self._consumer_positions(current, plan, scoped_prior)
+        plan = guard_retirement(plan, self.config.mesh, current, positions, (options or PlanOptions()).force_retire)
+        plan.migrations = migrations(self.config.mesh, current, positions, self.today)
         return plan, actual
+
+    def _refuse_reused_names(self, desired: list[Resource], prior: State) -> None:
+        for r in desired:
+            if r.type == "kafka_topic" and r.name in prior.retired:
+                raise MeshError(
+                    f"topic {r.name} ({r.source}) was retired on {prior.retired[r.name]}; a retired version's "
+                    "name is never used again: publish the next version number instead"
+                )
+
+    def _refuse_breaking(self, plan: Plan) -> None:
+        problems = []
+        for name, provider in self.providers.items():
+            check = getattr(provider, "check", None)
+            mine = [c for c in plan.actionable if RESOURCE_TYPES[c.type].provider == name]
+            if check is not None and mine:
+                problems += check(mine)
+        if problems:
+            mesh = self.config.mesh
+            lines = []
+            for problem in problems:
+                address = problem.split(":", 1)[0]
+                change = next(c for c in plan.changes if c.address == address)
+                product = next((p for p in mesh.products if p.address == change.source), None)
+                where = f"{product.srcs.get('schema.file', product.src)}: " if product else ""
+                nxt = f" as version {product.version + 1}" if product else " as a new version"
+                lines.append(
+                    f"{where}error: {problem}\n  hint: breaking changes are published{nxt} "
+                    f"(a new data_product block with lifecycle {{ replaces = "
+                    f"{product.version if product else 'N'} }}), never inside a version"
+                )
+            raise MeshError("\n".join(lines))
+
+    def _consumer_positions(self, current: dict[str, Stage], plan: Plan, prior: State) -> dict[str, list[dict]]:
+        """Consumer groups and lag on product versions that are being replaced, and on their successors."""
+        mesh = self.config.mesh
+        topics: set[str] = set()
+        readers: set[str] = set()
+        for p in mesh.products:
+            stage = current.get(p.address)
+            if stage is None or stage.successor is None:
+                continue
+            topics |= {mesh.topic_name(p), mesh.topic_name(stage.successor)}
+            for grant in mesh.access:
+                if grant.product == p.key and grant.consumer in mesh.domains:
+                    readers.add(mesh.path(grant.consumer) + ".")
+        if not topics:
+            return {}
+        kafka = self.providers["kafka"]
+        return kafka.consumer_positions(sorted(topics), tuple(sorted(readers)))  # type: ignore[attr-defined]
 
     @staticmethod
     def refuse_blocked(plan: Plan) -> None:
@@ -154,7 +239,7 @@ class Workspace:
                 f"the saved plan is stale: the state moved from serial {plan.state_serial} to {state.serial} "
                 "since it was made (another apply ran); plan again"
             )
-        changed = saved.fingerprint.differences(self.fingerprint())
+        changed = saved.fingerprint.differences(self.fingerprint(state))
         if changed:
             raise MeshError(
                 "the saved plan is stale: the configuration changed since it was made ("

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from meshctl.config.schema import Decoded
 from meshctl.errors import Diagnostics
+from meshctl.mesh.contracts import build_lifecycle, build_schema
 from meshctl.mesh.durations import parse_duration_ms
 from meshctl.mesh.model import (
     KINDS,
@@ -19,6 +20,7 @@ from meshctl.mesh.model import (
     Mesh,
     Owners,
     Policy,
+    RegistryConnection,
     TopicSpec,
 )
 
@@ -42,7 +44,7 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
             continue
         mesh.domains[domain.name] = domain
     for d in decoded["data_product"]:
-        product = _product(d, diags)
+        product = _product(d, base_dir, diags)
         if product is not None:
             mesh.products.append(product)
     for d in decoded["access"]:
@@ -53,7 +55,25 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
         mesh.kafka = _kafka(decoded["kafka"][0], diags)
     if decoded["backend"]:
         mesh.backend = _backend(decoded["backend"][0], diags)
+    if decoded["schema_registry"]:
+        mesh.registry = _registry(decoded["schema_registry"][0], diags)
     return mesh
+
+
+def _registry(d: Decoded, diags: Diagnostics) -> RegistryConnection:
+    timeout = 30.0
+    if "request_timeout" in d.values:
+        try:
+            timeout = parse_duration_ms(str(d.get("request_timeout"))) / 1000
+        except ValueError as exc:
+            diags.error("invalid request_timeout", d.src_of("request_timeout"), detail=str(exc))
+    return RegistryConnection(
+        url=d.get("url"),  # type: ignore[arg-type]
+        username=d.get("username"),  # type: ignore[arg-type]
+        password=d.get("password"),  # type: ignore[arg-type]
+        request_timeout_s=timeout,
+        src=d.src,
+    )
 
 
 def _backend(d: Decoded, diags: Diagnostics) -> BackendConfig | None:
@@ -159,7 +179,7 @@ def _policy(p: Decoded | None, diags: Diagnostics) -> Policy:
     )
 
 
-def _product(d: Decoded, diags: Diagnostics) -> DataProduct | None:
+def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | None:
     if not _check_name(d, diags):
         return None
     version = d.get("version", 1)
@@ -183,6 +203,11 @@ def _product(d: Decoded, diags: Diagnostics) -> DataProduct | None:
             if value is not None and (not isinstance(value, int) or value < 1):
                 diags.error(f"{name} must be a whole number of at least 1", t.src_of(name), detail=f"got {value}")
                 return None
+    schema_block = d.block("schema")
+    schema = build_schema(schema_block, base_dir, kind, diags) if schema_block else None
+    lifecycle = build_lifecycle(d.block("lifecycle"), version, diags)
+    if d.block("lifecycle"):
+        srcs.update({f"lifecycle.{k}": v for k, v in d.block("lifecycle").srcs.items()})  # type: ignore[union-attr]
     return DataProduct(
         name=d.labels[0],
         domain=str(d.get("domain")),
@@ -194,6 +219,8 @@ def _product(d: Decoded, diags: Diagnostics) -> DataProduct | None:
         sla=dict(d.block("sla").values) if d.block("sla") else {},  # type: ignore[union-attr]
         src=d.src,
         srcs=srcs,
+        schema=schema,
+        lifecycle=lifecycle,
     )
 
 

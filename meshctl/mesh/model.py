@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from meshctl.errors import SourceRange
@@ -57,6 +58,28 @@ class TopicSpec:
 
 
 @dataclass(frozen=True)
+class SchemaSpec:
+    """A product's schemas: the value schema and, for keyed products, the key schema."""
+
+    type: str  # AVRO, JSON, PROTOBUF
+    file: str
+    text: str
+    compatibility: str
+    key_type: str | None = None
+    key_file: str | None = None
+    key_text: str | None = None
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """Set on a new version: which version it replaces, and that version's dates."""
+
+    replaces: int | None = None
+    deprecated: date | None = None
+    sunset: date | None = None
+
+
+@dataclass(frozen=True)
 class DataProduct:
     name: str
     domain: str
@@ -68,6 +91,8 @@ class DataProduct:
     sla: Mapping[str, object]
     src: SourceRange
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+    schema: SchemaSpec | None = None
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
     @property
     def key(self) -> str:
@@ -110,6 +135,17 @@ class KafkaConnection:
 
 
 @dataclass(frozen=True)
+class RegistryConnection:
+    """The schema registry (Confluent REST API). `password` is a secret: never printed."""
+
+    url: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    request_timeout_s: float = 30.0
+    src: SourceRange | None = None
+
+
+@dataclass(frozen=True)
 class BackendConfig:
     """Where state lives: `local` (a directory) or `s3` (bucket, key, region, lock table)."""
 
@@ -126,6 +162,7 @@ class Mesh:
     access: list[Access] = field(default_factory=list)
     kafka: KafkaConnection = field(default_factory=KafkaConnection)
     backend: BackendConfig | None = None
+    registry: RegistryConnection = field(default_factory=RegistryConnection)
     _index: dict[str, list[DataProduct]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _index_size: int = field(default=-1, init=False, repr=False, compare=False)
 

@@ -14,6 +14,7 @@ from meshctl.state.model import State
 class PlanOptions:
     allow_replace: bool = False  # replacing a topic loses its data
     allow_delete_data: bool = False  # deleting a topic that left the configuration
+    force_retire: bool = False  # retire a version although consumer groups still have offsets on it
 
 
 def diff(

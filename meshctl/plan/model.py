@@ -25,6 +25,7 @@ class ResourceChange:
     reason: str = ""  # for display only; never read by apply
     blocked: str = ""  # why apply refuses this change without an explicit opt-in
     domain: str = ""
+    retire: bool = False  # deleting a retired product version: state remembers its name
 
     @property
     def is_noop(self) -> bool:
@@ -45,6 +46,7 @@ class Plan:
     forgotten: list[str] = field(default_factory=list)  # in state, gone from config and cluster
     state_serial: int = 0
     state_lineage: str = ""
+    migrations: list[dict[str, object]] = field(default_factory=list)  # for display: who still reads what
 
     @property
     def actionable(self) -> list[ResourceChange]:

@@ -101,6 +101,7 @@ def plan_from_json(doc: Mapping[str, object]) -> Plan:
         state_serial=int(prior["serial"]),  # type: ignore[index]
         state_lineage=str(prior["lineage"]),  # type: ignore[index]
         forgotten=list(prior.get("forgotten", [])),  # type: ignore[union-attr]
+        migrations=list(doc.get("migrations", [])),  # type: ignore[call-overload]
     )
     for rc in doc["resource_changes"]:  # type: ignore[attr-defined]
         extra = rc["meshctl"]
@@ -117,6 +118,7 @@ def plan_from_json(doc: Mapping[str, object]) -> Plan:
                 reason=extra.get("reason", ""),
                 blocked=extra.get("blocked", ""),
                 domain=extra.get("domain", ""),
+                retire=bool(extra.get("retire", False)),
             )
         )
     return plan

@@ -42,6 +42,7 @@ def plan_to_json(plan: Plan, warnings: list[str] | None = None) -> dict[str, obj
                 "reason": c.reason,
                 "blocked": c.blocked,
                 "depends_on": list(c.depends_on),
+                "retire": c.retire,
             },
         }
         reason = _action_reason(c.actions, c.reason)
@@ -57,5 +58,6 @@ def plan_to_json(plan: Plan, warnings: list[str] | None = None) -> dict[str, obj
         "resource_changes": resource_changes,
         "summary": {"add": add, "change": change, "destroy": destroy, "blocked": len(plan.blocked)},
         "prior_state": {"serial": plan.state_serial, "lineage": plan.state_lineage, "forgotten": plan.forgotten},
+        "migrations": plan.migrations,
         "diagnostics": [{"severity": "warning", "summary": w} for w in (warnings or [])],
     }

@@ -3,6 +3,7 @@ Terraform's conventions: `+ ~ - -/+`, attribute-level `old -> new`, a summary li
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 
@@ -43,7 +44,8 @@ def render_plan(doc: Mapping[str, object], color: bool) -> str:
     s = Styler(color)
     changes = [c for c in doc["resource_changes"] if c["change"]["actions"] != ["no-op"]]  # type: ignore[attr-defined, index]
     if not changes:
-        return s("No changes.", bold=True) + " Your mesh matches the configuration.\n"
+        tail = "\n".join(render_migrations(doc.get("migrations") or [], s))  # type: ignore[arg-type]
+        return s("No changes.", bold=True) + " Your mesh matches the configuration.\n" + (f"\n{tail}" if tail else "")
     used = sorted({tuple(c["change"]["actions"]) for c in changes}, key=list(_SYMBOL).index)
     out = ["meshctl will perform the following actions:", ""]
     legend = ["Resource actions are indicated with the following symbols:"]
@@ -54,6 +56,7 @@ def render_plan(doc: Mapping[str, object], color: bool) -> str:
     for c in changes:
         out.extend(_render_change(c, s))
         out.append("")
+    out.extend(render_migrations(doc.get("migrations") or [], s))
     summary = doc["summary"]
     out.append(
         s("Plan:", bold=True)
@@ -66,6 +69,40 @@ def render_plan(doc: Mapping[str, object], color: bool) -> str:
         for c in blocked:
             out.append(f"  {c['address']}: {c['meshctl']['blocked']}")
     return "\n".join(out) + "\n"
+
+
+_STAGE_WORDS = {
+    "migrating": "both versions live",
+    "deprecated": "old version deprecated",
+    "freeze": "sunset passed: freezing the old version (its producer's WRITE removed)",
+    "retire": "sunset passed and frozen: retiring the old version",
+}
+
+
+def render_migrations(migrations: list[Mapping], s: Styler) -> list[str]:
+    """The migration section: per product in migration, who still reads the old version."""
+    if not migrations:
+        return []
+    out = [s("Migrations:", bold=True)]
+    for m in migrations:
+        when = ""
+        if m.get("sunset"):
+            days = m.get("days_to_sunset")
+            when = f", sunset {m['sunset']}" + (f" (in {days} days)" if isinstance(days, int) and days >= 0 else "")
+        out.append(f"  {m['product']} v{m['from_version']} -> v{m['to_version']}: {_STAGE_WORDS[m['stage']]}{when}")
+        groups = m.get("consumer_groups") or []
+        if not groups:
+            out.append(f"    no consumer group has committed offsets on {m['old_topic']}")
+            continue
+        width = max(len(str(g["group"])) for g in groups)
+        out.append(f"    {'consumer group'.ljust(width)}  v{m['from_version']} lag  v{m['to_version']} lag")
+        for g in groups:
+            old = "-" if g["old_lag"] is None else str(g["old_lag"])
+            new = "-" if g["new_lag"] is None else str(g["new_lag"])
+            note = "  still reads the old version" if g["old_lag"] is not None else ""
+            out.append(f"    {str(g['group']).ljust(width)}  {old.rjust(6)}  {new.rjust(6)}{note}")
+    out.append("")
+    return out
 
 
 def render_changes(changes: list[Mapping]) -> str:
@@ -98,6 +135,8 @@ def _render_change(c: Mapping, s: Styler) -> list[str]:
             lines.extend(_attr("+", key, new, width, s))
         elif actions == ("delete",):
             lines.extend(_attr("-", key, old, width, s))
+        elif c["type"] == "schema_subject" and key == "schema" and old != new and old and new:
+            lines.extend(_schema_diff(str(before.get("schema_type", "AVRO")), str(old), str(new), width, s))
         elif old == new:
             if key in IDENTITY:
                 lines.append(f"        {key.ljust(width)} = {_scalar(new, key)}")
@@ -123,8 +162,33 @@ def _render_change(c: Mapping, s: Styler) -> list[str]:
 _COLORS = {"+": "green", "-": "red", "~": "yellow"}
 
 
+def _schema_diff(type_: str, old: str, new: str, width: int, s: Styler) -> list[str]:
+    """A schema change as the fields it adds, removes and changes, not as a blob."""
+    from meshctl.schemas.diff import diff_schemas
+
+    lines = [f"      {s('~', 'yellow')} {'schema'.ljust(width)} = {{"]
+    try:
+        changes = diff_schemas(type_, old, new)
+    except Exception:  # an unparsable schema from the registry: say so, still show the change
+        changes = []
+    for ch in changes:
+        sym = "+" if ch.kind in _ADDING else "-" if ch.kind in _REMOVING else "~"
+        lines.append(f"          {s(sym, _COLORS[sym])} {ch.describe()}")
+    if not changes:
+        lines.append("          ~ layout or documentation only")
+    lines.append("        }")
+    return lines
+
+
+_ADDING = {"added", "default_added", "required_added", "symbol_added"}
+_REMOVING = {"removed", "default_removed", "required_removed", "symbol_removed"}
+
+
 def _attr(sym: str, key: str, value: object, width: int, s: Styler) -> list[str]:
     mark = s(sym, _COLORS[sym])
+    if key == "schema" and isinstance(value, str) and len(value) > 60:
+        digest = hashlib.sha256(value.encode()).hexdigest()[:12]
+        return [f"      {mark} {key.ljust(width)} = ({len(value)} bytes, sha256 {digest})"]
     if isinstance(value, dict):
         if not value:
             return [f"      {mark} {key.ljust(width)} = {{}}"]

@@ -42,6 +42,7 @@ class State:
     lineage: str = ""  # given on the first write, so plans of a state never written agree
     serial: int = 0
     resources: dict[str, ResourceState] = field(default_factory=dict)
+    retired: dict[str, str] = field(default_factory=dict)  # topic name -> date retired: never reused
 
     def to_json(self) -> dict[str, object]:
         if not self.lineage:
@@ -52,6 +53,7 @@ class State:
             "serial": self.serial,
             "lineage": self.lineage,
             "resources": [self.resources[a].to_json() for a in sorted(self.resources)],
+            "retired": dict(sorted(self.retired.items())),
         }
 
     @classmethod
@@ -75,4 +77,5 @@ class State:
                 r.get("domain", ""),
             )
             state.resources[rs.address] = rs
+        state.retired = dict(data.get("retired", {}))  # type: ignore[call-overload]
         return state

@@ -20,6 +20,7 @@ from confluent_kafka.admin import AdminClient
 
 from meshctl.sandbox.kafka import KafkaSandbox, SandboxError, free_port
 from meshctl.sandbox.moto import MotoSandbox
+from meshctl.sandbox.registry import RegistrySandbox
 from tests.integration import kafkautil
 
 pytestmark = pytest.mark.integration
@@ -49,6 +50,27 @@ def moto_server() -> Iterator[MotoSandbox]:
     yield server
     server.stop()
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def registry_server() -> Iterator[RegistrySandbox]:
+    """Apicurio Registry (Confluent REST API) from Maven Central, in memory, one for the session."""
+    workdir = Path(tempfile.mkdtemp(prefix="meshctl-it-registry-"))
+    server = RegistrySandbox(workdir, port=free_port())
+    try:
+        server.start(timeout=180)
+    except SandboxError as exc:
+        pytest.fail(f"the schema registry for the integration tests did not start: {exc}", pytrace=False)
+    yield server
+    server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def registry_env(registry_server: RegistrySandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    env = {"MESHCTL_REGISTRY_URL": registry_server.url}
+    monkeypatch.setenv("MESHCTL_REGISTRY_URL", registry_server.url)
+    return env
 
 
 @pytest.fixture

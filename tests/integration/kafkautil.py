@@ -108,10 +108,13 @@ def produce(props: dict[str, str], topic: str, value: bytes = b"hello", idempote
     return reports[0].name() if reports[0] is not None else None
 
 
-def consume(props: dict[str, str], topic: str, group: str, timeout_s: float = 20.0) -> str | bytes | None:
-    """Read the first message from the start of `topic`: its value, or the error name."""
+def consume(
+    props: dict[str, str], topic: str, group: str, timeout_s: float = 20.0, commit: bool = False
+) -> str | bytes | None:
+    """Read the first message from the start of `topic`: its value, or the error name.
+    With `commit`, the group commits the message's offset, as a real consumer would."""
     consumer = Consumer(
-        _client_conf(props) | {"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": True}
+        _client_conf(props) | {"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False}
     )
     try:
         consumer.subscribe([topic])
@@ -124,6 +127,8 @@ def consume(props: dict[str, str], topic: str, group: str, timeout_s: float = 20
                 if msg.error().code() == KafkaError._PARTITION_EOF:
                     continue
                 return msg.error().name()
+            if commit:
+                consumer.commit(message=msg, asynchronous=False)
             return msg.value()
         return None
     finally:

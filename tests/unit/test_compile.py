@@ -78,9 +78,9 @@ def test_kind_defaults_policy_replication_and_latest_version(tmp_path: Path) -> 
     v2 = res["kafka_topic.commerce.sales.orders.v2"]["attrs"]
     assert v2["config"] == {"cleanup.policy": "compact"}
     assert v2["replication_factor"] == 3  # from the inherited policy
-    # A grant without a version reads the latest one.
+    # A grant without a version reads every live version: both, during a migration.
     assert "kafka_acl.analytics/topic/commerce.sales.orders.v2" in res
-    assert "kafka_acl.analytics/topic/commerce.sales.orders.v1" not in res
+    assert "kafka_acl.analytics/topic/commerce.sales.orders.v1" in res
 
 
 def test_two_grants_of_one_topic_merge_into_one_acl(tmp_path: Path) -> None:

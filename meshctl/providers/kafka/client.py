@@ -13,7 +13,7 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import (
     AclBinding,
     AclBindingFilter,
@@ -26,6 +26,7 @@ from confluent_kafka.admin import (
     ConfigSource,
     NewPartitions,
     NewTopic,
+    OffsetSpec,
     ResourcePatternType,
     ResourceType,
     ScramCredentialInfo,
@@ -329,6 +330,41 @@ class KafkaClient:
 
         # A cluster without any SCRAM user answers RESOURCE_NOT_FOUND rather than nothing.
         return Pending(self, future, "describe SCRAM users", convert, empty_on=KafkaError.RESOURCE_NOT_FOUND)
+
+    def consumer_groups(self, prefixes: tuple[str, ...]) -> list[str]:
+        """Consumer groups whose id starts with one of `prefixes`: one listing request."""
+        self.requests += 1
+        listed = self._result(self.admin.list_consumer_groups(request_timeout=self.timeout_s), "list consumer groups")
+        return sorted(g.group_id for g in listed.valid if g.group_id.startswith(prefixes))  # type: ignore[attr-defined]
+
+    def committed_offsets(self, groups: list[str]) -> dict[str, dict[tuple[str, int], int]]:
+        """Committed offsets of each group. The API takes one group per request, so all are
+        sent at once and awaited together."""
+        futures = {}
+        for group in groups:
+            self.requests += 1
+            futures[group] = self.admin.list_consumer_group_offsets(
+                [ConsumerGroupTopicPartitions(group)], request_timeout=self.timeout_s
+            )[group]
+        self._wait(futures.values(), "read committed offsets")
+        out: dict[str, dict[tuple[str, int], int]] = {}
+        for group, fut in futures.items():
+            try:
+                result = fut.result()
+            except KafkaException as exc:
+                raise self.translate(exc.args[0], f"read the offsets of consumer group {group}") from None
+            out[group] = {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0}
+        return out
+
+    def end_offsets(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """Latest offset of each partition: one request."""
+        if not partitions:
+            return {}
+        self.requests += 1
+        request = {TopicPartition(t, p): OffsetSpec.latest() for t, p in partitions}
+        futures = self.admin.list_offsets(request, request_timeout=self.timeout_s)
+        self._wait(futures.values(), "read end offsets")
+        return {(tp.topic, tp.partition): fut.result().offset for tp, fut in futures.items()}
 
     # -- writes: one request per kind of change, split only where the controller's limit demands
 

@@ -92,6 +92,26 @@ class KafkaProvider:
             out[make_address("kafka_scram_user", user)] = {"name": user, "mechanism": mech, "iterations": iterations}
         return out
 
+    def consumer_positions(self, topics: list[str], group_prefixes: tuple[str, ...]) -> dict[str, list[dict]]:
+        """For each topic, the consumer groups (under the prefixes) with committed offsets on it,
+        and their lag: what a migration needs to know before an old version may go."""
+        if not topics or not group_prefixes:
+            return {}
+        groups = self.client.consumer_groups(group_prefixes)
+        committed = self.client.committed_offsets(groups)
+        wanted = set(topics)
+        partitions = sorted({tp for offsets in committed.values() for tp in offsets if tp[0] in wanted})
+        ends = self.client.end_offsets(partitions)
+        out: dict[str, list[dict]] = {t: [] for t in topics}
+        for group in groups:
+            per_topic: dict[str, int] = {}
+            for (topic, partition), offset in committed[group].items():
+                if topic in wanted:
+                    per_topic[topic] = per_topic.get(topic, 0) + max(ends.get((topic, partition), offset) - offset, 0)
+            for topic, lag in per_topic.items():
+                out[topic].append({"group": group, "lag": lag})
+        return out
+
     def _refresh_topics(self, managed: list[Managed]) -> dict[str, dict[str, object]]:
         live = self.client.list_topics()
         names = {m.address: str(m.attributes["name"]) for m in managed}

@@ -1,0 +1,124 @@
+"""The schema registry adapter: confluent_kafka.schema_registry behind meshctl's own types.
+
+Reads that have no listing endpoint (a subject's latest version and compatibility level)
+run in parallel; every failure becomes one sentence naming the registry's address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+from meshctl.errors import MeshError
+
+T = TypeVar("T")
+_PARALLEL = 8
+_SUBJECT_NOT_FOUND = {40401, 40404}
+
+
+class RegistryError(MeshError):
+    pass
+
+
+@dataclass(frozen=True)
+class SubjectInfo:
+    subject: str
+    schema_type: str
+    schema: str
+    version: int
+    compatibility: str
+
+
+class RegistryClient:
+    def __init__(self, url: str, username: str | None = None, password: str | None = None, timeout_s: float = 30.0):
+        self.url = url
+        self.requests = 0
+        conf: dict[str, object] = {"url": url, "timeout": timeout_s, "max.retries": 2}
+        if username:
+            conf["basic.auth.user.info"] = f"{username}:{password or ''}"
+        self._client = SchemaRegistryClient(conf)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        self.requests += 1
+        try:
+            return fn()
+        except SchemaRegistryError as exc:
+            if exc.http_status_code in (401, 403):
+                raise RegistryError(
+                    f"the schema registry at {self.url} refused to {what} (HTTP {exc.http_status_code}): "
+                    "check the registry username and password (MESHCTL_REGISTRY_USERNAME/PASSWORD)"
+                ) from None
+            raise
+        except Exception as exc:  # httpx raises its own connection errors
+            raise RegistryError(f"cannot reach the schema registry at {self.url} to {what}: {exc}") from None
+
+    def subjects(self) -> set[str]:
+        """Every subject: one listing request."""
+        return set(self._call("list subjects", self._client.get_subjects))
+
+    def describe(self, subjects: Iterable[str]) -> dict[str, SubjectInfo]:
+        """Latest version and compatibility of each subject, read in parallel."""
+        names = sorted(subjects)
+        with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+            found = list(pool.map(self._describe_one, names))
+        return {info.subject: info for info in found if info is not None}
+
+    def _describe_one(self, subject: str) -> SubjectInfo | None:
+        try:
+            latest = self._call(f"read subject {subject}", lambda: self._client.get_latest_version(subject))
+            level = self._call(f"read the compatibility of {subject}", lambda: self._client.get_compatibility(subject))
+        except SchemaRegistryError as exc:
+            if exc.error_code in _SUBJECT_NOT_FOUND:
+                return None
+            raise RegistryError(f"the schema registry at {self.url} failed to read {subject}: {exc}") from None
+        schema = latest.schema
+        return SubjectInfo(subject, schema.schema_type or "AVRO", schema.schema_str or "", latest.version, level)
+
+    def is_compatible(self, subject: str, schema_type: str, text: str) -> bool:
+        """The registry's own verdict on registering `text` next to the latest version."""
+        try:
+            return bool(
+                self._call(
+                    f"check the compatibility of {subject}",
+                    lambda: self._client.test_compatibility(subject, Schema(text, schema_type)),
+                )
+            )
+        except SchemaRegistryError as exc:
+            if exc.error_code in _SUBJECT_NOT_FOUND:
+                return True
+            raise RegistryError(f"the schema registry at {self.url} could not check {subject}: {exc}") from None
+
+    def set_compatibility(self, subject: str, level: str) -> str | None:
+        return self._guard(
+            f"set the compatibility of {subject}", lambda: self._client.set_compatibility(subject, level)
+        )
+
+    def register(self, subject: str, schema_type: str, text: str) -> str | None:
+        return self._guard(
+            f"register a schema under {subject}",
+            lambda: self._client.register_schema(subject, Schema(text, schema_type)),
+        )
+
+    def delete(self, subject: str) -> str | None:
+        """Soft delete then permanent delete, so the subject's name can be used again."""
+        error = self._guard(f"delete {subject}", lambda: self._client.delete_subject(subject))
+        if error:
+            return error
+        return self._guard(f"delete {subject} permanently", lambda: self._client.delete_subject(subject, True))
+
+    def _guard(self, what: str, fn: Callable[[], object]) -> str | None:
+        """None on success, else the reason: writes report per resource instead of raising."""
+        try:
+            self._call(what, fn)
+        except SchemaRegistryError as exc:
+            if exc.http_status_code == 409:
+                return f"the registry refused to {what}: the schema is incompatible ({exc.error_message})"
+            return f"the registry refused to {what}: HTTP {exc.http_status_code} {exc.error_message}"
+        except RegistryError as exc:
+            return str(exc)
+        return None

@@ -1,0 +1,87 @@
+"""The schema registry provider: subjects with their latest schema and compatibility."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from meshctl.plan.model import ResourceChange
+from meshctl.providers.base import ChangeResult, Managed
+from meshctl.providers.registry.client import RegistryClient
+from meshctl.schemas.diff import breaking_changes, canonical, diff_schemas
+
+
+class RegistryProvider:
+    name = "registry"
+
+    def __init__(self, connect: Callable[[], RegistryClient]):
+        self._connect = connect
+        self._client: RegistryClient | None = None
+
+    @property
+    def client(self) -> RegistryClient:
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    @property
+    def requests(self) -> int:
+        return self._client.requests if self._client else 0
+
+    def refresh(self, managed: list[Managed]) -> dict[str, dict[str, object]]:
+        if not managed:
+            return {}
+        existing = self.client.subjects()
+        wanted = {str(m.attributes["subject"]): m for m in managed}
+        infos = self.client.describe(s for s in wanted if s in existing)
+        out: dict[str, dict[str, object]] = {}
+        for subject, info in infos.items():
+            m = wanted[subject]
+            out[m.address] = {
+                "subject": subject,
+                "schema_type": info.schema_type,
+                "schema": canonical(info.schema_type, info.schema),
+                "compatibility": info.compatibility,
+            }
+        return out
+
+    def inventory(self, with_configs_under: tuple[str, ...] = ()) -> dict[str, dict[str, object]]:
+        return {f"schema_subject.{s}": {"subject": s} for s in self.client.subjects()}
+
+    def check(self, changes: list[ResourceChange]) -> list[str]:
+        """Plan-time verdicts: each schema change tested by the registry, breaking ones explained."""
+        problems = []
+        for c in changes:
+            before, after = c.before or {}, c.after or {}
+            if c.actions != ("update",) or before.get("schema") == after.get("schema"):
+                continue
+            subject, type_ = str(after["subject"]), str(after["schema_type"])
+            if self.client.is_compatible(subject, type_, str(after["schema"])):
+                continue
+            level = str(after.get("compatibility") or before.get("compatibility"))
+            changes_ = diff_schemas(type_, str(before["schema"]), str(after["schema"]))
+            reasons = [f"{b.change.describe()} ({b.rule})" for b in breaking_changes(type_, changes_, level)]
+            problems.append(
+                f"{c.address}: a breaking change under {level}: "
+                + ("; ".join(reasons) if reasons else "the registry reports it incompatible")
+            )
+        return problems
+
+    def delete(self, changes: list[ResourceChange]) -> list[ChangeResult]:
+        results = []
+        for c in changes:
+            error = self.client.delete(str((c.before or {})["subject"]))
+            results.append(ChangeResult(c.address, error or "", None))
+        return results
+
+    def apply(self, changes: list[ResourceChange]) -> list[ChangeResult]:
+        results = []
+        for c in changes:
+            before, after = c.before or {}, c.after or {}
+            subject = str(after["subject"])
+            error = None
+            if before.get("compatibility") != after["compatibility"]:
+                error = self.client.set_compatibility(subject, str(after["compatibility"]))
+            if error is None and before.get("schema") != after["schema"]:
+                error = self.client.register(subject, str(after["schema_type"]), str(after["schema"]))
+            results.append(ChangeResult(c.address, error or "", None if error else dict(after)))
+        return results
