@@ -19,7 +19,7 @@ from meshctl.credentials import LocalCredentialStore
 from meshctl.engine.apply import ApplyHooks, ApplyResult, apply_plan
 from meshctl.engine.migration import guard_retirement, migrations
 from meshctl.engine.refresh import refresh
-from meshctl.errors import MeshError
+from meshctl.errors import ConfigError, MeshError, error
 from meshctl.plan.diff import PlanOptions, diff
 from meshctl.plan.model import Plan
 from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
@@ -187,19 +187,21 @@ class Workspace:
                 problems += check(mine)
         if problems:
             mesh = self.config.mesh
-            lines = []
-            for problem in problems:
-                address = problem.split(":", 1)[0]
+            diags = []
+            for address, detail in problems:
                 change = next(c for c in plan.changes if c.address == address)
                 product = next((p for p in mesh.products if p.address == change.source), None)
-                where = f"{product.srcs.get('schema.file', product.src)}: " if product else ""
-                nxt = f" as version {product.version + 1}" if product else " as a new version"
-                lines.append(
-                    f"{where}error: {problem}\n  hint: breaking changes are published{nxt} "
-                    f"(a new data_product block with lifecycle {{ replaces = "
-                    f"{product.version if product else 'N'} }}), never inside a version"
+                version = product.version if product else 0
+                diags.append(
+                    error(
+                        f"breaking schema change in {change.source or address}",
+                        product.srcs.get("schema.file", product.src) if product else None,
+                        detail=detail,
+                        hint=f"breaking changes are published as version {version + 1}: a new data_product block "
+                        f"with lifecycle {{ replaces = {version} }}, never inside a version",
+                    )
                 )
-            raise MeshError("\n".join(lines))
+            raise ConfigError(diags)
 
     def _consumer_positions(self, current: dict[str, Stage], plan: Plan, prior: State) -> dict[str, list[dict]]:
         """Consumer groups and lag on product versions that are being replaced, and on their successors."""

@@ -205,6 +205,8 @@ def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | No
                 return None
     schema_block = d.block("schema")
     schema = build_schema(schema_block, base_dir, kind, diags) if schema_block else None
+    if schema_block:
+        srcs.update({f"schema.{k}": v for k, v in schema_block.srcs.items()})
     lifecycle = build_lifecycle(d.block("lifecycle"), version, diags)
     if d.block("lifecycle"):
         srcs.update({f"lifecycle.{k}": v for k, v in d.block("lifecycle").srcs.items()})  # type: ignore[union-attr]

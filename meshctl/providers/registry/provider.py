@@ -47,8 +47,9 @@ class RegistryProvider:
     def inventory(self, with_configs_under: tuple[str, ...] = ()) -> dict[str, dict[str, object]]:
         return {f"schema_subject.{s}": {"subject": s} for s in self.client.subjects()}
 
-    def check(self, changes: list[ResourceChange]) -> list[str]:
-        """Plan-time verdicts: each schema change tested by the registry, breaking ones explained."""
+    def check(self, changes: list[ResourceChange]) -> list[tuple[str, str]]:
+        """Plan-time verdicts: each schema change tested by the registry, breaking ones explained
+        as (address, why)."""
         problems = []
         for c in changes:
             before, after = c.before or {}, c.after or {}
@@ -60,10 +61,8 @@ class RegistryProvider:
             level = str(after.get("compatibility") or before.get("compatibility"))
             changes_ = diff_schemas(type_, str(before["schema"]), str(after["schema"]))
             reasons = [f"{b.change.describe()} ({b.rule})" for b in breaking_changes(type_, changes_, level)]
-            problems.append(
-                f"{c.address}: a breaking change under {level}: "
-                + ("; ".join(reasons) if reasons else "the registry reports it incompatible")
-            )
+            why = "; ".join(reasons) if reasons else f"the registry reports it incompatible under {level}"
+            problems.append((c.address, f"subject {subject}: {why}"))
         return problems
 
     def delete(self, changes: list[ResourceChange]) -> list[ChangeResult]:
