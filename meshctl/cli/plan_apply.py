@@ -225,6 +225,6 @@ def detect(ws: Workspace, scope: Scope) -> DriftReport:
     domains = set(scope.domains) if scope.domains else set(mesh.domains)
     namespaces = {d: mesh.path(d) + "." for d in mesh.domains if d in domains}
     inventory: dict[str, dict[str, object]] = {}
-    for provider in ws.providers.values():
+    for provider in ws.providers_in_use(prior).values():
         inventory.update(provider.inventory(tuple(namespaces.values())))
     return detect_drift(prior, actual, inventory, namespaces, {r.address for r in ws.desired()})

@@ -208,8 +208,7 @@ def _discover(directory: Path, out_dir: Path, prefix: str, force: bool, vars_, v
         ws._config = _empty_config(directory)
     progress(f"meshctl: reading the cluster at {ws.kafka_settings().get('bootstrap.servers', '?')} ...")
     inventory: dict[str, dict[str, object]] = {}
-    for provider in ws.providers.values():
-        inventory.update(provider.inventory((prefix,) if prefix else ("",)))
+    inventory.update(ws.providers["kafka"].inventory((prefix,) if prefix else ("",)))
     found = discover(inventory, prefix)
     out_dir.mkdir(parents=True, exist_ok=True)
     existing = [n for n in found.files if (out_dir / n).exists()]

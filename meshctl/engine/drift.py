@@ -75,8 +75,8 @@ def _owner(
     type_: str, live: Mapping[str, object], namespaces: Mapping[str, str], principals: Mapping[str, str]
 ) -> tuple[str, str] | None:
     """The managed domain whose namespace or principal an unmanaged resource falls into."""
-    if type_ == "kafka_topic":
-        name = str(live["name"])
+    if type_ in ("kafka_topic", "schema_subject"):
+        name = str(live.get("name") or live.get("subject"))
         matches = [(len(prefix), d) for d, prefix in namespaces.items() if name.startswith(prefix)]
         if matches:
             domain = max(matches)[1]

@@ -137,6 +137,16 @@ class Workspace:
             }
         return self._providers
 
+    def providers_in_use(self, state: State | None = None) -> dict[str, Provider]:
+        """The providers this mesh needs: the registry only when products have schemas or
+        state holds subjects, so a mesh without schemas never needs a registry."""
+        needed = {"kafka"}
+        if any(p.schema for p in self.config.mesh.products) or any(
+            rs.type == "schema_subject" for rs in (state or State()).resources.values()
+        ):
+            needed.add("registry")
+        return {name: p for name, p in self.providers.items() if name in needed}
+
     def _registry_client(self) -> RegistryClient:
         """Connected only when a plan has subjects to read: a mesh without schemas needs no registry."""
         reg = self.config.mesh.registry
