@@ -17,6 +17,7 @@ SCRAM_MECHANISM = "SCRAM-SHA-512"
 SCRAM_ITERATIONS = 8192
 
 # The happy path of each kind of product (the seed's fifth practice).
+EVENTS_RETENTION_MS = 7 * 24 * 3600 * 1000
 KIND_DEFAULTS: dict[str, dict[str, str]] = {
     "events": {"cleanup.policy": "delete"},
     "fat_object": {"cleanup.policy": "compact"},
@@ -108,7 +109,13 @@ def _topic(mesh: Mesh, product: DataProduct) -> Resource:
     if replication is None:
         rf_policy = effective_policy(mesh, product.domain).get("min_replication_factor")
         replication = int(rf_policy.value) if rf_policy else None  # type: ignore[call-overload]
-    config = {**KIND_DEFAULTS.get(product.kind, {}), **{k: str(v) for k, v in spec.config.items()}}
+    policy = effective_policy(mesh, product.domain)
+    defaults = dict(KIND_DEFAULTS.get(product.kind, {}))
+    if product.kind == "events":
+        # Events are kept for a while, then deleted: a week, or less if a policy caps retention.
+        cap = policy.get("max_retention_ms")
+        defaults["retention.ms"] = str(min(EVENTS_RETENTION_MS, int(cap.value) if cap else EVENTS_RETENTION_MS))  # type: ignore[call-overload]
+    config = {**defaults, **{k: str(v) for k, v in spec.config.items()}}
     name = mesh.topic_name(product)
     return Resource(
         "kafka_topic",

@@ -41,7 +41,7 @@ def test_apply_creates_exactly_the_expected_objects(workdir: Path, prefix: str, 
     assert configs == {
         f"{p}commerce.{p}sales.orders.v1": {"cleanup.policy": "delete", "retention.ms": "86400000"},
         f"{p}commerce.{p}sales.customers.v1": {"cleanup.policy": "compact"},
-        f"{p}commerce.{p}sales.refunds.v1": {"cleanup.policy": "delete"},
+        f"{p}commerce.{p}sales.refunds.v1": {"cleanup.policy": "delete", "retention.ms": "604800000"},  # a week
     }
     users = kafkautil.scram_users(admin)
     for domain in ("commerce", "sales", "analytics", "marketing"):
