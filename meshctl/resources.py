@@ -98,5 +98,14 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         ),
         ResourceType("kafka_acl", "kafka", force_new={"principal": "the principal changed"}),
         ResourceType("schema_subject", "registry", force_new={"schema_type": "a subject cannot change its type"}),
+        ResourceType("aws_s3_bucket", "aws", force_new={"bucket": "a bucket cannot be renamed"}, holds_data=True),
+        ResourceType("aws_iam_role", "aws", force_new={"name": "a role cannot be renamed"}),
+        ResourceType("aws_glue_database", "aws", force_new={"name": "a Glue database cannot be renamed"}),
+        ResourceType(
+            "aws_glue_table",
+            "aws",
+            force_new={"database": "a Glue table cannot move to another database", "name": "renamed"},
+        ),
+        ResourceType("aws_secretsmanager_secret", "aws", force_new={"name": "a secret cannot be renamed"}),
     )
 }

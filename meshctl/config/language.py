@@ -114,6 +114,10 @@ SCHEMA_REGISTRY = BlockSchema(
     }
 )
 
+AWS = BlockSchema(
+    attrs={"region": Attr("string"), "profile": Attr("string"), "endpoint_url": Attr("string")},
+)
+
 BACKEND = BlockSchema(
     labels=("type",),
     attrs={
@@ -134,6 +138,8 @@ TOP_LEVEL = {
     "kafka": KAFKA,
     "backend": BACKEND,
     "schema_registry": SCHEMA_REGISTRY,
+    "aws": AWS,
+    "resource": BlockSchema(labels=("type", "name")),  # attributes: per type, config.resource_blocks
     "variable": VARIABLE,
     "locals": BlockSchema(),
 }

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from meshctl.compile.aws import compile_resources
 from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.lifecycle import Stage, frozen_topics, stages
 from meshctl.compile.registry import compile_registry
@@ -24,6 +25,7 @@ from meshctl.plan.diff import PlanOptions, diff
 from meshctl.plan.model import Plan
 from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
 from meshctl.plan.scope import Scope, narrow
+from meshctl.providers.aws.provider import AwsProvider, AwsSettings
 from meshctl.providers.base import Provider
 from meshctl.providers.kafka.client import KafkaClient
 from meshctl.providers.kafka.provider import KafkaProvider
@@ -69,7 +71,8 @@ class Workspace:
     def desired(self, state: State | None = None) -> list[Resource]:
         """What the configuration compiles to, given where each product version is in its life."""
         current = self.stages(state)
-        return compile_kafka(self.config.mesh, current) + compile_registry(self.config.mesh, current)
+        mesh = self.config.mesh
+        return compile_kafka(mesh, current) + compile_registry(mesh, current) + compile_resources(mesh)
 
     def fingerprint(self, state: State | None = None) -> Fingerprint:
         return fingerprint(self.config.files, self.desired(state))
@@ -134,17 +137,19 @@ class Workspace:
             self._providers = {
                 "kafka": KafkaProvider(lambda: KafkaClient(settings, timeout), store),
                 "registry": RegistryProvider(self._registry_client),
+                "aws": AwsProvider(AwsSettings(**self.config.mesh.aws)),
             }
         return self._providers
 
     def providers_in_use(self, state: State | None = None) -> dict[str, Provider]:
         """The providers this mesh needs: the registry only when products have schemas or
         state holds subjects, so a mesh without schemas never needs a registry."""
-        needed = {"kafka"}
-        if any(p.schema for p in self.config.mesh.products) or any(
-            rs.type == "schema_subject" for rs in (state or State()).resources.values()
-        ):
+        recorded = {RESOURCE_TYPES[rs.type].provider for rs in (state or State()).resources.values()}
+        needed = {"kafka"} | recorded
+        if any(p.schema for p in self.config.mesh.products):
             needed.add("registry")
+        if self.config.mesh.resources:
+            needed.add("aws")
         return {name: p for name, p in self.providers.items() if name in needed}
 
     def _registry_client(self) -> RegistryClient:

@@ -21,8 +21,10 @@ from meshctl.mesh.model import (
     Owners,
     Policy,
     RegistryConnection,
+    ResourceBlock,
     TopicSpec,
 )
+from meshctl.mesh.resources import check_resource
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 _NAME_HINT = "names start with a lower-case letter and use a-z, 0-9, _ and -"
@@ -55,6 +57,15 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
         mesh.kafka = _kafka(decoded["kafka"][0], diags)
     if decoded["backend"]:
         mesh.backend = _backend(decoded["backend"][0], diags)
+    for d in decoded.get("resource", []):
+        block = ResourceBlock(d.labels[0], d.labels[1], dict(d.values), d.src, dict(d.srcs))
+        if any(r.address == block.address for r in mesh.resources):
+            diags.error(f"duplicate resource {block.address}", d.src, hint="each resource has a unique TYPE.NAME")
+            continue
+        check_resource(block, mesh, diags)
+        mesh.resources.append(block)
+    if decoded.get("aws"):
+        mesh.aws = {k: str(v) for k, v in decoded["aws"][0].values.items()}
     if decoded["schema_registry"]:
         mesh.registry = _registry(decoded["schema_registry"][0], diags)
     return mesh

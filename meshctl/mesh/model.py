@@ -154,6 +154,21 @@ class BackendConfig:
     src: SourceRange | None = None
 
 
+@dataclass(frozen=True)
+class ResourceBlock:
+    """A `resource "TYPE" "NAME"` block: a low-level resource declared directly."""
+
+    type: str
+    name: str
+    values: Mapping[str, object]
+    src: SourceRange
+    srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+
+    @property
+    def address(self) -> str:
+        return f"{self.type}.{self.name}"
+
+
 @dataclass
 class Mesh:
     base_dir: Path
@@ -163,6 +178,8 @@ class Mesh:
     kafka: KafkaConnection = field(default_factory=KafkaConnection)
     backend: BackendConfig | None = None
     registry: RegistryConnection = field(default_factory=RegistryConnection)
+    resources: list[ResourceBlock] = field(default_factory=list)
+    aws: Mapping[str, str] = field(default_factory=dict)  # region, profile, endpoint_url
     _index: dict[str, list[DataProduct]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _index_size: int = field(default=-1, init=False, repr=False, compare=False)
 

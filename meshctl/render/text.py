@@ -135,6 +135,10 @@ def _render_change(c: Mapping, s: Styler) -> list[str]:
             lines.extend(_attr("+", key, new, width, s))
         elif actions == ("delete",):
             lines.extend(_attr("-", key, old, width, s))
+        elif key in _POLICY_KEYS and old != new and isinstance(old, str) and isinstance(new, str) and old and new:
+            lines.extend(_policy_diff(key, old, new, width, s))
+        elif key == "inline_policies" and old != new and isinstance(old, dict) and isinstance(new, dict):
+            lines.extend(_inline_policies_diff(old, new, width, s))
         elif c["type"] == "schema_subject" and key == "schema" and old != new and old and new:
             lines.extend(_schema_diff(str(before.get("schema_type", "AVRO")), str(old), str(new), width, s))
         elif old == new:
@@ -176,6 +180,37 @@ def _schema_diff(type_: str, old: str, new: str, width: int, s: Styler) -> list[
         lines.append(f"          {s(sym, _COLORS[sym])} {ch.describe()}")
     if not changes:
         lines.append("          ~ layout or documentation only")
+    lines.append("        }")
+    return lines
+
+
+_POLICY_KEYS = {"policy", "assume_role_policy"}
+
+
+def _policy_diff(key: str, old: str, new: str, width: int, s: Styler, indent: str = "      ") -> list[str]:
+    """A policy change as the statements it removes and adds, not as a blob of JSON."""
+    from meshctl.providers.aws.policy import statement_diff
+
+    removed, added = statement_diff(old, new)
+    lines = [f"{indent}{s('~', 'yellow')} {key.ljust(width)} = {{"]
+    for statement in removed:
+        lines.append(f"{indent}    {s('-', 'red')} statement {json.dumps(statement, sort_keys=True)}")
+    for statement in added:
+        lines.append(f"{indent}    {s('+', 'green')} statement {json.dumps(statement, sort_keys=True)}")
+    lines.append(f"{indent}  }}")
+    return lines
+
+
+def _inline_policies_diff(old: Mapping, new: Mapping, width: int, s: Styler) -> list[str]:
+    lines = [f"      {s('~', 'yellow')} {'inline_policies'.ljust(width)} = {{"]
+    for name in sorted({*old, *new}):
+        if name not in new:
+            lines.append(f"          {s('-', 'red')} {json.dumps(name)} (policy removed)")
+        elif name not in old:
+            lines.append(f"          {s('+', 'green')} {json.dumps(name)} (policy added)")
+            lines.extend(_policy_diff(json.dumps(name), "{}", str(new[name]), 0, s, "            ")[1:-1])
+        elif old[name] != new[name]:
+            lines.extend(_policy_diff(json.dumps(name), str(old[name]), str(new[name]), 0, s, "          "))
     lines.append("        }")
     return lines
 

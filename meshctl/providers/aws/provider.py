@@ -1,0 +1,331 @@
+"""The AWS provider: S3 buckets, IAM roles, Glue databases and tables, Secrets Manager
+secrets. Reads run in parallel and use list calls where AWS has them; botocore's adaptive
+retry mode handles throttling. Policies are stored and compared in canonical form."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.exceptions
+
+from meshctl.plan.model import ResourceChange
+from meshctl.providers.aws.policy import canonical
+from meshctl.providers.aws.session import aws_error, client, error_code
+from meshctl.providers.base import ChangeResult, Managed
+
+_PARALLEL = 8
+_MISSING = {
+    "NoSuchBucket",
+    "NoSuchEntity",
+    "EntityNotFoundException",
+    "ResourceNotFoundException",
+    "404",
+    "NotFound",
+}
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+
+class AwsProvider:
+    name = "aws"
+
+    def __init__(self, settings: AwsSettings):
+        self.settings = settings
+        self._clients: dict[str, Any] = {}
+        self.requests = 0
+
+    def _client(self, service: str) -> Any:
+        if service not in self._clients:
+            s = self.settings
+            self._clients[service] = client(service, s.region, s.profile, s.endpoint_url)
+        return self._clients[service]
+
+    def _call(self, service: str, method: str, **kwargs: Any) -> Any:
+        self.requests += 1
+        return getattr(self._client(service), method)(**kwargs)
+
+    # -- refresh ----------------------------------------------------------------
+
+    def refresh(self, managed: list[Managed]) -> dict[str, dict[str, object]]:
+        if not managed:
+            return {}
+        readers: dict[str, Callable[[Managed], dict | None]] = {
+            "aws_s3_bucket": self._read_bucket,
+            "aws_iam_role": self._read_role,
+            "aws_glue_database": self._read_database,
+            "aws_glue_table": self._read_table,
+            "aws_secretsmanager_secret": self._read_secret,
+        }
+        try:
+            existing_buckets = (
+                {b["Name"] for b in self._call("s3", "list_buckets").get("Buckets", [])}
+                if any(m.type == "aws_s3_bucket" for m in managed)
+                else set()
+            )
+            secrets = self._list_secrets() if any(m.type == "aws_secretsmanager_secret" for m in managed) else {}
+            self._existing_buckets, self._secrets = existing_buckets, secrets
+            with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+                results = list(pool.map(lambda m: (m.address, readers[m.type](m)), managed))
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            raise aws_error(exc, "read AWS resources") from None
+        return {address: attrs for address, attrs in results if attrs is not None}
+
+    def _optional(self, service: str, method: str, **kwargs: Any) -> Any:
+        """A read whose 'not found' answer means 'not set'."""
+        try:
+            return self._call(service, method, **kwargs)
+        except botocore.exceptions.ClientError as exc:
+            code = error_code(exc)
+            if code in _MISSING or code.startswith("NoSuch") or "NotFound" in code:
+                return None
+            raise
+
+    def _read_bucket(self, m: Managed) -> dict | None:
+        name = str(m.attributes["bucket"])
+        if name not in self._existing_buckets:
+            return None
+        policy = self._optional("s3", "get_bucket_policy", Bucket=name)
+        tags = self._optional("s3", "get_bucket_tagging", Bucket=name)
+        encryption = self._optional("s3", "get_bucket_encryption", Bucket=name)
+        block = self._optional("s3", "get_public_access_block", Bucket=name)
+        versioning = self._call("s3", "get_bucket_versioning", Bucket=name)
+        rules = (encryption or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        algorithm = rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] if rules else ""
+        flags = (block or {}).get("PublicAccessBlockConfiguration", {})
+        return {
+            "bucket": name,
+            "policy": canonical(policy["Policy"]) if policy else "",
+            "encryption": algorithm,
+            "block_public_access": bool(flags) and all(flags.values()),
+            "versioning": versioning.get("Status") == "Enabled",
+            "tags": {t["Key"]: t["Value"] for t in (tags or {}).get("TagSet", [])},
+        }
+
+    def _read_role(self, m: Managed) -> dict | None:
+        name = str(m.attributes["name"])
+        role = self._optional("iam", "get_role", RoleName=name)
+        if role is None:
+            return None
+        role = role["Role"]
+        names = self._call("iam", "list_role_policies", RoleName=name).get("PolicyNames", [])
+        inline = {}
+        for policy_name in names:
+            doc = self._call("iam", "get_role_policy", RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+            inline[policy_name] = canonical(doc if isinstance(doc, dict) else json.loads(doc))
+        trust = role["AssumeRolePolicyDocument"]
+        return {
+            "name": name,
+            "description": role.get("Description", ""),
+            "assume_role_policy": canonical(trust if isinstance(trust, dict) else json.loads(trust)),
+            "inline_policies": dict(sorted(inline.items())),
+            "tags": {t["Key"]: t["Value"] for t in role.get("Tags", [])},
+        }
+
+    def _read_database(self, m: Managed) -> dict | None:
+        found = self._optional("glue", "get_database", Name=str(m.attributes["name"]))
+        if found is None:
+            return None
+        db = found["Database"]
+        return {"name": db["Name"], "description": db.get("Description", ""), "parameters": db.get("Parameters", {})}
+
+    def _read_table(self, m: Managed) -> dict | None:
+        found = self._optional(
+            "glue", "get_table", DatabaseName=str(m.attributes["database"]), Name=str(m.attributes["name"])
+        )
+        if found is None:
+            return None
+        t = found["Table"]
+        return {
+            "database": t["DatabaseName"],
+            "name": t["Name"],
+            "description": t.get("Description", ""),
+            "parameters": t.get("Parameters", {}),
+        }
+
+    def _list_secrets(self) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        paginator = self._client("secretsmanager").get_paginator("list_secrets")
+        for page in paginator.paginate():
+            self.requests += 1
+            for s in page.get("SecretList", []):
+                out[s["Name"]] = s
+        return out
+
+    def _read_secret(self, m: Managed) -> dict | None:
+        s = self._secrets.get(str(m.attributes["name"]))
+        if s is None:
+            return None
+        return {
+            "name": s["Name"],
+            "description": s.get("Description", ""),
+            "tags": {t["Key"]: t["Value"] for t in s.get("Tags", [])},
+        }
+
+    def inventory(self, with_configs_under: tuple[str, ...] = ()) -> dict[str, dict[str, object]]:
+        return {}
+
+    # -- apply --------------------------------------------------------------------
+
+    def apply(self, changes: list[ResourceChange]) -> list[ChangeResult]:
+        return self._each(changes, self._upsert)
+
+    def delete(self, changes: list[ResourceChange]) -> list[ChangeResult]:
+        return self._each(changes, self._remove)
+
+    def _each(self, changes: list[ResourceChange], step: Callable[[ResourceChange], None]) -> list[ChangeResult]:
+        """One change per thread: AWS has no batch writes for these resources."""
+
+        def run(c: ResourceChange) -> ChangeResult:
+            try:
+                step(c)
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+                return ChangeResult(c.address, str(aws_error(exc, f"change {c.address}")))
+            return ChangeResult(c.address, "", None if step == self._remove else dict(c.after or {}))
+
+        with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+            return list(pool.map(run, changes))
+
+    def _upsert(self, c: ResourceChange) -> None:
+        before, after = c.before or {}, c.after or {}
+        {
+            "aws_s3_bucket": self._put_bucket,
+            "aws_iam_role": self._put_role,
+            "aws_glue_database": self._put_database,
+            "aws_glue_table": self._put_table,
+            "aws_secretsmanager_secret": self._put_secret,
+        }[c.type](before, after)
+
+    def _put_bucket(self, before: dict, after: dict) -> None:
+        name = after["bucket"]
+        if not before:
+            kwargs: dict[str, Any] = {"Bucket": name}
+            region = self._client("s3").meta.region_name
+            if region and region != "us-east-1":
+                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            self._call("s3", "create_bucket", **kwargs)
+        if after.get("block_public_access") != before.get("block_public_access"):
+            if after.get("block_public_access"):
+                flags = dict.fromkeys(
+                    ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+                )
+                self._call("s3", "put_public_access_block", Bucket=name, PublicAccessBlockConfiguration=flags)
+            else:
+                self._call("s3", "delete_public_access_block", Bucket=name)
+        if after.get("encryption") != before.get("encryption") and after.get("encryption"):
+            rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": after["encryption"]}}
+            self._call("s3", "put_bucket_encryption", Bucket=name, ServerSideEncryptionConfiguration={"Rules": [rule]})
+        if after.get("versioning") != before.get("versioning"):
+            status = "Enabled" if after.get("versioning") else "Suspended"
+            self._call("s3", "put_bucket_versioning", Bucket=name, VersioningConfiguration={"Status": status})
+        if after.get("tags") != before.get("tags"):
+            tags = [{"Key": k, "Value": v} for k, v in sorted(after.get("tags", {}).items())]
+            if tags:
+                self._call("s3", "put_bucket_tagging", Bucket=name, Tagging={"TagSet": tags})
+            else:
+                self._call("s3", "delete_bucket_tagging", Bucket=name)
+        if after.get("policy") != before.get("policy"):
+            if after.get("policy"):
+                self._call("s3", "put_bucket_policy", Bucket=name, Policy=after["policy"])
+            else:
+                self._call("s3", "delete_bucket_policy", Bucket=name)
+
+    def _put_role(self, before: dict, after: dict) -> None:
+        name = after["name"]
+        tags = [{"Key": k, "Value": v} for k, v in sorted(after.get("tags", {}).items())]
+        if not before:
+            self._call(
+                "iam",
+                "create_role",
+                RoleName=name,
+                AssumeRolePolicyDocument=after["assume_role_policy"],
+                Description=after.get("description", ""),
+                Tags=tags,
+            )
+        else:
+            if before.get("assume_role_policy") != after["assume_role_policy"]:
+                self._call(
+                    "iam", "update_assume_role_policy", RoleName=name, PolicyDocument=after["assume_role_policy"]
+                )
+            if before.get("description") != after.get("description"):
+                self._call("iam", "update_role", RoleName=name, Description=after.get("description", ""))
+            if before.get("tags") != after.get("tags"):
+                old = set(before.get("tags", {})) - set(after.get("tags", {}))
+                if old:
+                    self._call("iam", "untag_role", RoleName=name, TagKeys=sorted(old))
+                if tags:
+                    self._call("iam", "tag_role", RoleName=name, Tags=tags)
+        old_inline = before.get("inline_policies", {}) or {}
+        new_inline = after.get("inline_policies", {}) or {}
+        for policy_name, document in new_inline.items():
+            if old_inline.get(policy_name) != document:
+                self._call("iam", "put_role_policy", RoleName=name, PolicyName=policy_name, PolicyDocument=document)
+        for policy_name in set(old_inline) - set(new_inline):
+            self._call("iam", "delete_role_policy", RoleName=name, PolicyName=policy_name)
+
+    def _put_database(self, before: dict, after: dict) -> None:
+        db = {
+            "Name": after["name"],
+            "Description": after.get("description", ""),
+            "Parameters": after.get("parameters", {}),
+        }
+        if before:
+            self._call("glue", "update_database", Name=after["name"], DatabaseInput=db)
+        else:
+            self._call("glue", "create_database", DatabaseInput=db)
+
+    def _put_table(self, before: dict, after: dict) -> None:
+        table = {
+            "Name": after["name"],
+            "Description": after.get("description", ""),
+            "Parameters": after.get("parameters", {}),
+        }
+        if before:
+            self._call("glue", "update_table", DatabaseName=after["database"], TableInput=table)
+        else:
+            self._call("glue", "create_table", DatabaseName=after["database"], TableInput=table)
+
+    def _put_secret(self, before: dict, after: dict) -> None:
+        tags = [{"Key": k, "Value": v} for k, v in sorted(after.get("tags", {}).items())]
+        if not before:
+            self._call(
+                "secretsmanager",
+                "create_secret",
+                Name=after["name"],
+                Description=after.get("description", ""),
+                Tags=tags,
+            )
+            return
+        if before.get("description") != after.get("description"):
+            self._call(
+                "secretsmanager", "update_secret", SecretId=after["name"], Description=after.get("description", "")
+            )
+        if before.get("tags") != after.get("tags"):
+            old = set(before.get("tags", {})) - set(after.get("tags", {}))
+            if old:
+                self._call("secretsmanager", "untag_resource", SecretId=after["name"], TagKeys=sorted(old))
+            if tags:
+                self._call("secretsmanager", "tag_resource", SecretId=after["name"], Tags=tags)
+
+    def _remove(self, c: ResourceChange) -> None:
+        b = c.before or {}
+        if c.type == "aws_s3_bucket":
+            self._call("s3", "delete_bucket", Bucket=b["bucket"])  # refused by S3 while it holds objects
+        elif c.type == "aws_iam_role":
+            for policy_name in b.get("inline_policies") or {}:
+                self._call("iam", "delete_role_policy", RoleName=b["name"], PolicyName=policy_name)
+            self._call("iam", "delete_role", RoleName=b["name"])
+        elif c.type == "aws_glue_database":
+            self._call("glue", "delete_database", Name=b["name"])
+        elif c.type == "aws_glue_table":
+            self._call("glue", "delete_table", DatabaseName=b["database"], Name=b["name"])
+        elif c.type == "aws_secretsmanager_secret":
+            self._call("secretsmanager", "delete_secret", SecretId=b["name"], RecoveryWindowInDays=7)
