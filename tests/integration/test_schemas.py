@@ -17,10 +17,15 @@ from tests.cli import run
 from tests.helpers import write_mesh
 from tests.integration import kafkautil
 
-V1 = {"type": "record", "name": "Order", "namespace": "t", "fields": [
-    {"name": "order_id", "type": "string"},
-    {"name": "amount", "type": "double"},
-]}
+V1 = {
+    "type": "record",
+    "name": "Order",
+    "namespace": "t",
+    "fields": [
+        {"name": "order_id", "type": "string"},
+        {"name": "amount", "type": "double"},
+    ],
+}
 
 
 def _schema(*extra_fields: dict, base: dict = V1) -> str:
@@ -129,8 +134,10 @@ def test_migration_v1_to_v2_frozen_then_retired_once_consumers_leave(
     write_mesh(workdir, _mesh(p, _v2_block(p, date.today() + timedelta(days=30))))
     _apply()
     assert {v1_topic, v2_topic} <= set(kafkautil.topics(admin, p))
-    creds = {d: kafkautil.read_properties(workdir / ".meshctl" / "credentials" / f"{p}{d}.properties")
-             for d in ("sales", "analytics")}
+    creds = {
+        d: kafkautil.read_properties(workdir / ".meshctl" / "credentials" / f"{p}{d}.properties")
+        for d in ("sales", "analytics")
+    }
     # The consumer may read both versions during the migration.
     assert kafkautil.produce(creds["sales"], v1_topic, b"old") is None
     group = f"{p}analytics.orders-loader"
