@@ -3,16 +3,13 @@
 Run ``python -m meshctl.sandbox up|down|status``; tests use the classes directly.
 """
 
-from meshctl.sandbox.kafka import (
-    KafkaSandbox,
-    SandboxError,
-    ensure_kafka_jars,
-    free_port,
-)
+from meshctl.sandbox.kafka import KafkaSandbox, ensure_kafka_jars
 from meshctl.sandbox.moto import MotoSandbox
+from meshctl.sandbox.process import DetachedProcess, SandboxError, free_port
 from meshctl.sandbox.registry import RegistrySandbox, ensure_registry_app
 
 __all__ = [
+    "DetachedProcess",
     "KafkaSandbox",
     "MotoSandbox",
     "RegistrySandbox",

@@ -2,8 +2,9 @@
 
 ``up`` starts every service under ``--dir`` and writes ``<dir>/env`` with the
 ``export`` lines that point meshctl at them; ``down`` stops them. To add a
-service, give it the :class:`Service` methods, its flags in
-``_add_service_arguments`` and an entry in ``build_services``.
+service, give it the :class:`Service` methods (a
+:class:`~meshctl.sandbox.process.DetachedProcess` does the process work), its
+flags in ``_add_service_arguments`` and an entry in ``build_services``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,9 @@ from pathlib import Path
 from typing import Protocol
 
 from meshctl.sandbox import moto, registry
-from meshctl.sandbox.kafka import (
-    DEFAULT_CONTROLLER_PORT,
-    DEFAULT_PORT,
-    KafkaSandbox,
-    SandboxError,
-)
+from meshctl.sandbox.kafka import DEFAULT_CONTROLLER_PORT, DEFAULT_PORT, KafkaSandbox
 from meshctl.sandbox.moto import MotoSandbox
+from meshctl.sandbox.process import SandboxError, write_private
 from meshctl.sandbox.registry import RegistrySandbox
 
 ENV_FILE = "env"
@@ -118,10 +115,7 @@ def _parser() -> argparse.ArgumentParser:
 def _write_env(path: Path, services: Sequence[Service]) -> None:
     lines = [line for service in services for line in service.env_lines()]
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds passwords
-    with os.fdopen(fd, "w") as handle:
-        os.fchmod(handle.fileno(), 0o600)
-        handle.write("\n".join(lines) + "\n")
+    write_private(tmp, "\n".join(lines) + "\n")  # holds passwords
     tmp.replace(path)
 
 

@@ -14,24 +14,30 @@ Needs Java 17+ and Maven on PATH; Python side is stdlib + confluent-kafka.
 from __future__ import annotations
 
 import base64
-import fcntl
 import os
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import time
 import uuid
-from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, NoReturn
+from typing import ClassVar
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
+
+# SandboxError, default_cache_dir and free_port used to live here: still importable from here.
+from meshctl.sandbox.process import (
+    DetachedProcess,
+    SandboxError,
+    check_ports_free,
+    default_cache_dir,
+    file_lock,
+    output_tail,
+    write_private,
+)
+from meshctl.sandbox.process import free_port as free_port
 
 KAFKA_VERSION = "4.1.2"
 SLF4J_VERSION = "2.0.17"
@@ -41,32 +47,14 @@ DEFAULT_CONTROLLER_PORT = 19093
 POM_PATH = Path(__file__).with_name("pom-kafka.xml")
 
 _COMPLETE_MARKER = ".complete"
-_LOG_TAIL_LINES = 30
+# One readiness probe: describe_cluster answers within its 2 s request timeout.
+_PROBE_SECONDS = 5.0
 # Errors that retrying will not fix: a wrong password means the workdir's data
 # was formatted with a different admin secret.
 _AUTH_ERRORS = frozenset({KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED})
 
 
-class SandboxError(RuntimeError):
-    """A sandbox service could not be prepared, started or stopped.
-
-    ``reason`` is one line for a person; ``details`` (a log or tool output tail)
-    is kept apart so the CLI can print one line while ``str()`` shows both.
-    """
-
-    def __init__(self, reason: str, details: str = "") -> None:
-        super().__init__(f"{reason}\n{details}" if details else reason)
-        self.reason = reason
-        self.details = details
-
-
 # ---------------------------------------------------------------- jars
-
-
-def default_cache_dir() -> Path:
-    """``$MESHCTL_CACHE_DIR``, else ``~/.cache/meshctl``."""
-    configured = os.environ.get("MESHCTL_CACHE_DIR")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "meshctl"
 
 
 def ensure_kafka_jars(cache_dir: Path | None = None) -> Path:
@@ -82,7 +70,7 @@ def ensure_kafka_jars(cache_dir: Path | None = None) -> Path:
     if marker.exists():
         return lib
     version_dir.mkdir(parents=True, exist_ok=True)
-    with _file_lock(version_dir / ".lock"):
+    with file_lock(version_dir / ".lock"):
         if marker.exists():  # another process finished while we waited
             return lib
         shutil.rmtree(lib, ignore_errors=True)
@@ -117,39 +105,11 @@ def _run_maven(lib: Path) -> None:
     if result.returncode != 0:
         raise SandboxError(
             f"fetching Kafka {KAFKA_VERSION} jars with Maven failed (exit {result.returncode})",
-            _output_tail(result),
+            output_tail(result),
         )
 
 
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 # ---------------------------------------------------------------- helpers
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (racy, but fine for tests)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # SO_REUSEADDR: TIME_WAIT sockets of a just-stopped broker are not "busy".
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def _find_java() -> str:
@@ -171,59 +131,9 @@ def _new_cluster_id() -> str:
             return cluster_id
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write a file readable by the owner only (it holds the admin password)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        os.fchmod(handle.fileno(), 0o600)
-        handle.write(text)
-
-
-def _output_tail(result: subprocess.CompletedProcess[str]) -> str:
-    lines = (result.stdout + result.stderr).strip().splitlines()
-    return "\n".join(lines[-_LOG_TAIL_LINES:])
-
-
-def _tail(path: Path, offset: int = 0, lines: int = _LOG_TAIL_LINES) -> str:
-    try:
-        with path.open("rb") as handle:
-            handle.seek(offset)
-            last = deque(handle, maxlen=lines)
-    except OSError:
-        return ""
-    return b"".join(last).decode(errors="replace").rstrip()
-
-
 def _error_text(exc: Exception) -> str:
     error = exc.args[0] if exc.args else None
     return error.str() if isinstance(error, KafkaError) else str(exc) or type(exc).__name__
-
-
-def _process_state(pid: int) -> str | None:
-    """Linux process state letter ('R', 'S', 'Z', ...), or None if there is none."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[0]
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _cmdline(pid: int) -> list[str]:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return []
-    return raw.decode(errors="replace").split("\0")
 
 
 # JVM system properties for slf4j-simple: warnings only, plus the "started" line.
@@ -255,10 +165,16 @@ class KafkaSandbox:
     cache_dir: Path | None = None
     heap: str = "384m"
     admin_user: str = field(default=ADMIN_USER, init=False)
-    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False, compare=False)
+    _process: DetachedProcess = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.workdir = Path(self.workdir).absolute()
+        self._process = DetachedProcess(
+            label=f"Kafka {KAFKA_VERSION}",
+            pid_path=self.workdir / "kafka.pid",
+            log_path=self.workdir / "broker.log",
+            marker=str(self.properties_path),
+        )
 
     # -- paths
 
@@ -272,11 +188,11 @@ class KafkaSandbox:
 
     @property
     def pid_path(self) -> Path:
-        return self.workdir / "kafka.pid"
+        return self._process.pid_path
 
     @property
     def log_path(self) -> Path:
-        return self.workdir / "broker.log"
+        return self._process.log_path
 
     @property
     def password_path(self) -> Path:
@@ -297,7 +213,7 @@ class KafkaSandbox:
         self.workdir.mkdir(parents=True, exist_ok=True)
         # URL-safe base64 needs no quoting in JAAS, StorageTool or shell.
         secret = base64.urlsafe_b64encode(os.urandom(18)).decode()
-        _write_private(self.password_path, secret + "\n")
+        write_private(self.password_path, secret + "\n")
         return secret
 
     @property
@@ -343,10 +259,7 @@ class KafkaSandbox:
     # -- process state
 
     def pid(self) -> int | None:
-        try:
-            return int(self.pid_path.read_text().strip())
-        except (OSError, ValueError):
-            return None
+        return self._process.pid()
 
     def is_running(self) -> bool:
         """Whether a broker runs from this workdir.
@@ -354,22 +267,10 @@ class KafkaSandbox:
         If so, ``port`` and ``controller_port`` are set to the ones it was
         started with, so a fresh instance describes the running broker.
         """
-        pid = self.pid()
-        if pid is None or not self._alive(pid):
+        if not self._process.is_running():
             return False
         self._adopt_running_ports()
         return True
-
-    def _alive(self, pid: int) -> bool:
-        if self._proc is not None and self._proc.pid == pid:
-            return self._proc.poll() is None  # poll() also reaps our own child
-        if not Path("/proc").is_dir():  # not Linux: trust the pid file
-            return _pid_exists(pid)
-        state = _process_state(pid)
-        if state is None or state in ("Z", "X"):
-            return False
-        # The pid may have been reused since the pid file was written.
-        return str(self.properties_path) in _cmdline(pid)
 
     # -- start
 
@@ -383,23 +284,17 @@ class KafkaSandbox:
         lib = ensure_kafka_jars(self.cache_dir)
         java = _find_java()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._check_ports_free()
+        check_ports_free(self.port, self.controller_port)
         self._write_properties()
         if not self._is_formatted():
             self._format(java, lib)
-        log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        self._launch(java, lib)
+        log_offset = self._process.launch(self._command(java, lib), cwd=self.workdir)
         try:
             self._wait_ready(timeout, log_offset)
         except BaseException:
             self.stop(timeout=10)  # e.g. Ctrl-C: leave no half-started broker behind
             raise
         return True
-
-    def _check_ports_free(self) -> None:
-        for port in (self.port, self.controller_port):
-            if not _port_is_free(port):
-                raise SandboxError(f"port {port} on 127.0.0.1 is already in use")
 
     def _is_formatted(self) -> bool:
         return (self.data_dir / "meta.properties").exists()
@@ -464,7 +359,7 @@ class KafkaSandbox:
     def _write_properties(self) -> None:
         lines = ["# Written by meshctl.sandbox on every start; edits are overwritten."]
         lines += [f"{key}={value}" for key, value in self._server_properties().items()]
-        _write_private(self.properties_path, "\n".join(lines) + "\n")
+        write_private(self.properties_path, "\n".join(lines) + "\n")
 
     def _format(self, java: str, lib: Path) -> None:
         cmd = [
@@ -488,31 +383,18 @@ class KafkaSandbox:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             raise SandboxError(
                 f"formatting Kafka storage failed (exit {result.returncode})",
-                _output_tail(result),
+                output_tail(result),
             )
 
-    def _launch(self, java: str, lib: Path) -> None:
-        cmd = [
+    def _command(self, java: str, lib: Path) -> list[str]:
+        return [
             java, f"-Xmx{self.heap}", "-XX:+ExitOnOutOfMemoryError",
             "-Djava.awt.headless=true", *_LOG_PROPERTIES,
             "-cp", f"{lib}/*", "kafka.Kafka", str(self.properties_path),
         ]  # fmt: skip
-        with self.log_path.open("ab") as log:
-            banner = f"--- meshctl sandbox: Kafka {KAFKA_VERSION} starting {time.ctime()}\n"
-            log.write(banner.encode())
-            log.flush()
-            # A new session detaches the broker from the caller's terminal and Ctrl-C.
-            self._proc = subprocess.Popen(
-                cmd,
-                cwd=self.workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.pid_path.write_text(f"{self._proc.pid}\n")
 
     def _wait_ready(self, timeout: float, log_offset: int) -> None:
+        """Wait until the admin can describe the cluster; fail at once on a wrong password."""
         errors: list[KafkaError] = []
         admin = AdminClient(
             {
@@ -523,39 +405,27 @@ class KafkaSandbox:
             },
             error_cb=errors.append,  # auth failures surface only here
         )
-        deadline = time.monotonic() + timeout
-        last_error = "no answer yet"
-        while time.monotonic() < deadline:
-            self._fail_if_exited(log_offset)
+
+        def probe() -> str | None:
             future = admin.describe_cluster(request_timeout=2)
-            while not future.done() and time.monotonic() < deadline:
+            give_up = time.monotonic() + _PROBE_SECONDS
+            while not future.done() and time.monotonic() < give_up:
                 admin.poll(0.1)  # serves error_cb
                 self._fail_on_auth_error(errors, log_offset)
             try:
                 future.result(timeout=0)
-                return
             except (KafkaException, TimeoutError) as exc:
-                last_error = _error_text(exc)
-            time.sleep(0.25)
-        self._fail(f"Kafka not ready after {timeout:g}s ({last_error})", log_offset)
+                return _error_text(exc)
+            return None
 
-    def _fail_if_exited(self, log_offset: int) -> None:
-        if self.is_running():
-            return
-        code = self._proc.poll() if self._proc is not None else None
-        exit_note = f" (exit {code})" if code is not None else ""
-        self._fail(f"Kafka exited during startup{exit_note}", log_offset)
+        self._process.wait_until(probe, timeout, log_offset)
 
     def _fail_on_auth_error(self, errors: list[KafkaError], log_offset: int) -> None:
         # A wrong password will not fix itself: the data was formatted with another.
         for error in errors:
             if error.code() in _AUTH_ERRORS:
                 reason = f"admin cannot authenticate ({error.str()})"
-                self._fail(f"{reason}; delete {self.workdir} to reset", log_offset)
-
-    def _fail(self, reason: str, log_offset: int) -> NoReturn:
-        self.stop(timeout=10)
-        raise SandboxError(f"{reason}; log: {self.log_path}", _tail(self.log_path, log_offset))
+                self._process.fail(f"{reason}; delete {self.workdir} to reset", log_offset)
 
     def _adopt_running_ports(self) -> None:
         """Take the ports from the config the running broker was started with."""
@@ -574,27 +444,4 @@ class KafkaSandbox:
 
     def stop(self, timeout: float = 30.0) -> bool:
         """SIGTERM, then SIGKILL after ``timeout``. False if it was not running."""
-        pid = self.pid()
-        if pid is None or not self._alive(pid):
-            self.pid_path.unlink(missing_ok=True)
-            return False
-        self._signal(pid, signal.SIGTERM)
-        if not self._wait_exit(pid, timeout):
-            self._signal(pid, signal.SIGKILL)
-            if not self._wait_exit(pid, 10):
-                raise SandboxError(f"Kafka (pid {pid}) did not exit after SIGKILL")
-        self.pid_path.unlink(missing_ok=True)
-        return True
-
-    @staticmethod
-    def _signal(pid: int, sig: signal.Signals) -> None:
-        with suppress(ProcessLookupError):
-            os.kill(pid, sig)
-
-    def _wait_exit(self, pid: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while self._alive(pid):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.1)
-        return True
+        return self._process.stop(timeout)

@@ -9,8 +9,7 @@ that incompatible schemas are rejected as a real registry would.
 Apicurio 3.3's classes are built for Java 21, so a JDK 21+ is looked for even
 when ``java`` on PATH is older (the Kafka broker is happy with 17).
 
-Also home of :class:`DetachedProcess`, the pid-file bookkeeping shared with the
-moto sandbox.
+Also home of :func:`http_json`, the small HTTP client the moto sandbox shares.
 """
 
 from __future__ import annotations
@@ -20,28 +19,22 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 
-from meshctl.sandbox.kafka import (
+from meshctl.sandbox.process import (
+    DetachedProcess,
     SandboxError,
-    _cmdline,
-    _file_lock,
-    _output_tail,
-    _pid_exists,
-    _port_is_free,
-    _process_state,
-    _tail,
+    check_ports_free,
     default_cache_dir,
+    file_lock,
     free_port,
+    output_tail,
 )
 
 APICURIO_VERSION = "3.3.3"
@@ -76,7 +69,7 @@ def ensure_registry_app(cache_dir: Path | None = None) -> Path:
     if marker.exists():
         return app
     version_dir.mkdir(parents=True, exist_ok=True)
-    with _file_lock(version_dir / ".lock"):
+    with file_lock(version_dir / ".lock"):
         if marker.exists():  # another process finished while we waited
             return app
         shutil.rmtree(app, ignore_errors=True)
@@ -101,7 +94,7 @@ def _run_maven(app: Path) -> None:
     if result.returncode != 0:
         raise SandboxError(
             f"fetching Apicurio Registry {APICURIO_VERSION} with Maven failed (exit {result.returncode})",
-            _output_tail(result),
+            output_tail(result),
         )
 
 
@@ -187,127 +180,6 @@ def http_json(method: str, url: str, body: Any = None, timeout: float = 5.0) -> 
         return status, json.loads(text) if text else None
     except ValueError:
         return status, text
-
-
-# ---------------------------------------------------------------- process
-
-
-@dataclass
-class DetachedProcess:
-    """A server process known by its pid file, running in its own session.
-
-    ``marker`` is a string in the server's command line: it tells the server
-    from an unrelated process that reuses the pid after a crash.
-    """
-
-    label: str
-    pid_path: Path
-    log_path: Path
-    marker: str
-    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False, compare=False)
-
-    def pid(self) -> int | None:
-        try:
-            return int(self.pid_path.read_text().strip())
-        except (OSError, ValueError):
-            return None
-
-    def is_running(self) -> bool:
-        pid = self.pid()
-        return pid is not None and self._alive(pid)
-
-    def cmdline(self) -> list[str]:
-        pid = self.pid()
-        return _cmdline(pid) if pid is not None else []
-
-    def _alive(self, pid: int) -> bool:
-        if self._proc is not None and self._proc.pid == pid:
-            return self._proc.poll() is None  # poll() also reaps our own child
-        if not Path("/proc").is_dir():  # not Linux: trust the pid file
-            return _pid_exists(pid)
-        state = _process_state(pid)
-        if state is None or state in ("Z", "X"):
-            return False
-        return any(self.marker in arg for arg in _cmdline(pid))
-
-    def launch(self, cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> int:
-        """Start ``cmd`` with output appended to the log; return the log offset where this run begins."""
-        log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with self.log_path.open("ab") as log:
-            log.write(f"--- meshctl sandbox: {self.label} starting {time.ctime()}\n".encode())
-            log.flush()
-            # A new session detaches the server from the caller's terminal and Ctrl-C.
-            self._proc = subprocess.Popen(
-                list(cmd),
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.pid_path.write_text(f"{self._proc.pid}\n")
-        return log_offset
-
-    def wait_until(self, probe: Callable[[], str | None], timeout: float, log_offset: int) -> None:
-        """Call ``probe`` until it returns None (ready); it returns why not otherwise.
-
-        Fails at once if the process exits, and after ``timeout`` seconds.
-        """
-        deadline = time.monotonic() + timeout
-        why = "no answer yet"
-        while time.monotonic() < deadline:
-            if not self.is_running():
-                self.fail(f"{self.label} exited during startup{self._exit_note()}", log_offset)
-            try:
-                why = probe()
-            except OSError as exc:  # refused while the server boots
-                why = str(getattr(exc, "reason", exc))
-            if why is None:
-                return
-            time.sleep(0.25)
-        self.fail(f"{self.label} not ready after {timeout:g}s ({why})", log_offset)
-
-    def _exit_note(self) -> str:
-        code = self._proc.poll() if self._proc is not None else None
-        return f" (exit {code})" if code is not None else ""
-
-    def fail(self, reason: str, log_offset: int) -> NoReturn:
-        self.stop(timeout=10)
-        raise SandboxError(f"{reason}; log: {self.log_path}", _tail(self.log_path, log_offset))
-
-    def stop(self, timeout: float = 30.0) -> bool:
-        """SIGTERM, then SIGKILL after ``timeout``. False if it was not running."""
-        pid = self.pid()
-        if pid is None or not self._alive(pid):
-            self.pid_path.unlink(missing_ok=True)
-            return False
-        self._signal(pid, signal.SIGTERM)
-        if not self._wait_exit(pid, timeout):
-            self._signal(pid, signal.SIGKILL)
-            if not self._wait_exit(pid, 10):
-                raise SandboxError(f"{self.label} (pid {pid}) did not exit after SIGKILL")
-        self.pid_path.unlink(missing_ok=True)
-        return True
-
-    @staticmethod
-    def _signal(pid: int, sig: signal.Signals) -> None:
-        with suppress(ProcessLookupError):
-            os.kill(pid, sig)
-
-    def _wait_exit(self, pid: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while self._alive(pid):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.1)
-        return True
-
-
-def check_ports_free(*ports: int) -> None:
-    for port in ports:
-        if not _port_is_free(port):
-            raise SandboxError(f"port {port} on 127.0.0.1 is already in use")
 
 
 # ---------------------------------------------------------------- registry
