@@ -3,6 +3,7 @@ mesh compiles to, with stable addresses, and the per-type rules of how they chan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -17,19 +18,26 @@ class Resource:
     source: str
     depends_on: tuple[str, ...] = ()
     domain: str = ""  # the domain that owns it: what `--domain` scopes and reports group by
+    module: str = ""  # `module.NAME` or `module.NAME["KEY"]` when a module declared it
 
     @property
     def address(self) -> str:
-        return make_address(self.type, self.name)
+        return make_address(self.type, self.name, self.module)
 
 
-def make_address(type_: str, name: str) -> str:
-    return f"{type_}.{name}"
+def make_address(type_: str, name: str, module: str = "") -> str:
+    """`kafka_topic.commerce.orders.v1`, or `module.baseline["sales"].aws_s3_bucket.data` in a module."""
+    return f"{module}.{type_}.{name}" if module else f"{type_}.{name}"
+
+
+_MODULE_PREFIX = re.compile(r'^(?:module\.[A-Za-z_][\w-]*(?:\["[^"]*"\])?\.)+')
 
 
 def split_address(address: str) -> tuple[str, str]:
-    """`kafka_topic.commerce.orders.v1` -> ("kafka_topic", "commerce.orders.v1")."""
-    type_, sep, name = address.partition(".")
+    """`kafka_topic.commerce.orders.v1` -> ("kafka_topic", "commerce.orders.v1"); a module
+    prefix is dropped."""
+    m = _MODULE_PREFIX.match(address)
+    type_, sep, name = address[m.end() if m else 0 :].partition(".")
     if not sep or not name:
         raise ValueError(f"{address!r} is not a resource address (TYPE.NAME)")
     return type_, name

@@ -139,6 +139,7 @@ TOP_LEVEL = {
     "backend": BACKEND,
     "schema_registry": SCHEMA_REGISTRY,
     "aws": AWS,
+    "module": BlockSchema(labels=("name",)),  # attributes: the module's inputs, config.modules
     "resource": BlockSchema(labels=("type", "name")),  # attributes: per type, config.resource_blocks
     "variable": VARIABLE,
     "locals": BlockSchema(),

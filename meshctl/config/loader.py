@@ -18,6 +18,7 @@ from meshctl.config import ast, hcl
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.functions import make_functions
 from meshctl.config.language import SECRET_ATTRIBUTES, TOP_LEVEL, VARIABLE
+from meshctl.config.modules import expand_modules
 from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
 from meshctl.config.schema import Decoded, decode, type_problem
 from meshctl.errors import (
@@ -30,6 +31,7 @@ from meshctl.errors import (
 )
 from meshctl.mesh.builder import build_mesh
 from meshctl.mesh.model import Mesh
+from meshctl.mesh.resources import check_resource
 from meshctl.mesh.validate import validate
 
 ENV_VAR_PREFIX = "MESHCTL_VAR_"
@@ -114,7 +116,32 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     mesh = build_mesh(directory, decoded, diags)
     validate(mesh, diags)
     diags.raise_if_errors()
+    # Modules see the validated mesh: they run once it is known to be whole.
+    instances = expand_modules(
+        blocks["module"], mesh, scope, directory, diags, lambda text, name: _parse_cached(text, name, options.cache_dir)
+    )
+    mesh.outputs = {i.address: i.outputs for i in instances}
+    for block in mesh.resources:
+        if block.module:
+            check_resource(block, mesh, diags)
+    _check_unique_resources(mesh, diags)
+    diags.raise_if_errors()
     return LoadedConfig(mesh, diags.warnings, texts)
+
+
+def _check_unique_resources(mesh: Mesh, diags: Diagnostics) -> None:
+    """Two blocks may not declare the same bucket, role, database or secret."""
+    seen: dict[tuple[str, str], str] = {}
+    for block in mesh.resources:
+        ident = str(block.values.get("bucket") or block.values.get("name") or "")
+        key = (block.type, f"{block.values.get('database', '')}/{ident}")
+        if key in seen:
+            diags.error(
+                f"{block.address} declares the same {block.type} as {seen[key]}",
+                block.src,
+                hint="give each a distinct name",
+            )
+        seen[key] = block.address
 
 
 def _cache_key(name: str, text: str) -> str:

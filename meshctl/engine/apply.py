@@ -161,7 +161,7 @@ def _record(verb: str, change: ResourceChange, outcome: ChangeResult, state: Sta
         return
     attributes = dict(outcome.attributes or change.after or {})
     state.resources[change.address] = ResourceState(
-        change.type, change.name, attributes, change.source, change.depends_on, change.domain
+        change.type, change.name, attributes, change.source, change.depends_on, change.domain, change.module
     )
     result.done.append(change.address)
     if "create" in change.actions:

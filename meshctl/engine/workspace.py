@@ -274,7 +274,7 @@ class Workspace:
                 continue
             known = state.resources.get(c.address)
             attributes = dict(known.attributes) if known else dict(c.after or {})
-            fresh = ResourceState(c.type, c.name, attributes, c.source, c.depends_on, c.domain)
+            fresh = ResourceState(c.type, c.name, attributes, c.source, c.depends_on, c.domain, c.module)
             if fresh != known:
                 adopt[c.address] = fresh
         return apply_plan(plan, state, self.providers, self.backend.write, hooks, adopt)

@@ -163,10 +163,11 @@ class ResourceBlock:
     values: Mapping[str, object]
     src: SourceRange
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+    module: str = ""
 
     @property
     def address(self) -> str:
-        return f"{self.type}.{self.name}"
+        return f"{self.module}.{self.type}.{self.name}" if self.module else f"{self.type}.{self.name}"
 
 
 @dataclass
@@ -180,6 +181,7 @@ class Mesh:
     registry: RegistryConnection = field(default_factory=RegistryConnection)
     resources: list[ResourceBlock] = field(default_factory=list)
     aws: Mapping[str, str] = field(default_factory=dict)  # region, profile, endpoint_url
+    outputs: dict[str, dict[str, object]] = field(default_factory=dict)  # module address -> name -> value
     _index: dict[str, list[DataProduct]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _index_size: int = field(default=-1, init=False, repr=False, compare=False)
 

@@ -64,6 +64,7 @@ def diff(
                 f"{old.source} is no longer in the configuration",
                 blocked,
                 old.domain,
+                module=old.module,
             )
         )
     return plan
@@ -73,7 +74,18 @@ def _change(
     r: Resource, actions: tuple[str, ...], before: dict | None, after: dict, reason: str = "", blocked: str = ""
 ) -> ResourceChange:
     return ResourceChange(
-        r.address, r.type, r.name, r.source, actions, before, after, r.depends_on, reason, blocked, r.domain
+        r.address,
+        r.type,
+        r.name,
+        r.source,
+        actions,
+        before,
+        after,
+        r.depends_on,
+        reason,
+        blocked,
+        r.domain,
+        module=r.module,
     )
 
 

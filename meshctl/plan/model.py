@@ -26,6 +26,7 @@ class ResourceChange:
     blocked: str = ""  # why apply refuses this change without an explicit opt-in
     domain: str = ""
     retire: bool = False  # deleting a retired product version: state remembers its name
+    module: str = ""
 
     @property
     def is_noop(self) -> bool:

@@ -119,6 +119,7 @@ def plan_from_json(doc: Mapping[str, object]) -> Plan:
                 blocked=extra.get("blocked", ""),
                 domain=extra.get("domain", ""),
                 retire=bool(extra.get("retire", False)),
+                module=rc.get("module_address", ""),
             )
         )
     return plan

@@ -25,6 +25,7 @@ def plan_to_json(plan: Plan, warnings: list[str] | None = None) -> dict[str, obj
         entry: dict[str, object] = {
             "address": c.address,
             "mode": "managed",
+            **({"module_address": c.module} if c.module else {}),
             "type": c.type,
             "name": c.name,
             "provider_name": f"meshctl/{RESOURCE_TYPES[c.type].provider}",

@@ -20,10 +20,11 @@ class ResourceState:
     source: str
     depends_on: tuple[str, ...] = ()
     domain: str = ""
+    module: str = ""
 
     @property
     def address(self) -> str:
-        return f"{self.type}.{self.name}"
+        return f"{self.module}.{self.type}.{self.name}" if self.module else f"{self.type}.{self.name}"
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -33,6 +34,7 @@ class ResourceState:
             "source": self.source,
             "depends_on": list(self.depends_on),
             "domain": self.domain,
+            "module": self.module,
             "attributes": dict(self.attributes),
         }
 
@@ -75,6 +77,7 @@ class State:
                 r.get("source", ""),
                 tuple(r.get("depends_on", ())),
                 r.get("domain", ""),
+                r.get("module", ""),
             )
             state.resources[rs.address] = rs
         state.retired = dict(data.get("retired", {}))  # type: ignore[call-overload]

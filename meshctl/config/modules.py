@@ -1,0 +1,319 @@
+"""Modules: reusable HCL with input variables, resources and outputs.
+
+`module "NAME" { source = "...", for_each = ..., <inputs> }` instantiates the module
+directory once (or once per `for_each` key). Sources are local paths (`./x`, `../x`) or
+the built-in `modules/` folder. Inside a module, `var.*` are its inputs, `local.*` its
+locals, and `mesh.*` a read-only view of the mesh (domains, products, grants), so vendor
+and baseline modules describe their resources without core code knowing the vendor.
+Resources get nested addresses: `module.NAME["KEY"].TYPE.NAME`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from meshctl.config import ast, hcl
+from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
+from meshctl.config.functions import FunctionError, make_functions
+from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
+from meshctl.config.schema import Attr, BlockSchema, decode, type_problem
+from meshctl.errors import Diagnostics, SourceRange, display_path
+from meshctl.mesh.model import Mesh, ResourceBlock
+
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "modules"
+_MODULE_BLOCKS = ("variable", "locals", "resource", "output")
+_VARIABLE = BlockSchema(
+    labels=("name",),
+    attrs={"default": Attr("any"), "type": Attr("any"), "description": Attr("string"), "sensitive": Attr("bool")},
+)
+_OUTPUT = BlockSchema(
+    labels=("name",),
+    attrs={"value": Attr("any", required=True), "description": Attr("string"), "sensitive": Attr("bool")},
+)
+
+
+@dataclass
+class ModuleInstance:
+    address: str  # module.NAME or module.NAME["KEY"]
+    source: Path
+    outputs: dict[str, object] = field(default_factory=dict)
+
+
+def builtin_dirs() -> list[Path]:
+    extra = [Path(p) for p in os.environ.get("MESHCTL_MODULES_PATH", "").split(os.pathsep) if p]
+    return [*extra, BUILTIN_DIR]
+
+
+def resolve_source(source: str, base_dir: Path) -> Path | None:
+    if source.startswith(("./", "../", "/")):
+        path = (base_dir / source).resolve()
+        return path if path.is_dir() else None
+    for root in builtin_dirs():
+        if (root / source).is_dir():
+            return root / source
+    return None
+
+
+def expand_modules(
+    blocks: list[ast.Block],
+    mesh: Mesh,
+    root_scope: Scope,
+    base_dir: Path,
+    diags: Diagnostics,
+    parse: Callable[[str, str], ast.Body],
+) -> list[ModuleInstance]:
+    """Evaluate every module block; append the resources they declare to `mesh.resources`."""
+    mesh_ns = Namespace(mesh_view(mesh))
+    mesh_ns.kind = "mesh attribute"
+    scope = Scope({**root_scope.roots, "mesh": mesh_ns}, root_scope.functions)
+    instances: list[ModuleInstance] = []
+    names: set[str] = set()
+    for block in blocks:
+        if len(block.labels) != 1:
+            diags.error('a module block needs one label: module "NAME" { ... }', block.src)
+            continue
+        name = block.labels[0]
+        if name in names:
+            diags.error(f'duplicate module "{name}"', block.src)
+            continue
+        names.add(name)
+        attrs = dict(block.body.attributes)
+        source_attr = attrs.pop("source", None)
+        if source_attr is None or not isinstance(source_attr.expr, ast.Literal):
+            diags.error(
+                f'module "{name}" needs source = "..." as a literal string',
+                block.src,
+                hint='a folder of modules/ (e.g. "domain-baseline") or a path such as "./modules/x"',
+            )
+            continue
+        source = str(source_attr.expr.value)
+        module_dir = resolve_source(source, base_dir)
+        if module_dir is None:
+            known = sorted(p.name for root in builtin_dirs() if root.is_dir() for p in root.iterdir() if p.is_dir())
+            diags.error(
+                f'module "{name}": no module {source!r}',
+                source_attr.src,
+                hint=f"built-in modules: {', '.join(known)}; local paths start with ./",
+            )
+            continue
+        for_each_attr = attrs.pop("for_each", None)
+        keys: list[tuple[str | None, object]] = [(None, None)]
+        if for_each_attr is not None:
+            try:
+                each = evaluate(for_each_attr.expr, scope)
+            except EvalError as exc:
+                diags.add(exc.diagnostic)
+                continue
+            if isinstance(each, dict):
+                keys = sorted(each.items())
+            elif isinstance(each, list) and all(isinstance(k, str) for k in each):
+                keys = [(k, k) for k in sorted(set(each))]
+            else:
+                diags.error("for_each needs a map or a list of strings", for_each_attr.src)
+                continue
+        for key, value in keys:
+            address = f'module.{name}["{key}"]' if key is not None else f"module.{name}"
+            inner = scope.child(each={"key": key, "value": value}) if key is not None else scope
+            inputs: dict[str, tuple[object, SourceRange]] = {}
+            for attr in attrs.values():
+                try:
+                    inputs[attr.name] = (evaluate(attr.expr, inner), attr.src)
+                except EvalError as exc:
+                    diags.add(exc.diagnostic)
+            instance = ModuleInstance(address, module_dir)
+            _instantiate(instance, block, inputs, mesh, mesh_ns, diags, parse)
+            instances.append(instance)
+    return instances
+
+
+def _instantiate(
+    instance: ModuleInstance,
+    call: ast.Block,
+    inputs: dict[str, tuple[object, SourceRange]],
+    mesh: Mesh,
+    mesh_ns: Namespace,
+    diags: Diagnostics,
+    parse: Callable[[str, str], ast.Body],
+) -> None:
+    blocks: dict[str, list[ast.Block]] = {t: [] for t in _MODULE_BLOCKS}
+    for path in sorted(instance.source.glob("*.hcl")):
+        try:
+            body = parse(path.read_text(), display_path(path))
+        except hcl.HclSyntaxError as exc:
+            diags.add(exc.diagnostic)
+            continue
+        for attr in body.attributes.values():
+            diags.error(f"unexpected attribute {attr.name!r} at the top of a module", attr.src)
+        for block in body.blocks:
+            if block.type not in blocks:
+                diags.error(
+                    f"unknown block type {block.type!r} in a module",
+                    block.src,
+                    hint=f"a module holds {', '.join(_MODULE_BLOCKS)} blocks",
+                )
+                continue
+            blocks[block.type].append(block)
+    functions = {**make_functions(instance.source), "templatefile": _templatefile(instance.source)}
+    bare = Scope({"mesh": mesh_ns}, functions)
+    variables = _bind(instance.address, call, blocks["variable"], inputs, bare, diags)
+    from meshctl.config.loader import _Locals  # one implementation of lazy locals
+
+    local_ns = _Locals(blocks["locals"], diags)
+    scope = Scope({"var": Namespace(variables), "local": local_ns, "mesh": mesh_ns}, functions)
+    local_ns.scope = scope
+    local_ns.evaluate_all()
+    for block in blocks["resource"]:
+        type_ = block.labels[0] if block.labels else ""
+        schema = RESOURCE_SCHEMAS.get(type_)
+        if schema is None:
+            diags.error(f"unknown resource type {type_!r}", block.src, hint=", ".join(sorted(RESOURCE_SCHEMAS)))
+            continue
+        d = decode(block, schema, scope, diags)
+        if d is not None:
+            mesh.resources.append(
+                ResourceBlock(d.labels[0], d.labels[1], dict(d.values), d.src, dict(d.srcs), module=instance.address)
+            )
+    for block in blocks["output"]:
+        d = decode(block, _OUTPUT, scope, diags)
+        if d is not None:
+            instance.outputs[d.labels[0]] = d.get("value")
+
+
+def _bind(
+    address: str,
+    call: ast.Block,
+    declared: list[ast.Block],
+    inputs: dict[str, tuple[object, SourceRange]],
+    bare: Scope,
+    diags: Diagnostics,
+) -> dict[str, object]:
+    values: dict[str, object] = {}
+    names = set()
+    for block in declared:
+        type_attr = block.body.attributes.pop("type", None)
+        d = decode(block, _VARIABLE, bare, diags)
+        if d is None:
+            continue
+        name = d.labels[0]
+        names.add(name)
+        type_ = _type_word(type_attr)
+        if name in inputs:
+            value, src = inputs[name]
+        elif "default" in d.values:
+            value, src = d.get("default"), block.src
+        else:
+            diags.error(
+                f'{address}: missing input "{name}"',
+                call.src,
+                detail=f"the module declares it at {block.src}",
+                hint=f"add {name} = ... to the module block",
+            )
+            continue
+        problem = type_problem(value, type_) if type_ != "any" else ""
+        if problem:
+            diags.error(f'{address}: input "{name}" must be a {type_}: {problem}', src)
+            continue
+        values[name] = value
+    for name, (_, src) in inputs.items():
+        if name not in names:
+            diags.error(
+                f'{address}: the module has no input "{name}"',
+                src,
+                hint=f"its inputs: {', '.join(sorted(names)) or 'none'}",
+            )
+    return values
+
+
+def _type_word(attr: ast.Attribute | None) -> str:
+    if attr is None:
+        return "any"
+    e = attr.expr
+    if isinstance(e, ast.Variable) and e.name in ("string", "number", "bool", "any"):
+        return e.name
+    if (
+        isinstance(e, ast.Call)
+        and e.name in ("list", "map")
+        and len(e.args) == 1
+        and isinstance(e.args[0], ast.Variable)
+    ):
+        return f"{e.name}({e.args[0].name})"
+    return "any"
+
+
+def _templatefile(base: Path) -> Callable[..., str]:
+    """`templatefile(path, vars)` renders a jinja2 template that lives with the module."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(base)),
+        autoescape=False,  # connector configs and JSON, not HTML
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["tojson"] = lambda v: json.dumps(v)
+
+    def templatefile(path: object, variables: object = None) -> str:
+        if not isinstance(path, str):
+            raise FunctionError("templatefile's path must be a string")
+        try:
+            return env.get_template(path).render(**(variables if isinstance(variables, Mapping) else {}))
+        except jinja2.TemplateNotFound:
+            raise FunctionError(f"no template {path!r} in {base}") from None
+        except jinja2.TemplateError as exc:
+            raise FunctionError(f"template {path}: {exc}") from None
+
+    return templatefile
+
+
+def mesh_view(mesh: Mesh) -> dict[str, object]:
+    """What modules may read about the mesh: plain values, no secrets."""
+    from meshctl.compile.registry import subject_name
+
+    def product(p) -> dict[str, object]:  # type: ignore[no-untyped-def]
+        topic = mesh.topic_name(p)
+        return {
+            "key": p.key,
+            "name": p.name,
+            "version": p.version,
+            "domain": p.domain,
+            "kind": p.kind,
+            "description": p.description,
+            "topic": topic,
+            "schema_type": p.schema.type if p.schema else "",
+            "value_subject": subject_name(topic) if p.schema else "",
+            "key_subject": subject_name(topic, "key") if p.schema and p.schema.key_text else "",
+            "sla": {k: str(v) for k, v in p.sla.items()},
+            "delivery": {k: str(v) for k, v in p.delivery.items()},
+        }
+
+    domains: dict[str, object] = {}
+    for name, d in mesh.domains.items():
+        grants = [a for a in mesh.access if a.consumer == name]
+        reads = sorted(
+            {
+                mesh.topic_name(p)
+                for a in grants
+                for p in ([mesh.product(a.product, a.version)] if a.version else mesh.versions(a.product))
+                if p is not None
+            }
+        )
+        domains[name] = {
+            "name": name,
+            "path": mesh.path(name),
+            "slug": mesh.path(name).replace(".", "-").replace("_", "-"),
+            "parent": d.parent or "",
+            "description": d.description,
+            "accountable": d.owners.accountable if d.owners else "",
+            "responsible": list(d.owners.responsible) if d.owners else [],
+            "principal": f"User:{name}",
+            "products": [product(p) for p in mesh.products if p.domain == name],
+            "reads": reads,
+        }
+    return {
+        "domains": domains,
+        "products": {f"{p.key}.v{p.version}": product(p) for p in mesh.products},
+    }
