@@ -1,17 +1,31 @@
-"""Where principals' generated passwords live until a secrets manager holds them.
+"""Where principals' generated passwords live. Generated once, never printed; state keeps
+only a fingerprint.
 
-One librdkafka properties file per principal under `.meshctl/credentials/` (directory
-0700, files 0600), so `kcat -F` or a client can use it as is. Passwords are generated
-once and never printed; state keeps only a fingerprint.
+Without AWS: one librdkafka properties file per principal under `.meshctl/credentials/`
+(directory 0700, files 0600), so `kcat -F` or a client can use it as is. With AWS: one
+Secrets Manager secret per principal, readable only by its domain's role (the baseline
+module's resource policy), and existing local files move there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from pathlib import Path
+from typing import Protocol
 
 from meshctl.state.local import atomic_write
+
+
+class CredentialStore(Protocol):
+    def location(self, user: str) -> str: ...
+
+    def get(self, user: str) -> str | None: ...
+
+    def get_or_create(self, user: str, mechanism: str) -> str: ...
+
+    def delete(self, user: str) -> None: ...
 
 
 class LocalCredentialStore:
@@ -21,6 +35,12 @@ class LocalCredentialStore:
 
     def path(self, user: str) -> Path:
         return self.directory / f"{user}.properties"
+
+    def location(self, user: str) -> str:
+        return str(self.path(user))
+
+    def users(self) -> list[str]:
+        return sorted(p.stem for p in self.directory.glob("*.properties")) if self.directory.is_dir() else []
 
     def get(self, user: str) -> str | None:
         try:
@@ -50,7 +70,81 @@ class LocalCredentialStore:
     def delete(self, user: str) -> None:
         self.path(user).unlink(missing_ok=True)
 
+    def mechanism(self, user: str) -> str:
+        for line in self.path(user).read_text().splitlines():
+            if line.startswith("sasl.mechanism="):
+                return line.split("=", 1)[1]
+        return "SCRAM-SHA-512"
+
 
 def fingerprint(secret: str) -> str:
     """A hash that tells whether a secret changed without revealing it."""
     return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+SECRET_PREFIX = "meshctl/kafka/"
+
+
+def secret_name(user: str) -> str:
+    return f"{SECRET_PREFIX}{user}"
+
+
+class SecretsManagerCredentialStore:
+    """Principals' passwords as Secrets Manager secrets `meshctl/kafka/<principal>`; the value
+    is JSON with the username, mechanism and password."""
+
+    def __init__(self, secrets_client, client_settings: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        self.client = secrets_client
+        self.client_settings = client_settings or {}
+
+    def location(self, user: str) -> str:
+        return f"secretsmanager:{secret_name(user)}"
+
+    def get(self, user: str) -> str | None:
+        try:
+            value = self.client.get_secret_value(SecretId=secret_name(user))
+        except self.client.exceptions.ResourceNotFoundException:
+            return None  # no secret, or a secret without a value yet
+        return json.loads(value["SecretString"]).get("password")
+
+    def get_or_create(self, user: str, mechanism: str, password: str | None = None) -> str:
+        existing = self.get(user)
+        if existing:
+            return existing
+        password = password or secrets.token_urlsafe(32)
+        value = json.dumps(
+            {
+                "username": user,
+                "mechanism": mechanism,
+                "password": password,
+                **{k: v for k, v in self.client_settings.items() if k == "bootstrap.servers"},
+            }
+        )
+        try:
+            self.client.create_secret(
+                Name=secret_name(user),
+                SecretString=value,
+                Description=f"Kafka credentials of User:{user}, managed by meshctl",
+                Tags=[{"Key": "managed-by", "Value": "meshctl"}, {"Key": "principal", "Value": f"User:{user}"}],
+            )
+        except self.client.exceptions.ResourceExistsException:
+            self.client.put_secret_value(SecretId=secret_name(user), SecretString=value)  # declared, no value yet
+        return password
+
+    def delete(self, user: str) -> None:
+        try:
+            self.client.delete_secret(SecretId=secret_name(user), RecoveryWindowInDays=7)
+        except self.client.exceptions.ResourceNotFoundException:
+            pass
+
+    def migrate_from(self, local: LocalCredentialStore) -> list[str]:
+        """Move passwords from local files into Secrets Manager, then remove the files."""
+        moved = []
+        for user in local.users():
+            password = local.get(user)
+            if password and not self.get(user):
+                self.get_or_create(user, local.mechanism(user), password)
+                moved.append(user)
+            if password and self.get(user) == password:
+                local.delete(user)
+        return moved

@@ -180,10 +180,18 @@ def _confirm() -> None:
 
 def _report_credentials(ws: Workspace, the_plan: Plan) -> None:
     users = [c.name for c in the_plan.actionable if c.type == "kafka_scram_user" and "create" in c.actions]
-    if users:
-        where = display_path(ws.meta_dir / "credentials")
+    if not users:
+        return
+    where = ws.credential_store().location("<principal>")
+    if where.startswith("secretsmanager:"):
         click.echo(
-            f"\nCredentials of {len(users)} new principal(s) are in {where}/<principal>.properties "
+            f"\nCredentials of {len(users)} new principal(s) are in Secrets Manager as "
+            f"{where.split(':', 1)[1]} (never printed).",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"\nCredentials of {len(users)} new principal(s) are in {display_path(Path(where))} "
             "(mode 0600, never printed): hand each to its domain through your secret store.",
             err=True,
         )

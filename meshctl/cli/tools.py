@@ -103,9 +103,12 @@ def client_config(domain: str, directory: Path, vars_, var_files, state_dir, out
     mesh = ws.config.mesh
     if domain not in mesh.domains:
         raise MeshError(f"no domain {domain!r} (domains: {', '.join(sorted(mesh.domains))})")
-    credentials = (ws.meta_dir / "credentials" / f"{domain}.properties").resolve()
+    settings = ws.kafka_settings()
+    credentials = ws.credential_store(settings).location(domain)
+    if not credentials.startswith("secretsmanager:"):
+        credentials = str(Path(credentials).resolve())
     registry = ws.env.get("MESHCTL_REGISTRY_URL") or mesh.registry.url or ""
-    files = client_configs(mesh, domain, ws.kafka_settings(), credentials, registry)
+    files = client_configs(mesh, domain, settings, credentials, registry)
     if not files:
         raise MeshError(f"domain {domain!r} owns no product and is granted none")
     if out_dir is None:

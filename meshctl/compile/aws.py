@@ -18,7 +18,7 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "aws_iam_role": {"description": "", "inline_policies": {}, "tags": {}},
     "aws_glue_database": {"description": "", "parameters": {}},
     "aws_glue_table": {"description": "", "parameters": {}},
-    "aws_secretsmanager_secret": {"description": "", "tags": {}},
+    "aws_secretsmanager_secret": {"description": "", "policy": "", "tags": {}},
 }
 
 

@@ -18,8 +18,7 @@ from meshctl.config import ast, hcl
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.functions import make_functions
 from meshctl.config.language import SECRET_ATTRIBUTES, TOP_LEVEL, VARIABLE
-from meshctl.config.modules import expand_modules
-from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
+from meshctl.config.modules import decode_resource_blocks, expand_modules
 from meshctl.config.schema import Decoded, decode, type_problem
 from meshctl.errors import (
     Diagnostic,
@@ -106,7 +105,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
             d = decode(block, TOP_LEVEL[type_], scope, diags)
             if d is not None:
                 decoded[type_].append(d)
-    decoded["resource"] = _decode_resources(blocks["resource"], scope, diags)
+    decoded["resource"] = decode_resource_blocks(blocks["resource"], scope, diags)
     _check_secrets(decoded, diags)
     for single in ("kafka", "backend", "schema_registry", "aws"):
         if len(decoded[single]) > 1:
@@ -366,25 +365,6 @@ class _Locals(Namespace):
                 if name not in self.failed:
                     self.failed.add(name)
                     self.diags.add(exc.diagnostic)
-
-
-def _decode_resources(blocks: list[ast.Block], scope: Scope, diags: Diagnostics) -> list[Decoded]:
-    """`resource "TYPE" "NAME"` blocks, each checked against its type's schema."""
-    out = []
-    for block in blocks:
-        type_ = block.labels[0] if block.labels else ""
-        schema = RESOURCE_SCHEMAS.get(type_)
-        if schema is None:
-            diags.error(
-                f"unknown resource type {type_!r}" if type_ else "a resource block needs a type and a name",
-                block.src,
-                hint=f"types: {', '.join(sorted(RESOURCE_SCHEMAS))}",
-            )
-            continue
-        d = decode(block, schema, scope, diags)
-        if d is not None:
-            out.append(d)
-    return out
 
 
 def _check_secrets(decoded: dict[str, list[Decoded]], diags: Diagnostics) -> None:

@@ -22,7 +22,7 @@ from meshctl.config import ast, hcl
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.functions import FunctionError, make_functions
 from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
-from meshctl.config.schema import Attr, BlockSchema, decode, type_problem
+from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
 from meshctl.errors import Diagnostics, SourceRange, display_path
 from meshctl.mesh.model import Mesh, ResourceBlock
 
@@ -168,21 +168,55 @@ def _instantiate(
     scope = Scope({"var": Namespace(variables), "local": local_ns, "mesh": mesh_ns}, functions)
     local_ns.scope = scope
     local_ns.evaluate_all()
-    for block in blocks["resource"]:
-        type_ = block.labels[0] if block.labels else ""
-        schema = RESOURCE_SCHEMAS.get(type_)
-        if schema is None:
-            diags.error(f"unknown resource type {type_!r}", block.src, hint=", ".join(sorted(RESOURCE_SCHEMAS)))
-            continue
-        d = decode(block, schema, scope, diags)
-        if d is not None:
-            mesh.resources.append(
-                ResourceBlock(d.labels[0], d.labels[1], dict(d.values), d.src, dict(d.srcs), module=instance.address)
-            )
+    for d in decode_resource_blocks(blocks["resource"], scope, diags):
+        mesh.resources.append(
+            ResourceBlock(d.labels[0], d.labels[1], dict(d.values), d.src, dict(d.srcs), module=instance.address)
+        )
     for block in blocks["output"]:
         d = decode(block, _OUTPUT, scope, diags)
         if d is not None:
             instance.outputs[d.labels[0]] = d.get("value")
+
+
+def decode_resource_blocks(blocks: list[ast.Block], scope: Scope, diags: Diagnostics) -> list[Decoded]:
+    """`resource "TYPE" "NAME"` blocks checked against their type's schema; with `for_each`,
+    one instance per key, named `NAME["KEY"]`, with `each.key` and `each.value` in scope."""
+    out = []
+    for block in blocks:
+        type_ = block.labels[0] if block.labels else ""
+        schema = RESOURCE_SCHEMAS.get(type_)
+        if schema is None:
+            diags.error(
+                f"unknown resource type {type_!r}" if type_ else "a resource block needs a type and a name",
+                block.src,
+                hint=f"types: {', '.join(sorted(RESOURCE_SCHEMAS))}",
+            )
+            continue
+        attrs = dict(block.body.attributes)
+        for_each = attrs.pop("for_each", None)
+        if for_each is None:
+            d = decode(block, schema, scope, diags)
+            if d is not None:
+                out.append(d)
+            continue
+        try:
+            collection = evaluate(for_each.expr, scope)
+        except EvalError as exc:
+            diags.add(exc.diagnostic)
+            continue
+        if isinstance(collection, list) and all(isinstance(k, str) for k in collection):
+            collection = {k: k for k in collection}
+        if not isinstance(collection, dict):
+            diags.error("for_each needs a map or a list of strings", for_each.src)
+            continue
+        body = ast.Body(attrs, block.body.blocks)
+        for key, value in sorted(collection.items()):
+            labels = [type_, f'{block.labels[1]}["{key}"]'] if len(block.labels) == 2 else block.labels
+            instance = ast.Block(block.type, labels, body, block.src)
+            d = decode(instance, schema, scope.child(each={"key": key, "value": value}), diags)
+            if d is not None:
+                out.append(d)
+    return out
 
 
 def _bind(

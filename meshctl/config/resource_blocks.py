@@ -54,6 +54,7 @@ SCHEMAS: dict[str, BlockSchema] = {
         attrs={
             "name": Attr("string", required=True),
             "description": Attr("string"),
+            "policy": Attr("any", doc="a resource policy: who may read the secret"),
             "tags": _TAGS,
             "domain": Attr("string"),
         },

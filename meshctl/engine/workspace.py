@@ -16,7 +16,7 @@ from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.lifecycle import Stage, frozen_topics, stages
 from meshctl.compile.registry import compile_registry
 from meshctl.config.loader import LoadedConfig, LoadOptions, load
-from meshctl.credentials import LocalCredentialStore
+from meshctl.credentials import CredentialStore, LocalCredentialStore, SecretsManagerCredentialStore
 from meshctl.engine.apply import ApplyHooks, ApplyResult, apply_plan
 from meshctl.engine.migration import guard_retirement, migrations
 from meshctl.engine.refresh import refresh
@@ -26,6 +26,7 @@ from meshctl.plan.model import Plan
 from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
 from meshctl.plan.scope import Scope, narrow
 from meshctl.providers.aws.provider import AwsProvider, AwsSettings
+from meshctl.providers.aws.session import client as aws_client
 from meshctl.providers.base import Provider
 from meshctl.providers.kafka.client import KafkaClient
 from meshctl.providers.kafka.provider import KafkaProvider
@@ -133,13 +134,30 @@ class Workspace:
         if self._providers is None:
             settings = self.kafka_settings()
             timeout = self.config.mesh.kafka.request_timeout_s
-            store = LocalCredentialStore(self.meta_dir / "credentials", settings)
+            store = self.credential_store(settings)
             self._providers = {
                 "kafka": KafkaProvider(lambda: KafkaClient(settings, timeout), store),
                 "registry": RegistryProvider(self._registry_client),
                 "aws": AwsProvider(AwsSettings(**self.config.mesh.aws)),
             }
         return self._providers
+
+    def credential_store(self, settings: dict[str, str] | None = None) -> CredentialStore:
+        """Secrets Manager when the mesh has an aws block, local 0600 files otherwise."""
+        local = LocalCredentialStore(self.meta_dir / "credentials", settings or {})
+        if not self.config.mesh.aws:
+            return local
+        a = self.config.mesh.aws
+        return SecretsManagerCredentialStore(
+            aws_client("secretsmanager", a.get("region"), a.get("profile"), a.get("endpoint_url")), settings or {}
+        )
+
+    def migrate_credentials(self) -> list[str]:
+        """Local password files move to Secrets Manager once the mesh uses AWS."""
+        store = self.credential_store()
+        if not isinstance(store, SecretsManagerCredentialStore):
+            return []
+        return store.migrate_from(LocalCredentialStore(self.meta_dir / "credentials"))
 
     def providers_in_use(self, state: State | None = None) -> dict[str, Provider]:
         """The providers this mesh needs: the registry only when products have schemas or
@@ -266,6 +284,7 @@ class Workspace:
 
     def apply(self, plan: Plan, state: State, hooks: ApplyHooks) -> ApplyResult:
         self.refuse_blocked(plan)
+        self.migrate_credentials()
         # Unchanged resources are recorded too: adopted when they already existed as configured,
         # and with the block, domain and dependencies the configuration now gives them.
         adopt = {}

@@ -4,7 +4,6 @@ domain's products (jinja2 templates), with credentials referenced, never inlined
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import jinja2
 
@@ -21,7 +20,7 @@ _ENV = jinja2.Environment(
 
 
 def client_configs(
-    mesh: Mesh, domain: str, settings: Mapping[str, str], credentials_file: Path, registry_url: str
+    mesh: Mesh, domain: str, settings: Mapping[str, str], credentials: str, registry_url: str
 ) -> dict[str, str]:
     """File name -> properties text: one producer file per owned product version, one consumer
     file per granted product version."""
@@ -31,7 +30,7 @@ def client_configs(
         "bootstrap": settings.get("bootstrap.servers", ""),
         "security_protocol": settings.get("security.protocol", "SASL_SSL"),
         "mechanism": settings.get("sasl.mechanism", "SCRAM-SHA-512"),
-        "credentials_file": str(credentials_file),
+        **_password_reference(domain, credentials),
         "registry_url": registry_url,
         "group_prefix": mesh.path(domain) + ".",
     }
@@ -47,6 +46,29 @@ def client_configs(
     for _, p in sorted(granted.items()):
         files[f"{p.key}.v{p.version}.consumer.properties"] = _render("consumer.properties.j2", mesh, p, common)
     return files
+
+
+def _password_reference(domain: str, credentials: str) -> dict[str, object]:
+    """How a client finds the password without it being written here: Kafka's config providers."""
+    if credentials.startswith("secretsmanager:"):
+        secret = credentials.split(":", 1)[1]
+        return {
+            "provider": {
+                "name": "env",
+                "cls": "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+                "reference": "${env:KAFKA_SASL_PASSWORD}",
+            },
+            "password_hint": f"KAFKA_SASL_PASSWORD comes from Secrets Manager: aws secretsmanager get-secret-value "
+            f"--secret-id {secret} --query SecretString --output text | jq -r .password",
+        }
+    return {
+        "provider": {
+            "name": "file",
+            "cls": "org.apache.kafka.common.config.provider.FileConfigProvider",
+            "reference": f"${{file:{credentials}:sasl.password}}",
+        },
+        "password_hint": "",
+    }
 
 
 def _render(template: str, mesh: Mesh, product: DataProduct, common: Mapping[str, str]) -> str:

@@ -164,9 +164,11 @@ class AwsProvider:
         s = self._secrets.get(str(m.attributes["name"]))
         if s is None:
             return None
+        policy = self._optional("secretsmanager", "get_resource_policy", SecretId=s["Name"]) or {}
         return {
             "name": s["Name"],
             "description": s.get("Description", ""),
+            "policy": canonical(policy["ResourcePolicy"]) if policy.get("ResourcePolicy") else "",
             "tags": {t["Key"]: t["Value"] for t in s.get("Tags", [])},
         }
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 
 from meshctl.compile.kafka import acl_name
-from meshctl.credentials import LocalCredentialStore, fingerprint
+from meshctl.credentials import CredentialStore, fingerprint
 from meshctl.plan.model import ResourceChange
 from meshctl.providers.base import ChangeResult, Managed
 from meshctl.providers.kafka.client import (
@@ -23,7 +23,7 @@ from meshctl.resources import make_address
 class KafkaProvider:
     name = "kafka"
 
-    def __init__(self, connect: Callable[[], KafkaClient], credentials: LocalCredentialStore):
+    def __init__(self, connect: Callable[[], KafkaClient], credentials: CredentialStore):
         self._connect = connect
         self._client: KafkaClient | None = None
         self.credentials = credentials
@@ -200,7 +200,7 @@ class KafkaProvider:
             state = {
                 **(c.after or {}),
                 "password": fingerprint(users[name][2]),
-                "credentials_file": str(self.credentials.path(name)),
+                "credentials": self.credentials.location(name),
             }
             results.append(_result(c.address, [outcome[name]], state))
         return results
