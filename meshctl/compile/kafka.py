@@ -100,7 +100,54 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
                 (make_address("kafka_scram_user", consumer),),
             )
         )
+    out.extend(_integrations(mesh, topics))
     return _merge_duplicates(out)
+
+
+def _integrations(mesh: Mesh, topics: Mapping[str, str]) -> list[Resource]:
+    """A vendor gets its own principal: it reads what its domain was granted and writes only
+    under `<domain path>.<integration>.`, nothing else."""
+    out: list[Resource] = []
+    for i in mesh.integrations:
+        if i.domain not in mesh.domains:
+            continue
+        user = i.principal_name
+        user_address = make_address("kafka_scram_user", user)
+        out.append(
+            Resource(
+                "kafka_scram_user",
+                user,
+                {"name": user, "mechanism": SCRAM_MECHANISM, "iterations": SCRAM_ITERATIONS},
+                i.address,
+                domain=i.domain,
+            )
+        )
+        for ref in i.reads:
+            key, _, version = ref.rpartition(".v") if ref.rsplit(".v", 1)[-1].isdigit() else (ref, "", "")
+            products = [mesh.product(key, int(version))] if version else mesh.versions(key)
+            for product in products:
+                if product is None or product.address not in topics:
+                    continue
+                out.append(
+                    _acl(
+                        principal(user),
+                        "TOPIC",
+                        mesh.topic_name(product),
+                        "LITERAL",
+                        ["DESCRIBE", "READ"],
+                        i.address,
+                        (topics[product.address], user_address),
+                        i.domain,
+                    )
+                )
+        own = f"{mesh.path(i.domain)}.{i.name}."
+        out.append(
+            _acl(principal(user), "GROUP", own, "PREFIXED", ["DESCRIBE", "READ"], i.address, (user_address,), i.domain)
+        )
+        out.append(
+            _acl(principal(user), "TOPIC", own, "PREFIXED", ["DESCRIBE", "WRITE"], i.address, (user_address,), i.domain)
+        )
+    return out
 
 
 def _topic(mesh: Mesh, product: DataProduct) -> Resource:
@@ -139,6 +186,7 @@ def _acl(
     operations: list[str],
     source: str,
     depends_on: tuple[str, ...],
+    domain: str = "",
 ) -> Resource:
     return Resource(
         "kafka_acl",
@@ -153,7 +201,7 @@ def _acl(
         },
         source,
         depends_on,
-        domain=principal_.split(":", 1)[1],  # an ACL belongs to the domain of its principal
+        domain=domain or principal_.split(":", 1)[1],  # an ACL belongs to the domain of its principal
     )
 
 

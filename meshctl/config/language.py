@@ -105,6 +105,25 @@ VARIABLE = BlockSchema(
     },
 )
 
+INTEGRATION = BlockSchema(
+    labels=("name",),
+    attrs={
+        "domain": Attr("string", required=True, doc="the one domain the vendor works for"),
+        "vendor": Attr("string", required=True),
+        "source": Attr("string", required=True, doc="the module that defines what the vendor may do"),
+        "reads": Attr("list(string)", doc='products the domain is granted, e.g. ["sales.orders"]'),
+        "inputs": Attr("map(any)", doc="further inputs of the module"),
+    },
+    blocks={
+        "aws": BlockSchema(
+            attrs={
+                "trusted_principal": Attr("string", doc="the vendor's AWS principal that may assume the role"),
+                "external_id": Attr("string", doc="the sts:ExternalId the vendor must present"),
+            }
+        )
+    },
+)
+
 SCHEMA_REGISTRY = BlockSchema(
     attrs={
         "url": Attr("string"),
@@ -115,7 +134,12 @@ SCHEMA_REGISTRY = BlockSchema(
 )
 
 AWS = BlockSchema(
-    attrs={"region": Attr("string"), "profile": Attr("string"), "endpoint_url": Attr("string")},
+    attrs={
+        "region": Attr("string"),
+        "profile": Attr("string"),
+        "endpoint_url": Attr("string"),
+        "account_id": Attr("string", doc="the account the mesh lives in, for least-privilege ARNs"),
+    },
 )
 
 BACKEND = BlockSchema(
@@ -135,6 +159,7 @@ TOP_LEVEL = {
     "domain": DOMAIN,
     "data_product": DATA_PRODUCT,
     "access": ACCESS,
+    "integration": INTEGRATION,
     "kafka": KAFKA,
     "backend": BACKEND,
     "schema_registry": SCHEMA_REGISTRY,

@@ -99,7 +99,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     local_ns.evaluate_all()
 
     decoded: dict[str, list[Decoded]] = {}
-    for type_ in ("domain", "data_product", "access", "kafka", "backend", "schema_registry", "aws"):
+    for type_ in ("domain", "data_product", "access", "integration", "kafka", "backend", "schema_registry", "aws"):
         decoded[type_] = []
         for block in blocks[type_]:
             d = decode(block, TOP_LEVEL[type_], scope, diags)

@@ -129,7 +129,50 @@ def expand_modules(
             instance = ModuleInstance(address, module_dir)
             _instantiate(instance, block, inputs, mesh, mesh_ns, diags, parse)
             instances.append(instance)
+    for integration in mesh.integrations:
+        module_dir = resolve_source(integration.source, base_dir)
+        if module_dir is None:
+            diags.error(
+                f'integration "{integration.name}": no module {integration.source!r}',
+                integration.srcs.get("source", integration.src),
+                hint="vendors are defined by modules: a folder of modules/ or a ./path",
+            )
+            continue
+        view = mesh_view(mesh)
+        where = integration.src
+        inputs: dict[str, tuple[object, SourceRange]] = {
+            "integration": (integration_view(integration, view), where),
+            **{k: (v, integration.srcs.get("inputs", where)) for k, v in integration.inputs.items()},
+        }
+        instance = ModuleInstance(f"module.integration_{integration.name}", module_dir)
+        call = ast.Block("integration", [integration.name], ast.Body(), where)
+        _instantiate(instance, call, inputs, mesh, mesh_ns, diags, parse)
+        instances.append(instance)
     return instances
+
+
+def integration_view(integration, view: Mapping[str, object]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    domains: Mapping[str, Mapping[str, object]] = view["domains"]  # type: ignore[assignment]
+    products: Mapping[str, Mapping[str, object]] = view["products"]  # type: ignore[assignment]
+    reads = sorted(
+        {
+            str(p["topic"])
+            for ref in integration.reads
+            for k, p in products.items()
+            if k == ref or k.rsplit(".v", 1)[0] == ref
+        }
+    )
+    domain = domains[integration.domain]
+    return {
+        "name": integration.name,
+        "vendor": integration.vendor,
+        "domain": domain,
+        "principal": f"User:{integration.principal_name}",
+        "reads": reads,
+        "topic_prefix": f"{domain['path']}.{integration.name}.",
+        "trusted_principal": integration.trusted_principal,
+        "external_id": integration.external_id,
+    }
 
 
 def _instantiate(
@@ -350,4 +393,5 @@ def mesh_view(mesh: Mesh) -> dict[str, object]:
     return {
         "domains": domains,
         "products": {f"{p.key}.v{p.version}": product(p) for p in mesh.products},
+        "aws": {"region": mesh.aws.get("region", ""), "account_id": mesh.aws.get("account_id", "")},
     }

@@ -138,7 +138,7 @@ class Workspace:
             self._providers = {
                 "kafka": KafkaProvider(lambda: KafkaClient(settings, timeout), store),
                 "registry": RegistryProvider(self._registry_client),
-                "aws": AwsProvider(AwsSettings(**self.config.mesh.aws)),
+                "aws": AwsProvider(AwsSettings(**{k: v for k, v in self.config.mesh.aws.items() if k != "account_id"})),
             }
         return self._providers
 
@@ -148,7 +148,7 @@ class Workspace:
         if not self.config.mesh.aws:
             return local
         a = self.config.mesh.aws
-        return SecretsManagerCredentialStore(
+        return SecretsManagerCredentialStore(  # a mesh on AWS keeps passwords in Secrets Manager
             aws_client("secretsmanager", a.get("region"), a.get("profile"), a.get("endpoint_url")), settings or {}
         )
 

@@ -16,6 +16,7 @@ from meshctl.mesh.model import (
     BackendConfig,
     DataProduct,
     Domain,
+    Integration,
     KafkaConnection,
     Mesh,
     Owners,
@@ -57,6 +58,23 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
         mesh.kafka = _kafka(decoded["kafka"][0], diags)
     if decoded["backend"]:
         mesh.backend = _backend(decoded["backend"][0], diags)
+    for d in decoded.get("integration", []):
+        if _check_name(d, diags):
+            aws = d.block("aws")
+            mesh.integrations.append(
+                Integration(
+                    name=d.labels[0],
+                    domain=str(d.get("domain")),
+                    vendor=str(d.get("vendor")),
+                    source=str(d.get("source")),
+                    reads=tuple(d.get("reads") or ()),  # type: ignore[arg-type]
+                    inputs=dict(d.get("inputs") or {}),  # type: ignore[call-overload]
+                    trusted_principal=str(aws.get("trusted_principal", "")) if aws else "",
+                    external_id=str(aws.get("external_id", "")) if aws else "",
+                    src=d.src,
+                    srcs={**d.srcs, **({f"aws.{k}": v for k, v in aws.srcs.items()} if aws else {})},
+                )
+            )
     for d in decoded.get("resource", []):
         block = ResourceBlock(d.labels[0], d.labels[1], dict(d.values), d.src, dict(d.srcs))
         if any(r.address == block.address for r in mesh.resources):

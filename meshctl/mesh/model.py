@@ -120,6 +120,30 @@ class Access:
 
 
 @dataclass(frozen=True)
+class Integration:
+    """A vendor's connection, confined to one domain: its own principal and AWS role."""
+
+    name: str
+    domain: str
+    vendor: str
+    source: str
+    reads: tuple[str, ...]
+    inputs: Mapping[str, object]
+    trusted_principal: str
+    external_id: str
+    src: SourceRange
+    srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+
+    @property
+    def principal_name(self) -> str:
+        return f"{self.domain}-{self.name}"
+
+    @property
+    def address(self) -> str:
+        return f"integration.{self.name}"
+
+
+@dataclass(frozen=True)
 class KafkaConnection:
     """How meshctl reaches the cluster. `sasl_password` is a secret: never printed."""
 
@@ -176,6 +200,7 @@ class Mesh:
     domains: dict[str, Domain] = field(default_factory=dict)
     products: list[DataProduct] = field(default_factory=list)
     access: list[Access] = field(default_factory=list)
+    integrations: list[Integration] = field(default_factory=list)
     kafka: KafkaConnection = field(default_factory=KafkaConnection)
     backend: BackendConfig | None = None
     registry: RegistryConnection = field(default_factory=RegistryConnection)

@@ -15,6 +15,7 @@ def validate(mesh: Mesh, diags: Diagnostics) -> None:
     _check_policies(mesh, diags)
     _check_products(mesh, diags)
     _check_access(mesh, diags)
+    _check_integrations(mesh, diags)
 
 
 def _did_you_mean(name: str, known: list[str], what: str) -> str:
@@ -232,3 +233,60 @@ def _check_access(mesh: Mesh, diags: Diagnostics) -> None:
         if ident in grants:
             diags.warning(f'access "{a.name}" repeats access "{grants[ident]}"', a.src)
         grants[ident] = a.name
+
+
+def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:
+    names: dict[str, str] = {}
+    for i in mesh.integrations:
+        if i.name in names:
+            diags.error(f'duplicate integration "{i.name}"', i.src, detail=f"first declared at {names[i.name]}")
+            continue
+        names[i.name] = str(i.src)
+        if i.domain not in mesh.domains:
+            diags.error(
+                f'integration "{i.name}" names an unknown domain "{i.domain}"',
+                i.srcs.get("domain", i.src),
+                hint=_did_you_mean(i.domain, list(mesh.domains), "domains"),
+            )
+            continue
+        allowed = effective_policy(mesh, i.domain).get("allowed_vendors")
+        if allowed is not None and i.vendor not in allowed.value:  # type: ignore[operator]
+            diags.error(
+                f'vendor "{i.vendor}" is not allowed in domain "{i.domain}"',
+                i.srcs.get("vendor", i.src),
+                detail=f"allowed_vendors = {_show('allowed_vendors', allowed.value)} is set by domain "
+                f'"{allowed.domain}" at {allowed.src}',
+                hint=f'ask the owners of "{allowed.domain}" to allow it, or use an allowed vendor',
+            )
+        granted = {a.product for a in mesh.access if a.consumer == i.domain}
+        for product in i.reads:
+            key = product.rsplit(".v", 1)[0] if product.rsplit(".v", 1)[-1].isdigit() else product
+            if not mesh.versions(key):
+                diags.error(
+                    f'integration "{i.name}" reads an unknown data product "{product}"',
+                    i.srcs.get("reads", i.src),
+                    hint=_did_you_mean(key, sorted({p.key for p in mesh.products}), "products"),
+                )
+            elif key not in granted and mesh.versions(key)[0].domain != i.domain:
+                diags.error(
+                    f'integration "{i.name}" reads "{product}", which domain "{i.domain}" is not granted',
+                    i.srcs.get("reads", i.src),
+                    detail="a vendor sees only what its domain may see",
+                    hint=f'grant it first: access "..." {{ product = "{key}", consumer = "{i.domain}" }}',
+                )
+        clash = [p.name for p in mesh.products if p.domain == i.domain and p.name == i.name] + [
+            d.name for d in mesh.domains.values() if d.parent == i.domain and d.name == i.name
+        ]
+        if clash:
+            diags.error(
+                f'integration "{i.name}" shares its name with "{clash[0]}" in domain "{i.domain}"',
+                i.src,
+                detail=f'it may write topics under "{mesh.path(i.domain)}.{i.name}.", which would include theirs',
+                hint="rename the integration: only a product's domain writes the product",
+            )
+        if i.trusted_principal and not i.external_id:
+            diags.error(
+                f'integration "{i.name}": a trusted_principal needs an external_id',
+                i.srcs.get("aws.trusted_principal", i.src),
+                hint="the vendor must present sts:ExternalId to assume the role (confused deputy)",
+            )
