@@ -298,14 +298,27 @@ class AwsProvider:
     def _put_secret(self, before: dict, after: dict) -> None:
         tags = [{"Key": k, "Value": v} for k, v in sorted(after.get("tags", {}).items())]
         if not before:
-            self._call(
-                "secretsmanager",
-                "create_secret",
-                Name=after["name"],
-                Description=after.get("description", ""),
-                Tags=tags,
-            )
-            return
+            try:
+                self._call(
+                    "secretsmanager",
+                    "create_secret",
+                    Name=after["name"],
+                    Description=after.get("description", ""),
+                    Tags=tags,
+                )
+                before = {"description": after.get("description", ""), "tags": after.get("tags", {}), "policy": ""}
+            except botocore.exceptions.ClientError as exc:
+                # The credential store may have created it first, holding a principal's password.
+                if error_code(exc) != "ResourceExistsException":
+                    raise
+                before = {"description": None, "tags": {}, "policy": None}
+        if before.get("policy") != after.get("policy"):
+            if after.get("policy"):
+                self._call(
+                    "secretsmanager", "put_resource_policy", SecretId=after["name"], ResourcePolicy=after["policy"]
+                )
+            else:
+                self._call("secretsmanager", "delete_resource_policy", SecretId=after["name"])
         if before.get("description") != after.get("description"):
             self._call(
                 "secretsmanager", "update_secret", SecretId=after["name"], Description=after.get("description", "")

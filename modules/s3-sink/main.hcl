@@ -1,0 +1,74 @@
+# A Kafka Connect S3 sink for one domain: it reads the topics the domain is granted (as the
+# integration's own principal, with consumer groups under the integration's prefix) and
+# writes into the domain's bucket under <integration>/. The connector configuration is an
+# output artefact rendered with jinja2; credentials are referenced, never inlined.
+
+variable "integration" {
+  description = "Given by meshctl: the integration, its domain and what it reads"
+}
+
+variable "bucket_prefix" {
+  type    = string
+  default = "meshctl"
+}
+
+variable "flush_size" {
+  type    = number
+  default = 1000
+}
+
+locals {
+  domain  = var.integration.domain
+  account = mesh.aws.account_id
+  bucket  = "${var.bucket_prefix}-${local.domain.slug}"
+  role    = "${var.bucket_prefix}-${local.domain.slug}.${var.integration.name}"
+  prefix  = "${var.integration.name}/"
+}
+
+resource "aws_iam_role" "sink" {
+  name               = local.role
+  domain             = local.domain.name
+  description        = "Kafka Connect S3 sink ${var.integration.name} of ${local.domain.path}"
+  tags               = { "meshctl:domain" = local.domain.path, "meshctl:vendor" = var.integration.vendor }
+  assume_role_policy = {
+    Version   = "2012-10-17"
+    Statement = [{
+        Effect    = "Allow"
+        Principal = { AWS = var.integration.trusted_principal }
+        Action    = "sts:AssumeRole"
+        Condition = { StringEquals = { "sts:ExternalId" = var.integration.external_id } }
+    }]
+  }
+  inline_policies    = {
+    write = {
+      Version   = "2012-10-17"
+      Statement = [
+        {
+          Effect    = "Allow"
+          Action    = "s3:ListBucket"
+          Resource  = "arn:aws:s3:::${local.bucket}"
+          Condition = { StringLike = { "s3:prefix" = "${local.prefix}*" } }
+        },
+        {
+          Effect   = "Allow"
+          Action   = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"]
+          Resource = "arn:aws:s3:::${local.bucket}/${local.prefix}*"
+        },
+      ]
+    }
+  }
+}
+
+output "connector_config" {
+  value = templatefile("connector.json.j2", {
+      name      = "${local.domain.path}.${var.integration.name}"
+      topics    = var.integration.reads
+      bucket    = local.bucket
+      prefix    = local.prefix
+      region    = mesh.aws.region
+      role_arn  = "arn:aws:iam::${local.account}:role/${local.role}"
+      principal = var.integration.principal
+      group     = "${var.integration.topic_prefix}sink"
+      flush     = var.flush_size
+  })
+}

@@ -1,0 +1,71 @@
+# A Snowflake storage integration reading its domain's data: an IAM role that only the
+# vendor's principal may assume, presenting the agreed external id, with read access to
+# the domain's bucket (or a prefix of it) and nothing else.
+
+variable "integration" {
+  description = "Given by meshctl: the integration, its domain and what it reads"
+}
+
+variable "bucket_prefix" {
+  type    = string
+  default = "meshctl"
+}
+
+variable "prefix" {
+  description = "Part of the domain's bucket the stage reads, e.g. \"exports/\" (default: all of it)"
+  type        = string
+  default     = ""
+}
+
+locals {
+  domain  = var.integration.domain
+  account = mesh.aws.account_id
+  bucket  = "${var.bucket_prefix}-${local.domain.slug}"
+  role    = "${var.bucket_prefix}-${local.domain.slug}.${var.integration.name}"
+}
+
+resource "aws_iam_role" "stage" {
+  name               = local.role
+  domain             = local.domain.name
+  description        = "Snowflake storage integration ${var.integration.name} of ${local.domain.path}"
+  tags               = { "meshctl:domain" = local.domain.path, "meshctl:vendor" = var.integration.vendor }
+  assume_role_policy = {
+    Version   = "2012-10-17"
+    Statement = [{
+        Effect    = "Allow"
+        Principal = { AWS = var.integration.trusted_principal }
+        Action    = "sts:AssumeRole"
+        Condition = { StringEquals = { "sts:ExternalId" = var.integration.external_id } }
+    }]
+  }
+  inline_policies    = {
+    read = {
+      Version   = "2012-10-17"
+      Statement = [
+        {
+          Effect    = "Allow"
+          Action    = "s3:ListBucket"
+          Resource  = "arn:aws:s3:::${local.bucket}"
+          Condition = { StringLike = { "s3:prefix" = "${var.prefix}*" } }
+        },
+        {
+          Effect   = "Allow"
+          Action   = ["s3:GetObject", "s3:GetObjectVersion"]
+          Resource = "arn:aws:s3:::${local.bucket}/${var.prefix}*"
+        },
+      ]
+    }
+  }
+}
+
+output "role_arn" {
+  value = "arn:aws:iam::${local.account}:role/${local.role}"
+}
+
+output "storage_integration_sql" {
+  value = templatefile("storage-integration.sql.j2", {
+      name     = upper(replace("${local.domain.slug}_${var.integration.name}", "-", "_"))
+      role_arn = "arn:aws:iam::${local.account}:role/${local.role}"
+      location = "s3://${local.bucket}/${var.prefix}"
+  })
+}
