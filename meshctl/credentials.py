@@ -125,8 +125,7 @@ class SecretsManagerCredentialStore:
                 Name=secret_name(user),
                 SecretString=value,
                 Description=f"Kafka credentials of User:{user}, managed by meshctl",
-                Tags=[{"Key": "managed-by", "Value": "meshctl"}, {"Key": "principal", "Value": f"User:{user}"}],
-            )
+            )  # tags and the resource policy belong to the secret's resource block, if one declares it
         except self.client.exceptions.ResourceExistsException:
             self.client.put_secret_value(SecretId=secret_name(user), SecretString=value)  # declared, no value yet
         return password

@@ -10,7 +10,7 @@ import click
 from meshctl import __version__
 from meshctl.cli.plan_apply import apply, drift, plan
 from meshctl.cli.state_cmds import force_unlock, import_, state
-from meshctl.cli.tools import client_config, fmt, graph, validate
+from meshctl.cli.tools import client_config, fmt, graph, output, validate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -29,7 +29,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
         logging.getLogger("meshctl.librdkafka").propagate = True
 
 
-for command in (validate, plan, apply, drift, state, import_, force_unlock, graph, fmt, client_config):
+for command in (validate, plan, apply, drift, state, import_, force_unlock, graph, fmt, client_config, output):
     cli.add_command(command)
 
 

@@ -123,6 +123,31 @@ def client_config(domain: str, directory: Path, vars_, var_files, state_dir, out
 
 @click.command()
 @config_options
+@click.option("--name", metavar="MODULE.OUTPUT", help="Print one output as it is (a connector config, SQL).")
+@click.option("--json", "as_json", is_flag=True, help="All outputs as JSON.")
+@handle_errors
+def output(directory: Path, vars_, var_files, state_dir, name: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Module outputs: artefacts such as a connector configuration or a vendor's SQL."""
+    ws = workspace(directory, vars_, var_files, state_dir)
+    outputs = {
+        f"{module}.{key}": value for module, values in ws.config.mesh.outputs.items() for key, value in values.items()
+    }
+    if name is None:
+        if as_json:
+            click.echo(json.dumps(outputs, indent=2, sort_keys=True))
+        else:
+            for key in sorted(outputs):
+                click.echo(key)
+        return
+    if name not in outputs:
+        close = difflib.get_close_matches(name, list(outputs), n=1)
+        raise MeshError(f"no output {name!r}" + (f" (did you mean {close[0]}?)" if close else ""))
+    value = outputs[name]
+    click.echo(value if isinstance(value, str) else json.dumps(value, indent=2), nl=not str(value).endswith("\n"))
+
+
+@click.command()
+@config_options
 @handle_errors
 def graph(directory: Path, vars_, var_files, state_dir) -> None:  # type: ignore[no-untyped-def]
     """Print the domain tree and who reads which product as Graphviz DOT."""
