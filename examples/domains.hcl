@@ -62,4 +62,7 @@ domain "analytics" {
     accountable = "head-of-data@acme.example"
     responsible = "team-bi"
   }
+  policy {
+    allowed_vendors = ["snowflake", "kafka-connect"]
+  }
 }

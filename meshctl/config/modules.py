@@ -365,6 +365,11 @@ def mesh_view(mesh: Mesh) -> dict[str, object]:
             "key_subject": subject_name(topic, "key") if p.schema and p.schema.key_text else "",
             "sla": {k: str(v) for k, v in p.sla.items()},
             "delivery": {k: str(v) for k, v in p.delivery.items()},
+            "lifecycle": {
+                "replaces": p.lifecycle.replaces or 0,
+                "deprecated": p.lifecycle.deprecated.isoformat() if p.lifecycle.deprecated else "",
+                "sunset": p.lifecycle.sunset.isoformat() if p.lifecycle.sunset else "",
+            },
         }
 
     domains: dict[str, object] = {}

@@ -28,6 +28,9 @@ from meshctl.mesh.model import (
 from meshctl.mesh.resources import check_resource
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+REGION_RE = re.compile(
+    r"^[a-z]{2}(-gov|-iso[a-z]*)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$"
+)
 _NAME_HINT = "names start with a lower-case letter and use a-z, 0-9, _ and -"
 
 
@@ -83,7 +86,14 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
         check_resource(block, mesh, diags)
         mesh.resources.append(block)
     if decoded.get("aws"):
-        mesh.aws = {k: str(v) for k, v in decoded["aws"][0].values.items()}
+        aws = decoded["aws"][0]
+        mesh.aws = {k: str(v) for k, v in aws.values.items()}
+        region = mesh.aws.get("region")
+        if region is not None and not REGION_RE.match(region):
+            diags.error(f"unknown AWS region {region!r}", aws.src_of("region"), hint='e.g. "eu-west-1"')
+        account = mesh.aws.get("account_id")
+        if account is not None and not re.fullmatch(r"\d{12}", account):
+            diags.error(f"account_id {account!r} is not a 12-digit AWS account", aws.src_of("account_id"))
     if decoded["schema_registry"]:
         mesh.registry = _registry(decoded["schema_registry"][0], diags)
     return mesh

@@ -124,6 +124,7 @@ resource "aws_glue_table" "product" {
     "meshctl:owner"       = var.domain.accountable
     "meshctl:sla"         = jsonencode(each.value.sla)
     "meshctl:delivery"    = jsonencode(each.value.delivery)
+    "meshctl:lifecycle"   = jsonencode(each.value.lifecycle)
   }
 }
 

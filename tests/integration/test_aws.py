@@ -195,3 +195,18 @@ def test_bad_aws_settings_are_one_clear_error(
     assert unreachable.exit_code == 1
     assert "cannot reach AWS at http://127.0.0.1:1" in unreachable.stderr
     assert "Traceback" not in unreachable.output
+
+
+def test_missing_aws_credentials_are_one_clear_error(
+    workdir: Path, aws_env: dict[str, str], kafka_env: dict[str, str], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    write_mesh(workdir, {"main.hcl": MESH})
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(workdir / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(workdir / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    result = run("plan", ".")
+    assert result.exit_code == 1
+    assert "no AWS credentials to read AWS resources" in result.stderr
+    assert "Traceback" not in result.output

@@ -1,0 +1,4 @@
+# expect: 3: unknown AWS region 'europe-1'
+aws {
+  region = "europe-1"
+}
