@@ -118,6 +118,11 @@ def test_baseline_and_integrations_are_isolated(
         assert all(flags.values())
         rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
         assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    databases = {d["Name"] for d in glue.get_databases()["DatabaseList"]}
+    assert databases == {f"{p}_{slug}".replace("-", "_") for slug in slugs.values()}
+    secrets = {x["Name"] for x in sm.list_secrets()["SecretList"]}
+    principals = [f"{p}{d}" for d in ("commerce", "sales", "analytics")] + [f"{p}analytics-stage", f"{p}analytics-lake"]
+    assert secrets == {f"meshctl/kafka/{user}" for user in principals}
     table = glue.get_table(DatabaseName=f"{p}_{slugs['sales']}".replace("-", "_"), Name="orders_v1")["Table"]
     assert table["Parameters"]["meshctl:topic"] == f"{p}commerce.{p}sales.orders.v1"
     assert json.loads(table["Parameters"]["meshctl:delivery"]) == {"duplicates": "tolerated"}
