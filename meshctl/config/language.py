@@ -23,6 +23,7 @@ POLICY = BlockSchema(
         "allowed_kinds": Attr("list(string)"),
         "allowed_vendors": Attr("list(string)"),
         "allow_override": Attr("bool"),
+        "baseline": Attr("map(any)", doc="settings for the domain-baseline module, inherited down the tree"),
     }
 )
 

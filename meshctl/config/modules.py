@@ -392,6 +392,8 @@ def mesh_view(mesh: Mesh) -> dict[str, object]:
             "accountable": d.owners.accountable if d.owners else "",
             "responsible": list(d.owners.responsible) if d.owners else [],
             "principal": f"User:{name}",
+            # Baseline settings from the domain's policy, the nearest domain's value winning.
+            "baseline": {k: v for a in [*reversed(mesh.ancestors(name)), d] for k, v in a.policy.baseline.items()},
             "products": [product(p) for p in mesh.products if p.domain == name],
             "reads": reads,
         }

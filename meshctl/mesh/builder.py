@@ -214,6 +214,7 @@ def _policy(p: Decoded | None, diags: Diagnostics) -> Policy:
         allowed_kinds=tuple(kinds) if kinds is not None else None,  # type: ignore[arg-type]
         allowed_vendors=tuple(p.get("allowed_vendors")) if p.get("allowed_vendors") is not None else None,  # type: ignore[arg-type]
         allow_override=bool(p.get("allow_override", False)),
+        baseline=dict(p.get("baseline") or {}),  # type: ignore[call-overload]
         srcs={**p.srcs, "__block__": p.src},
     )
 

@@ -31,6 +31,7 @@ class Policy:
     allowed_kinds: tuple[str, ...] | None = None
     allowed_vendors: tuple[str, ...] | None = None
     allow_override: bool = False  # descendants may loosen this domain's settings
+    baseline: Mapping[str, object] = field(default_factory=dict)  # module settings; a child's override its parent's
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
 
 

@@ -1,15 +1,18 @@
 locals {
-  account  = mesh.aws.account_id
-  region   = mesh.aws.region
-  slug     = var.domain.slug
-  name     = "${var.bucket_prefix}-${local.slug}"
-  bucket   = local.name
-  role     = local.name
-  role_arn = "arn:aws:iam::${local.account}:role/${local.role}"
-  database = replace(local.name, "-", "_")
-  secret   = "meshctl/kafka/${var.domain.name}"
-  trusted  = var.trusted_principal != "" ? var.trusted_principal : "arn:aws:iam::${local.account}:root"
-  tags     = {
+  # A domain's policy may change these defaults: policy { baseline = { versioning = false } }
+  versioning  = lookup(var.domain.baseline, "versioning", var.versioning)
+  bucket_tags = lookup(var.domain.baseline, "bucket_tags", {})
+  account     = mesh.aws.account_id
+  region      = mesh.aws.region
+  slug        = var.domain.slug
+  name        = "${var.bucket_prefix}-${local.slug}"
+  bucket      = local.name
+  role        = local.name
+  role_arn    = "arn:aws:iam::${local.account}:role/${local.role}"
+  database    = replace(local.name, "-", "_")
+  secret      = "meshctl/kafka/${var.domain.name}"
+  trusted     = var.trusted_principal != "" ? var.trusted_principal : "arn:aws:iam::${local.account}:root"
+  tags        = {
     "meshctl:domain"      = var.domain.path
     "meshctl:accountable" = var.domain.accountable
     "managed-by"          = "meshctl"
@@ -22,8 +25,8 @@ resource "aws_s3_bucket" "data" {
   domain              = var.domain.name
   encryption          = "AES256"
   block_public_access = true
-  versioning          = var.versioning
-  tags                = local.tags
+  versioning          = local.versioning
+  tags                = merge(local.tags, local.bucket_tags)
   policy              = {
     Version   = "2012-10-17"
     Statement = [

@@ -1,0 +1,82 @@
+"""Modules without any server: expansion, nested addresses, inputs, outputs, policies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from meshctl.config.loader import LoadOptions
+from meshctl.engine.workspace import Workspace
+from tests.cli import run
+from tests.helpers import write_mesh
+
+MESH = """
+aws {
+  region     = "eu-west-1"
+  account_id = "123456789012"
+}
+domain "commerce" {
+  owners { accountable = "c@acme.example" }
+  policy { baseline = { versioning = false, bucket_tags = { cost-center = "42" } } }
+}
+domain "sales" {
+  parent = "commerce"
+  owners { accountable = "s@acme.example" }
+  policy { baseline = { versioning = true } }
+}
+data_product "orders" {
+  domain = "sales"
+}
+module "baseline" {
+  source   = "domain-baseline"
+  for_each = mesh.domains
+  domain   = each.value
+}
+"""
+
+
+def _desired(path: Path) -> dict[str, dict]:
+    ws = Workspace(path, LoadOptions(env={}))
+    return {r.address: dict(r.attributes) for r in ws.desired()}
+
+
+def test_baseline_per_domain_with_nested_addresses(mesh_dir: Path) -> None:
+    write_mesh(mesh_dir, {"main.hcl": MESH})
+    desired = _desired(mesh_dir)
+    bucket = desired['module.baseline["sales"].aws_s3_bucket.data']
+    assert bucket["bucket"] == "meshctl-commerce-sales"
+    assert 'module.baseline["sales"].aws_glue_table.product["orders_v1"]' in desired
+    assert 'module.baseline["commerce"].aws_glue_table.product["orders_v1"]' not in desired
+    # A domain's policy changes the defaults; the nearest domain's value wins.
+    assert desired['module.baseline["commerce"].aws_s3_bucket.data']["versioning"] is False
+    assert bucket["versioning"] is True
+    assert bucket["tags"]["cost-center"] == "42"  # inherited from commerce
+    role = desired['module.baseline["sales"].aws_iam_role.domain']
+    data = json.loads(role["inline_policies"]["data"])
+    resources = {r for st in data["Statement"] for r in st["Resource"]}
+    assert resources == {"arn:aws:s3:::meshctl-commerce-sales", "arn:aws:s3:::meshctl-commerce-sales/*"}
+
+
+def test_module_errors_name_the_line(mesh_dir: Path) -> None:
+    write_mesh(mesh_dir, {"main.hcl": MESH.replace('source   = "domain-baseline"', 'source   = "domain-basline"')})
+    result = run("validate", ".")
+    assert result.exit_code == 1
+    assert "main.hcl:18: error: module \"baseline\": no module 'domain-basline'" in result.stderr
+    write_mesh(mesh_dir, {"main.hcl": MESH.replace("  domain   = each.value\n", "  domian   = each.value\n")})
+    result = run("validate", ".")
+    assert 'main.hcl:20: error: module.baseline["commerce"]: the module has no input "domian"' in result.stderr
+    assert 'error: module.baseline["commerce"]: missing input "domain"' in result.stderr
+
+
+def test_local_module_with_template_output(mesh_dir: Path) -> None:
+    module = mesh_dir / "modules" / "note"
+    module.mkdir(parents=True)
+    (module / "main.hcl").write_text(
+        'variable "who" {\n  type = string\n}\n'
+        'output "text" {\n  value = templatefile("note.j2", { who = var.who, n = length(mesh.domains) })\n}\n'
+    )
+    (module / "note.j2").write_text("hello {{ who }} of {{ n }} domains\n")
+    write_mesh(mesh_dir, {"main.hcl": MESH + 'module "note" {\n  source = "./modules/note"\n  who = "sales"\n}\n'})
+    result = run("output", "--name", "module.note.text", ".")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "hello sales of 2 domains\n"
