@@ -99,13 +99,19 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
     return mesh
 
 
+def _request_timeout(d: Decoded, diags: Diagnostics) -> float:
+    """`request_timeout = "30s"` of a connection block, in seconds."""
+    if "request_timeout" not in d.values:
+        return 30.0
+    try:
+        return parse_duration_ms(str(d.get("request_timeout"))) / 1000
+    except ValueError as exc:
+        diags.error("invalid request_timeout", d.src_of("request_timeout"), detail=str(exc))
+        return 30.0
+
+
 def _registry(d: Decoded, diags: Diagnostics) -> RegistryConnection:
-    timeout = 30.0
-    if "request_timeout" in d.values:
-        try:
-            timeout = parse_duration_ms(str(d.get("request_timeout"))) / 1000
-        except ValueError as exc:
-            diags.error("invalid request_timeout", d.src_of("request_timeout"), detail=str(exc))
+    timeout = _request_timeout(d, diags)
     return RegistryConnection(
         url=d.get("url"),  # type: ignore[arg-type]
         username=d.get("username"),  # type: ignore[arg-type]
@@ -286,12 +292,7 @@ def _access(d: Decoded, diags: Diagnostics) -> Access | None:
 
 
 def _kafka(d: Decoded, diags: Diagnostics) -> KafkaConnection:
-    timeout = 30.0
-    if "request_timeout" in d.values:
-        try:
-            timeout = parse_duration_ms(str(d.get("request_timeout"))) / 1000
-        except ValueError as exc:
-            diags.error("invalid request_timeout", d.src_of("request_timeout"), detail=str(exc))
+    timeout = _request_timeout(d, diags)
     return KafkaConnection(
         bootstrap_servers=d.get("bootstrap_servers"),  # type: ignore[arg-type]
         security_protocol=d.get("security_protocol"),  # type: ignore[arg-type]
