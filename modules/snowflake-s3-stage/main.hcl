@@ -17,6 +17,12 @@ variable "prefix" {
   default     = ""
 }
 
+variable "vendor_secret" {
+  description = "Also keep the vendor's own credentials (e.g. a Snowflake service user) in a secret"
+  type        = bool
+  default     = false
+}
+
 locals {
   domain  = var.integration.domain
   account = mesh.aws.account_id
@@ -55,6 +61,30 @@ resource "aws_iam_role" "stage" {
         },
       ]
     }
+  }
+}
+
+# Optional: the vendor's own credentials, in a secret only the domain's role may read.
+resource "aws_secretsmanager_secret" "vendor" {
+  for_each    = var.vendor_secret ? ["vendor"] : []
+  name        = "meshctl/vendors/${local.domain.name}/${var.integration.name}"
+  domain      = local.domain.name
+  description = "Credentials of ${var.integration.vendor} for ${local.domain.path}; the value is set by the domain"
+  tags        = { "meshctl:domain" = local.domain.path, "meshctl:vendor" = var.integration.vendor }
+  policy      = {
+    Version   = "2012-10-17"
+    Statement = [{
+        Sid       = "OnlyTheDomainRole"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "secretsmanager:GetSecretValue"
+        Resource  = "*"
+        Condition = {
+          StringNotLike = {
+            "aws:PrincipalArn" = ["arn:aws:iam::${local.account}:role/${var.bucket_prefix}-${local.domain.slug}"]
+          }
+        }
+    }]
   }
 }
 

@@ -80,3 +80,34 @@ def test_local_module_with_template_output(mesh_dir: Path) -> None:
     result = run("output", "--name", "module.note.text", ".")
     assert result.exit_code == 0, result.output
     assert result.stdout == "hello sales of 2 domains\n"
+
+
+def test_an_integration_may_keep_a_vendor_secret(mesh_dir: Path) -> None:
+    integration = """
+domain "analytics" {
+  owners { accountable = "a@acme.example" }
+}
+access "a" {
+  product  = "sales.orders"
+  consumer = "analytics"
+}
+integration "stage" {
+  domain = "analytics"
+  vendor = "snowflake"
+  source = "snowflake-s3-stage"
+  reads  = ["sales.orders"]
+  inputs = { vendor_secret = true }
+  aws {
+    trusted_principal = "arn:aws:iam::999999999999:user/snowflake"
+    external_id       = "ext"
+  }
+}
+"""
+    write_mesh(mesh_dir, {"main.hcl": MESH + integration})
+    desired = _desired(mesh_dir)
+    secret = desired['module.integration_stage.aws_secretsmanager_secret.vendor["vendor"]']
+    assert secret["name"] == "meshctl/vendors/analytics/stage"
+    trust = json.loads(desired["module.integration_stage.aws_iam_role.stage"]["assume_role_policy"])
+    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"sts:ExternalId": "ext"}}
+    write_mesh(mesh_dir, {"main.hcl": MESH + integration.replace("  inputs = { vendor_secret = true }\n", "")})
+    assert not any("aws_secretsmanager_secret.vendor" in a for a in _desired(mesh_dir))

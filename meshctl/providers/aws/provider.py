@@ -73,6 +73,7 @@ class AwsProvider:
             )
             secrets = self._list_secrets() if any(m.type == "aws_secretsmanager_secret" for m in managed) else {}
             self._existing_buckets, self._secrets = existing_buckets, secrets
+            self._list_glue(managed)
             with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
                 results = list(pool.map(lambda m: (m.address, readers[m.type](m)), managed))
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
@@ -130,20 +131,39 @@ class AwsProvider:
             "tags": {t["Key"]: t["Value"] for t in role.get("Tags", [])},
         }
 
+    def _list_glue(self, managed: list[Managed]) -> None:
+        """All databases in one listing, and each managed database's tables in one listing."""
+        self._databases: dict[str, dict] = {}
+        self._tables: dict[tuple[str, str], dict] = {}
+        if not any(m.type in ("aws_glue_database", "aws_glue_table") for m in managed):
+            return
+        for page in self._client("glue").get_paginator("get_databases").paginate():
+            self.requests += 1
+            self._databases.update({d["Name"]: d for d in page.get("DatabaseList", [])})
+        wanted = {str(m.attributes["database"]) for m in managed if m.type == "aws_glue_table"}
+
+        def tables(db: str) -> list[dict]:
+            found = []
+            for page in self._client("glue").get_paginator("get_tables").paginate(DatabaseName=db):
+                self.requests += 1
+                found.extend(page.get("TableList", []))
+            return found
+
+        present = sorted(wanted & set(self._databases))
+        with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+            for db, listed in zip(present, pool.map(tables, present), strict=True):
+                self._tables.update({(db, t["Name"]): t for t in listed})
+
     def _read_database(self, m: Managed) -> dict | None:
-        found = self._optional("glue", "get_database", Name=str(m.attributes["name"]))
-        if found is None:
+        db = self._databases.get(str(m.attributes["name"]))
+        if db is None:
             return None
-        db = found["Database"]
         return {"name": db["Name"], "description": db.get("Description", ""), "parameters": db.get("Parameters", {})}
 
     def _read_table(self, m: Managed) -> dict | None:
-        found = self._optional(
-            "glue", "get_table", DatabaseName=str(m.attributes["database"]), Name=str(m.attributes["name"])
-        )
-        if found is None:
+        t = self._tables.get((str(m.attributes["database"]), str(m.attributes["name"])))
+        if t is None:
             return None
-        t = found["Table"]
         return {
             "database": t["DatabaseName"],
             "name": t["Name"],
