@@ -18,6 +18,7 @@ from meshctl.config import ast, hcl
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.functions import make_functions
 from meshctl.config.language import SECRET_ATTRIBUTES, TOP_LEVEL, VARIABLE
+from meshctl.config.locals import Locals
 from meshctl.config.modules import decode_resource_blocks, expand_modules
 from meshctl.config.schema import Decoded, decode, type_problem
 from meshctl.errors import (
@@ -26,7 +27,6 @@ from meshctl.errors import (
     MeshError,
     SourceRange,
     display_path,
-    error,
 )
 from meshctl.mesh.builder import build_mesh
 from meshctl.mesh.model import Mesh
@@ -93,7 +93,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     functions = make_functions(directory)
     bare = Scope({}, functions)
     variables = _resolve_variables(blocks["variable"], options, bare, diags)
-    local_ns = _Locals(blocks["locals"], diags)
+    local_ns = Locals(blocks["locals"], diags)
     scope = Scope({"var": Namespace(variables), "local": local_ns}, functions)
     local_ns.scope = scope
     local_ns.evaluate_all()
@@ -305,66 +305,6 @@ def _read_var_file(path: Path, bare: Scope, diags: Diagnostics, assign) -> None:
             diags.add(exc.diagnostic)
             continue
         assign(attr.name, value, attr.src, "var-file")
-
-
-# -- locals ------------------------------------------------------------------
-
-
-class _Locals(Namespace):
-    """Locals evaluate on first use, so they may refer to each other in any order."""
-
-    kind = "local"
-
-    def __init__(self, blocks: list[ast.Block], diags: Diagnostics):
-        self.exprs: dict[str, ast.Attribute] = {}
-        self.diags = diags
-        self.scope: Scope | None = None
-        self.cache: dict[str, object] = {}
-        self.failed: set[str] = set()
-        self.active: list[str] = []
-        for block in blocks:
-            if block.labels:
-                diags.error("locals block takes no labels", block.src)
-            for nested in block.body.blocks:
-                diags.error(
-                    f"unexpected block {nested.type!r} in locals", nested.src, hint="locals hold NAME = VALUE only"
-                )
-            for attr in block.body.attributes.values():
-                if attr.name in self.exprs:
-                    diags.error(
-                        f"duplicate local {attr.name!r}", attr.src, detail=f"first set at {self.exprs[attr.name].src}"
-                    )
-                    continue
-                self.exprs[attr.name] = attr
-        self.values = self.exprs  # for did-you-mean hints
-
-    def get(self, name: str, src: SourceRange) -> object:
-        if name in self.cache:
-            return self.cache[name]
-        if name not in self.exprs:
-            return super().get(name, src)
-        if name in self.failed:
-            raise EvalError(error(f"local {name!r} could not be evaluated", src))  # already reported
-        if name in self.active:
-            cycle = " -> ".join([*self.active[self.active.index(name) :], name])
-            raise EvalError(error(f"cycle between locals: {cycle}", self.exprs[name].src))
-        assert self.scope is not None
-        self.active.append(name)
-        try:
-            value = evaluate(self.exprs[name].expr, self.scope)
-        finally:
-            self.active.pop()
-        self.cache[name] = value
-        return value
-
-    def evaluate_all(self) -> None:
-        for name, attr in self.exprs.items():
-            try:
-                self.get(name, attr.src)
-            except EvalError as exc:
-                if name not in self.failed:
-                    self.failed.add(name)
-                    self.diags.add(exc.diagnostic)
 
 
 def _check_secrets(decoded: dict[str, list[Decoded]], diags: Diagnostics) -> None:

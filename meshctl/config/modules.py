@@ -21,6 +21,7 @@ import jinja2
 from meshctl.config import ast, hcl
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.functions import FunctionError, make_functions
+from meshctl.config.locals import Locals
 from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
 from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
 from meshctl.errors import Diagnostics, SourceRange, display_path
@@ -205,9 +206,7 @@ def _instantiate(
     functions = {**make_functions(instance.source), "templatefile": _templatefile(instance.source)}
     bare = Scope({"mesh": mesh_ns}, functions)
     variables = _bind(instance.address, call, blocks["variable"], inputs, bare, diags)
-    from meshctl.config.loader import _Locals  # one implementation of lazy locals
-
-    local_ns = _Locals(blocks["locals"], diags)
+    local_ns = Locals(blocks["locals"], diags)
     scope = Scope({"var": Namespace(variables), "local": local_ns, "mesh": mesh_ns}, functions)
     local_ns.scope = scope
     local_ns.evaluate_all()

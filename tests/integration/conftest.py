@@ -12,8 +12,9 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from confluent_kafka.admin import AdminClient
@@ -24,46 +25,39 @@ from meshctl.sandbox.registry import RegistrySandbox
 from tests.integration import kafkautil
 
 pytestmark = pytest.mark.integration
+T = TypeVar("T")
+
+
+def _serve(what: str, prefix: str, make: Callable[[Path], T], timeout: float) -> Iterator[T]:
+    """Start one server for the whole session on free ports; fail every test that needs it,
+    with the reason, if it cannot start."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"meshctl-it-{prefix}-"))
+    server = make(workdir)
+    try:
+        server.start(timeout=timeout)  # type: ignore[attr-defined]
+    except SandboxError as exc:
+        pytest.fail(f"{what} for the integration tests did not start: {exc}", pytrace=False)
+    yield server
+    server.stop()  # type: ignore[attr-defined]
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[KafkaSandbox]:
-    workdir = Path(tempfile.mkdtemp(prefix="meshctl-it-kafka-"))
-    sandbox = KafkaSandbox(workdir, port=free_port(), controller_port=free_port())
-    try:
-        sandbox.start(timeout=180)
-    except SandboxError as exc:
-        pytest.fail(f"the Kafka broker for the integration tests did not start: {exc}", pytrace=False)
-    yield sandbox
-    sandbox.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
+    yield from _serve(
+        "the Kafka broker", "kafka", lambda d: KafkaSandbox(d, port=free_port(), controller_port=free_port()), 180
+    )
 
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoSandbox]:
-    workdir = Path(tempfile.mkdtemp(prefix="meshctl-it-moto-"))
-    server = MotoSandbox(workdir, port=free_port())
-    try:
-        server.start(timeout=60)
-    except SandboxError as exc:
-        pytest.fail(f"the moto server for the integration tests did not start: {exc}", pytrace=False)
-    yield server
-    server.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
+    yield from _serve("the moto server", "moto", lambda d: MotoSandbox(d, port=free_port()), 60)
 
 
 @pytest.fixture(scope="session")
 def registry_server() -> Iterator[RegistrySandbox]:
     """Apicurio Registry (Confluent REST API) from Maven Central, in memory, one for the session."""
-    workdir = Path(tempfile.mkdtemp(prefix="meshctl-it-registry-"))
-    server = RegistrySandbox(workdir, port=free_port())
-    try:
-        server.start(timeout=180)
-    except SandboxError as exc:
-        pytest.fail(f"the schema registry for the integration tests did not start: {exc}", pytrace=False)
-    yield server
-    server.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
+    yield from _serve("the schema registry", "registry", lambda d: RegistrySandbox(d, port=free_port()), 180)
 
 
 @pytest.fixture
