@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from meshctl import __version__
+from meshctl.documents import BadDocumentError, JsonValue, read_json
 from meshctl.errors import MeshError
 from meshctl.plan.model import Plan, ResourceChange
-from meshctl.resources import Resource
+from meshctl.render.jsonplan import FORMAT_VERSION
+from meshctl.resources import RESOURCE_TYPES, Resource
 from meshctl.state.local import atomic_write
 
 KIND = "meshctl-saved-plan"
@@ -78,48 +80,60 @@ def save(path: Path, doc: dict[str, object], fp: Fingerprint, directory: Path, o
 
 def load(path: Path) -> SavedPlan:
     try:
-        doc = json.loads(path.read_text())
+        doc = read_json(path)
     except OSError as exc:
         raise MeshError(f"cannot read the plan file {path}: {exc.strerror}") from None
-    except json.JSONDecodeError:
-        raise MeshError(f"{path} is not a saved plan (not JSON)") from None
-    meta = doc.get("meshctl_saved_plan") if isinstance(doc, dict) else None
+    data = doc.value if isinstance(doc.value, dict) else {}
+    meta = data.get("meshctl_saved_plan")
     if not isinstance(meta, dict) or meta.get("kind") != KIND:
         raise MeshError(f"{path} is not a meshctl saved plan: write one with `meshctl plan --out {path}`")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise MeshError(
+            f"{path} is in plan format {data.get('format_version')!r}; this meshctl reads {FORMAT_VERSION!r}: "
+            "plan again"
+        )
     if meta.get("meshctl_version") != __version__:
         raise MeshError(f"{path} was made by meshctl {meta.get('meshctl_version')}, this is {__version__}: plan again")
-    fp = meta["fingerprint"]
+    saved = doc.member("meshctl_saved_plan")
+    fp = saved.member("fingerprint")
     return SavedPlan(
-        plan_from_json(doc), Fingerprint(fp["files"], fp["resources"]), Path(meta["directory"]), meta.get("options", {})
+        plan_from_json(data, str(path)),
+        Fingerprint(fp.get("files", dict), fp.get("resources", str)),
+        Path(saved.get("directory", str)),
+        saved.get("options", dict, {}),
     )
 
 
-def plan_from_json(doc: Mapping[str, object]) -> Plan:
-    """The inverse of render.jsonplan.plan_to_json."""
-    prior = doc["prior_state"]
+def plan_from_json(data: Mapping[str, object], where: str = "the plan") -> Plan:
+    """The inverse of render.jsonplan.plan_to_json; a document of another shape is one clear error."""
+    doc = JsonValue(data, where)
+    prior = doc.member("prior_state")
     plan = Plan(
-        state_serial=int(prior["serial"]),  # type: ignore[index]
-        state_lineage=str(prior["lineage"]),  # type: ignore[index]
-        forgotten=list(prior.get("forgotten", [])),  # type: ignore[union-attr]
-        migrations=list(doc.get("migrations", [])),  # type: ignore[call-overload]
+        state_serial=prior.get("serial", int),
+        state_lineage=prior.get("lineage", str),
+        forgotten=prior.get("forgotten", list, []),
+        migrations=doc.get("migrations", list, []),
     )
-    for rc in doc["resource_changes"]:  # type: ignore[attr-defined]
-        extra = rc["meshctl"]
+    for rc in doc.items("resource_changes"):
+        extra = rc.member("meshctl")
+        change = rc.member("change")
+        if rc.get("type", str) not in RESOURCE_TYPES:
+            raise BadDocumentError(where, f"{rc.path}.type: unknown resource type {rc.get('type', str)!r}")
         plan.changes.append(
             ResourceChange(
-                address=rc["address"],
-                type=rc["type"],
-                name=rc["name"],
-                source=extra["source"],
-                actions=tuple(rc["change"]["actions"]),
-                before=rc["change"]["before"],
-                after=rc["change"]["after"],
-                depends_on=tuple(extra.get("depends_on", ())),
-                reason=extra.get("reason", ""),
-                blocked=extra.get("blocked", ""),
-                domain=extra.get("domain", ""),
-                retire=bool(extra.get("retire", False)),
-                module=rc.get("module_address", ""),
+                address=rc.get("address", str),
+                type=rc.get("type", str),
+                name=rc.get("name", str),
+                source=extra.get("source", str),
+                actions=tuple(change.get("actions", list)),
+                before=change.optional("before", dict),
+                after=change.optional("after", dict),
+                depends_on=tuple(extra.get("depends_on", list, [])),
+                reason=extra.get("reason", str, ""),
+                blocked=extra.get("blocked", str, ""),
+                domain=extra.get("domain", str, ""),
+                retire=extra.get("retire", bool, False),
+                module=rc.get("module_address", str, ""),
             )
         )
     return plan

@@ -24,6 +24,8 @@ class LockInfo:
     host: str
 
     def describe(self) -> str:
+        if self.id == DAMAGED_LOCK_ID:
+            return self.who
         return f"{self.who} ({self.operation}, since {self.created}, lock ID {self.id})"
 
     def to_json(self) -> dict[str, object]:
@@ -40,6 +42,22 @@ class LockInfo:
             pid=pid,
             host=host,
         )
+
+
+DAMAGED_LOCK_ID = "damaged"
+
+
+def damaged_lock(where: str) -> LockInfo:
+    """A lock whose record is empty or unreadable (a run died while taking it): a holder no one knows,
+    cleared with `meshctl force-unlock damaged` like any other lock left behind."""
+    return LockInfo(
+        id=DAMAGED_LOCK_ID,
+        who=f"an unknown run (the lock {where} is empty or damaged, lock ID {DAMAGED_LOCK_ID})",
+        operation="unknown",
+        created="unknown",
+        pid=0,
+        host="",
+    )
 
 
 class StateBackend(Protocol):

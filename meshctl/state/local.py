@@ -8,9 +8,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from meshctl.documents import read_json
 from meshctl.errors import MeshError
-from meshctl.state.backend import LockInfo
+from meshctl.state.backend import DAMAGED_LOCK_ID, LockInfo, damaged_lock
 from meshctl.state.model import State
+
+_LOCK_FIELDS = ("id", "who", "operation", "created", "pid", "host")
 
 
 def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
@@ -41,34 +44,51 @@ class LocalBackend:
 
     def read(self) -> State:
         try:
-            text = self.path.read_text()
+            doc = read_json(self.path)
         except FileNotFoundError:
             return State()
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise MeshError(f"state file {self.path} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
-        return State.from_json(data, str(self.path))
+        except OSError as exc:
+            raise MeshError(f"cannot read the state file {self.path}: {exc.strerror}") from None
+        return State.from_json(doc.value, str(self.path))
 
     def write(self, state: State) -> None:
         state.serial += 1
         atomic_write(self.path, json.dumps(state.to_json(), indent=2, sort_keys=False) + "\n", 0o600)
 
+    def check_writable(self) -> None:
+        """Refuse before any change when state cannot be recorded: apply must not act unrecorded."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MeshError(f"cannot create the state directory {self.directory}: {exc.strerror}") from None
+        if not os.access(self.directory, os.W_OK | os.X_OK):
+            raise MeshError(
+                f"the state directory {self.directory} is not writable: meshctl could not record what it changes; "
+                "fix its permissions or choose another with --state-dir"
+            )
+
     def lock(self, operation: str, timeout_s: float = 0.0) -> LockInfo:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.check_writable()
         info = LockInfo.new(operation, os.getpid())
         deadline = time.monotonic() + timeout_s
         while True:
             try:
                 fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            except PermissionError:
+                raise MeshError(f"cannot create the lock file {self.lock_path}: permission denied") from None
             except FileExistsError:
-                holder = self.holder()
+                holder = self._holder_settled()
                 if holder is not None and holder.host == info.host and not _pid_alive(holder.pid):
                     self.lock_path.unlink(missing_ok=True)  # its process is gone: a stale lock
                     continue
                 if time.monotonic() < deadline:
                     time.sleep(0.5)
                     continue
+                if holder is not None and holder.id == DAMAGED_LOCK_ID:
+                    raise MeshError(
+                        f"the state is locked by {holder.describe()}; if no meshctl run is active, "
+                        f"clear it with `meshctl force-unlock {DAMAGED_LOCK_ID}`"
+                    ) from None
                 who = holder.describe() if holder else "an unknown holder"
                 raise MeshError(
                     f"the state is locked by {who}; wait for that run to finish (lock file {self.lock_path})"
@@ -95,10 +115,25 @@ class LocalBackend:
         return holder
 
     def holder(self) -> LockInfo | None:
+        """Who holds the lock; a lock file that is empty or unreadable is a damaged lock, not none."""
         try:
-            return LockInfo(**json.loads(self.lock_path.read_text()))
-        except (OSError, ValueError, TypeError):
+            doc = read_json(self.lock_path)
+        except FileNotFoundError:
             return None
+        except (OSError, MeshError):
+            return damaged_lock(str(self.lock_path))
+        try:
+            return LockInfo(**{name: doc.get(name, int if name == "pid" else str) for name in _LOCK_FIELDS})
+        except MeshError:
+            return damaged_lock(str(self.lock_path))
+
+    def _holder_settled(self) -> LockInfo | None:
+        """The holder, read again after a moment if the file looks damaged: it may be mid-write."""
+        holder = self.holder()
+        if holder is not None and holder.id == DAMAGED_LOCK_ID:
+            time.sleep(0.2)
+            holder = self.holder()
+        return holder
 
 
 def _pid_alive(pid: int) -> bool:

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from meshctl import __version__
+from meshctl.documents import BadDocumentError, JsonValue
 from meshctl.errors import MeshError
+from meshctl.resources import RESOURCE_TYPES
 
 STATE_VERSION = 1
 
@@ -21,6 +23,9 @@ class ResourceState:
     depends_on: tuple[str, ...] = ()
     domain: str = ""
     module: str = ""
+    # `file.hcl:12` of a `prevent_destroy = true` when last applied: it keeps protecting the
+    # object after its block is removed, until an apply records the protection lifted.
+    protected_at: str = ""
 
     @property
     def address(self) -> str:
@@ -35,6 +40,7 @@ class ResourceState:
             "depends_on": list(self.depends_on),
             "domain": self.domain,
             "module": self.module,
+            **({"prevent_destroy": self.protected_at} if self.protected_at else {}),
             "attributes": dict(self.attributes),
         }
 
@@ -59,26 +65,34 @@ class State:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, object], where: str) -> State:
-        version = data.get("version")
-        if not isinstance(version, int):
-            raise MeshError(f"{where} is not a meshctl state file (no version)")
+    def from_json(cls, data: object, where: str) -> State:
+        doc = JsonValue(data, where)
+        if not isinstance(data, dict) or "version" not in data:
+            raise BadDocumentError(where, "not a meshctl state file (no version)")
+        version = doc.get("version", int)
         if version > STATE_VERSION:
             raise MeshError(
                 f"{where} was written by a newer meshctl (state version {version}; "
                 f"this meshctl {__version__} reads up to {STATE_VERSION}); upgrade meshctl"
             )
-        state = cls(lineage=str(data["lineage"]), serial=int(data["serial"]))  # type: ignore[call-overload]
-        for r in data.get("resources", []):  # type: ignore[attr-defined]
+        if version < 1:
+            raise BadDocumentError(where, f"unknown state version {version}")
+        state = cls(lineage=doc.get("lineage", str), serial=doc.get("serial", int))
+        for r in doc.items("resources"):
             rs = ResourceState(
-                r["type"],
-                r["name"],
-                r["attributes"],
-                r.get("source", ""),
-                tuple(r.get("depends_on", ())),
-                r.get("domain", ""),
-                r.get("module", ""),
+                r.get("type", str),
+                r.get("name", str),
+                r.get("attributes", dict),
+                r.get("source", str, ""),
+                tuple(r.get("depends_on", list, [])),
+                r.get("domain", str, ""),
+                r.get("module", str, ""),
+                r.get("prevent_destroy", str, ""),
             )
+            if rs.type not in RESOURCE_TYPES:
+                raise BadDocumentError(where, f"{r.path}.type: unknown resource type {rs.type!r}")
             state.resources[rs.address] = rs
-        state.retired = dict(data.get("retired", {}))  # type: ignore[call-overload]
+        state.retired = {
+            k: JsonValue(v, where, f"retired.{k}").expect(str) for k, v in doc.get("retired", dict, {}).items()
+        }
         return state

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import botocore.exceptions
 
+from meshctl.documents import decode_text, parse_json
 from meshctl.errors import MeshError
 from meshctl.providers.aws.session import aws_error, client, error_code
-from meshctl.state.backend import LockInfo
+from meshctl.state.backend import LockInfo, damaged_lock
 from meshctl.state.model import State
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
@@ -76,11 +77,7 @@ class S3Backend:
             raise aws_error(exc, f"read the state {self.describe()}") from None
         except botocore.exceptions.BotoCoreError as exc:
             raise aws_error(exc, f"read the state {self.describe()}") from None
-        try:
-            data = json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise MeshError(f"the state {self.describe()} is not valid JSON ({exc.msg})") from None
-        return State.from_json(data, self.describe())
+        return State.from_json(parse_json(decode_text(body, self.describe()), self.describe()), self.describe())
 
     def write(self, state: State) -> None:
         state.serial += 1
@@ -160,12 +157,12 @@ class S3Backend:
             if error_code(exc) in _NOT_FOUND:
                 return None
             raise aws_error(exc, f"read the lock of {self.describe()}") from None
-        if not raw:
+        if raw is None:
             return None
         try:
             return LockInfo(**json.loads(raw))
-        except (ValueError, TypeError):
-            return None
+        except (ValueError, TypeError, RecursionError):  # empty or not a lock: clearable with force-unlock
+            return damaged_lock(f"s3://{self.settings.bucket}/{self.lock_key}")
 
     def _remove_lock(self) -> None:
         if self.settings.dynamodb_table:

@@ -35,7 +35,7 @@ def test_a_newer_state_version_is_refused_politely(tmp_path: Path) -> None:
 
 def test_a_corrupt_state_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "state.json").write_text("{not json")
-    with pytest.raises(MeshError, match=r"state\.json is not valid JSON"):
+    with pytest.raises(MeshError, match=r"state\.json:1: not valid JSON"):
         LocalBackend(tmp_path).read()
 
 
