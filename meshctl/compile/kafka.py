@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from meshctl.compile.lifecycle import LIVE, Stage
 from meshctl.mesh.model import DataProduct, Mesh
+from meshctl.mesh.naming import group_prefix
 from meshctl.mesh.policy import effective_policy
 from meshctl.resources import Resource, make_address
 
@@ -93,7 +94,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
             _acl(
                 principal(consumer),
                 "GROUP",
-                mesh.path(consumer) + ".",
+                group_prefix(consumer),  # never a prefix of a relative's groups (mesh.naming)
                 "PREFIXED",
                 ["DESCRIBE", "READ"],
                 mesh.domains[consumer].address,
@@ -105,8 +106,8 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
 
 
 def _integrations(mesh: Mesh, topics: Mapping[str, str]) -> list[Resource]:
-    """A vendor gets its own principal: it reads what its domain was granted and writes only
-    under `<domain path>.<integration>.`, nothing else."""
+    """A vendor gets its own principal: it reads what its domain was granted, writes only
+    under `<domain path>.<integration>.` and joins only groups under `grp.<principal>.`."""
     out: list[Resource] = []
     for i in mesh.integrations:
         if i.domain not in mesh.domains:
@@ -141,8 +142,11 @@ def _integrations(mesh: Mesh, topics: Mapping[str, str]) -> list[Resource]:
                     )
                 )
         own = f"{mesh.path(i.domain)}.{i.name}."
+        groups = group_prefix(user)
         out.append(
-            _acl(principal(user), "GROUP", own, "PREFIXED", ["DESCRIBE", "READ"], i.address, (user_address,), i.domain)
+            _acl(
+                principal(user), "GROUP", groups, "PREFIXED", ["DESCRIBE", "READ"], i.address, (user_address,), i.domain
+            )
         )
         out.append(
             _acl(principal(user), "TOPIC", own, "PREFIXED", ["DESCRIBE", "WRITE"], i.address, (user_address,), i.domain)

@@ -26,6 +26,7 @@ from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
 from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
 from meshctl.errors import Diagnostics, SourceRange, display_path
 from meshctl.mesh.model import Mesh, ResourceBlock
+from meshctl.mesh.naming import group_prefix
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "modules"
 _MODULE_BLOCKS = ("variable", "locals", "resource", "output")
@@ -171,6 +172,7 @@ def integration_view(integration, view: Mapping[str, object]) -> dict[str, objec
         "principal": f"User:{integration.principal_name}",
         "reads": reads,
         "topic_prefix": f"{domain['path']}.{integration.name}.",
+        "group_prefix": group_prefix(integration.principal_name),  # its only consumer groups
         "trusted_principal": integration.trusted_principal,
         "external_id": integration.external_id,
     }
@@ -391,6 +393,7 @@ def mesh_view(mesh: Mesh) -> dict[str, object]:
             "accountable": d.owners.accountable if d.owners else "",
             "responsible": list(d.owners.responsible) if d.owners else [],
             "principal": f"User:{name}",
+            "group_prefix": group_prefix(name),
             # Baseline settings from the domain's policy, the nearest domain's value winning.
             "baseline": {k: v for a in [*reversed(mesh.ancestors(name)), d] for k, v in a.policy.baseline.items()},
             "products": [product(p) for p in mesh.products if p.domain == name],

@@ -9,6 +9,7 @@ from datetime import date
 
 from meshctl.compile.lifecycle import RETIRE, Stage
 from meshctl.mesh.model import Mesh
+from meshctl.mesh.naming import group_prefix, legacy_group_prefixes, reader_principals
 from meshctl.plan.model import Plan
 
 
@@ -68,3 +69,24 @@ def migrations(
             }
         )
     return out
+
+
+def watched_groups(mesh: Mesh, stages: Mapping[str, Stage]) -> tuple[list[str], tuple[str, ...]]:
+    """The topics of versions being replaced and of their successors, and the group prefixes of
+    the principals that read them (granted domains and their integrations): whose committed
+    offsets decide when an old version may go. Readers use `grp.<principal>.`; groups named
+    before that (`<domain path>.`) are counted too, so a reader that has not moved its group
+    yet still keeps its old version from being deleted. Listing more groups is safe: only
+    groups with offsets on these topics are reported."""
+    topics: set[str] = set()
+    readers: set[str] = set()
+    for p in mesh.products:
+        stage = stages.get(p.address)
+        if stage is None or stage.successor is None:
+            continue
+        topics |= {mesh.topic_name(p), mesh.topic_name(stage.successor)}
+        readers |= {group_prefix(r) for r in reader_principals(mesh, p.key)}
+        readers |= legacy_group_prefixes(mesh, p.key)
+    if not topics:
+        return [], ()
+    return sorted(topics), tuple(sorted(readers))

@@ -18,7 +18,7 @@ from meshctl.compile.registry import compile_registry
 from meshctl.config.loader import LoadedConfig, LoadOptions, load
 from meshctl.credentials import CredentialStore, LocalCredentialStore, SecretsManagerCredentialStore
 from meshctl.engine.apply import ApplyHooks, ApplyResult, apply_plan
-from meshctl.engine.migration import guard_retirement, migrations
+from meshctl.engine.migration import guard_retirement, migrations, watched_groups
 from meshctl.engine.refresh import refresh
 from meshctl.errors import ConfigError, MeshError, error
 from meshctl.plan.diff import PlanOptions, diff
@@ -238,21 +238,11 @@ class Workspace:
 
     def _consumer_positions(self, current: dict[str, Stage], plan: Plan, prior: State) -> dict[str, list[dict]]:
         """Consumer groups and lag on product versions that are being replaced, and on their successors."""
-        mesh = self.config.mesh
-        topics: set[str] = set()
-        readers: set[str] = set()
-        for p in mesh.products:
-            stage = current.get(p.address)
-            if stage is None or stage.successor is None:
-                continue
-            topics |= {mesh.topic_name(p), mesh.topic_name(stage.successor)}
-            for grant in mesh.access:
-                if grant.product == p.key and grant.consumer in mesh.domains:
-                    readers.add(mesh.path(grant.consumer) + ".")
+        topics, prefixes = watched_groups(self.config.mesh, current)
         if not topics:
             return {}
         kafka = self.providers["kafka"]
-        return kafka.consumer_positions(sorted(topics), tuple(sorted(readers)))  # type: ignore[attr-defined]
+        return kafka.consumer_positions(topics, prefixes)  # type: ignore[attr-defined]
 
     @staticmethod
     def refuse_blocked(plan: Plan) -> None:

@@ -16,6 +16,7 @@ def validate(mesh: Mesh, diags: Diagnostics) -> None:
     _check_products(mesh, diags)
     _check_access(mesh, diags)
     _check_integrations(mesh, diags)
+    _check_principals(mesh, diags)
 
 
 def _did_you_mean(name: str, known: list[str], what: str) -> str:
@@ -233,6 +234,25 @@ def _check_access(mesh: Mesh, diags: Diagnostics) -> None:
         if ident in grants:
             diags.warning(f'access "{a.name}" repeats access "{grants[ident]}"', a.src)
         grants[ident] = a.name
+
+
+def _check_principals(mesh: Mesh, diags: Diagnostics) -> None:
+    """One principal per domain and per integration: a shared SCRAM user would share every ACL
+    and its `grp.<principal>.` consumer groups (`sales-x` vs integration `x` of `sales`)."""
+    owners = {name: f'domain "{name}"' for name in mesh.domains}
+    for i in mesh.integrations:
+        if i.domain not in mesh.domains:
+            continue
+        user = i.principal_name
+        if user in owners:
+            diags.error(
+                f'integration "{i.name}" would share the principal User:{user} with {owners[user]}',
+                i.src,
+                detail="a principal's password, ACLs and consumer groups belong to one block only",
+                hint="rename the integration (its principal is <domain>-<name>) or the other block",
+            )
+            continue
+        owners[user] = f'integration "{i.name}" of domain "{i.domain}"'
 
 
 def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:

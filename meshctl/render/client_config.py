@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import jinja2
 
 from meshctl.mesh.model import DataProduct, Mesh
+from meshctl.mesh.naming import group_prefix
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("meshctl.render", "templates"),
@@ -32,7 +33,7 @@ def client_configs(
         "mechanism": settings.get("sasl.mechanism", "SCRAM-SHA-512"),
         **_password_reference(domain, credentials),
         "registry_url": registry_url,
-        "group_prefix": mesh.path(domain) + ".",
+        "group_prefix": group_prefix(domain),
     }
     for p in sorted(mesh.products, key=lambda p: p.address):
         if p.domain == domain:

@@ -68,7 +68,7 @@ output "connector_config" {
       region    = mesh.aws.region
       role_arn  = "arn:aws:iam::${local.account}:role/${local.role}"
       principal = var.integration.principal
-      group     = "${var.integration.topic_prefix}sink"
+      group     = "${var.integration.group_prefix}sink"
       flush     = var.flush_size
   })
 }

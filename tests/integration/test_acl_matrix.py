@@ -29,11 +29,11 @@ def test_owner_writes_grantee_reads_others_are_refused(workdir: Path, prefix: st
         assert kafkautil.produce(creds[other], orders) is not None
 
     # The granted consumer reads in a group under its own prefix.
-    assert kafkautil.consume(creds["analytics"], orders, kafkautil.unique_group(f"{p}analytics.")) == b"order-1"
+    assert kafkautil.consume(creds["analytics"], orders, kafkautil.unique_group(f"grp.{p}analytics.")) == b"order-1"
     # ... but not in a group outside its prefix,
-    assert kafkautil.consume(creds["analytics"], orders, f"{p}sales.stolen") == "GROUP_AUTHORIZATION_FAILED"
+    assert kafkautil.consume(creds["analytics"], orders, f"grp.{p}sales.stolen") == "GROUP_AUTHORIZATION_FAILED"
     # and an ungranted domain may not read it at all.
-    assert kafkautil.consume(creds["marketing"], orders, kafkautil.unique_group(f"{p}marketing.")) in (
+    assert kafkautil.consume(creds["marketing"], orders, kafkautil.unique_group(f"grp.{p}marketing.")) in (
         "TOPIC_AUTHORIZATION_FAILED",
         "GROUP_AUTHORIZATION_FAILED",
     )

@@ -54,8 +54,8 @@ def test_apply_creates_exactly_the_expected_objects(workdir: Path, prefix: str, 
         expected |= {(f"User:{p}sales", "TOPIC", topic, "LITERAL", op) for op in ("WRITE", "DESCRIBE")}
     expected |= {(f"User:{p}analytics", "TOPIC", orders, "LITERAL", op) for op in ("READ", "DESCRIBE")}
     expected |= {(f"User:{p}marketing", "TOPIC", customers, "LITERAL", op) for op in ("READ", "DESCRIBE")}
-    expected |= {(f"User:{p}analytics", "GROUP", f"{p}analytics.", "PREFIXED", op) for op in ("READ", "DESCRIBE")}
-    expected |= {(f"User:{p}marketing", "GROUP", f"{p}marketing.", "PREFIXED", op) for op in ("READ", "DESCRIBE")}
+    expected |= {(f"User:{p}analytics", "GROUP", f"grp.{p}analytics.", "PREFIXED", op) for op in ("READ", "DESCRIBE")}
+    expected |= {(f"User:{p}marketing", "GROUP", f"grp.{p}marketing.", "PREFIXED", op) for op in ("READ", "DESCRIBE")}
     assert kafkautil.acls(admin, principals) == expected
 
     # Credentials: one 0600 file per principal, and the password is in neither state nor output.
@@ -125,7 +125,7 @@ def test_removed_grant_removes_its_acls(workdir: Path, prefix: str, admin: Admin
     code, output = _plan_exit()
     assert code == 2
     assert f"# kafka_acl.{prefix}analytics/topic/{prefix}commerce.{prefix}sales.orders.v1 will be destroyed" in output
-    assert f"# kafka_acl.{prefix}analytics/group/{prefix}analytics.* will be destroyed" in output
+    assert f"# kafka_acl.{prefix}analytics/group/grp.{prefix}analytics.* will be destroyed" in output
     _apply()
     assert kafkautil.acls(admin, {analytics}) == set()
     assert _plan_exit()[0] == 0

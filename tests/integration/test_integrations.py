@@ -193,7 +193,7 @@ def test_connector_config_is_an_output_artefact(workdir: Path, prefix: str, aws_
     assert config["topics"] == f"{prefix}commerce.{prefix}sales.orders.v1"
     assert config["s3.bucket.name"] == f"{prefix}-{prefix}commerce-{prefix}analytics"
     assert config["topics.dir"] == "lake"
-    assert config["consumer.override.group.id"] == f"{prefix}commerce.{prefix}analytics.lake.sink"
+    assert config["consumer.override.group.id"] == f"grp.{prefix}analytics-lake.sink"
     assert "${env:KAFKA_SASL_PASSWORD}" in config["consumer.override.sasl.jaas.config"]
 
 

@@ -147,7 +147,7 @@ def test_domain_scope_never_plans_outside_its_subtree(workdir: Path, prefix: str
     left = {c["address"] for c in rest["resource_changes"] if c["change"]["actions"] != ["no-op"]}
     assert left == {
         f"kafka_acl.{p}analytics/topic/{p}commerce.{p}sales.orders.v1",
-        f"kafka_acl.{p}analytics/group/{p}analytics.*",
+        f"kafka_acl.{p}analytics/group/grp.{p}analytics.*",
     }
     # A parent domain's scope takes in its children.
     parent = json.loads(run("plan", "--json", "--domain", f"{p}commerce", ".").stdout)
@@ -235,7 +235,7 @@ def test_discover_writes_files_that_plan_to_no_changes(
     bindings += allow(
         f"{p}finance", ResourceType.TOPIC, f"{p}retail.{p}store.sales.v2", ResourcePatternType.LITERAL, [R, D]
     )
-    bindings += allow(f"{p}finance", ResourceType.GROUP, f"{p}finance.", ResourcePatternType.PREFIXED, [R, D])
+    bindings += allow(f"{p}finance", ResourceType.GROUP, f"grp.{p}finance.", ResourcePatternType.PREFIXED, [R, D])
     _wait(admin.create_acls(bindings))
 
     result = run("import", "--discover", f"{p}retail.", "--dir", "adopted")

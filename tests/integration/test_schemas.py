@@ -140,7 +140,7 @@ def test_migration_v1_to_v2_frozen_then_retired_once_consumers_leave(
     }
     # The consumer may read both versions during the migration.
     assert kafkautil.produce(creds["sales"], v1_topic, b"old") is None
-    group = f"{p}analytics.orders-loader"
+    group = f"grp.{p}analytics.orders-loader"
     assert kafkautil.consume(creds["analytics"], v1_topic, group, commit=True) == b"old"
     assert kafkautil.produce(creds["sales"], v1_topic, b"later") is None  # gives the group a lag of 1
 
@@ -185,7 +185,7 @@ def test_client_config_references_credentials(workdir: Path, prefix: str, regist
     write_mesh(workdir, _mesh(p))
     _apply()
     out = run("client-config", f"{p}analytics", ".").stdout
-    assert f"group.id={p}analytics.orders-v1" in out and "isolation.level=read_committed" in out
+    assert f"group.id=grp.{p}analytics.{p}sales.orders-v1" in out and "isolation.level=read_committed" in out
     producer = run("client-config", f"{p}sales", ".").stdout
     assert "enable.idempotence=true" in producer and "acks=all" in producer
     password = kafkautil.read_properties(workdir / ".meshctl" / "credentials" / f"{p}sales.properties")["sasl.password"]

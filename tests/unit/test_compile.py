@@ -20,7 +20,7 @@ def _resources(tmp_path: Path, text: str) -> dict[str, dict]:
 def test_minimal_mesh_compiles_to_exactly_these_resources(tmp_path: Path) -> None:
     res = _resources(tmp_path, MINIMAL)
     assert sorted(res) == [
-        "kafka_acl.analytics/group/analytics.*",
+        "kafka_acl.analytics/group/grp.analytics.*",
         "kafka_acl.analytics/topic/commerce.sales.orders.v1",
         "kafka_acl.sales/topic/commerce.sales.orders.v1",
         "kafka_scram_user.analytics",
@@ -43,11 +43,11 @@ def test_minimal_mesh_compiles_to_exactly_these_resources(tmp_path: Path) -> Non
     reader = res["kafka_acl.analytics/topic/commerce.sales.orders.v1"]
     assert reader["attrs"]["operations"] == ["DESCRIBE", "READ"]
     assert reader["source"] == "access.analytics_orders"
-    group = res["kafka_acl.analytics/group/analytics.*"]
+    group = res["kafka_acl.analytics/group/grp.analytics.*"]
     assert group["attrs"] | {} == {
         "principal": "User:analytics",
         "resource_type": "GROUP",
-        "resource_name": "analytics.",
+        "resource_name": "grp.analytics.",
         "pattern_type": "PREFIXED",
         "host": "*",
         "operations": ["DESCRIBE", "READ"],
