@@ -49,7 +49,7 @@ def validate(directory: Path, vars_, var_files, state_dir, as_json: bool) -> Non
         )
         return
     print_warnings(ws)
-    resources = ws.desired()
+    resources = ws.desired(offline=True)
     click.echo(
         f"Success! The configuration is valid: {len(mesh.domains)} domains, {len(mesh.products)} data products, "
         f"{len(mesh.access)} access grants -> {len(resources)} resources."

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from meshctl.documents import BadDocumentError, read_text
+
 
 class FunctionError(Exception):
     pass
@@ -188,7 +190,9 @@ def make_functions(base_dir: Path) -> dict[str, Callable[..., object]]:
         _want(path, str, "file's argument")
         target = (base_dir / path).resolve()  # type: ignore[operator]
         try:
-            return target.read_text()
+            return read_text(target, str(path))
+        except BadDocumentError as exc:
+            raise FunctionError(f"cannot read {path!r}: {exc.summary} at line {exc.line}") from None
         except FileNotFoundError:
             raise FunctionError(f"no file {path!r} (looked in {base_dir})") from None
         except OSError as exc:

@@ -21,6 +21,7 @@ from meshctl.config.language import SECRET_ATTRIBUTES, TOP_LEVEL, VARIABLE
 from meshctl.config.locals import Locals
 from meshctl.config.modules import decode_resource_blocks, expand_modules
 from meshctl.config.schema import Decoded, decode, type_problem
+from meshctl.documents import BadDocumentError, read_text
 from meshctl.errors import (
     Diagnostic,
     Diagnostics,
@@ -63,7 +64,14 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     texts: dict[str, str] = {}
     for path in files:
         name = display_path(path)
-        text = path.read_text()
+        try:
+            text = read_text(path, name)
+        except BadDocumentError as exc:
+            diags.add(exc.diagnostic)
+            continue
+        except OSError as exc:
+            diags.error(f"cannot read {name}: {exc.strerror}")
+            continue
         texts[name] = text
         try:
             bodies.append(_parse_cached(text, name, options.cache_dir))
@@ -287,7 +295,10 @@ def _type_keyword(attr: ast.Attribute, diags: Diagnostics) -> str:
 def _read_var_file(path: Path, bare: Scope, diags: Diagnostics, assign) -> None:  # type: ignore[no-untyped-def]
     name = display_path(path)
     try:
-        text = path.read_text()
+        text = read_text(path, name)
+    except BadDocumentError as exc:
+        diags.add(exc.diagnostic)
+        return
     except OSError as exc:
         diags.error(f"cannot read --var-file {name}: {exc.strerror}")
         return

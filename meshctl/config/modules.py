@@ -24,6 +24,7 @@ from meshctl.config.functions import FunctionError, make_functions
 from meshctl.config.locals import Locals
 from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
 from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
+from meshctl.documents import BadDocumentError, read_text
 from meshctl.errors import Diagnostics, SourceRange, display_path
 from meshctl.mesh.model import Mesh, ResourceBlock
 from meshctl.mesh.naming import group_prefix
@@ -190,8 +191,8 @@ def _instantiate(
     blocks: dict[str, list[ast.Block]] = {t: [] for t in _MODULE_BLOCKS}
     for path in sorted(instance.source.glob("*.hcl")):
         try:
-            body = parse(path.read_text(), display_path(path))
-        except hcl.HclSyntaxError as exc:
+            body = parse(read_text(path, display_path(path)), display_path(path))
+        except (hcl.HclSyntaxError, BadDocumentError) as exc:
             diags.add(exc.diagnostic)
             continue
         for attr in body.attributes.values():

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from meshctl.config.schema import Decoded
+from meshctl.documents import BadDocumentError, read_text
 from meshctl.errors import Diagnostics, SourceRange, display_path
 from meshctl.mesh.model import Lifecycle, SchemaSpec
 from meshctl.schemas.diff import COMPATIBILITY_LEVELS, SCHEMA_TYPES, SchemaError, check_schema
@@ -61,7 +62,10 @@ def build_schema(s: Decoded, base_dir: Path, kind: str, diags: Diagnostics) -> S
 def _read_schema(base_dir: Path, name: str, type_: str, src: SourceRange, diags: Diagnostics) -> str | None:
     path = base_dir / name
     try:
-        text = path.read_text()
+        text = read_text(path, name)
+    except BadDocumentError as exc:
+        diags.error(f"cannot read schema file {name!r}", src, detail=str(exc), hint=exc.hint)
+        return None
     except FileNotFoundError:
         diags.error(
             f"no schema file {name!r}",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from meshctl.documents import read_text
 from meshctl.errors import MeshError
 from meshctl.mesh.model import KafkaConnection
 
@@ -25,7 +26,7 @@ SECRET_KEYS = {"sasl.password", "ssl.key.password", "ssl.keystore.password", "sa
 def read_properties(path: Path) -> dict[str, str]:
     """A Java/librdkafka properties file: `key=value` lines, `#` comments."""
     try:
-        text = path.read_text()
+        text = read_text(path)
     except OSError as exc:
         raise MeshError(f"cannot read the Kafka properties file {path}: {exc.strerror}") from None
     props: dict[str, str] = {}
