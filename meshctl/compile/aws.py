@@ -1,10 +1,25 @@
-"""`resource` blocks -> AWS resources with their defaults filled in and policies canonical."""
+"""`resource` blocks -> AWS resources with their defaults filled in and policies canonical.
+
+Every Deny of a resource policy admits the deploying principals: a bucket or secret that
+denies everyone but its domain's role would otherwise deny meshctl too, and on a real
+account the next plan could no longer read (or fix) the policy.
+"""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
+
 from meshctl.mesh.model import Mesh
-from meshctl.providers.aws.policy import canonical
+from meshctl.providers.aws.policy import canonical, parse
 from meshctl.resources import Resource
+
+# Resource policies: who else may act on the resource. Identity and trust policies never
+# deny the deployer access to the resource itself.
+RESOURCE_POLICY_TYPES = frozenset({"aws_s3_bucket", "aws_secretsmanager_secret"})
+_NEGATED_OPERATORS = frozenset({"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"})
+# A Deny only on these keys never hits meshctl: boto3 always speaks TLS 1.2 or later.
+_TRANSPORT_KEYS = frozenset({"aws:securetransport", "s3:tlsversion"})
 
 DEFAULTS: dict[str, dict[str, object]] = {
     # Secure by default: encrypted, never public.
@@ -22,7 +37,45 @@ DEFAULTS: dict[str, dict[str, object]] = {
 }
 
 
-def compile_resources(mesh: Mesh) -> list[Resource]:
+def admit_deployers(document: object, deployers: tuple[str, ...]) -> dict:
+    """The policy with every Deny made to spare `deployers`: added to the Deny's own
+    negated `aws:PrincipalArn` condition when it has one, else as `ArnNotEquals`."""
+    doc = copy.deepcopy(parse(document))
+    raw = doc.get("Statement", [])
+    listed = [raw] if isinstance(raw, Mapping) else list(raw)
+    doc["Statement"] = [
+        _spare(dict(st), deployers) if isinstance(st, Mapping) and st.get("Effect") == "Deny" else st for st in listed
+    ]
+    return doc
+
+
+def _spare(statement: dict, deployers: tuple[str, ...]) -> dict:
+    raw = statement.get("Condition") or {}
+    if not isinstance(raw, Mapping) or not all(isinstance(b, Mapping) for b in raw.values()):
+        return statement  # not a valid condition: AWS refuses the policy with its own message
+    condition = {op: dict(keys) for op, keys in raw.items()}
+    keys = {key.lower() for block in condition.values() for key in block}
+    if condition and keys <= _TRANSPORT_KEYS:
+        return statement
+    for operator, block in condition.items():
+        if operator.removesuffix("IfExists") not in _NEGATED_OPERATORS:
+            continue
+        for key, value in block.items():
+            if key.lower() == "aws:principalarn":  # condition keys are case-insensitive
+                block[key] = _with(value, deployers)
+                return {**statement, "Condition": condition}
+    condition.setdefault("ArnNotEquals", {})["aws:PrincipalArn"] = list(deployers)
+    return {**statement, "Condition": condition}
+
+
+def _with(value: object, extra: tuple[str, ...]) -> list[str]:
+    present = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    return present + [arn for arn in extra if arn not in present]
+
+
+def compile_resources(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Resource]:
+    """`deployers`: the principals meshctl deploys as (configured, or the caller from STS);
+    empty only offline (`validate`), where nothing is applied."""
     databases = {str(b.values.get("name")): b.address for b in mesh.resources if b.type == "aws_glue_database"}
     out = []
     for block in mesh.resources:
@@ -33,6 +86,8 @@ def compile_resources(mesh: Mesh) -> list[Resource]:
             else ()
         )
         attrs = {**DEFAULTS[block.type], **{k: v for k, v in block.values.items() if k != "domain"}}
+        if deployers and block.type in RESOURCE_POLICY_TYPES and attrs.get("policy"):
+            attrs["policy"] = admit_deployers(attrs["policy"], deployers)
         for key in ("policy", "assume_role_policy"):
             if attrs.get(key):
                 attrs[key] = canonical(attrs[key])

@@ -140,6 +140,10 @@ AWS = BlockSchema(
         "profile": Attr("string"),
         "endpoint_url": Attr("string"),
         "account_id": Attr("string", doc="the account the mesh lives in, for least-privilege ARNs"),
+        "deployer_arns": Attr(
+            "list(string)",
+            doc="IAM users or roles that deploy the mesh: every Deny admits them (default: the caller, from STS)",
+        ),
     },
 )
 

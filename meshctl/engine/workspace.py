@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from meshctl.compile.aws import compile_resources
+from meshctl.compile.aws import RESOURCE_POLICY_TYPES, compile_resources
 from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.lifecycle import Stage, frozen_topics, stages
 from meshctl.compile.registry import compile_registry
@@ -55,6 +55,8 @@ class Workspace:
         self._config: LoadedConfig | None = None
         self._providers: dict[str, Provider] | None = None
         self._backend: StateBackend | None = None
+        self._deployers: tuple[str, ...] | None = None
+        self._aws: AwsProvider | None = None
 
     # -- configuration ------------------------------------------------------
 
@@ -69,11 +71,32 @@ class Workspace:
         # A retired version stays retired: its name is in state even after its resources are gone.
         return stages(self.config.mesh, self.today, frozen_topics(state) | set(state.retired))
 
-    def desired(self, state: State | None = None) -> list[Resource]:
-        """What the configuration compiles to, given where each product version is in its life."""
+    def desired(self, state: State | None = None, *, offline: bool = False) -> list[Resource]:
+        """What the configuration compiles to, given where each product version is in its life.
+        `offline` (validate) leaves the deployers out of resource policies: nothing is applied."""
         current = self.stages(state)
         mesh = self.config.mesh
-        return compile_kafka(mesh, current) + compile_registry(mesh, current) + compile_resources(mesh)
+        deployers = () if offline else self.deployers()
+        return compile_kafka(mesh, current) + compile_registry(mesh, current) + compile_resources(mesh, deployers)
+
+    def deployers(self) -> tuple[str, ...]:
+        """Whom every Deny of a resource policy admits: `aws.deployer_arns`, else the caller
+        from STS, asked once and only for a mesh with resource policies. The caller must be
+        in the mesh's `account_id`: its ARN would admit nobody in another account."""
+        if self._deployers is None:
+            mesh = self.config.mesh
+            if mesh.deployers or not any(r.type in RESOURCE_POLICY_TYPES for r in mesh.resources):
+                self._deployers = mesh.deployers
+            else:
+                account, caller = self._aws_provider().identity()
+                expected = mesh.aws.get("account_id")
+                if expected and account != expected:
+                    raise MeshError(
+                        f"the AWS credentials are for account {account}, but aws.account_id is {expected}: "
+                        "use that account's profile or credentials"
+                    )
+                self._deployers = (caller,)
+        return self._deployers
 
     def fingerprint(self, state: State | None = None) -> Fingerprint:
         return fingerprint(self.config.files, self.desired(state))
@@ -138,9 +161,16 @@ class Workspace:
             self._providers = {
                 "kafka": KafkaProvider(lambda: KafkaClient(settings, timeout), store),
                 "registry": RegistryProvider(self._registry_client),
-                "aws": AwsProvider(AwsSettings(**{k: v for k, v in self.config.mesh.aws.items() if k != "account_id"})),
+                "aws": self._aws_provider(),
             }
         return self._providers
+
+    def _aws_provider(self) -> AwsProvider:
+        """One AWS provider, also before (or without) the Kafka and registry ones."""
+        if self._aws is None:
+            settings = {k: v for k, v in self.config.mesh.aws.items() if k != "account_id"}
+            self._aws = AwsProvider(AwsSettings(**settings))
+        return self._aws
 
     def credential_store(self, settings: dict[str, str] | None = None) -> CredentialStore:
         """Secrets Manager when the mesh has an aws block, local 0600 files otherwise."""

@@ -26,6 +26,7 @@ from meshctl.mesh.model import (
     TopicSpec,
 )
 from meshctl.mesh.resources import check_resource
+from meshctl.providers.aws.identity import deployer_problem
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 REGION_RE = re.compile(
@@ -87,7 +88,8 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
         mesh.resources.append(block)
     if decoded.get("aws"):
         aws = decoded["aws"][0]
-        mesh.aws = {k: str(v) for k, v in aws.values.items()}
+        mesh.aws = {k: str(v) for k, v in aws.values.items() if k != "deployer_arns"}
+        mesh.deployers = _deployers(aws, diags)
         region = mesh.aws.get("region")
         if region is not None and not REGION_RE.match(region):
             diags.error(f"unknown AWS region {region!r}", aws.src_of("region"), hint='e.g. "eu-west-1"')
@@ -97,6 +99,25 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
     if decoded["schema_registry"]:
         mesh.registry = _registry(decoded["schema_registry"][0], diags)
     return mesh
+
+
+def _deployers(aws: Decoded, diags: Diagnostics) -> tuple[str, ...]:
+    """`deployer_arns`: exact IAM principals, at least one (an empty list would lock meshctl out)."""
+    if "deployer_arns" not in aws.values:
+        return ()
+    arns = tuple(str(a) for a in aws.get("deployer_arns") or ())  # type: ignore[union-attr]
+    src = aws.src_of("deployer_arns")
+    if not arns:
+        diags.error(
+            "deployer_arns is empty: every Deny would lock meshctl out",
+            src,
+            hint="name the roles or users that run meshctl, or remove deployer_arns to use the caller's identity",
+        )
+    for arn in arns:
+        problem = deployer_problem(arn)
+        if problem:
+            diags.error(f"deployer_arns: {problem}", src)
+    return tuple(dict.fromkeys(arns))
 
 
 def _request_timeout(d: Decoded, diags: Diagnostics) -> float:

@@ -207,6 +207,8 @@ class Mesh:
     registry: RegistryConnection = field(default_factory=RegistryConnection)
     resources: list[ResourceBlock] = field(default_factory=list)
     aws: Mapping[str, str] = field(default_factory=dict)  # region, profile, endpoint_url
+    # Principals every Deny of a resource policy admits (aws.deployer_arns); empty: the caller, from STS.
+    deployers: tuple[str, ...] = ()
     outputs: dict[str, dict[str, object]] = field(default_factory=dict)  # module address -> name -> value
     _index: dict[str, list[DataProduct]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _index_size: int = field(default=-1, init=False, repr=False, compare=False)

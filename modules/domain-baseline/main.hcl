@@ -10,7 +10,7 @@ locals {
   role        = local.name
   role_arn    = "arn:aws:iam::${local.account}:role/${local.role}"
   database    = replace(local.name, "-", "_")
-  secret      = "meshctl/kafka/${var.domain.name}"
+  secret      = var.domain.kafka_secret
   trusted     = var.trusted_principal != "" ? var.trusted_principal : "arn:aws:iam::${local.account}:root"
   tags        = {
     "meshctl:domain"      = var.domain.path
@@ -19,7 +19,9 @@ locals {
   }
 }
 
-# The domain's data: encrypted, never public, and only the domain's role may use it.
+# The domain's data: encrypted, never public, and only the domain's role (and its
+# integrations' roles) may use it. meshctl adds the deploying principals (aws.deployer_arns,
+# else the caller) to every Deny, so it can still read and change what it manages.
 resource "aws_s3_bucket" "data" {
   bucket              = local.bucket
   domain              = var.domain.name
@@ -93,7 +95,9 @@ resource "aws_iam_role" "domain" {
       Statement = [{
           Effect   = "Allow"
           Action   = "secretsmanager:GetSecretValue"
-          Resource = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:${local.secret}-*"
+          # Secrets Manager appends "-" and 6 characters to the name: "-??????" matches this
+          # secret only, never meshctl/kafka/<name>-<integration> or meshctl/kafka/<name>ops.
+          Resource = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:${local.secret}-??????"
       }]
     }
   }
@@ -131,7 +135,8 @@ resource "aws_glue_table" "product" {
   }
 }
 
-# The domain principal's Kafka credentials: meshctl writes the value; only the role reads it.
+# The domain principal's Kafka credentials: meshctl writes the value; only the role (and the
+# deployer) reads it.
 resource "aws_secretsmanager_secret" "kafka" {
   name        = local.secret
   domain      = var.domain.name
@@ -145,7 +150,7 @@ resource "aws_secretsmanager_secret" "kafka" {
         Principal = "*"
         Action    = "secretsmanager:GetSecretValue"
         Resource  = "*"
-        Condition = { StringNotLike = { "aws:PrincipalArn" = [local.role_arn, "arn:aws:iam::${local.account}:root"] } }
+        Condition = { ArnNotEquals = { "aws:PrincipalArn" = [local.role_arn] } }
     }]
   }
 }

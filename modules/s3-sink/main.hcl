@@ -18,11 +18,12 @@ variable "flush_size" {
 }
 
 locals {
-  domain  = var.integration.domain
-  account = mesh.aws.account_id
-  bucket  = "${var.bucket_prefix}-${local.domain.slug}"
-  role    = "${var.bucket_prefix}-${local.domain.slug}.${var.integration.name}"
-  prefix  = "${var.integration.name}/"
+  domain   = var.integration.domain
+  account  = mesh.aws.account_id
+  bucket   = "${var.bucket_prefix}-${local.domain.slug}"
+  role     = "${var.bucket_prefix}-${local.domain.slug}.${var.integration.name}"
+  prefix   = "${var.integration.name}/"
+  role_arn = "arn:aws:iam::${local.account}:role/${local.role}"
 }
 
 resource "aws_iam_role" "sink" {
@@ -40,7 +41,16 @@ resource "aws_iam_role" "sink" {
     }]
   }
   inline_policies    = {
-    write = {
+    credentials = {
+      Version   = "2012-10-17"
+      Statement = [{
+          Effect   = "Allow"
+          Action   = "secretsmanager:GetSecretValue"
+          # Secrets Manager appends "-" and 6 characters: "-??????" matches exactly this secret.
+          Resource = "arn:aws:secretsmanager:${mesh.aws.region}:${local.account}:secret:${var.integration.kafka_secret}-??????"
+      }]
+    }
+    write       = {
       Version   = "2012-10-17"
       Statement = [
         {
@@ -59,6 +69,26 @@ resource "aws_iam_role" "sink" {
   }
 }
 
+# The integration principal's Kafka credentials (what the worker puts in KAFKA_SASL_PASSWORD):
+# meshctl writes the value; only this integration's role (and the deployer) reads it.
+resource "aws_secretsmanager_secret" "kafka" {
+  name        = var.integration.kafka_secret
+  domain      = local.domain.name
+  description = "Kafka credentials of ${var.integration.principal}, managed by meshctl"
+  tags        = { "meshctl:domain" = local.domain.path, "meshctl:vendor" = var.integration.vendor }
+  policy      = {
+    Version   = "2012-10-17"
+    Statement = [{
+        Sid       = "OnlyTheIntegrationRole"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "secretsmanager:GetSecretValue"
+        Resource  = "*"
+        Condition = { ArnNotEquals = { "aws:PrincipalArn" = [local.role_arn] } }
+    }]
+  }
+}
+
 output "connector_config" {
   value = templatefile("connector.json.j2", {
       name      = "${local.domain.path}.${var.integration.name}"
@@ -66,7 +96,7 @@ output "connector_config" {
       bucket    = local.bucket
       prefix    = local.prefix
       region    = mesh.aws.region
-      role_arn  = "arn:aws:iam::${local.account}:role/${local.role}"
+      role_arn  = local.role_arn
       principal = var.integration.principal
       group     = "${var.integration.group_prefix}sink"
       flush     = var.flush_size

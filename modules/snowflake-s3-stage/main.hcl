@@ -24,10 +24,18 @@ variable "vendor_secret" {
 }
 
 locals {
-  domain  = var.integration.domain
-  account = mesh.aws.account_id
-  bucket  = "${var.bucket_prefix}-${local.domain.slug}"
-  role    = "${var.bucket_prefix}-${local.domain.slug}.${var.integration.name}"
+  domain        = var.integration.domain
+  account       = mesh.aws.account_id
+  bucket        = "${var.bucket_prefix}-${local.domain.slug}"
+  role          = "${var.bucket_prefix}-${local.domain.slug}.${var.integration.name}"
+  role_arn      = "arn:aws:iam::${local.account}:role/${local.role}"
+  secrets       = "arn:aws:secretsmanager:${mesh.aws.region}:${local.account}:secret"
+  vendor_secret = "meshctl/vendors/${local.domain.name}/${var.integration.name}"
+  # Secrets Manager appends "-" and 6 characters: "-??????" matches exactly one secret.
+  readable      = concat(
+    ["${local.secrets}:${var.integration.kafka_secret}-??????"],
+    var.vendor_secret ? ["${local.secrets}:${local.vendor_secret}-??????"] : [],
+  )
 }
 
 resource "aws_iam_role" "stage" {
@@ -45,7 +53,11 @@ resource "aws_iam_role" "stage" {
     }]
   }
   inline_policies    = {
-    read = {
+    credentials = {
+      Version   = "2012-10-17"
+      Statement = [{ Effect = "Allow", Action = "secretsmanager:GetSecretValue", Resource = local.readable }]
+    }
+    read        = {
       Version   = "2012-10-17"
       Statement = [
         {
@@ -64,32 +76,48 @@ resource "aws_iam_role" "stage" {
   }
 }
 
-# Optional: the vendor's own credentials, in a secret only the domain's role may read.
+# The integration principal's Kafka credentials: meshctl writes the value; only this
+# integration's role (and the deployer, added by meshctl to every Deny) reads it.
+resource "aws_secretsmanager_secret" "kafka" {
+  name        = var.integration.kafka_secret
+  domain      = local.domain.name
+  description = "Kafka credentials of ${var.integration.principal}, managed by meshctl"
+  tags        = { "meshctl:domain" = local.domain.path, "meshctl:vendor" = var.integration.vendor }
+  policy      = {
+    Version   = "2012-10-17"
+    Statement = [{
+        Sid       = "OnlyTheIntegrationRole"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "secretsmanager:GetSecretValue"
+        Resource  = "*"
+        Condition = { ArnNotEquals = { "aws:PrincipalArn" = [local.role_arn] } }
+    }]
+  }
+}
+
+# Optional: the vendor's own credentials, in a secret only this integration's role may read.
 resource "aws_secretsmanager_secret" "vendor" {
   for_each    = var.vendor_secret ? ["vendor"] : []
-  name        = "meshctl/vendors/${local.domain.name}/${var.integration.name}"
+  name        = local.vendor_secret
   domain      = local.domain.name
   description = "Credentials of ${var.integration.vendor} for ${local.domain.path}; the value is set by the domain"
   tags        = { "meshctl:domain" = local.domain.path, "meshctl:vendor" = var.integration.vendor }
   policy      = {
     Version   = "2012-10-17"
     Statement = [{
-        Sid       = "OnlyTheDomainRole"
+        Sid       = "OnlyTheIntegrationRole"
         Effect    = "Deny"
         Principal = "*"
         Action    = "secretsmanager:GetSecretValue"
         Resource  = "*"
-        Condition = {
-          StringNotLike = {
-            "aws:PrincipalArn" = ["arn:aws:iam::${local.account}:role/${var.bucket_prefix}-${local.domain.slug}"]
-          }
-        }
+        Condition = { ArnNotEquals = { "aws:PrincipalArn" = [local.role_arn] } }
     }]
   }
 }
 
 output "role_arn" {
-  value = "arn:aws:iam::${local.account}:role/${local.role}"
+  value = local.role_arn
 }
 
 output "storage_integration_sql" {

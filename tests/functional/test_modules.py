@@ -12,8 +12,9 @@ from tests.helpers import write_mesh
 
 MESH = """
 aws {
-  region     = "eu-west-1"
-  account_id = "123456789012"
+  region        = "eu-west-1"
+  account_id    = "123456789012"
+  deployer_arns = ["arn:aws:iam::123456789012:role/deployer"]
 }
 domain "commerce" {
   owners { accountable = "c@acme.example" }
@@ -61,10 +62,10 @@ def test_module_errors_name_the_line(mesh_dir: Path) -> None:
     write_mesh(mesh_dir, {"main.hcl": MESH.replace('source   = "domain-baseline"', 'source   = "domain-basline"')})
     result = run("validate", ".")
     assert result.exit_code == 1
-    assert "main.hcl:18: error: module \"baseline\": no module 'domain-basline'" in result.stderr
+    assert "main.hcl:19: error: module \"baseline\": no module 'domain-basline'" in result.stderr
     write_mesh(mesh_dir, {"main.hcl": MESH.replace("  domain   = each.value\n", "  domian   = each.value\n")})
     result = run("validate", ".")
-    assert 'main.hcl:20: error: module.baseline["commerce"]: the module has no input "domian"' in result.stderr
+    assert 'main.hcl:21: error: module.baseline["commerce"]: the module has no input "domian"' in result.stderr
     assert 'error: module.baseline["commerce"]: missing input "domain"' in result.stderr
 
 
