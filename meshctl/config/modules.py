@@ -25,6 +25,7 @@ from meshctl.config.locals import Locals
 from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
 from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
 from meshctl.documents import BadDocumentError, read_text
+from meshctl.credentials import secret_name
 from meshctl.errors import Diagnostics, SourceRange, display_path
 from meshctl.mesh.model import Mesh, ResourceBlock
 from meshctl.mesh.naming import group_prefix
@@ -171,6 +172,7 @@ def integration_view(integration, view: Mapping[str, object]) -> dict[str, objec
         "vendor": integration.vendor,
         "domain": domain,
         "principal": f"User:{integration.principal_name}",
+        "kafka_secret": secret_name(integration.principal_name),  # its Kafka credentials in Secrets Manager
         "reads": reads,
         "topic_prefix": f"{domain['path']}.{integration.name}.",
         "group_prefix": group_prefix(integration.principal_name),  # its only consumer groups
@@ -394,6 +396,7 @@ def mesh_view(mesh: Mesh) -> dict[str, object]:
             "accountable": d.owners.accountable if d.owners else "",
             "responsible": list(d.owners.responsible) if d.owners else [],
             "principal": f"User:{name}",
+            "kafka_secret": secret_name(name),
             "group_prefix": group_prefix(name),
             # Baseline settings from the domain's policy, the nearest domain's value winning.
             "baseline": {k: v for a in [*reversed(mesh.ancestors(name)), d] for k, v in a.policy.baseline.items()},
