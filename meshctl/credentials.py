@@ -15,6 +15,7 @@ import secrets
 from pathlib import Path
 from typing import Protocol
 
+from meshctl.redaction import register
 from meshctl.state.local import atomic_write
 
 
@@ -46,7 +47,9 @@ class LocalCredentialStore:
         try:
             for line in self.path(user).read_text().splitlines():
                 if line.startswith("sasl.password="):
-                    return line.split("=", 1)[1]
+                    password = line.split("=", 1)[1]
+                    register(password)  # read: from now on no output may show it
+                    return password
         except FileNotFoundError:
             return None
         return None
@@ -57,6 +60,7 @@ class LocalCredentialStore:
         if existing:
             return existing
         password = secrets.token_urlsafe(32)
+        register(password)  # generated: masked in every log record before any call carries it
         self.directory.mkdir(parents=True, exist_ok=True)
         self.directory.chmod(0o700)
         lines = [f"# Kafka client settings for User:{user}, written by meshctl. Keep this file secret."]
@@ -105,13 +109,16 @@ class SecretsManagerCredentialStore:
             value = self.client.get_secret_value(SecretId=secret_name(user))
         except self.client.exceptions.ResourceNotFoundException:
             return None  # no secret, or a secret without a value yet
-        return json.loads(value["SecretString"]).get("password")
+        password = json.loads(value["SecretString"]).get("password")
+        register(password)
+        return password
 
     def get_or_create(self, user: str, mechanism: str, password: str | None = None) -> str:
         existing = self.get(user)
         if existing:
             return existing
         password = password or secrets.token_urlsafe(32)
+        register(password)  # before create_secret: its request is logged under --debug
         value = json.dumps(
             {
                 "username": user,

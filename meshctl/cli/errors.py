@@ -10,6 +10,7 @@ from typing import TypeVar
 import click
 
 from meshctl.errors import ConfigError, MeshError
+from meshctl.redaction import redact
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -33,14 +34,14 @@ def handle_errors(fn: F) -> F:
         except ConfigError as exc:
             if debug_enabled():
                 raise
-            click.echo(exc.format(), err=True)
+            click.echo(redact(exc.format()), err=True)
             n = len(exc.errors)
             click.echo(f"\n{n} error{'s' if n != 1 else ''} in the configuration.", err=True)
             sys.exit(1)
         except MeshError as exc:
             if debug_enabled():
                 raise
-            click.echo(exc.format(), err=True)
+            click.echo(redact(exc.format()), err=True)  # a library's message may echo a secret
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("\ninterrupted: state holds every step that finished", err=True)
@@ -49,8 +50,8 @@ def handle_errors(fn: F) -> F:
             if debug_enabled():
                 raise
             click.echo(
-                f"error: internal error: {type(exc).__name__}: {exc}\n"
-                "  this is a bug in meshctl; run again with --debug for a traceback and report it",
+                redact(f"error: internal error: {type(exc).__name__}: {exc}\n")
+                + "  this is a bug in meshctl; run again with --debug for a traceback and report it",
                 err=True,
             )
             sys.exit(1)

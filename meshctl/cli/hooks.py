@@ -6,6 +6,7 @@ import click
 
 from meshctl.plan.model import ResourceChange
 from meshctl.providers.base import ChangeResult
+from meshctl.redaction import redact
 from meshctl.render.text import Styler
 
 _DOING = {"delete": ("Destroying...", "Destruction complete", "Destruction failed")}
@@ -38,7 +39,8 @@ class ProgressHooks:
         if result.ok:
             click.echo(f"{counter} {self.s(change.address, bold=True)}: {ok} after {elapsed_s:.1f}s", err=True)
         else:
-            click.echo(f"{counter} {self.s(change.address, 'red', bold=True)}: {failed}: {result.error}", err=True)
+            reason = redact(str(result.error))  # a provider's message may echo what it was sent
+            click.echo(f"{counter} {self.s(change.address, 'red', bold=True)}: {failed}: {reason}", err=True)
 
     def change_skipped(self, change: ResourceChange, because: str) -> None:
         self.done += 1

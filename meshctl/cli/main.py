@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-import sys
-
 import click
 
-from meshctl import __version__
+from meshctl import __version__, redaction
 from meshctl.cli.plan_apply import apply, drift, plan
 from meshctl.cli.state_cmds import force_unlock, import_, state
 from meshctl.cli.tools import client_config, fmt, graph, output, validate
@@ -24,9 +21,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     would change on the live cluster, `apply` carries it out.
     """
     ctx.obj = {"debug": debug}
-    if debug:
-        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
-        logging.getLogger("meshctl.librdkafka").propagate = True
+    redaction.install(debug)  # before any client exists: no record, traceback or warning shows a secret
 
 
 for command in (validate, plan, apply, drift, state, import_, force_unlock, graph, fmt, client_config, output):

@@ -33,6 +33,7 @@ from meshctl.mesh.builder import build_mesh
 from meshctl.mesh.model import Mesh
 from meshctl.mesh.resources import check_resource
 from meshctl.mesh.validate import validate
+from meshctl.redaction import register
 
 ENV_VAR_PREFIX = "MESHCTL_VAR_"
 
@@ -272,6 +273,7 @@ def _resolve_variables(
         if problem:
             shown = "" if decl.sensitive else f": {problem}"  # never echo a secret
             diags.error(f'variable "{name}" must be a {decl.type}{shown}', decl.src)
+    register(*(values[n] for n, d in decls.items() if d.sensitive and n in values))  # masked in any output
     return values
 
 

@@ -10,6 +10,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from meshctl.errors import MeshError
+from meshctl.redaction import register
 
 _RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
 
@@ -22,7 +23,11 @@ def client(service: str, region: str | None = None, profile: str | None = None, 
         raise MeshError(f"AWS profile {profile!r} is not configured (~/.aws/config)") from None
     if session.region_name is None:
         raise MeshError("no AWS region: set region in the configuration, AWS_REGION or a profile's region")
-    return session.client(service, endpoint_url=endpoint_url, config=_RETRIES)
+    made = session.client(service, endpoint_url=endpoint_url, config=_RETRIES)
+    credentials = session.get_credentials()  # resolved by the client already; cached
+    if credentials is not None:
+        register(credentials.secret_key, credentials.token)
+    return made
 
 
 def aws_error(exc: Exception, what: str) -> MeshError:

@@ -11,6 +11,7 @@ from pathlib import Path
 from meshctl.documents import read_text
 from meshctl.errors import MeshError
 from meshctl.mesh.model import KafkaConnection
+from meshctl.redaction import register
 
 ENV = {
     "MESHCTL_KAFKA_BOOTSTRAP_SERVERS": "bootstrap.servers",
@@ -63,6 +64,7 @@ def client_config(conn: KafkaConnection, env: Mapping[str, str], base_dir: Path)
     for var, key in ENV.items():
         if env.get(var):
             config[key] = env[var]
+    register(*(v for k, v in config.items() if k in SECRET_KEYS or "jaas" in k))
     if "sasl.username" in config and "security.protocol" not in config:
         config["security.protocol"] = "SASL_SSL"
     if "bootstrap.servers" not in config:

@@ -6,6 +6,7 @@ run in parallel; every failure becomes one sentence naming the registry's addres
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from meshctl.errors import MeshError
+from meshctl.redaction import register, register_basic_auth
 
 T = TypeVar("T")
 _PARALLEL = 8
@@ -34,6 +36,13 @@ class SubjectInfo:
     compatibility: str
 
 
+def _url_password(url: str) -> str | None:
+    try:
+        return urllib.parse.urlsplit(url).password
+    except ValueError:  # not a URL: the client will say so
+        return None
+
+
 class RegistryClient:
     def __init__(self, url: str, username: str | None = None, password: str | None = None, timeout_s: float = 30.0):
         self.url = url
@@ -41,6 +50,8 @@ class RegistryClient:
         conf: dict[str, object] = {"url": url, "timeout": timeout_s, "max.retries": 2}
         if username:
             conf["basic.auth.user.info"] = f"{username}:{password or ''}"
+            register_basic_auth(username, password or "")  # the header is a copy of the password
+        register(_url_password(url))  # a URL's user-info is a password too
         self._client = SchemaRegistryClient(conf)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
