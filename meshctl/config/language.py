@@ -68,6 +68,9 @@ DATA_PRODUCT = BlockSchema(
                 "replaces": Attr("number", doc="the version this one replaces"),
                 "deprecated": Attr("string", doc="YYYY-MM-DD: the replaced version is deprecated from then"),
                 "sunset": Attr("string", doc="YYYY-MM-DD: the replaced version is frozen, then deleted"),
+                "prevent_destroy": Attr(
+                    "bool", doc="this version's topic and subjects are never deleted or replaced (an error)"
+                ),
             }
         ),
     },
@@ -173,6 +176,13 @@ TOP_LEVEL = {
     "resource": BlockSchema(labels=("type", "name")),  # attributes: per type, config.resource_blocks
     "variable": VARIABLE,
     "locals": BlockSchema(),
+    # Decoded by config.moved: the addresses are read as written, not evaluated.
+    "moved": BlockSchema(
+        attrs={
+            "from": Attr("any", required=True, doc="the old address, e.g. module.a.aws_iam_role.x"),
+            "to": Attr("any", required=True, doc="the new address"),
+        }
+    ),
 }
 
 # Attributes of the kafka block that hold secrets: they must come from a variable or

@@ -20,6 +20,7 @@ from meshctl.config.functions import make_functions
 from meshctl.config.language import SECRET_ATTRIBUTES, TOP_LEVEL, VARIABLE
 from meshctl.config.locals import Locals
 from meshctl.config.modules import decode_resource_blocks, expand_modules
+from meshctl.config.moved import decode_moved
 from meshctl.config.schema import Decoded, decode, type_problem
 from meshctl.documents import BadDocumentError, read_text
 from meshctl.errors import (
@@ -128,6 +129,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     instances = expand_modules(
         blocks["module"], mesh, scope, directory, diags, lambda text, name: _parse_cached(text, name, options.cache_dir)
     )
+    moved = decode_moved(blocks["moved"], diags)
     mesh.outputs = {i.address: i.outputs for i in instances}
     for block in mesh.resources:
         if block.module:
@@ -135,6 +137,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     _check_unique_resources(mesh, diags)
     diags.raise_if_errors()
     return LoadedConfig(mesh, diags.warnings, texts)
+    mesh.moved = moved
 
 
 def _check_unique_resources(mesh: Mesh, diags: Diagnostics) -> None:

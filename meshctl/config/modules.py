@@ -23,6 +23,7 @@ from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.functions import FunctionError, make_functions
 from meshctl.config.locals import Locals
 from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
+from meshctl.config.resource_blocks import protected_at
 from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
 from meshctl.documents import BadDocumentError, read_text
 from meshctl.credentials import secret_name
@@ -217,7 +218,15 @@ def _instantiate(
     local_ns.evaluate_all()
     for d in decode_resource_blocks(blocks["resource"], scope, diags):
         mesh.resources.append(
-            ResourceBlock(d.labels[0], d.labels[1], dict(d.values), d.src, dict(d.srcs), module=instance.address)
+            ResourceBlock(
+                d.labels[0],
+                d.labels[1],
+                dict(d.values),
+                d.src,
+                dict(d.srcs),
+                module=instance.address,
+                protected_at=protected_at(d),
+            )
         )
     for block in blocks["output"]:
         d = decode(block, _OUTPUT, scope, diags)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from meshctl.config.schema import Attr, BlockSchema
+from meshctl.config.schema import Attr, BlockSchema, Decoded
 
 _TAGS = Attr("map(string)")
+# Terraform's meta-block: `prevent_destroy = true` makes a plan that deletes or replaces it an error.
+LIFECYCLE = BlockSchema(attrs={"prevent_destroy": Attr("bool", doc="refuse any plan that deletes or replaces it")})
 
 SCHEMAS: dict[str, BlockSchema] = {
     "aws_s3_bucket": BlockSchema(
@@ -18,6 +20,7 @@ SCHEMAS: dict[str, BlockSchema] = {
             "tags": _TAGS,
             "domain": Attr("string", doc="the owning domain, for --domain and reports"),
         },
+        blocks={"lifecycle": LIFECYCLE},
     ),
     "aws_iam_role": BlockSchema(
         labels=("type", "name"),
@@ -29,6 +32,7 @@ SCHEMAS: dict[str, BlockSchema] = {
             "tags": _TAGS,
             "domain": Attr("string"),
         },
+        blocks={"lifecycle": LIFECYCLE},
     ),
     "aws_glue_database": BlockSchema(
         labels=("type", "name"),
@@ -38,6 +42,7 @@ SCHEMAS: dict[str, BlockSchema] = {
             "parameters": Attr("map(string)"),
             "domain": Attr("string"),
         },
+        blocks={"lifecycle": LIFECYCLE},
     ),
     "aws_glue_table": BlockSchema(
         labels=("type", "name"),
@@ -48,6 +53,7 @@ SCHEMAS: dict[str, BlockSchema] = {
             "parameters": Attr("map(string)"),
             "domain": Attr("string"),
         },
+        blocks={"lifecycle": LIFECYCLE},
     ),
     "aws_secretsmanager_secret": BlockSchema(
         labels=("type", "name"),
@@ -58,5 +64,12 @@ SCHEMAS: dict[str, BlockSchema] = {
             "tags": _TAGS,
             "domain": Attr("string"),
         },
+        blocks={"lifecycle": LIFECYCLE},
     ),
 }
+
+
+def protected_at(d: Decoded) -> str:
+    """`file.hcl:12` where the block's lifecycle sets prevent_destroy = true, or ""."""
+    life = d.block("lifecycle")
+    return str(life.src_of("prevent_destroy")) if life is not None and life.get("prevent_destroy") is True else ""

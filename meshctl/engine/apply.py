@@ -70,11 +70,14 @@ def apply_plan(
         state.resources.pop(address, None)
     for address, rs in (adopt or {}).items():
         state.resources[address] = rs
-    if plan.forgotten or adopt:
+    if plan.forgotten or adopt or plan.moves:
         persist(state)
 
     changes = plan.actionable
     deletes = [c for c in changes if "delete" in c.actions]
+    # Moves rewrite state only: the object stays, its address changes (before any update to it).
+    for c in plan.moves:
+        _move(c, state)
     upserts = [c for c in changes if c.actions != ("delete",)]
     failed: set[str] = set()
 
@@ -160,8 +163,33 @@ def _record(verb: str, change: ResourceChange, outcome: ChangeResult, state: Sta
             result.done.append(change.address)
         return
     attributes = dict(outcome.attributes or change.after or {})
+    result.in_flight = []
+
+
+def _move(change: ResourceChange, state: State) -> None:
+    """Re-address the recorded object; a later step of the same apply may update it."""
+    old = state.resources.pop(change.previous_address, None)
+    if old is None:
+        return
     state.resources[change.address] = ResourceState(
-        change.type, change.name, attributes, change.source, change.depends_on, change.domain, change.module
+        change.type,
+        change.name,
+        dict(old.attributes),
+        change.source,
+        change.depends_on,
+        change.domain,
+        change.module,
+        change.protected_at,
+    )
+    state.resources[change.address] = ResourceState(
+        change.type,
+        change.name,
+        attributes,
+        change.source,
+        change.depends_on,
+        change.domain,
+        change.module,
+        change.protected_at,
     )
     result.done.append(change.address)
     if "create" in change.actions:

@@ -8,33 +8,70 @@ from dataclasses import replace
 from datetime import date
 
 from meshctl.compile.lifecycle import RETIRE, Stage
-from meshctl.mesh.model import Mesh
+from meshctl.mesh.model import DataProduct, Mesh
 from meshctl.mesh.naming import group_prefix, legacy_group_prefixes, reader_principals
-from meshctl.plan.model import Plan
+from meshctl.plan.diff import PlanOptions, delete_flag
+from meshctl.plan.model import Plan, ResourceChange
 
 
 def guard_retirement(
-    plan: Plan, mesh: Mesh, stages: Mapping[str, Stage], positions: Mapping[str, list[dict]], force: bool
+    plan: Plan,
+    mesh: Mesh,
+    stages: Mapping[str, Stage],
+    positions: Mapping[str, list[dict]],
+    options: PlanOptions,
+    records: Mapping[str, int],
 ) -> Plan:
-    """Deleting a retired version's topic is what its lifecycle asked for (no extra flag),
-    but never while a consumer group still has committed offsets on it, unless forced."""
-    retiring = {mesh.topic_name(p): p for p in mesh.products if stages.get(p.address, Stage("live")).stage == RETIRE}
+    """Retiring a version deletes its topic and subjects because its lifecycle asked for it:
+    an empty topic needs no further flag. A topic that still holds records needs the same
+    opt-in as any topic delete (`records` counts them; unknown counts as holding data), and
+    no version goes while a consumer group still has committed offsets on it, unless forced.
+
+    Each change keeps the diff's own guard unless retirement decides it: a retired subject
+    or topic is judged here, never waved through by the lifecycle alone."""
+    retiring = {p.address: p for p in mesh.products if stages.get(p.address, Stage("live")).stage == RETIRE}
     changes = []
     for c in plan.changes:
-        name = str((c.before or {}).get("name", ""))
-        if c.type == "kafka_topic" and c.is_delete and name in retiring:
-            product = retiring[name]
-            successor = stages[product.address].successor
-            groups = [g["group"] for g in positions.get(name, [])]
-            blocked = ""
-            if groups and not force:
-                blocked = (
-                    f"consumer groups still have committed offsets on it ({', '.join(groups)}): move them to "
-                    f"v{successor.version if successor else '?'} first, or pass --force-retire"
-                )
-            c = replace(c, retire=True, blocked=blocked, reason=f"{product.key} v{product.version} is retired")
+        product = retiring.get(c.source)
+        if c.is_delete and product is not None and c.type in ("kafka_topic", "schema_subject"):
+            c = _retire(c, product, stages, positions, options, records.get(mesh.topic_name(product)), mesh)
         changes.append(c)
     return replace(plan, changes=changes)
+
+
+def _retire(
+    c: ResourceChange,
+    product: DataProduct,
+    stages: Mapping[str, Stage],
+    positions: Mapping[str, list[dict]],
+    options: PlanOptions,
+    held: int | None,
+    mesh: Mesh,
+) -> ResourceChange:
+    topic = mesh.topic_name(product)
+    successor = stages[product.address].successor
+    reasons, opt_in = [], ""
+    groups = [g["group"] for g in positions.get(topic, [])]
+    if groups and not options.force_retire:
+        reasons.append(
+            f"consumer groups still have committed offsets on it ({', '.join(groups)}): move them to "
+            f"v{successor.version if successor else '?'} first, or pass --force-retire"
+        )
+        opt_in = "--force-retire"
+    if held != 0 and not options.allows_delete("kafka_topic"):
+        what = "an unknown number of records" if held is None else f"{held} record{'' if held == 1 else 's'}"
+        reasons.append(
+            f"retiring {product.key} v{product.version} deletes topic {topic}, which still holds {what}: "
+            f"pass {delete_flag('kafka_topic')} (or --allow-delete-topics) to proceed"
+        )
+        opt_in = opt_in or delete_flag("kafka_topic")
+    return replace(
+        c,
+        retire=c.type == "kafka_topic",
+        blocked="; ".join(reasons),
+        opt_in=opt_in,
+        reason=f"{product.key} v{product.version} is retired",
+    )
 
 
 def migrations(

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from meshctl.config.schema import Decoded
+from meshctl.config.resource_blocks import protected_at
 from meshctl.errors import Diagnostics
 from meshctl.mesh.contracts import build_lifecycle, build_schema
 from meshctl.mesh.durations import parse_duration_ms
@@ -80,7 +81,9 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
                 )
             )
     for d in decoded.get("resource", []):
-        block = ResourceBlock(d.labels[0], d.labels[1], dict(d.values), d.src, dict(d.srcs))
+        block = ResourceBlock(
+            d.labels[0], d.labels[1], dict(d.values), d.src, dict(d.srcs), protected_at=protected_at(d)
+        )
         if any(r.address == block.address for r in mesh.resources):
             diags.error(f"duplicate resource {block.address}", d.src, hint="each resource has a unique TYPE.NAME")
             continue

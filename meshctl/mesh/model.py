@@ -78,6 +78,7 @@ class Lifecycle:
     replaces: int | None = None
     deprecated: date | None = None
     sunset: date | None = None
+    prevent_destroy: bool = False  # about this version itself: its topic and subjects are never deleted
 
 
 @dataclass(frozen=True)
@@ -189,10 +190,21 @@ class ResourceBlock:
     src: SourceRange
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
     module: str = ""
+    protected_at: str = ""  # `file.hcl:12` of `lifecycle { prevent_destroy = true }`, or ""
 
     @property
     def address(self) -> str:
         return f"{self.module}.{self.type}.{self.name}" if self.module else f"{self.type}.{self.name}"
+
+
+@dataclass(frozen=True)
+class MovedBlock:
+    """`moved { from = ..., to = ... }`: an object recorded at `from` is now declared at `to`."""
+
+    from_: str
+    to: str
+    src: SourceRange
+    srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
 
 
 @dataclass
@@ -206,6 +218,7 @@ class Mesh:
     backend: BackendConfig | None = None
     registry: RegistryConnection = field(default_factory=RegistryConnection)
     resources: list[ResourceBlock] = field(default_factory=list)
+    moved: list[MovedBlock] = field(default_factory=list)
     aws: Mapping[str, str] = field(default_factory=dict)  # region, profile, endpoint_url
     # Principals every Deny of a resource policy admits (aws.deployer_arns); empty: the caller, from STS.
     deployers: tuple[str, ...] = ()
