@@ -21,6 +21,7 @@ from meshctl.engine.apply import ApplyHooks, ApplyResult, apply_plan
 from meshctl.engine.migration import guard_retirement, migrations, watched_groups
 from meshctl.engine.refresh import refresh
 from meshctl.errors import ConfigError, MeshError, error
+from meshctl.mesh.builder import http_url_problem
 from meshctl.plan.diff import PlanOptions, diff
 from meshctl.plan.model import Plan
 from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
@@ -209,6 +210,9 @@ class Workspace:
                 "data products have schemas but no schema registry is configured: set url in a "
                 "schema_registry block or MESHCTL_REGISTRY_URL"
             )
+        problem = http_url_problem(url) if self.env.get("MESHCTL_REGISTRY_URL") else ""
+        if problem:
+            raise MeshError(f"MESHCTL_REGISTRY_URL is not an http(s) URL: {problem}")
         username = self.env.get("MESHCTL_REGISTRY_USERNAME") or reg.username
         password = self.env.get("MESHCTL_REGISTRY_PASSWORD") or reg.password
         return RegistryClient(url, username, password, reg.request_timeout_s)

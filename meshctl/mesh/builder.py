@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from meshctl.config.schema import Decoded
 from meshctl.config.resource_blocks import protected_at
+from meshctl.config.schema import Decoded
 from meshctl.errors import Diagnostics
-from meshctl.mesh.contracts import build_lifecycle, build_schema
+from meshctl.mesh.contracts import build_delivery, build_lifecycle, build_schema, build_sla
 from meshctl.mesh.durations import parse_duration_ms
 from meshctl.mesh.model import (
     KINDS,
@@ -128,14 +129,45 @@ def _request_timeout(d: Decoded, diags: Diagnostics) -> float:
     if "request_timeout" not in d.values:
         return 30.0
     try:
-        return parse_duration_ms(str(d.get("request_timeout"))) / 1000
+        seconds = parse_duration_ms(str(d.get("request_timeout"))) / 1000
     except ValueError as exc:
         diags.error("invalid request_timeout", d.src_of("request_timeout"), detail=str(exc))
         return 30.0
+    if seconds <= 0:
+        diags.error(
+            f"{d.type}.request_timeout must be more than 0s",
+            d.src_of("request_timeout"),
+            hint='e.g. request_timeout = "30s"',
+        )
+        return 30.0
+    return seconds
+
+
+def http_url_problem(url: str) -> str:
+    """Why `url` cannot reach an HTTP API ("" when it can): a scheme and a host are needed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"{url!r} does not start with http:// or https://"
+    if not parts.hostname:
+        return f"{url!r} names no host"
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return f"{url!r} has an invalid port"
+    return ""
 
 
 def _registry(d: Decoded, diags: Diagnostics) -> RegistryConnection:
     timeout = _request_timeout(d, diags)
+    url = d.get("url")
+    problem = http_url_problem(str(url)) if url is not None else ""
+    if problem:
+        diags.error(
+            "schema_registry.url is not an http(s) URL",
+            d.src_of("url"),
+            detail=problem,
+            hint='e.g. url = "http://localhost:8081" (Apicurio: "http://localhost:8080/apis/ccompat/v7")',
+        )
     return RegistryConnection(
         url=d.get("url"),  # type: ignore[arg-type]
         username=d.get("username"),  # type: ignore[arg-type]
@@ -287,8 +319,8 @@ def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | No
         kind=kind,
         description=str(d.get("description", "")),
         topic=TopicSpec(topic_name, partitions, replication, config),
-        delivery=dict(d.block("delivery").values) if d.block("delivery") else {},  # type: ignore[union-attr]
-        sla=dict(d.block("sla").values) if d.block("sla") else {},  # type: ignore[union-attr]
+        delivery=build_delivery(d.block("delivery"), diags),
+        sla=build_sla(d.block("sla"), diags),
         src=d.src,
         srcs=srcs,
         schema=schema,

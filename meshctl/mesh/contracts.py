@@ -8,6 +8,7 @@ from pathlib import Path
 from meshctl.config.schema import Decoded
 from meshctl.documents import BadDocumentError, read_text
 from meshctl.errors import Diagnostics, SourceRange, display_path
+from meshctl.mesh.durations import parse_duration_ms
 from meshctl.mesh.model import Lifecycle, SchemaSpec
 from meshctl.schemas.diff import COMPATIBILITY_LEVELS, SCHEMA_TYPES, SchemaError, check_schema
 
@@ -89,6 +90,45 @@ def _read_schema(base_dir: Path, name: str, type_: str, src: SourceRange, diags:
         )
         return None
     return text
+
+
+# What a consumer must expect from a product's delivery: duplicates are the happy path's default.
+DUPLICATES = ("tolerated", "not_tolerated")
+
+
+def build_delivery(d: Decoded | None, diags: Diagnostics) -> dict[str, object]:
+    if d is None:
+        return {}
+    duplicates = d.get("duplicates")
+    if duplicates is not None and duplicates not in DUPLICATES:
+        diags.error(
+            f"delivery.duplicates must be one of {', '.join(DUPLICATES)}",
+            d.src_of("duplicates"),
+            detail=f"got {duplicates!r}",
+            hint='"tolerated": consumers process idempotently; "not_tolerated": the producer promises exactly once',
+        )
+    _check_duration(d, "out_of_order_window", minimum_ms=0, diags=diags)
+    return dict(d.values)
+
+
+def build_sla(d: Decoded | None, diags: Diagnostics) -> dict[str, object]:
+    if d is None:
+        return {}
+    _check_duration(d, "freshness", minimum_ms=1, diags=diags)
+    return dict(d.values)
+
+
+def _check_duration(d: Decoded, name: str, minimum_ms: int, diags: Diagnostics) -> None:
+    raw = d.get(name)
+    if raw is None:
+        return
+    try:
+        ms = parse_duration_ms(str(raw))
+    except ValueError as exc:
+        diags.error(f"invalid {d.type}.{name}", d.src_of(name), detail=str(exc))
+        return
+    if ms < minimum_ms:
+        diags.error(f"{d.type}.{name} must be more than 0s", d.src_of(name), detail=f"got {raw!r}")
 
 
 def build_lifecycle(d: Decoded | None, version: int, diags: Diagnostics) -> Lifecycle:

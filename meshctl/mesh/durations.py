@@ -13,6 +13,8 @@ def parse_duration_ms(text: str | int) -> int:
     if isinstance(text, int):
         return text
     s = text.strip().lower()
+    if s.startswith("-"):
+        raise ValueError(f"{text!r} is negative; a duration is 0 or more, e.g. 30s, 15m or 7d")
     if s.isdigit():
         return int(s)
     pos, total = 0, 0

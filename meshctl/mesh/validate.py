@@ -104,8 +104,21 @@ def _check_products(mesh: Mesh, diags: Diagnostics) -> None:
                 hint="each product version owns exactly one topic",
             )
         topics[topic] = p.address
+        _check_replaces(mesh, p, diags)
         _check_namespace(mesh, p, topic, diags)
         _check_against_policy(mesh, p, diags)
+
+
+def _check_replaces(mesh: Mesh, p, diags: Diagnostics) -> None:  # type: ignore[no-untyped-def]
+    replaces = p.lifecycle.replaces
+    declared = [q.version for q in mesh.versions(p.key)]
+    if replaces is not None and replaces not in declared:
+        diags.error(
+            f"lifecycle.replaces names version {replaces} of {p.key}, which is not declared",
+            p.srcs.get("lifecycle.replaces", p.src),
+            detail=f"declared versions: {', '.join(f'v{v}' for v in sorted(declared))}",
+            hint=f"declare v{replaces} (it stays live until its sunset), or remove replaces",
+        )
 
 
 def _check_namespace(mesh: Mesh, p, topic: str, diags: Diagnostics) -> None:  # type: ignore[no-untyped-def]
@@ -194,7 +207,17 @@ def _check_against_policy(mesh: Mesh, p, diags: Diagnostics) -> None:  # type: i
 def _check_access(mesh: Mesh, diags: Diagnostics) -> None:
     keys = sorted({p.key for p in mesh.products})
     grants: dict[tuple[str, str, int | None], str] = {}
+    names: dict[str, str] = {}
     for a in mesh.access:
+        if a.name in names:
+            diags.error(
+                f'duplicate access "{a.name}"',
+                a.src,
+                detail=f"first declared at {names[a.name]}",
+                hint="access names are unique across the mesh: rename one of them",
+            )
+            continue
+        names[a.name] = str(a.src)
         if a.mode != "read":
             diags.error(
                 f'access "{a.name}" asks for mode "{a.mode}": only the owning domain may write a product',

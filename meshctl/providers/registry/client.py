@@ -64,6 +64,13 @@ class RegistryClient:
                     f"the schema registry at {self.url} refused to {what} (HTTP {exc.http_status_code}): "
                     "check the registry username and password (MESHCTL_REGISTRY_USERNAME/PASSWORD)"
                 ) from None
+            if exc.http_status_code == 404 and not 40400 <= (exc.error_code or 0) < 40500:
+                # A registry's own 404s carry an error code (40401 subject not found); a bare 404
+                # means the URL does not point at the registry API.
+                raise RegistryError(
+                    f"the schema registry at {self.url} answered 404 Not Found to {what}: does the URL include "
+                    "the API path? (Apicurio serves the Confluent API under /apis/ccompat/v7)"
+                ) from None
             raise
         except Exception as exc:  # httpx raises its own connection errors
             raise RegistryError(f"cannot reach the schema registry at {self.url} to {what}: {exc}") from None
