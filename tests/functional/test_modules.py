@@ -112,3 +112,38 @@ integration "stage" {
     assert trust["Statement"][0]["Condition"] == {"StringEquals": {"sts:ExternalId": "ext"}}
     write_mesh(mesh_dir, {"main.hcl": MESH + integration.replace("  inputs = { vendor_secret = true }\n", "")})
     assert not any("aws_secretsmanager_secret.vendor" in a for a in _desired(mesh_dir))
+
+
+def test_the_s3_sink_joins_only_groups_under_its_own_principals_prefix(mesh_dir: Path) -> None:
+    sink = """
+domain "analytics" {
+  parent = "commerce"
+  owners { accountable = "a@acme.example" }
+}
+access "a" {
+  product  = "sales.orders"
+  consumer = "analytics"
+}
+integration "lake" {
+  domain = "analytics"
+  vendor = "kafka-connect"
+  source = "s3-sink"
+  reads  = ["sales.orders"]
+  aws {
+    trusted_principal = "arn:aws:iam::123456789012:role/connect-workers"
+    external_id       = "ext"
+  }
+}
+"""
+    write_mesh(mesh_dir, {"main.hcl": MESH + sink})
+    result = run("output", "--name", "module.integration_lake.connector_config", str(mesh_dir))
+    assert result.exit_code == 0, result.output
+    group = json.loads(result.stdout)["config"]["consumer.override.group.id"]
+    assert group == "grp.analytics-lake.sink"
+    # Its GROUP ACL is the only one that matches: not the domain's, not the parent's.
+    prefixes = [
+        a["resource_name"]
+        for a in _desired(mesh_dir).values()
+        if a.get("resource_type") == "GROUP" and group.startswith(str(a["resource_name"]))
+    ]
+    assert prefixes == ["grp.analytics-lake."]
