@@ -19,6 +19,7 @@ class Resource:
     depends_on: tuple[str, ...] = ()
     domain: str = ""  # the domain that owns it: what `--domain` scopes and reports group by
     module: str = ""  # `module.NAME` or `module.NAME["KEY"]` when a module declared it
+    protected_at: str = ""  # `file.hcl:12` where `prevent_destroy = true` is set; "" = not protected
 
     @property
     def address(self) -> str:
@@ -57,12 +58,24 @@ class ResourceType:
     provider: str
     # Attributes that cannot change in place; a change means delete + create.
     force_new: Mapping[str, str] = field(default_factory=dict)  # attribute -> reason
-    # Deleting loses data: the plan needs an explicit opt-in flag to delete or replace it.
-    holds_data: bool = False
+    # What deleting it loses ("its records", "the access it grants"); set = the plan needs an
+    # explicit opt-in (`--allow-delete TYPE`) to delete or replace it.
+    loses: str = ""
+    # The attributes that name the physical object: equal identity at two addresses is a move.
+    identity: tuple[str, ...] = ("name",)
     # Attributes compared only when the desired value is set (None = "whatever it is").
     optional: frozenset[str] = frozenset()
     # Further reasons to replace that depend on the values, not just on a change.
     replace_when: Callable[[Mapping[str, object], Mapping[str, object]], str] | None = None
+
+    @property
+    def holds_data(self) -> bool:
+        return bool(self.loses)
+
+    def identity_of(self, attributes: Mapping[str, object]) -> tuple[object, ...] | None:
+        """The physical object's identity, or None when an attribute of it is unknown."""
+        values = tuple(attributes.get(a) for a in self.identity)
+        return None if any(v in (None, "") for v in values) else values
 
     def compare(self, desired: Mapping[str, object], actual: Mapping[str, object]) -> Verdict:
         """Pure comparison of a desired resource with what refresh found."""
@@ -100,20 +113,54 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             "kafka_topic",
             "kafka",
             force_new={"replication_factor": "Kafka cannot change a topic's replication factor in place"},
-            holds_data=True,
+            loses="its records",
             optional=frozenset({"replication_factor"}),
             replace_when=_fewer_partitions,
         ),
-        ResourceType("kafka_acl", "kafka", force_new={"principal": "the principal changed"}),
-        ResourceType("schema_subject", "registry", force_new={"schema_type": "a subject cannot change its type"}),
-        ResourceType("aws_s3_bucket", "aws", force_new={"bucket": "a bucket cannot be renamed"}, holds_data=True),
-        ResourceType("aws_iam_role", "aws", force_new={"name": "a role cannot be renamed"}),
-        ResourceType("aws_glue_database", "aws", force_new={"name": "a Glue database cannot be renamed"}),
+        ResourceType(
+            "kafka_acl",
+            "kafka",
+            force_new={"principal": "the principal changed"},
+            identity=("principal", "resource_type", "resource_name", "pattern_type", "host"),
+        ),
+        ResourceType(
+            "schema_subject",
+            "registry",
+            force_new={"schema_type": "a subject cannot change its type"},
+            loses="its schema versions",
+            identity=("subject",),
+        ),
+        ResourceType(
+            "aws_s3_bucket",
+            "aws",
+            force_new={"bucket": "a bucket cannot be renamed"},
+            loses="its objects",
+            identity=("bucket",),
+        ),
+        ResourceType(
+            "aws_iam_role", "aws", force_new={"name": "a role cannot be renamed"}, loses="the access it grants"
+        ),
+        ResourceType(
+            "aws_glue_database",
+            "aws",
+            force_new={"name": "a Glue database cannot be renamed"},
+            loses="its tables",
+        ),
         ResourceType(
             "aws_glue_table",
             "aws",
             force_new={"database": "a Glue table cannot move to another database", "name": "renamed"},
+            loses="its table definition",
+            identity=("database", "name"),
         ),
-        ResourceType("aws_secretsmanager_secret", "aws", force_new={"name": "a secret cannot be renamed"}),
+        ResourceType(
+            "aws_secretsmanager_secret",
+            "aws",
+            force_new={"name": "a secret cannot be renamed"},
+            loses="its secret value",
+        ),
     )
 }
+
+# Types whose delete (or replace) needs `--allow-delete TYPE`: `all` opts in to every one.
+GUARDED_TYPES: tuple[str, ...] = tuple(sorted(t.name for t in RESOURCE_TYPES.values() if t.holds_data))

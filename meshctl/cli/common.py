@@ -11,7 +11,9 @@ import click
 
 from meshctl.config.loader import LoadOptions
 from meshctl.engine.workspace import Workspace
+from meshctl.plan.diff import PlanOptions
 from meshctl.plan.scope import Scope
+from meshctl.resources import GUARDED_TYPES
 
 
 def use_color(no_color: bool) -> bool:
@@ -71,9 +73,26 @@ def plan_flags(fn: Callable) -> Callable:
     fn = click.option(
         "--allow-delete-topics",
         is_flag=True,
-        help="Allow deleting topics that left the configuration (their data is lost).",
+        help="Allow deleting topics that left the configuration (their data is lost); "
+        "the same as --allow-delete kafka_topic.",
+    )(fn)
+    fn = click.option(
+        "--allow-delete",
+        "allow_delete",
+        multiple=True,
+        type=click.Choice([*GUARDED_TYPES, "all"]),
+        metavar="TYPE",
+        help="Allow deleting (or replacing) objects of TYPE that hold data or grant access: "
+        f"{', '.join(GUARDED_TYPES)}, or all; repeatable. A topic retired after its sunset that still "
+        "holds records needs kafka_topic. prevent_destroy is never overridden.",
     )(fn)
     return fn
+
+
+def plan_options(
+    allow_replace: bool, allow_delete_topics: bool, force_retire: bool, allow_delete: tuple[str, ...]
+) -> PlanOptions:
+    return PlanOptions(allow_replace, allow_delete_topics, force_retire, frozenset(allow_delete))
 
 
 def workspace(

@@ -13,6 +13,7 @@ from meshctl.cli.common import (
     config_options,
     make_scope,
     plan_flags,
+    plan_options,
     print_warnings,
     progress,
     scope_options,
@@ -26,7 +27,6 @@ from meshctl.engine.refresh import refresh
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError, display_path
 from meshctl.plan import planfile
-from meshctl.plan.diff import PlanOptions
 from meshctl.plan.model import Plan
 from meshctl.plan.scope import Scope, narrow
 from meshctl.render.drift import drift_to_json, render_drift
@@ -57,6 +57,7 @@ def plan(
     allow_replace: bool,
     allow_delete_topics: bool,
     force_retire: bool,
+    allow_delete: tuple[str, ...],
     targets: tuple[str, ...],
     domains: tuple[str, ...],
     as_json: bool,
@@ -71,7 +72,7 @@ def plan(
     print_warnings(ws)
     scope = make_scope(ws, targets, domains)
     _refreshing(ws)
-    options = PlanOptions(allow_replace, allow_delete_topics, force_retire)
+    options = plan_options(allow_replace, allow_delete_topics, force_retire, allow_delete)
     state = ws.read_state()
     the_plan, _ = ws.plan(options, state, scope)
     doc = plan_to_json(the_plan, [w.summary for w in ws.config.warnings])
@@ -85,6 +86,7 @@ def plan(
         saved_options = {
             "allow_replace": allow_replace,
             "allow_delete_topics": allow_delete_topics,
+            "allow_delete": sorted(allow_delete),
             "targets": list(targets),
             "domains": list(domains),
         }
@@ -111,6 +113,7 @@ def apply(
     allow_replace: bool,
     allow_delete_topics: bool,
     force_retire: bool,
+    allow_delete: tuple[str, ...],
     targets: tuple[str, ...],
     domains: tuple[str, ...],
     auto_approve: bool,
@@ -119,6 +122,12 @@ def apply(
     """Plan, ask for confirmation, and carry the plan out; or apply a saved plan exactly."""
     color = use_color(no_color)
     saved = planfile.load(target) if target.is_file() else None
+    if saved is not None and (allow_replace or allow_delete_topics or force_retire or allow_delete):
+        # A saved plan keeps the guards it was made with: opting in is decided when planning.
+        raise MeshError(
+            "--allow-delete, --allow-delete-topics, --allow-replace and --force-retire are chosen when the plan "
+            f"is made: run `meshctl plan --allow-... --out {display_path(target)}` again, then apply that file"
+        )
     directory = saved.directory if saved else target
     ws = workspace(directory, vars_, var_files, state_dir)
     print_warnings(ws)
@@ -134,7 +143,8 @@ def apply(
         else:
             _refreshing(ws)
             scope = make_scope(ws, targets, domains)
-            the_plan, _ = ws.plan(PlanOptions(allow_replace, allow_delete_topics, force_retire), state, scope)
+            options = plan_options(allow_replace, allow_delete_topics, force_retire, allow_delete)
+            the_plan, _ = ws.plan(options, state, scope)
             click.echo(render_plan(plan_to_json(the_plan), color), nl=False)
         if not the_plan.has_changes:
             ws.apply(the_plan, state, ProgressHooks(0, color))  # records adopted and forgotten resources

@@ -116,6 +116,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
             if d is not None:
                 decoded[type_].append(d)
     decoded["resource"] = decode_resource_blocks(blocks["resource"], scope, diags)
+    moved = decode_moved(blocks["moved"], diags)
     _check_secrets(decoded, diags)
     for single in ("kafka", "backend", "schema_registry", "aws"):
         if len(decoded[single]) > 1:
@@ -123,13 +124,13 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     diags.raise_if_errors()
 
     mesh = build_mesh(directory, decoded, diags)
+    mesh.moved = moved
     validate(mesh, diags)
     diags.raise_if_errors()
     # Modules see the validated mesh: they run once it is known to be whole.
     instances = expand_modules(
         blocks["module"], mesh, scope, directory, diags, lambda text, name: _parse_cached(text, name, options.cache_dir)
     )
-    moved = decode_moved(blocks["moved"], diags)
     mesh.outputs = {i.address: i.outputs for i in instances}
     for block in mesh.resources:
         if block.module:
@@ -137,7 +138,6 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     _check_unique_resources(mesh, diags)
     diags.raise_if_errors()
     return LoadedConfig(mesh, diags.warnings, texts)
-    mesh.moved = moved
 
 
 def _check_unique_resources(mesh: Mesh, diags: Diagnostics) -> None:

@@ -30,10 +30,13 @@ class ApplyResult:
     failed: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=lambda: {"added": 0, "changed": 0, "destroyed": 0})
+    interrupted: bool = False  # a signal stopped the run before every change was tried
+    in_flight: list[str] = field(default_factory=list)  # sent when the run was cut short: outcome unknown
+    not_started: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped
+        return not self.failed and not self.skipped and not self.interrupted
 
 
 def _levels(changes: list[ResourceChange], deps: Callable[[ResourceChange], list[str]]) -> list[list[ResourceChange]]:
@@ -63,11 +66,18 @@ def apply_plan(
     persist: Callable[[State], None],
     hooks: ApplyHooks,
     adopt: Mapping[str, ResourceState] | None = None,
+    stop_requested: Callable[[], bool] = lambda: False,
 ) -> ApplyResult:
+    """`stop_requested` is read before each wave: a run asked to stop finishes the wave in
+    flight and starts no other. A KeyboardInterrupt inside a wave stops at once: what finished
+    is recorded, and the changes in flight are reported as unknown."""
     result = ApplyResult()
     # Bring state up to date with what refresh saw before changing anything.
     for address in plan.forgotten:
         state.resources.pop(address, None)
+    # Moves rewrite state only: the object stays, its address changes (before any update to it).
+    for c in plan.moves:
+        _move(c, state)
     for address, rs in (adopt or {}).items():
         state.resources[address] = rs
     if plan.forgotten or adopt or plan.moves:
@@ -75,9 +85,6 @@ def apply_plan(
 
     changes = plan.actionable
     deletes = [c for c in changes if "delete" in c.actions]
-    # Moves rewrite state only: the object stays, its address changes (before any update to it).
-    for c in plan.moves:
-        _move(c, state)
     upserts = [c for c in changes if c.actions != ("delete",)]
     failed: set[str] = set()
 
@@ -86,22 +93,26 @@ def apply_plan(
     for c in deletes:
         for d in c.depends_on:
             dependents.setdefault(d, []).append(c.address)
-    for wave in reversed(_levels(deletes, lambda c: [d for d in c.depends_on])):
-        _run_wave(
-            "delete", wave, lambda c: dependents.get(c.address, []), providers, state, persist, hooks, result, failed
-        )
-    for wave in _levels(upserts, lambda c: list(c.depends_on)):
-        _run_wave(
-            "apply",
-            wave,
-            lambda c: list(c.depends_on) + ([c.address] if c.is_replace else []),
-            providers,
-            state,
-            persist,
-            hooks,
-            result,
-            failed,
-        )
+    waves: list[tuple[str, list[ResourceChange], Callable[[ResourceChange], list[str]]]] = [
+        ("delete", wave, lambda c: dependents.get(c.address, []))
+        for wave in reversed(_levels(deletes, lambda c: [d for d in c.depends_on]))
+    ]
+    waves += [
+        ("apply", wave, lambda c: list(c.depends_on) + ([c.address] if c.is_replace else []))
+        for wave in _levels(upserts, lambda c: list(c.depends_on))
+    ]
+    try:
+        for verb, wave, blockers in waves:
+            if stop_requested():
+                result.interrupted = True
+                break
+            _run_wave(verb, wave, blockers, providers, state, persist, hooks, result, failed)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        result.in_flight = [a for a in result.in_flight if a not in result.done and a not in result.failed]
+        persist(state)  # what finished before the signal is recorded
+    handled = {*result.done, *result.failed, *result.skipped, *result.in_flight}
+    result.not_started = [c.address for c in changes if c.address not in handled]
     return result
 
 
@@ -128,6 +139,7 @@ def _run_wave(
             runnable.append(c)
     if not runnable:
         return
+    result.in_flight = [c.address for c in runnable]
     hooks.wave_started(verb, runnable)
     by_provider: dict[str, list[ResourceChange]] = {}
     for c in runnable:
@@ -151,18 +163,6 @@ def _run_wave(
                 result.failed[change.address] = outcome.error
             hooks.change_done(verb, change, outcome, elapsed)
         persist(state)
-
-
-def _record(verb: str, change: ResourceChange, outcome: ChangeResult, state: State, result: ApplyResult) -> None:
-    if verb == "delete":
-        state.resources.pop(change.address, None)
-        if change.retire and change.type == "kafka_topic":
-            state.retired[str((change.before or {}).get("name", change.name))] = date.today().isoformat()
-        if change.is_delete:
-            result.counts["destroyed"] += 1
-            result.done.append(change.address)
-        return
-    attributes = dict(outcome.attributes or change.after or {})
     result.in_flight = []
 
 
@@ -181,6 +181,18 @@ def _move(change: ResourceChange, state: State) -> None:
         change.module,
         change.protected_at,
     )
+
+
+def _record(verb: str, change: ResourceChange, outcome: ChangeResult, state: State, result: ApplyResult) -> None:
+    if verb == "delete":
+        state.resources.pop(change.address, None)
+        if change.retire and change.type == "kafka_topic":
+            state.retired[str((change.before or {}).get("name", change.name))] = date.today().isoformat()
+        if change.is_delete:
+            result.counts["destroyed"] += 1
+            result.done.append(change.address)
+        return
+    attributes = dict(outcome.attributes or change.after or {})
     state.resources[change.address] = ResourceState(
         change.type,
         change.name,

@@ -14,16 +14,18 @@ from pathlib import Path
 from meshctl.compile.aws import RESOURCE_POLICY_TYPES, compile_resources
 from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.lifecycle import Stage, frozen_topics, stages
+from meshctl.compile.protection import protect
 from meshctl.compile.registry import compile_registry
 from meshctl.config.loader import LoadedConfig, LoadOptions, load
 from meshctl.credentials import CredentialStore, LocalCredentialStore, SecretsManagerCredentialStore
 from meshctl.engine.apply import ApplyHooks, ApplyResult, apply_plan
 from meshctl.engine.migration import guard_retirement, migrations, watched_groups
 from meshctl.engine.refresh import refresh
-from meshctl.errors import ConfigError, MeshError, error
+from meshctl.errors import ConfigError, Diagnostics, MeshError, error
 from meshctl.mesh.builder import http_url_problem
-from meshctl.plan.diff import PlanOptions, diff
+from meshctl.plan.diff import PlanOptions, diff, prevent_destroy_errors
 from meshctl.plan.model import Plan
+from meshctl.plan.moves import resolve_moved
 from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
 from meshctl.plan.scope import Scope, narrow
 from meshctl.providers.aws.provider import AwsProvider, AwsSettings
@@ -78,7 +80,8 @@ class Workspace:
         current = self.stages(state)
         mesh = self.config.mesh
         deployers = () if offline else self.deployers()
-        return compile_kafka(mesh, current) + compile_registry(mesh, current) + compile_resources(mesh, deployers)
+        resources = compile_kafka(mesh, current) + compile_registry(mesh, current) + compile_resources(mesh, deployers)
+        return protect(resources, mesh)
 
     def deployers(self) -> tuple[str, ...]:
         """Whom every Deny of a resource policy admits: `aws.deployer_arns`, else the caller
@@ -226,16 +229,45 @@ class Workspace:
         self, options: PlanOptions | None = None, state: State | None = None, scope: Scope | None = None
     ) -> tuple[Plan, dict]:
         prior = state if state is not None else self.read_state()
+        options = options or PlanOptions()
         current = self.stages(prior)
-        desired, scoped_prior = narrow(self.desired(prior), prior, scope or Scope())
+        everything = self.desired(prior)
+        desired, scoped_prior = narrow(everything, prior, scope or Scope())
         self._refuse_reused_names(desired, prior)
+        moved = self.moved(everything)
         actual = refresh(desired, scoped_prior, self.providers)
-        plan = diff(desired, scoped_prior, actual, options or PlanOptions())
+        records = self._records_at_stake(desired, scoped_prior, actual)
+        plan = diff(desired, scoped_prior, actual, options, moved, records)
         self._refuse_breaking(plan)
         positions = self._consumer_positions(current, plan, scoped_prior)
-        plan = guard_retirement(plan, self.config.mesh, current, positions, (options or PlanOptions()).force_retire)
+        plan = guard_retirement(plan, self.config.mesh, current, positions, options, records)
+        protected = prevent_destroy_errors(plan)
+        if protected:
+            raise ConfigError(protected)
         plan.migrations = migrations(self.config.mesh, current, positions, self.today)
         return plan, actual
+
+    def moved(self, desired: list[Resource]) -> dict[str, str]:
+        """The configuration's `moved` blocks, checked against what it declares: old -> new address."""
+        diags = Diagnostics()
+        out = resolve_moved(self.config.mesh.moved, (r.address for r in desired), diags)
+        diags.raise_if_errors()
+        return out
+
+    def _records_at_stake(
+        self, desired: list[Resource], prior: State, actual: Mapping[str, Mapping[str, object]]
+    ) -> dict[str, int]:
+        """How many records each live topic the configuration no longer declares still holds:
+        a fact the guards on deleting and retiring read. No request when no topic may go."""
+        wanted = {r.address for r in desired}
+        doomed = {}
+        for address, rs in prior.resources.items():
+            live = actual.get(address)
+            if rs.type == "kafka_topic" and address not in wanted and live is not None:
+                doomed[str(live["name"])] = int(live.get("partitions") or 0)  # type: ignore[call-overload]
+        if not doomed:
+            return {}
+        return self.providers["kafka"].topic_records(doomed)  # type: ignore[attr-defined]
 
     def _refuse_reused_names(self, desired: list[Resource], prior: State) -> None:
         for r in desired:
@@ -315,9 +347,11 @@ class Workspace:
         for c in plan.changes:
             if not c.is_noop:
                 continue
-            known = state.resources.get(c.address)
+            known = state.resources.get(c.address) or state.resources.get(c.previous_address)
             attributes = dict(known.attributes) if known else dict(c.after or {})
-            fresh = ResourceState(c.type, c.name, attributes, c.source, c.depends_on, c.domain, c.module)
+            fresh = ResourceState(
+                c.type, c.name, attributes, c.source, c.depends_on, c.domain, c.module, c.protected_at
+            )
             if fresh != known:
                 adopt[c.address] = fresh
         return apply_plan(plan, state, self.providers, self.backend.write, hooks, adopt)

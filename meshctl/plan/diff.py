@@ -1,10 +1,16 @@
-"""diff(desired, prior, actual) -> Plan. Pure: no I/O, no clock."""
+"""diff(desired, prior, actual) -> Plan. Pure: no I/O, no clock.
+
+Besides create, update, replace and delete, the planner finds moves: an object recorded
+at one address that the configuration now declares at another (a `moved` block, a renamed
+module or `for_each` key with the same physical name) keeps its object; only state moves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from meshctl.errors import Diagnostic, SourceRange, error
 from meshctl.plan.model import CREATE, DELETE, NOOP, Plan, ResourceChange
 from meshctl.resources import RESOURCE_TYPES, Resource
 from meshctl.state.model import State
@@ -12,9 +18,19 @@ from meshctl.state.model import State
 
 @dataclass(frozen=True)
 class PlanOptions:
-    allow_replace: bool = False  # replacing a topic loses its data
-    allow_delete_data: bool = False  # deleting a topic that left the configuration
+    allow_replace: bool = False  # replacing a guarded object (a topic, a bucket, ...) loses what it holds
+    allow_delete_data: bool = False  # `--allow-delete-topics`: the same as `--allow-delete kafka_topic`
     force_retire: bool = False  # retire a version although consumer groups still have offsets on it
+    allow_delete: frozenset[str] = frozenset()  # `--allow-delete TYPE`, repeatable; "all" = every type
+
+    def allows_delete(self, type_: str) -> bool:
+        if type_ == "kafka_topic" and self.allow_delete_data:
+            return True
+        return "all" in self.allow_delete or type_ in self.allow_delete
+
+
+def delete_flag(type_: str) -> str:
+    return f"--allow-delete {type_}"
 
 
 def diff(
@@ -22,52 +38,161 @@ def diff(
     prior: State,
     actual: Mapping[str, Mapping[str, object]],
     options: PlanOptions = PlanOptions(),
+    moved: Mapping[str, str] | None = None,
+    records: Mapping[str, int] | None = None,
 ) -> Plan:
+    """`moved` maps old addresses to new ones (validated `moved` blocks); `records` is the
+    number of records each topic about to be deleted holds, as refresh counted them."""
     plan = Plan(state_serial=prior.serial, state_lineage=prior.lineage)
     wanted = {r.address: r for r in desired}
+    moves = match_moves(wanted, prior, actual, moved or {})
     for address in sorted(wanted):
-        r = wanted[address]
-        rtype = RESOURCE_TYPES[r.type]
-        live = actual.get(address)
-        if live is None:
-            after = rtype.effective(r.attributes, None)
-            plan.changes.append(_change(r, CREATE, None, after))
-            continue
-        verdict = rtype.compare(r.attributes, live)
-        after = rtype.effective(r.attributes, live)
-        blocked = ""
-        if verdict.actions == ("delete", "create") and rtype.holds_data and not options.allow_replace:
-            blocked = "replacing it deletes its data: pass --allow-replace to proceed"
-        plan.changes.append(_change(r, verdict.actions, dict(live), after, verdict.reason, blocked))
-    for address in sorted(set(prior.resources) - set(wanted)):
-        old = prior.resources[address]
+        plan.changes.append(_desired_change(wanted[address], actual, options, records or {}, moves.get(address, "")))
+    moved_away = set(moves.values())
+    for address in sorted(set(prior.resources) - set(wanted) - moved_away):
         live = actual.get(address)
         if live is None:
             plan.forgotten.append(address)
             continue
-        rtype = RESOURCE_TYPES[old.type]
-        blocked = ""
-        if rtype.holds_data and not options.allow_delete_data:
-            blocked = (
-                "deleting it loses its data: pass --allow-delete-topics, or `meshctl state rm` to stop managing it"
-            )
-        plan.changes.append(
-            ResourceChange(
-                address,
-                old.type,
-                old.name,
-                old.source,
-                DELETE,
-                dict(live),
-                None,
-                old.depends_on,
-                f"{old.source} is no longer in the configuration",
-                blocked,
-                old.domain,
-                module=old.module,
-            )
-        )
+        plan.changes.append(_delete_change(address, prior, live, options, records or {}))
     return plan
+
+
+def _desired_change(
+    r: Resource,
+    actual: Mapping[str, Mapping[str, object]],
+    options: PlanOptions,
+    records: Mapping[str, int],
+    previous: str,
+) -> ResourceChange:
+    rtype = RESOURCE_TYPES[r.type]
+    live = actual.get(r.address) or (actual.get(previous) if previous else None)
+    if live is None:
+        return _change(r, CREATE, None, rtype.effective(r.attributes, None))
+    verdict = rtype.compare(r.attributes, live)
+    after = rtype.effective(r.attributes, live)
+    blocked = opt_in = ""
+    if verdict.actions == ("delete", "create") and rtype.holds_data:
+        if not (options.allow_replace or options.allows_delete(r.type)):
+            held = _held(r.type, live, records)
+            blocked = f"replacing it deletes {rtype.loses}{held}: pass --allow-replace to proceed"
+            opt_in = "--allow-replace"
+    reason = verdict.reason
+    if previous:
+        reason = f"moved from {previous}" + (f"; {reason}" if reason else "")
+    change = _change(r, verdict.actions, dict(live), after, reason, blocked)
+    return replace(change, previous_address=previous, opt_in=opt_in)
+
+
+def _delete_change(
+    address: str, prior: State, live: Mapping[str, object], options: PlanOptions, records: Mapping[str, int]
+) -> ResourceChange:
+    old = prior.resources[address]
+    rtype = RESOURCE_TYPES[old.type]
+    blocked = opt_in = ""
+    if rtype.holds_data and not options.allows_delete(old.type):
+        opt_in = delete_flag(old.type)
+        also = " (or --allow-delete-topics)" if old.type == "kafka_topic" else ""
+        blocked = (
+            f"deleting it loses {rtype.loses}{_held(old.type, live, records)}: pass {opt_in}{also}, "
+            f"or `meshctl state rm {address}` to stop managing it"
+        )
+    return ResourceChange(
+        address,
+        old.type,
+        old.name,
+        old.source,
+        DELETE,
+        dict(live),
+        None,
+        old.depends_on,
+        f"{old.source} is no longer in the configuration",
+        blocked,
+        old.domain,
+        module=old.module,
+        opt_in=opt_in,
+        protected_at=old.protected_at,
+    )
+
+
+def _held(type_: str, live: Mapping[str, object], records: Mapping[str, int]) -> str:
+    """`(12 records)` for a topic whose records refresh counted: the data at stake, shown."""
+    if type_ != "kafka_topic":
+        return ""
+    count = records.get(str(live.get("name", "")))
+    return "" if count is None else f" ({count} record{'' if count == 1 else 's'})"
+
+
+def match_moves(
+    wanted: Mapping[str, Resource],
+    prior: State,
+    actual: Mapping[str, Mapping[str, object]],
+    moved: Mapping[str, str],
+) -> dict[str, str]:
+    """new address -> old address, for objects that stay and only change address.
+
+    Explicit `moved` pairs first; then an object recorded at an address the configuration
+    no longer has, still live, pairs with a new address of the same type and the same
+    physical identity (topic name, bucket, role name, ...), when exactly one of each does."""
+    orphans = {a for a in prior.resources if a not in wanted and actual.get(a) is not None}
+    newcomers = {a for a in wanted if a not in prior.resources}
+    out: dict[str, str] = {}
+    for old, new in moved.items():
+        if old in orphans and new in newcomers and prior.resources[old].type == wanted[new].type:
+            out[new] = old
+    orphans -= set(out.values())
+    newcomers -= set(out)
+    by_identity: dict[tuple[str, object], list[str]] = {}
+    for old in orphans:
+        rs = prior.resources[old]
+        ident = RESOURCE_TYPES[rs.type].identity_of(rs.attributes)
+        if ident is not None:
+            by_identity.setdefault((rs.type, ident), []).append(old)
+    claims: dict[tuple[str, object], list[str]] = {}
+    for new in newcomers:
+        r = wanted[new]
+        ident = RESOURCE_TYPES[r.type].identity_of(r.attributes)
+        if ident is not None and (r.type, ident) in by_identity:
+            claims.setdefault((r.type, ident), []).append(new)
+    for key, news in claims.items():
+        olds = by_identity[key]
+        if len(news) == 1 and len(olds) == 1:  # ambiguity is left to delete + create, flagged as usual
+            out[news[0]] = olds[0]
+    return out
+
+
+def prevent_destroy_errors(plan: Plan) -> list[Diagnostic]:
+    """A delete or replace of a protected object is an error no flag lifts (as in Terraform).
+
+    Protection comes from the block while it is in the configuration and from state once
+    the block is gone, so removing the block alone never deletes a protected object."""
+    out = []
+    for c in plan.changes:
+        if "delete" not in c.actions or not c.protected_at:
+            continue
+        where = _source_range(c.protected_at)
+        verb = "replace" if c.is_replace else "destroy"
+        if c.is_delete:
+            detail = (
+                f"{c.source} is gone from the configuration, but state recorded prevent_destroy "
+                f"(set at {c.protected_at}); removing the block does not remove the protection"
+            )
+            hint = (
+                "to delete it, put the block back with prevent_destroy = false, apply, then remove the block; "
+                f"to stop managing it without deleting it: meshctl state rm {c.address}"
+            )
+        else:
+            detail = f"{c.reason}" if c.reason else ""
+            hint = "set prevent_destroy = false and apply first, or change the configuration so no replace is needed"
+        out.append(
+            error(f"{c.address} has prevent_destroy set, but the plan would {verb} it", where, detail=detail, hint=hint)
+        )
+    return out
+
+
+def _source_range(text: str) -> SourceRange | None:
+    file, _, line = text.rpartition(":")
+    return SourceRange(file, int(line)) if file and line.isdigit() else None
 
 
 def _change(
@@ -86,7 +211,8 @@ def _change(
         blocked,
         r.domain,
         module=r.module,
+        protected_at=r.protected_at,
     )
 
 
-__all__ = ["diff", "PlanOptions", "NOOP"]
+__all__ = ["diff", "PlanOptions", "NOOP", "match_moves", "prevent_destroy_errors", "delete_flag"]

@@ -27,6 +27,9 @@ class ResourceChange:
     domain: str = ""
     retire: bool = False  # deleting a retired product version: state remembers its name
     module: str = ""
+    previous_address: str = ""  # set on a move: the address state knew the object by
+    opt_in: str = ""  # the flag that lifts `blocked`, e.g. `--allow-delete aws_s3_bucket`
+    protected_at: str = ""  # `file.hcl:12` where prevent_destroy protects it (recorded in state)
 
     @property
     def is_noop(self) -> bool:
@@ -40,6 +43,10 @@ class ResourceChange:
     def is_replace(self) -> bool:
         return self.actions == REPLACE
 
+    @property
+    def is_move(self) -> bool:
+        return bool(self.previous_address)
+
 
 @dataclass
 class Plan:
@@ -48,14 +55,21 @@ class Plan:
     state_serial: int = 0
     state_lineage: str = ""
     migrations: list[dict[str, object]] = field(default_factory=list)  # for display: who still reads what
+    # For display: live objects in managed namespaces that nothing declares (plan.outside.Unmanaged)
+    unmanaged: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def actionable(self) -> list[ResourceChange]:
         return [c for c in self.changes if not c.is_noop]
 
     @property
+    def moves(self) -> list[ResourceChange]:
+        """Changes of address only (possibly with an update): apply rewrites state, no provider call."""
+        return [c for c in self.changes if c.is_move]
+
+    @property
     def has_changes(self) -> bool:
-        return bool(self.actionable)
+        return bool(self.actionable or self.moves)
 
     @property
     def blocked(self) -> list[ResourceChange]:

@@ -134,6 +134,9 @@ def plan_from_json(data: Mapping[str, object], where: str = "the plan") -> Plan:
                 domain=extra.get("domain", str, ""),
                 retire=extra.get("retire", bool, False),
                 module=rc.get("module_address", str, ""),
+                previous_address=rc.get("previous_address", str, ""),
+                opt_in=extra.get("opt_in", str, ""),
+                protected_at=extra.get("prevent_destroy", str, ""),
             )
         )
     return plan

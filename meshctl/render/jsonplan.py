@@ -26,6 +26,7 @@ def plan_to_json(plan: Plan, warnings: list[str] | None = None) -> dict[str, obj
             "address": c.address,
             "mode": "managed",
             **({"module_address": c.module} if c.module else {}),
+            **({"previous_address": c.previous_address} if c.previous_address else {}),
             "type": c.type,
             "name": c.name,
             "provider_name": f"meshctl/{RESOURCE_TYPES[c.type].provider}",
@@ -42,6 +43,8 @@ def plan_to_json(plan: Plan, warnings: list[str] | None = None) -> dict[str, obj
                 "domain": c.domain,
                 "reason": c.reason,
                 "blocked": c.blocked,
+                "opt_in": c.opt_in,  # the flag that lifts `blocked`
+                "prevent_destroy": c.protected_at,
                 "depends_on": list(c.depends_on),
                 "retire": c.retire,
             },

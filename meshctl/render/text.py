@@ -42,11 +42,11 @@ class Styler:
 
 def render_plan(doc: Mapping[str, object], color: bool) -> str:
     s = Styler(color)
-    changes = [c for c in doc["resource_changes"] if c["change"]["actions"] != ["no-op"]]  # type: ignore[attr-defined, index]
+    changes = [c for c in doc["resource_changes"] if _shown(c)]  # type: ignore[attr-defined]
     if not changes:
         tail = "\n".join(render_migrations(doc.get("migrations") or [], s))  # type: ignore[arg-type]
         return s("No changes.", bold=True) + " Your mesh matches the configuration.\n" + (f"\n{tail}" if tail else "")
-    used = sorted({tuple(c["change"]["actions"]) for c in changes}, key=list(_SYMBOL).index)
+    used = sorted({tuple(c["change"]["actions"]) for c in changes} - {("no-op",)}, key=list(_SYMBOL).index)
     out = ["meshctl will perform the following actions:", ""]
     legend = ["Resource actions are indicated with the following symbols:"]
     for actions in used:
@@ -58,9 +58,11 @@ def render_plan(doc: Mapping[str, object], color: bool) -> str:
         out.append("")
     out.extend(render_migrations(doc.get("migrations") or [], s))
     summary = doc["summary"]
+    moves = sum(1 for c in changes if c.get("previous_address"))
     out.append(
         s("Plan:", bold=True)
-        + f" {summary['add']} to add, {summary['change']} to change, {summary['destroy']} to destroy."  # type: ignore[index]
+        + f" {summary['add']} to add, {summary['change']} to change, {summary['destroy']} to destroy"  # type: ignore[index]
+        + (f", {moves} to move." if moves else ".")
     )
     blocked = [c for c in changes if c["meshctl"]["blocked"]]
     if blocked:
@@ -69,6 +71,11 @@ def render_plan(doc: Mapping[str, object], color: bool) -> str:
         for c in blocked:
             out.append(f"  {c['address']}: {c['meshctl']['blocked']}")
     return "\n".join(out) + "\n"
+
+
+def _shown(c: Mapping) -> bool:
+    """A change to show: any action, or a move (which may change nothing but the address)."""
+    return c["change"]["actions"] != ["no-op"] or bool(c.get("previous_address"))
 
 
 _STAGE_WORDS = {
@@ -117,6 +124,8 @@ def render_changes(changes: list[Mapping]) -> str:
 
 def _render_change(c: Mapping, s: Styler) -> list[str]:
     actions = tuple(c["change"]["actions"])
+    if actions == ("no-op",):
+        return _render_move(c, s)
     sym, fg = _SYMBOL[actions]
     before = c["change"]["before"] or {}
     after = c["change"]["after"] or {}
@@ -157,6 +166,21 @@ def _render_change(c: Mapping, s: Styler) -> list[str]:
             lines.extend(_attr("+", key, new, width, s))
         else:
             lines.extend(_attr("-", key, old, width, s))
+    if hidden:
+        lines.append(f"        # ({hidden} unchanged attribute{'s' if hidden > 1 else ''} hidden)")
+    lines.append("    }")
+    return lines
+
+
+def _render_move(c: Mapping, s: Styler) -> list[str]:
+    """Terraform's `# a has moved to b`: only the address changes, the object stays."""
+    after = c["change"]["after"] or {}
+    lines = [s(f"  # {c['previous_address']}", bold=True) + f" has moved to {s(c['address'], bold=True)}"]
+    lines.append(f'    resource "{c["type"]}" "{c["name"]}" {{')
+    shown = [k for k in IDENTITY if k in after]
+    width = max((len(k) for k in shown), default=0)
+    lines += [f"        {k.ljust(width)} = {_scalar(after[k], k)}" for k in shown]
+    hidden = len(after) - len(shown)
     if hidden:
         lines.append(f"        # ({hidden} unchanged attribute{'s' if hidden > 1 else ''} hidden)")
     lines.append("    }")

@@ -366,6 +366,27 @@ class KafkaClient:
         self._wait(futures.values(), "read end offsets")
         return {(tp.topic, tp.partition): fut.result().offset for tp, fut in futures.items()}
 
+    def offset_bounds(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[int, int]]:
+        """Earliest and latest offset of each partition: the records a topic still holds.
+        Both lookups go out at once (a partition appears once per request) and are awaited together."""
+        if not partitions:
+            return {}
+        self.requests += 2
+        earliest = self.admin.list_offsets(
+            {TopicPartition(t, p): OffsetSpec.earliest() for t, p in partitions}, request_timeout=self.timeout_s
+        )
+        latest = self.admin.list_offsets(
+            {TopicPartition(t, p): OffsetSpec.latest() for t, p in partitions}, request_timeout=self.timeout_s
+        )
+        self._wait([*earliest.values(), *latest.values()], "read topic offsets")
+        out: dict[tuple[str, int], tuple[int, int]] = {}
+        for tp, fut in latest.items():
+            try:  # a partition that cannot answer is left out: its topic's count stays unknown
+                out[(tp.topic, tp.partition)] = (earliest[tp].result().offset, fut.result().offset)
+            except KafkaException:
+                continue
+        return out
+
     # -- writes: one request per kind of change, split only where the controller's limit demands
 
     def _batched(

@@ -112,6 +112,18 @@ class KafkaProvider:
                 out[topic].append({"group": group, "lag": lag})
         return out
 
+    def topic_records(self, partitions: Mapping[str, int]) -> dict[str, int]:
+        """How many records each topic (name -> partition count) still holds: end minus start
+        offset summed over its partitions. A fact the plan needs before deleting a topic."""
+        wanted = [(t, p) for t, count in sorted(partitions.items()) for p in range(count)]
+        bounds = self.client.offset_bounds(wanted)
+        out: dict[str, int] = {}
+        for topic, count in partitions.items():
+            found = [bounds[(topic, p)] for p in range(count) if (topic, p) in bounds]
+            if len(found) == count:  # a topic with a silent partition stays unknown: it may hold data
+                out[topic] = sum(max(end - start, 0) for start, end in found)
+        return out
+
     def _refresh_topics(self, managed: list[Managed]) -> dict[str, dict[str, object]]:
         live = self.client.list_topics()
         names = {m.address: str(m.attributes["name"]) for m in managed}
