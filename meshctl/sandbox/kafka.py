@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ScramCredentialInfo, ScramMechanism, UserScramCredentialUpsertion
 
 # SandboxError, default_cache_dir and free_port used to live here: still importable from here.
 from meshctl.sandbox.process import (
@@ -52,6 +52,11 @@ _PROBE_SECONDS = 5.0
 # Errors that retrying will not fix: a wrong password means the workdir's data
 # was formatted with a different admin secret.
 _AUTH_ERRORS = frozenset({KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED})
+_SNAPSHOT_INTERVAL_MS = 1000
+_METADATA_LOG = "__cluster_metadata-0"
+# Written by ``format --standalone`` with quorum records only; it holds no credentials.
+_ZERO_CHECKPOINT = "00000000000000000000-0000000000.checkpoint"
+_SNAPSHOT_WAIT_SECONDS = 30.0
 
 
 # ---------------------------------------------------------------- jars
@@ -291,6 +296,7 @@ class KafkaSandbox:
         log_offset = self._process.launch(self._command(java, lib), cwd=self.workdir)
         try:
             self._wait_ready(timeout, log_offset)
+            self._ensure_metadata_snapshot(log_offset)
         except BaseException:
             self.stop(timeout=10)  # e.g. Ctrl-C: leave no half-started broker behind
             raise
@@ -348,6 +354,13 @@ class KafkaSandbox:
             # expire (9 s by default); tests kill and restart the broker on purpose.
             "broker.session.timeout.ms": "3000",
             "broker.heartbeat.interval.ms": "500",
+            # Kafka 4.1 rebuilds the broker's SCRAM credentials at start by replaying the
+            # metadata log from an empty image; a replayed user deletion can then drop every
+            # SCRAM-SHA-512 credential, admin's included (see _ensure_metadata_snapshot).
+            # Snapshots hold no deletions: take one within a second of each metadata change,
+            # and write no idle no-op records, which would make that a snapshot a second.
+            "metadata.log.max.snapshot.interval.ms": str(_SNAPSHOT_INTERVAL_MS),
+            "metadata.max.idle.interval.ms": "0",
             # The 128 MiB default dedupe buffer does not fit a small heap.
             "log.cleaner.dedupe.buffer.size": "2097152",
             "log.segment.bytes": "16777216",
@@ -419,6 +432,38 @@ class KafkaSandbox:
             return None
 
         self._process.wait_until(probe, timeout, log_offset)
+
+    def _has_metadata_snapshot(self) -> bool:
+        log_dir = self.data_dir / _METADATA_LOG
+        return any(p.name != _ZERO_CHECKPOINT for p in log_dir.glob("*.checkpoint"))
+
+    def _ensure_metadata_snapshot(self, log_offset: int) -> None:
+        """Make sure the metadata log has a snapshot (it then holds admin's credential).
+
+        Kafka 4.1's broker loads SCRAM credentials at start by replaying the metadata log into
+        one delta over an empty image. ``ScramDelta.apply`` walks that delta in hash order of the
+        user names; a deletion met while the map it builds is still empty drops the whole
+        SCRAM-SHA-512 map, and the live users that follow (admin among them) go into a detached
+        map. After users were deleted, the next start can so come back with no working login.
+        A start from a snapshot is immune: a snapshot holds live users only, and the deletions
+        after it apply to an image that still has admin. Without idle no-op records Kafka snaps
+        only after a change, so one is made here: admin's credential set again to the same password.
+        """
+        admin = AdminClient({**self.admin_config(), "log_level": 0})
+        credential = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096)
+        deadline = time.monotonic() + _SNAPSHOT_WAIT_SECONDS
+        while not self._has_metadata_snapshot():
+            if time.monotonic() > deadline:
+                self._process.fail(f"Kafka wrote no metadata snapshot in {_SNAPSHOT_WAIT_SECONDS:g}s", log_offset)
+            upsert = UserScramCredentialUpsertion(self.admin_user, credential, self.password.encode())
+            try:
+                for future in admin.alter_user_scram_credentials([upsert]).values():
+                    future.result(timeout=10)
+            except (KafkaException, TimeoutError) as exc:
+                self._process.fail(f"could not refresh admin's SCRAM credential: {_error_text(exc)}", log_offset)
+            give_up = time.monotonic() + 3 * _SNAPSHOT_INTERVAL_MS / 1000
+            while not self._has_metadata_snapshot() and time.monotonic() < give_up:
+                time.sleep(0.1)
 
     def _fail_on_auth_error(self, errors: list[KafkaError], log_offset: int) -> None:
         # A wrong password will not fix itself: the data was formatted with another.
