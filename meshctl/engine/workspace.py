@@ -270,11 +270,18 @@ class Workspace:
         return self.providers["kafka"].topic_records(doomed)  # type: ignore[attr-defined]
 
     def _refuse_reused_names(self, desired: list[Resource], prior: State) -> None:
+        own = self.kafka_settings().get("sasl.username")  # the principal meshctl connects as
         for r in desired:
             if r.type == "kafka_topic" and r.name in prior.retired:
                 raise MeshError(
                     f"topic {r.name} ({r.source}) was retired on {prior.retired[r.name]}; a retired version's "
                     "name is never used again: publish the next version number instead"
+                )
+            if r.type == "kafka_scram_user" and own and r.name == own:
+                # Managing it would give meshctl's own (often super) user a new password and the block's ACLs.
+                raise MeshError(
+                    f"{r.source} would be the principal User:{own}, which meshctl itself connects as: "
+                    "rename the domain or integration"
                 )
 
     def _refuse_breaking(self, plan: Plan) -> None:

@@ -23,6 +23,7 @@ from confluent_kafka.admin import (
 )
 from confluent_kafka.admin import ResourcePatternType as Pattern
 
+from meshctl.sandbox.kafka import KafkaSandbox
 from tests.cli import run
 from tests.helpers import write_mesh
 from tests.integration import kafkautil
@@ -148,3 +149,19 @@ def test_no_principal_joins_a_relatives_consumer_groups(workdir: Path, prefix: s
     # The old names are closed too: the parent no longer joins groups under its child's path.
     assert kafkautil.consume(creds["commerce"], orders, kafkautil.unique_group(f"{p}commerce.{p}billing.")) == DENIED
     assert kafkautil.consume(creds["commerce"], orders, kafkautil.unique_group(f"{p}commerce.lake.")) == DENIED
+
+
+def test_a_domain_named_like_meshctls_own_principal_is_refused(
+    workdir: Path, broker: KafkaSandbox, admin: AdminClient
+) -> None:
+    user = broker.admin_user
+    before = kafkautil.scram_users(admin)[user]
+    write_mesh(workdir, {"main.hcl": f'domain "{user}" {{\n  owners {{ accountable = "o@acme.example" }}\n}}\n'})
+    for command in ("plan", "apply"):
+        result = run(command, "--auto-approve", ".") if command == "apply" else run(command, ".")
+        assert result.exit_code == 1, result.output
+        assert f"error: domain.{user} would be the principal User:{user}, which meshctl itself connects as" in (
+            result.stderr
+        )
+    assert kafkautil.scram_users(admin)[user] == before  # its credentials were not touched
+    assert not (workdir / ".meshctl" / "credentials" / f"{user}.properties").exists()
