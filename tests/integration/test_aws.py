@@ -208,5 +208,6 @@ def test_missing_aws_credentials_are_one_clear_error(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     result = run("plan", ".")
     assert result.exit_code == 1
-    assert "no AWS credentials to read AWS resources" in result.stderr
+    # The first AWS request of a plan asks who is deploying (every Deny of a policy admits them).
+    assert "error: no AWS credentials to identify the deploying principal (sts:GetCallerIdentity)" in result.stderr
     assert "Traceback" not in result.output

@@ -134,7 +134,9 @@ def test_baseline_and_integrations_are_isolated(
         name = role["RoleName"]
         own = name.split(".")[0]  # integrations are named <domain role>.<integration>
         own_bucket, own_db = own, own.replace("-", "_")
-        own_secret_domain = own.removeprefix(f"{p}-").split("-")[-1]
+        # A domain's role reads its principal's secret, an integration's role its own principal's:
+        # "-??????" is Secrets Manager's suffix, so the pattern matches that one secret only.
+        own_principal = own.removeprefix(f"{p}-").split("-")[-1] + ("-" + name.split(".")[1] if "." in name else "")
         for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
             document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
             for st in _statements(document):
@@ -146,18 +148,22 @@ def test_baseline_and_integrations_are_isolated(
                     elif ":glue:" in arn and (":database/" in arn or ":table/" in arn):
                         assert arn.split("/")[1] == own_db, (name, arn)
                     elif ":secretsmanager:" in arn:
-                        assert arn.endswith(f":secret:meshctl/kafka/{own_secret_domain}-*"), (name, arn)
+                        assert arn.endswith(f":secret:meshctl/kafka/{own_principal}-??????"), (name, arn)
         trust = _statements(role["AssumeRolePolicyDocument"])
         if "." in name:  # a vendor: only with the external id
             assert all(st.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId") for st in trust), name
 
-    # Each principal's password is a secret readable only by its domain's role.
+    # Each principal's password is a secret readable only by its own role (and meshctl, the caller).
     secret = sm.get_secret_value(SecretId=f"meshctl/kafka/{p}sales")
     password = json.loads(secret["SecretString"])["password"]
-    policy = json.loads(sm.get_resource_policy(SecretId=f"meshctl/kafka/{p}sales")["ResourcePolicy"])
-    allowed = policy["Statement"][0]["Condition"]["StringNotLike"]["aws:PrincipalArn"]
-    assert f"arn:aws:iam::{ACCOUNT}:role/{p}-{slugs['sales']}" in allowed
-    assert not any("analytics" in a for a in allowed)
+    for user, role in [
+        (f"{p}sales", f"{p}-{slugs['sales']}"),
+        (f"{p}analytics-stage", f"{p}-{slugs['analytics']}.stage"),
+        (f"{p}analytics-lake", f"{p}-{slugs['analytics']}.lake"),
+    ]:
+        policy = json.loads(sm.get_resource_policy(SecretId=f"meshctl/kafka/{user}")["ResourcePolicy"])
+        allowed = policy["Statement"][0]["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+        assert sorted(allowed) == sorted([f"arn:aws:iam::{ACCOUNT}:role/{role}", f"arn:aws:sts::{ACCOUNT}:user/moto"])
 
     # A vendor gets its own principal: reads what its domain was granted, writes only its prefix.
     vendor = f"{p}analytics-lake"
