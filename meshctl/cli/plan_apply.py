@@ -237,7 +237,9 @@ def drift(
 
 def detect(ws: Workspace, scope: Scope) -> DriftReport:
     mesh = ws.config.mesh
-    desired, prior = narrow(ws.desired(), ws.read_state(), scope)
+    state = ws.read_state()
+    everything = ws.desired(state)
+    desired, prior = narrow(everything, state, scope)
     _refreshing(ws)
     actual = refresh([], prior, ws.providers)
     domains = set(scope.domains) if scope.domains else set(mesh.domains)
@@ -245,4 +247,8 @@ def detect(ws: Workspace, scope: Scope) -> DriftReport:
     inventory: dict[str, dict[str, object]] = {}
     for provider in ws.providers_in_use(prior).values():
         inventory.update(provider.inventory(tuple(namespaces.values())))
-    return detect_drift(prior, actual, inventory, namespaces, {r.address for r in ws.desired()})
+    # What meshctl owns comes from the whole configuration and state, so a scoped report never
+    # mistakes another domain's grant on this domain's topic for an escalation.
+    territory = ws.territory(everything, state)
+    declared = {r.address for r in everything} | set(state.resources)
+    return detect_drift(prior, actual, inventory, namespaces, declared, territory, scope.domains)

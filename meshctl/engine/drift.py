@@ -1,8 +1,10 @@
 """Drift: what changed out of band since meshctl last applied. Pure.
 
-Three kinds: a recorded resource changed, a recorded resource is gone, and a live resource
-nobody declared sits inside a managed namespace (a topic under a domain's prefix, an ACL
-of a domain's principal that no grant explains).
+Three kinds: a recorded resource changed (including what was added next to it: another
+SCRAM mechanism, a password that no longer logs in, an attached IAM policy), a recorded
+resource is gone, and a live object nobody declared sits inside meshctl's territory (a topic
+under a domain's prefix, an ACL that reaches a managed topic, group or namespace, an ACL of
+a managed principal that no grant explains: see plan.outside).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from meshctl.plan.outside import Territory, escalations, outside
 from meshctl.resources import RESOURCE_TYPES
 from meshctl.state.model import State
 
@@ -46,9 +49,13 @@ def detect_drift(
     inventory: Mapping[str, Mapping[str, object]],
     namespaces: Mapping[str, str],
     declared: set[str],
+    territory: Territory | None = None,
+    scope: frozenset[str] = frozenset(),
 ) -> DriftReport:
     """prior: state; actual: refresh of the recorded resources; inventory: everything live;
-    namespaces: domain -> topic prefix (`commerce.sales.`); declared: addresses in config."""
+    namespaces: domain -> topic prefix (`commerce.sales.`); declared: addresses in config;
+    territory: what meshctl owns (plan.outside), by default the namespaces and domain principals;
+    scope: the domains of a `--domain` report (empty: all)."""
     report = DriftReport(managed=len(prior.resources))
     for address in sorted(prior.resources):
         rs = prior.resources[address]
@@ -59,29 +66,11 @@ def detect_drift(
         recorded = {k: v for k, v in rs.attributes.items() if k in live}
         rtype = RESOURCE_TYPES[rs.type]
         if rtype.compare(recorded, live).actions != ("no-op",):
-            report.items.append(DriftItem(CHANGED, address, rs.type, rs.domain, recorded, dict(live)))
-    principals = {f"User:{d}": d for d in namespaces}
-    known = set(prior.resources) | declared
-    for address in sorted(set(inventory) - known):
-        live = inventory[address]
-        type_ = address.split(".", 1)[0]
-        owner = _owner(type_, live, namespaces, principals)
-        if owner:
-            report.items.append(DriftItem(UNMANAGED, address, type_, owner[0], None, dict(live), owner[1]))
+            detail = "; ".join(escalations(live))
+            report.items.append(DriftItem(CHANGED, address, rs.type, rs.domain, recorded, dict(live), detail))
+    t = territory or Territory(dict(namespaces), principals={f"User:{d}": d for d in namespaces})
+    _, found = outside(t, inventory, set(prior.resources) | declared, scope)
+    for u in found:
+        detail = u.detail + ("; `meshctl plan` deletes it" if u.deleted else "")
+        report.items.append(DriftItem(UNMANAGED, u.address, u.type, u.domain, None, dict(u.live), detail))
     return report
-
-
-def _owner(
-    type_: str, live: Mapping[str, object], namespaces: Mapping[str, str], principals: Mapping[str, str]
-) -> tuple[str, str] | None:
-    """The managed domain whose namespace or principal an unmanaged resource falls into."""
-    if type_ in ("kafka_topic", "schema_subject"):
-        name = str(live.get("name") or live.get("subject"))
-        matches = [(len(prefix), d) for d, prefix in namespaces.items() if name.startswith(prefix)]
-        if matches:
-            domain = max(matches)[1]
-            return domain, f'inside the namespace of domain "{domain}" ({namespaces[domain]}*)'
-    if type_ == "kafka_acl" and str(live.get("principal")) in principals:
-        domain = principals[str(live["principal"])]
-        return domain, f'an ACL of domain "{domain}"\'s principal that no grant explains'
-    return None

@@ -26,6 +26,7 @@ from meshctl.mesh.builder import http_url_problem
 from meshctl.plan.diff import PlanOptions, diff, prevent_destroy_errors
 from meshctl.plan.model import Plan
 from meshctl.plan.moves import resolve_moved
+from meshctl.plan.outside import Territory, explain, outside, territory
 from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
 from meshctl.plan.scope import Scope, narrow
 from meshctl.providers.aws.provider import AwsProvider, AwsSettings
@@ -245,7 +246,27 @@ class Workspace:
         if protected:
             raise ConfigError(protected)
         plan.migrations = migrations(self.config.mesh, current, positions, self.today)
+        self._plan_outside(plan, everything, prior, actual, scope or Scope())
         return plan, actual
+
+    def territory(self, desired: list[Resource], prior: State) -> Territory:
+        """What meshctl owns on the cluster: declared and recorded objects, every domain's namespace."""
+        mesh = self.config.mesh
+        items = [(r.type, r.attributes, r.domain) for r in desired]
+        items += [(rs.type, rs.attributes, rs.domain) for rs in prior.resources.values()]
+        user = self.kafka_settings().get("sasl.username")
+        return territory(items, {d: mesh.path(d) + "." for d in mesh.domains}, [f"User:{user}"] if user else [])
+
+    def _plan_outside(self, plan: Plan, desired: list[Resource], prior: State, actual: dict, scope: Scope) -> None:
+        """Escalations out of band become changes; unmanaged objects in namespaces are listed.
+        A `--target` plan is about its targets only, as in Terraform."""
+        plan.changes[:] = [explain(c) for c in plan.changes]
+        if scope.targets:
+            return
+        known = {r.address for r in desired} | set(prior.resources)
+        deletes, found = outside(self.territory(desired, prior), actual, known, scope.domains)
+        plan.changes.extend(deletes)
+        plan.unmanaged = [u.to_json() for u in found]
 
     def moved(self, desired: list[Resource]) -> dict[str, str]:
         """The configuration's `moved` blocks, checked against what it declares: old -> new address."""

@@ -113,6 +113,7 @@ def plan_from_json(data: Mapping[str, object], where: str = "the plan") -> Plan:
         state_lineage=prior.get("lineage", str),
         forgotten=prior.get("forgotten", list, []),
         migrations=doc.get("migrations", list, []),
+        unmanaged=doc.get("unmanaged", list, []),
     )
     for rc in doc.items("resource_changes"):
         extra = rc.member("meshctl")

@@ -56,7 +56,7 @@ def render_drift(report: DriftReport, color: bool) -> str:
                 "name": i.address.split(".", 1)[1],
                 "headline": "changed outside meshctl",
                 "change": {"actions": ["update"], "before": i.recorded, "after": i.live},
-                "meshctl": {"source": f"domain.{i.domain}", "reason": ""},
+                "meshctl": {"source": f"domain.{i.domain}", "reason": i.detail},
             }
             for i in changed
         ]

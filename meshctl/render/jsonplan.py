@@ -63,5 +63,8 @@ def plan_to_json(plan: Plan, warnings: list[str] | None = None) -> dict[str, obj
         "summary": {"add": add, "change": change, "destroy": destroy, "blocked": len(plan.blocked)},
         "prior_state": {"serial": plan.state_serial, "lineage": plan.state_lineage, "forgotten": plan.forgotten},
         "migrations": plan.migrations,
+        # Live objects in managed namespaces that nothing declares: ACLs (action "delete", planned
+        # above as resource changes) and topics or subjects (action "none", left alone).
+        "unmanaged": plan.unmanaged,
         "diagnostics": [{"severity": "warning", "summary": w} for w in (warnings or [])],
     }

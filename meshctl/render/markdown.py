@@ -41,7 +41,12 @@ def render_markdown(doc: Mapping[str, object]) -> str:
     ]
     warnings = [d["summary"] for d in doc.get("diagnostics", [])]  # type: ignore[attr-defined]
     return _ENV.get_template("plan.md.j2").render(
-        changes=changes, summary=doc["summary"], domains=domains, destructive=destructive, warnings=warnings
+        changes=changes,
+        summary=doc["summary"],
+        domains=domains,
+        destructive=destructive,
+        warnings=warnings,
+        unmanaged=doc.get("unmanaged") or [],
     )
 
 

@@ -43,8 +43,9 @@ class Styler:
 def render_plan(doc: Mapping[str, object], color: bool) -> str:
     s = Styler(color)
     changes = [c for c in doc["resource_changes"] if _shown(c)]  # type: ignore[attr-defined]
+    unmanaged = render_unmanaged(doc.get("unmanaged") or [], s)  # type: ignore[arg-type]
     if not changes:
-        tail = "\n".join(render_migrations(doc.get("migrations") or [], s))  # type: ignore[arg-type]
+        tail = "\n".join(unmanaged + render_migrations(doc.get("migrations") or [], s))  # type: ignore[arg-type]
         return s("No changes.", bold=True) + " Your mesh matches the configuration.\n" + (f"\n{tail}" if tail else "")
     used = sorted({tuple(c["change"]["actions"]) for c in changes} - {("no-op",)}, key=list(_SYMBOL).index)
     out = ["meshctl will perform the following actions:", ""]
@@ -52,7 +53,7 @@ def render_plan(doc: Mapping[str, object], color: bool) -> str:
     for actions in used:
         sym, fg = _SYMBOL[actions]
         legend.append(f"{s(sym.rjust(3), fg)} {_LEGEND[actions]}")
-    out = legend + [""] + out
+    out = unmanaged + legend + [""] + out
     for c in changes:
         out.extend(_render_change(c, s))
         out.append("")
@@ -76,6 +77,19 @@ def render_plan(doc: Mapping[str, object], color: bool) -> str:
 def _shown(c: Mapping) -> bool:
     """A change to show: any action, or a move (which may change nothing but the address)."""
     return c["change"]["actions"] != ["no-op"] or bool(c.get("previous_address"))
+
+
+def render_unmanaged(unmanaged: list[Mapping], s: Styler) -> list[str]:
+    """Objects in managed namespaces that nothing declares, before the actions (as Terraform
+    shows objects changed outside it first): ACLs the plan deletes, topics and subjects it leaves."""
+    if not unmanaged:
+        return []
+    out = [s("Unmanaged objects in managed namespaces:", bold=True)]
+    for u in unmanaged:
+        sym, fg = ("-", "red") if u["action"] == "delete" else ("?", "yellow")
+        out.append(f"  {s(sym, fg)} {u['address']}  # {u['detail']}")
+    out.append("")
+    return out
 
 
 _STAGE_WORDS = {

@@ -205,6 +205,8 @@ def test_refresh_makes_the_same_number_of_requests_for_any_size(
     assert len(plan.actionable) == 75  # 25 topics, 25 owner ACLs, 25 grants
     # describe_cluster, metadata, describe_configs, describe_acls, describe_user_scram_credentials
     assert small.admin_requests() == big.admin_requests() == 5
+    # and one login per principal with a stored password, to see that it still logs in (in parallel)
+    assert small.providers["kafka"].client.logins == big.providers["kafka"].client.logins == 4  # type: ignore[attr-defined]
 
 
 def test_apply_asks_for_yes_and_reports_progress_on_stderr(workdir: Path, prefix: str, admin: AdminClient) -> None:

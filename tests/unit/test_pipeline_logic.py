@@ -68,6 +68,7 @@ def test_drift_changed_deleted_and_unmanaged() -> None:
         ("changed", "kafka_topic.c.s.a.v1", "s"),
         ("deleted", "kafka_topic.c.s.b.v1", "s"),
         ("unmanaged", "kafka_acl.s/topic/other.topic", "s"),
+        ("unmanaged", "kafka_acl.stranger/topic/c.s.a.v1", "s"),  # a stranger's access to a managed topic
         ("unmanaged", "kafka_topic.c.s.scratch", "s"),  # the deepest namespace wins
     ]
     assert report.managed == 3 and report.has_drift  # the user's password fingerprint is not drift

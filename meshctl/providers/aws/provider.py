@@ -140,13 +140,25 @@ class AwsProvider:
             doc = self._call("iam", "get_role_policy", RoleName=name, PolicyName=policy_name)["PolicyDocument"]
             inline[policy_name] = canonical(doc if isinstance(doc, dict) else json.loads(doc))
         trust = role["AssumeRolePolicyDocument"]
-        return {
+        live: dict[str, object] = {
             "name": name,
             "description": role.get("Description", ""),
             "assume_role_policy": canonical(trust if isinstance(trust, dict) else json.loads(trust)),
             "inline_policies": dict(sorted(inline.items())),
             "tags": {t["Key"]: t["Value"] for t in role.get("Tags", [])},
         }
+        attached = self._attached_policies(name)
+        if attached:  # meshctl attaches no managed policy: one attached out of band is drift, detached on apply
+            live["attached_policies"] = attached
+        return live
+
+    def _attached_policies(self, role: str) -> list[str]:
+        """ARNs of the managed policies attached to the role (AdministratorAccess, ...)."""
+        arns: list[str] = []
+        for page in self._client("iam").get_paginator("list_attached_role_policies").paginate(RoleName=role):
+            self.requests += 1
+            arns.extend(p["PolicyArn"] for p in page.get("AttachedPolicies", []))
+        return sorted(arns)
 
     def _list_glue(self, managed: list[Managed]) -> None:
         """All databases in one listing, and each managed database's tables in one listing."""
@@ -309,6 +321,8 @@ class AwsProvider:
                 self._call("iam", "put_role_policy", RoleName=name, PolicyName=policy_name, PolicyDocument=document)
         for policy_name in set(old_inline) - set(new_inline):
             self._call("iam", "delete_role_policy", RoleName=name, PolicyName=policy_name)
+        for arn in sorted(set(before.get("attached_policies") or []) - set(after.get("attached_policies") or [])):
+            self._call("iam", "detach_role_policy", RoleName=name, PolicyArn=arn)
 
     def _put_database(self, before: dict, after: dict) -> None:
         db = {
@@ -374,6 +388,8 @@ class AwsProvider:
         elif c.type == "aws_iam_role":
             for policy_name in b.get("inline_policies") or {}:
                 self._call("iam", "delete_role_policy", RoleName=b["name"], PolicyName=policy_name)
+            for arn in b.get("attached_policies") or []:  # IAM refuses to delete a role with policies attached
+                self._call("iam", "detach_role_policy", RoleName=b["name"], PolicyArn=arn)
             self._call("iam", "delete_role", RoleName=b["name"])
         elif c.type == "aws_glue_database":
             self._call("glue", "delete_database", Name=b["name"])

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, wait
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -121,6 +121,8 @@ class KafkaClient:
         self.username = config.get("sasl.username")
         self.timeout_s = timeout_s
         self.requests = 0
+        self.logins = 0  # SCRAM logins made to verify stored passwords: one per principal, apart from requests
+        self._settings = dict(config)  # for the short-lived clients that verify principals' passwords
         self._errors: list[KafkaError] = []
         conf: dict[str, object] = {
             **config,
@@ -331,6 +333,32 @@ class KafkaClient:
         # A cluster without any SCRAM user answers RESOURCE_NOT_FOUND rather than nothing.
         return Pending(self, future, "describe SCRAM users", convert, empty_on=KafkaError.RESOURCE_NOT_FOUND)
 
+    def check_logins(
+        self, users: Mapping[str, str], password_of: Callable[[str], str | None]
+    ) -> dict[str, bool | None]:
+        """Whether each principal's stored password still logs in (users: name -> mechanism).
+
+        True: accepted; False: the broker refused it (changed out of band); None: nothing to
+        tell (no stored password, no SASL listener, unreachable in time). One short-lived
+        connection per principal, in parallel threads, so a mesh of many principals costs
+        about one login timeout, not one per principal.
+        """
+        if not users or "SASL" not in self._settings.get("security.protocol", "").upper():
+            return {}
+        base = {k: v for k, v in self._settings.items() if not k.startswith("sasl.")}  # keep TLS settings
+        timeout = min(self.timeout_s, _LOGIN_TIMEOUT_S)
+
+        def check(item: tuple[str, str]) -> tuple[str, bool | None]:
+            user, mechanism = item
+            password = password_of(user)
+            if not password:
+                return user, None
+            return user, _login({**base, "sasl.mechanism": mechanism, "sasl.username": user}, password, timeout)
+
+        self.logins += len(users)
+        with ThreadPoolExecutor(max_workers=min(_LOGIN_THREADS, len(users))) as pool:
+            return dict(pool.map(check, sorted(users.items())))
+
     def consumer_groups(self, prefixes: tuple[str, ...]) -> list[str]:
         """Consumer groups whose id starts with one of `prefixes`: one listing request."""
         self.requests += 1
@@ -516,6 +544,39 @@ class KafkaClient:
             lambda chunk: self.admin.alter_user_scram_credentials(chunk, request_timeout=self.timeout_s),
             "delete SCRAM users",
         )
+
+
+_LOGIN_TIMEOUT_S = 10.0
+_LOGIN_THREADS = 16
+
+
+def _login(settings: dict[str, str], password: str, timeout_s: float) -> bool | None:
+    """One SASL login and a metadata request (which every authenticated principal may make)."""
+    errors: list[KafkaError] = []
+    conf: dict[str, object] = {
+        **settings,
+        "sasl.password": password,
+        "error_cb": errors.append,
+        "logger": _rdkafka_log,
+        "socket.connection.setup.timeout.ms": int(timeout_s * 1000),
+    }
+    try:
+        admin = AdminClient(conf)
+    except (KafkaException, TypeError, ValueError):
+        return None
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin.list_topics(timeout=0.5)
+            return True
+        except KafkaException as exc:
+            if exc.args[0].code() in _AUTH:
+                return False
+        admin.poll(0)  # serve error_cb: a refused login arrives there
+        if any(e.code() in _AUTH for e in errors):
+            return False
+        if time.monotonic() > deadline:
+            return None
 
 
 def _mechanism(name: str) -> ScramMechanism:

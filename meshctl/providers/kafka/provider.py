@@ -42,30 +42,61 @@ class KafkaProvider:
     # -- refresh ------------------------------------------------------------
 
     def refresh(self, managed: list[Managed]) -> dict[str, dict[str, object]]:
+        """Live attributes of the managed resources, and what else the same listings show
+        (topics, ACLs and SCRAM users nobody declared) under their own addresses, so the plan
+        can tell what sits in managed namespaces without another request."""
         by_type: dict[str, list[Managed]] = defaultdict(list)
         for m in managed:
             by_type[m.type].append(m)
         actual: dict[str, dict[str, object]] = {}
         # ACLs and users are read while the topic metadata and configs are: one round trip overlaps the others.
-        acls = self.client.describe_acls() if by_type["kafka_acl"] else None
+        # ACLs are listed whenever topics are managed: who else may use them is part of the plan.
+        acls = self.client.describe_acls() if by_type["kafka_acl"] or by_type["kafka_topic"] else None
         users_read = self.client.describe_scram_users() if by_type["kafka_scram_user"] else None
         if by_type["kafka_topic"]:
             actual.update(self._refresh_topics(by_type["kafka_topic"]))
         if acls is not None:
-            wanted = {m.address for m in by_type["kafka_acl"]}
-            actual.update({a: v for a, v in group_acls(acls.result()).items() if a in wanted})
+            actual.update(group_acls(acls.result()))
         if users_read is not None:
-            users = users_read.result()
-            for m in by_type["kafka_scram_user"]:
-                name = str(m.attributes["name"])
-                mechanisms = dict(users.get(name, []))
-                mech = str(m.attributes.get("mechanism"))
-                if mech in mechanisms:
-                    actual[m.address] = {"name": name, "mechanism": mech, "iterations": mechanisms[mech]}
-                elif mechanisms:  # exists with another mechanism: a replace
-                    other = next(iter(mechanisms))
-                    actual[m.address] = {"name": name, "mechanism": other, "iterations": mechanisms[other]}
+            actual.update(self._refresh_users(by_type["kafka_scram_user"], users_read.result()))
         return actual
+
+    def _refresh_users(
+        self, managed: list[Managed], users: Mapping[str, list[tuple[str, int]]]
+    ) -> dict[str, dict[str, object]]:
+        """Each principal's managed credential, plus what was changed next to it out of band:
+        another SCRAM mechanism (`other_mechanisms`), or a password that no longer logs in
+        (`authenticates = false`). Those keys appear only then, so the plan removes them."""
+        out: dict[str, dict[str, object]] = {}
+        to_verify: dict[str, str] = {}
+        for m in managed:
+            name = str(m.attributes["name"])
+            mechanisms = dict(users.get(name, []))
+            mech = str(m.attributes.get("mechanism"))
+            if mech in mechanisms:
+                live: dict[str, object] = {"name": name, "mechanism": mech, "iterations": mechanisms[mech]}
+                others = sorted(set(mechanisms) - {mech})
+                if others:
+                    live["other_mechanisms"] = others
+                out[m.address] = live
+                to_verify[name] = mech
+            elif mechanisms:  # exists with another mechanism: a replace
+                other = next(iter(mechanisms))
+                out[m.address] = {"name": name, "mechanism": other, "iterations": mechanisms[other]}
+        verdicts = self.client.check_logins(to_verify, self.credentials.get)
+        for m in managed:
+            if verdicts.get(str(m.attributes["name"])) is False:
+                out[m.address]["authenticates"] = False
+        managed_names = {str(m.attributes["name"]) for m in managed}
+        for user, mechanisms in users.items():
+            if user not in managed_names and mechanisms:
+                mech, iterations = mechanisms[0]
+                out[make_address("kafka_scram_user", user)] = {
+                    "name": user,
+                    "mechanism": mech,
+                    "iterations": iterations,
+                }
+        return out
 
     def inventory(self, with_configs_under: tuple[str, ...] = ()) -> dict[str, dict[str, object]]:
         """All topics (configs only for those under the given prefixes), ACLs and SCRAM users."""
@@ -139,6 +170,15 @@ class KafkaProvider:
                     "replication_factor": info.replication_factor,
                     "config": dict(sorted(configs[name].items())),
                 }
+        wanted = set(names.values())
+        for name, info in live.items():  # the rest of the listing, for the plan's unmanaged section
+            if name not in wanted and not name.startswith("__"):
+                address = make_address("kafka_topic", name)
+                out[address] = {
+                    "name": name,
+                    "partitions": info.partitions,
+                    "replication_factor": info.replication_factor,
+                }
         return out
 
     # -- apply --------------------------------------------------------------
@@ -206,9 +246,19 @@ class KafkaProvider:
             name, mech = str(after["name"]), str(after["mechanism"])
             users[name] = (mech, int(after["iterations"]), self.credentials.get_or_create(name, mech))  # type: ignore[call-overload]
         outcome = self.client.upsert_scram_users(users)
+        # A mechanism added next to the managed one out of band is a second way in: remove it.
+        extra = [
+            (str((c.after or {})["name"]), str(m))
+            for c in changes
+            for m in (c.before or {}).get("other_mechanisms") or []
+        ]  # type: ignore[attr-defined]
+        removed: dict[str, KafkaClientError | None] = {}
+        for mechanism in sorted({m for _, m in extra}):  # one request per mechanism: a user appears once in each
+            removed.update(self.client.delete_scram_users({n: m for n, m in extra if m == mechanism}))
         results = []
         for c in changes:
             name = str((c.after or {})["name"])
+            outcome[name] = outcome[name] or removed.get(name)
             state = {
                 **(c.after or {}),
                 "password": fingerprint(users[name][2]),
@@ -294,12 +344,19 @@ _PROPAGATION_TIMEOUT_S = 30.0
 
 
 def group_acls(bindings: list[Acl]) -> dict[str, dict[str, object]]:
-    """ALLOW bindings for any host, grouped by principal and resource into one address each."""
+    """ALLOW bindings grouped by principal, resource and host into one address each.
+
+    meshctl writes `User:` principals for any host; a binding of another principal type or
+    for one host gets an address of its own (`Group:ops/...`, `.../name@10.0.0.5`), so an
+    escalation of that shape is seen too. DENY bindings take access away: left alone."""
     groups: dict[str, dict[str, object]] = {}
     for b in bindings:
-        if b.permission != "ALLOW" or b.host != "*" or not b.principal.startswith("User:"):
-            continue  # not a shape meshctl writes: left to drift reports
-        address = "kafka_acl." + acl_name(b.principal, b.resource_type, b.resource_name, b.pattern_type)
+        if b.permission != "ALLOW":
+            continue
+        who = b.principal if b.principal.startswith("User:") else f"_:{b.principal}"
+        address = "kafka_acl." + acl_name(who, b.resource_type, b.resource_name, b.pattern_type)
+        if b.host != "*":
+            address += f"@{b.host}"
         g = groups.setdefault(
             address,
             {

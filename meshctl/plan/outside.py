@@ -1,0 +1,193 @@
+"""What the cluster holds next to meshctl's resources without being one of them. Pure.
+
+meshctl owns its topics, consumer groups and principals, and so the access to them. An
+ALLOW ACL on a managed topic or group, or on a managed namespace (by prefix or the `*`
+wildcard), that the configuration does not grant is an escalation made out of band; so is an
+extra ACL of a managed principal. The plan deletes such ACLs as it deletes a grant removed
+from the configuration. The principal meshctl runs as is never touched: without its ACLs
+meshctl could lock itself out, and super users need no ACL at all, so deleting theirs changes
+nothing. Topics and subjects nobody declared inside a managed namespace hold data: they are
+listed, never deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from meshctl.plan.model import DELETE, ResourceChange
+
+NOT_GRANTED = "not granted by the configuration"
+
+
+@dataclass(frozen=True)
+class Territory:
+    """What meshctl owns on the cluster, each object with the domain that owns it."""
+
+    namespaces: Mapping[str, str]  # domain -> topic prefix, `commerce.sales.`
+    topics: Mapping[str, str] = field(default_factory=dict)  # managed topic -> domain
+    groups: Mapping[tuple[str, bool], str] = field(default_factory=dict)  # (group name, is prefix) -> domain
+    principals: Mapping[str, str] = field(default_factory=dict)  # `User:sales` -> domain
+    protected: frozenset[str] = frozenset()  # principals never touched: the one meshctl runs as
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A live object inside meshctl's territory that no configuration or state declares."""
+
+    address: str
+    type: str
+    domain: str
+    detail: str
+    deleted: bool  # the plan deletes it (an ACL); otherwise it is listed and left alone
+    live: Mapping[str, object]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "address": self.address,
+            "type": self.type,
+            "domain": self.domain,
+            "detail": self.detail,
+            "action": "delete" if self.deleted else "none",
+            "live": dict(self.live),
+        }
+
+
+def territory(
+    resources: Iterable[tuple[str, Mapping[str, object], str]],
+    namespaces: Mapping[str, str],
+    protected: Iterable[str] = (),
+) -> Territory:
+    """From (type, attributes, domain) of desired and recorded resources."""
+    topics: dict[str, str] = {}
+    groups: dict[tuple[str, bool], str] = {}
+    principals: dict[str, str] = {f"User:{d}": d for d in namespaces}
+    for type_, attrs, domain in resources:
+        if type_ == "kafka_topic":
+            topics[str(attrs["name"])] = domain
+        elif type_ == "kafka_acl" and attrs.get("resource_type") == "GROUP":
+            groups[(str(attrs["resource_name"]), attrs.get("pattern_type") == "PREFIXED")] = domain
+        elif type_ == "kafka_scram_user":
+            principals[f"User:{attrs['name']}"] = domain
+    return Territory(dict(namespaces), topics, groups, principals, frozenset(protected))
+
+
+def _covers(name: str, prefixed: bool, obj: str, obj_is_prefix: bool) -> bool:
+    """Whether a binding on `name` (a prefix when `prefixed`) reaches the object or namespace `obj`."""
+    if prefixed:
+        return obj.startswith(name) or (obj_is_prefix and name.startswith(obj))
+    if name == "*":
+        return True
+    return name.startswith(obj) if obj_is_prefix else name == obj
+
+
+def _objects(t: Territory, resource_type: str) -> list[tuple[str, bool, str]]:
+    """(name, is prefix, domain) of the managed objects a binding of this resource type can reach."""
+    spaces = [(prefix, True, d) for d, prefix in t.namespaces.items()]
+    if resource_type == "TOPIC":
+        return [(n, False, d) for n, d in t.topics.items()] + spaces
+    if resource_type == "GROUP":
+        return [(n, p, d) for (n, p), d in t.groups.items()] + spaces
+    return []
+
+
+def claim(t: Territory, acl: Mapping[str, object]) -> tuple[frozenset[str], str] | None:
+    """The domains whose objects an ACL reaches, and why it is theirs; None when it is not meshctl's."""
+    principal = str(acl.get("principal"))
+    if principal in t.protected:
+        return None
+    rtype, name = str(acl.get("resource_type")), str(acl.get("resource_name"))
+    prefixed = acl.get("pattern_type") == "PREFIXED"
+    reached = [(obj, d) for obj, is_prefix, d in _objects(t, rtype) if _covers(name, prefixed, obj, is_prefix)]
+    # Inside nested namespaces (`commerce.` > `commerce.sales.`) only the deepest one owns the object.
+    inside = [(obj, d) for obj, d in reached if name.startswith(obj) and not obj.startswith(name) and obj != name]
+    if inside:
+        reached = [r for r in reached if r not in inside] + [max(inside, key=lambda r: len(r[0]))]
+    ops = ", ".join(str(o) for o in acl.get("operations") or [])  # type: ignore[attr-defined]
+    who = f"{principal} {ops}".strip()
+    if reached:
+        domains = frozenset(d for _, d in reached)
+        what = f"{rtype.lower()}s prefixed {name!r}" if prefixed else f"{rtype.lower()} {name!r}"
+        if name == "*" and not prefixed:
+            what = f"every {rtype.lower()} (*)"
+        owners = ", ".join(f'"{d}"' for d in sorted(domains))
+        return domains, f"{NOT_GRANTED}: {who} on {what}, which reaches objects of domain {owners}"
+    if principal in t.principals:
+        d = t.principals[principal]
+        return frozenset({d}), f'{NOT_GRANTED}: {who} for the principal of "{d}", which no grant explains'
+    return None
+
+
+def _namespace_owner(t: Territory, name: str) -> str | None:
+    matches = [(len(prefix), d) for d, prefix in t.namespaces.items() if name.startswith(prefix)]
+    return max(matches)[1] if matches else None
+
+
+def _top(t: Territory, domains: frozenset[str]) -> str:
+    """The domain to file a change under: the one nearest the root among those it reaches."""
+    return min(domains, key=lambda d: (len(t.namespaces.get(d, "")), d))
+
+
+def outside(
+    t: Territory,
+    live: Mapping[str, Mapping[str, object]],
+    known: set[str],
+    scope: frozenset[str] = frozenset(),
+) -> tuple[list[ResourceChange], list[Unmanaged]]:
+    """Deletions of ACLs that escalate access to meshctl's objects, and every unmanaged object
+    inside its territory. `known`: addresses in configuration or state (the diff's business);
+    `scope`: the domains a `--domain` plan may touch (empty: all). An ACL reaching any domain
+    outside the scope is left to a plan of the whole mesh."""
+    deletes: list[ResourceChange] = []
+    found: list[Unmanaged] = []
+    for address in sorted(set(live) - known):
+        attrs = live[address]
+        type_, _, name = address.partition(".")
+        if type_ == "kafka_acl":
+            claimed = claim(t, attrs)
+            if claimed is None or (scope and not claimed[0] <= scope):
+                continue
+            domain = _top(t, claimed[0])
+            found.append(Unmanaged(address, type_, domain, claimed[1], True, attrs))
+            deletes.append(
+                ResourceChange(
+                    address,
+                    type_,
+                    name,
+                    f"domain.{domain}",
+                    DELETE,
+                    dict(attrs),
+                    None,
+                    reason=claimed[1],
+                    domain=domain,
+                )
+            )
+        elif type_ in ("kafka_topic", "schema_subject"):
+            object_name = str(attrs.get("name") or attrs.get("subject"))
+            owner = _namespace_owner(t, object_name)
+            if owner and (not scope or owner in scope):
+                detail = f'inside the namespace of domain "{owner}" ({t.namespaces[owner]}*); it holds data: left alone'
+                found.append(Unmanaged(address, type_, owner, detail, False, attrs))
+    return deletes, found
+
+
+def escalations(live: Mapping[str, object]) -> list[str]:
+    """What was added next to a managed resource out of band, from the keys refresh sets only then."""
+    why = []
+    if live.get("authenticates") is False:
+        why.append("the stored password no longer logs in (changed out of band): apply sets it again")
+    if live.get("other_mechanisms"):
+        added = ", ".join(str(m) for m in live["other_mechanisms"])  # type: ignore[attr-defined]
+        why.append(f"a {added} credential was added next to the managed one: apply removes it")
+    if live.get("attached_policies"):
+        arns = ", ".join(str(a) for a in live["attached_policies"])  # type: ignore[attr-defined]
+        why.append(f"managed policies attached out of band ({arns}): apply detaches them")
+    return why
+
+
+def explain(change: ResourceChange) -> ResourceChange:
+    """Say why an update reverts an escalation made next to a managed resource (display only)."""
+    why = escalations(change.before or {})
+    if not why or change.actions != ("update",):
+        return change
+    return replace(change, reason="; ".join([*filter(None, [change.reason]), *why]))
