@@ -117,10 +117,14 @@ def _deployers(aws: Decoded, diags: Diagnostics) -> tuple[str, ...]:
             src,
             hint="name the roles or users that run meshctl, or remove deployer_arns to use the caller's identity",
         )
+    account = aws.get("account_id")
     for arn in arns:
         problem = deployer_problem(arn)
         if problem:
             diags.error(f"deployer_arns: {problem}", src)
+        elif account and arn.split(":")[4] != account:
+            # meshctl's requests come from the credentials' account, which must be account_id.
+            diags.error(f"deployer_arns: {arn!r} is not in account_id {account}", src)
     return tuple(dict.fromkeys(arns))
 
 

@@ -147,3 +147,30 @@ integration "lake" {
         if a.get("resource_type") == "GROUP" and group.startswith(str(a["resource_name"]))
     ]
     assert prefixes == ["grp.analytics-lake."]
+
+
+def test_deployer_arns_must_be_exact_principals(mesh_dir: Path) -> None:
+    cases = [
+        ("[]", "deployer_arns is empty: every Deny would lock meshctl out"),
+        (
+            '["arn:aws:sts::123456789012:assumed-role/Deploy/ci"]',
+            "deployer_arns: 'arn:aws:sts::123456789012:assumed-role/Deploy/ci' is a role session; "
+            "policies see the role: write 'arn:aws:iam::123456789012:role/Deploy'",
+        ),
+        (
+            '["arn:aws:iam::123456789012:role/*"]',
+            "deployer_arns: 'arn:aws:iam::123456789012:role/*' has a wildcard; a deployer is one exact principal",
+        ),
+        ('["deployer"]', "deployer_arns: 'deployer' is not an IAM user, role or root ARN"),
+        (
+            '["arn:aws:iam::999999999999:role/deployer"]',
+            "deployer_arns: 'arn:aws:iam::999999999999:role/deployer' is not in account_id 123456789012",
+        ),
+    ]
+    for value, message in cases:
+        files = {"main.hcl": MESH.replace('["arn:aws:iam::123456789012:role/deployer"]', value)}
+        write_mesh(mesh_dir, files)
+        result = run("validate", ".")
+        assert result.exit_code == 1, value
+        assert f"main.hcl:4: error: {message}" in result.stderr, result.stderr
+        assert "Traceback" not in result.output
