@@ -1,3 +1,58 @@
-from meshctl.cli.main import main
+"""The entry point of `python -m meshctl` and of the `meshctl` console script.
 
-main()
+Signals are routed before the heavy imports (confluent-kafka, boto3, hcl2), so Ctrl-C or
+SIGTERM at any moment, startup included, ends with one line and 128 + the signal number,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+
+def _early_signal(signum: int, frame: object) -> None:
+    """Until meshctl routes signals: nothing has run yet, so there is nothing to clean up."""
+    try:
+        os.write(2, b"\ninterrupted: nothing was changed\n")
+    finally:
+        os._exit(128 + signum)
+
+
+signal.signal(signal.SIGINT, _early_signal)
+signal.signal(signal.SIGTERM, _early_signal)
+
+from meshctl import interrupt  # noqa: E402  (after the early handler, on purpose)
+
+
+def run() -> None:
+    interrupt.install()
+    try:
+        from meshctl.cli.main import main
+
+        main()
+    except KeyboardInterrupt as exc:  # before click runs, or after it returned
+        interrupt.write_stderr("\ninterrupted: nothing was changed\n")
+        _exit(interrupt.exit_code(exc))
+    except SystemExit as exc:
+        if interrupt.received() is None:
+            raise
+        _exit(exc.code if isinstance(exc.code, int) else 1)
+
+
+def _exit(code: int) -> None:
+    """After an interrupt: leave at once instead of joining worker threads that may wait
+    out a request timeout (the lock is released and state written by then)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a last Ctrl-C must not cut the final flush
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    run()

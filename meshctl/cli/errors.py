@@ -10,6 +10,7 @@ from typing import TypeVar
 import click
 
 from meshctl.errors import ConfigError, MeshError
+from meshctl.interrupt import exit_code
 from meshctl.redaction import redact
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -22,6 +23,18 @@ def debug_enabled() -> bool:
             return True
         ctx = ctx.parent
     return False
+
+
+# Commands that never write state or files: an interrupt there changed nothing.
+READ_ONLY = frozenset({"validate", "plan", "drift", "graph", "output", "list", "show"})
+
+
+def _interrupted_message(exc: BaseException) -> str:
+    ctx = click.get_current_context(silent=True)
+    name = ctx.command.name if ctx is not None else None
+    if name in READ_ONLY:
+        return "interrupted: nothing was changed"
+    return "interrupted: state holds what its last completed write recorded; run `meshctl plan` to see"
 
 
 def handle_errors(fn: F) -> F:
@@ -43,9 +56,9 @@ def handle_errors(fn: F) -> F:
                 raise
             click.echo(redact(exc.format()), err=True)  # a library's message may echo a secret
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("\ninterrupted: state holds every step that finished", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:  # apply reports what state holds itself
+            click.echo(f"\n{_interrupted_message(exc)}", err=True)
+            sys.exit(exit_code(exc))
         except Exception as exc:
             if debug_enabled():
                 raise

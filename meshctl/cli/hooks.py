@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from meshctl.interrupt import SIGNAL_NAMES, write_stderr
 from meshctl.plan.model import ResourceChange
 from meshctl.providers.base import ChangeResult
 from meshctl.redaction import redact
@@ -22,11 +23,25 @@ class ProgressHooks:
         self.total = total
         self.done = 0
         self.s = Styler(color)
+        self.in_flight: set[str] = set()
+        self.reconciled = 0  # changes in flight when a stop was asked for: they finish and are recorded
 
     def _verbs(self, verb: str, change: ResourceChange) -> tuple[str, str, str]:
         return _DOING["delete"] if verb == "delete" else _APPLY[change.actions]
 
+    def stop_notice(self, signum: int) -> None:
+        """Called from the signal handler: an unbuffered write, no click."""
+        self.reconciled = len(self.in_flight)
+        name = SIGNAL_NAMES.get(signum, f"signal {signum}")
+        what = (
+            f"letting the {self.reconciled} changes in flight finish and recording them"
+            if self.in_flight
+            else "starting no further changes"
+        )
+        write_stderr(f"\n{name} received: {what}, then stopping. Send it again to stop at once.\n")
+
     def wave_started(self, verb: str, changes: list[ResourceChange]) -> None:
+        self.in_flight.update(c.address for c in changes)
         for c in changes[:20]:
             click.echo(f"{self.s(c.address, bold=True)}: {self._verbs(verb, c)[0]}", err=True)
         if len(changes) > 20:
@@ -34,6 +49,7 @@ class ProgressHooks:
 
     def change_done(self, verb: str, change: ResourceChange, result: ChangeResult, elapsed_s: float) -> None:
         self.done += 1
+        self.in_flight.discard(change.address)
         counter = f"[{self.done}/{self.total}]"
         _, ok, failed = self._verbs(verb, change)
         if result.ok:

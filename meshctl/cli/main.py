@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import click
 
 from meshctl import __version__, redaction
 from meshctl.cli.plan_apply import apply, drift, plan
 from meshctl.cli.state_cmds import force_unlock, import_, state
 from meshctl.cli.tools import client_config, fmt, graph, output, validate
+from meshctl.interrupt import exit_code
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class MeshGroup(click.Group):
+    """Exit codes for a CI user: a usage error is 1 (click says 2, which in meshctl means
+    "changes"), and an interrupt outside a command is 128 + the signal, not "Aborted!"."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _cli_exit_codes():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _cli_exit_codes():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _cli_exit_codes() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as exc:
+        exc.exit_code = 1  # click's message is kept; only the code changes
+        raise
+    except KeyboardInterrupt as exc:
+        click.echo("\ninterrupted: nothing was changed", err=True)
+        raise click.exceptions.Exit(exit_code(exc)) from None
+
+
+@click.group(cls=MeshGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--debug", is_flag=True, help="Show tracebacks and client logs.")
 @click.version_option(__version__, prog_name="meshctl")
 @click.pass_context

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from meshctl import interrupt
 from meshctl.cli.common import (
     config_flags,
     config_options,
@@ -22,6 +23,8 @@ from meshctl.cli.common import (
 )
 from meshctl.cli.errors import handle_errors
 from meshctl.cli.hooks import ProgressHooks
+from meshctl.config.loader import LoadOptions
+from meshctl.engine.apply import ApplyResult
 from meshctl.engine.drift import DriftReport, detect_drift
 from meshctl.engine.refresh import refresh
 from meshctl.engine.workspace import Workspace
@@ -90,7 +93,16 @@ def plan(
             "targets": list(targets),
             "domains": list(domains),
         }
-        planfile.save(out, doc, ws.fingerprint(state), directory, saved_options)
+        variables = ws.config.variables
+        planfile.save(
+            out,
+            doc,
+            ws.fingerprint(state),
+            directory,
+            saved_options,
+            {n: v.value for n, v in variables.items() if not v.sensitive},  # never a sensitive value
+            frozenset(n for n, v in variables.items() if v.sensitive and v.origin != "default"),
+        )
         progress(f"Saved the plan to {display_path(out)}: apply exactly it with `meshctl apply {display_path(out)}`.")
     if detailed_exitcode and the_plan.has_changes:
         sys.exit(2)
@@ -129,9 +141,9 @@ def apply(
             f"is made: run `meshctl plan --allow-... --out {display_path(target)}` again, then apply that file"
         )
     directory = saved.directory if saved else target
-    ws = workspace(directory, vars_, var_files, state_dir)
+    ws = _workspace_for(saved, directory, vars_, var_files, state_dir)
     print_warnings(ws)
-    ws.backend.lock("apply", lock_timeout)
+    _lock(ws, lock_timeout)
     try:
         for warning in ws.backend_warnings():
             click.echo(f"warning: {warning}", err=True)
@@ -153,9 +165,23 @@ def apply(
         if saved is None and not auto_approve:
             _confirm()
         total = sum(len(c.actions) if c.is_replace else 1 for c in the_plan.actionable)
-        result = ws.apply(the_plan, state, ProgressHooks(total, color))
+        hooks = ProgressHooks(total, color)
+        # The first signal lets the batch in flight finish and be recorded; a second stops at once.
+        with interrupt.graceful(hooks.stop_notice) as stop_requested:
+            result = ws.apply(the_plan, state, hooks, stop_requested)
+    except KeyboardInterrupt as exc:  # refresh, the prompt, or before the first batch
+        _unlock(ws)
+        click.echo(
+            f"\ninterrupted before anything was applied: the state at {ws.backend.describe()} is unchanged; "
+            "the lock was released",
+            err=True,
+        )
+        sys.exit(interrupt.exit_code(exc))
     finally:
-        ws.backend.unlock()
+        _unlock(ws)
+    if result.interrupted:
+        click.echo(f"\n{interrupted_message(state.serial, ws.backend.describe(), result, hooks.reconciled)}", err=True)
+        sys.exit(interrupt.exit_code())
     _report_credentials(ws, the_plan)
     s = Styler(color)
     counts = result.counts
@@ -170,6 +196,52 @@ def apply(
         click.echo(f"  skipped {address}: {because}", err=True)
     click.echo("State records every step that succeeded; run `meshctl plan` to see what is left.", err=True)
     raise MeshError(f"{len(result.failed)} change(s) failed, {len(result.skipped)} skipped")
+
+
+def _workspace_for(
+    saved: planfile.SavedPlan | None,
+    directory: Path,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+) -> Workspace:
+    """A saved plan brings its variables; the user gives only the sensitive ones again."""
+    if saved is None:
+        return workspace(directory, vars_, var_files, state_dir)
+    options = LoadOptions(
+        list(vars_), list(var_files), saved_variables=saved.variables, saved_sensitive=saved.sensitive
+    )
+    return Workspace(directory, options, state_dir)
+
+
+def _lock(ws: Workspace, timeout_s: float) -> None:
+    holder = ws.backend.holder() if timeout_s > 0 else None
+    if holder is not None:
+        progress(f"meshctl: the state is locked by {holder.describe()}; waiting up to {timeout_s:g}s ...")
+    try:
+        ws.backend.lock("apply", timeout_s)
+    except KeyboardInterrupt as exc:
+        click.echo("\ninterrupted while waiting for the state lock: nothing was changed", err=True)
+        sys.exit(interrupt.exit_code(exc))
+
+
+def _unlock(ws: Workspace) -> None:
+    with interrupt.shielded():  # the lock is released even when a signal arrives right now
+        ws.backend.unlock()
+
+
+def interrupted_message(serial: int, where: str, result: ApplyResult, reconciled: int) -> str:
+    """What state holds after a signal stopped apply, in one line."""
+    parts = [f"interrupted: state (serial {serial}, at {where}) holds the {len(result.done)} changes that finished"]
+    if result.in_flight:
+        parts.append(f"{len(result.in_flight)} in flight are unknown: run `meshctl plan` to see")
+    elif reconciled:
+        parts.append(f"the {reconciled} in flight were reconciled")
+    if result.failed:
+        parts.append(f"{len(result.failed)} failed")
+    if result.not_started:
+        parts.append(f"{len(result.not_started)} were not started")
+    return "; ".join(parts) + "; the lock was released. Run `meshctl plan` to see what is left."
 
 
 def _confirm() -> None:

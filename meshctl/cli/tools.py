@@ -13,7 +13,8 @@ from meshctl.cli.common import config_options, print_warnings, workspace
 from meshctl.cli.errors import handle_errors
 from meshctl.config.fmt import format_hcl
 from meshctl.config.hcl import HclSyntaxError, parse
-from meshctl.errors import ConfigError, MeshError, display_path
+from meshctl.engine.workspace import Workspace
+from meshctl.errors import ConfigError, Diagnostic, MeshError, display_path, error
 from meshctl.render.client_config import client_configs
 from meshctl.render.graph import render_dot
 
@@ -25,35 +26,53 @@ from meshctl.render.graph import render_dot
 def validate(directory: Path, vars_, var_files, state_dir, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Check the configuration offline: syntax, references, types and mesh policies."""
     ws = workspace(directory, vars_, var_files, state_dir)
-    mesh = ws.config.mesh
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "format_version": "1.0",
-                    "valid": True,
-                    "error_count": 0,
-                    "warning_count": len(ws.config.warnings),
-                    "diagnostics": [
-                        {
-                            "severity": d.severity,
-                            "summary": d.summary,
-                            "detail": d.detail,
-                            "range": {"filename": d.source.file, "line": d.source.line} if d.source else None,
-                        }
-                        for d in ws.config.warnings
-                    ],
-                },
-                indent=2,
-            )
-        )
+        _validate_json(ws)
         return
+    mesh = ws.config.mesh
     print_warnings(ws)
     resources = ws.desired(offline=True)
     click.echo(
         f"Success! The configuration is valid: {len(mesh.domains)} domains, {len(mesh.products)} data products, "
         f"{len(mesh.access)} access grants -> {len(resources)} resources."
     )
+
+
+def _validate_json(ws: Workspace) -> None:
+    """Diagnostics as data on stdout (Terraform's `validate -json` shape plus hint, file and line);
+    exit 1 when invalid, with only a one-line summary on stderr."""
+    try:
+        diagnostics = ws.config.warnings
+    except ConfigError as exc:
+        diagnostics = exc.diagnostics
+    except MeshError as exc:  # no configuration to check (a missing directory, no *.hcl files)
+        found = getattr(exc, "diagnostic", None)  # a file that cannot be read names itself
+        diagnostics = [found if isinstance(found, Diagnostic) else error(str(exc))]
+    errors = sum(d.severity == "error" for d in diagnostics)
+    doc = {
+        "format_version": "1.0",
+        "valid": errors == 0,
+        "error_count": errors,
+        "warning_count": len(diagnostics) - errors,
+        "diagnostics": [diagnostic_json(d) for d in diagnostics],
+    }
+    click.echo(json.dumps(doc, indent=2))
+    if errors:
+        click.echo(f"{errors} error{'s' if errors != 1 else ''} in the configuration.", err=True)
+        sys.exit(1)
+
+
+def diagnostic_json(d: Diagnostic) -> dict[str, object]:
+    where = d.source
+    return {
+        "severity": d.severity,
+        "summary": d.summary,
+        "detail": d.detail,
+        "hint": d.hint,
+        "file": where.file if where else None,
+        "line": where.line if where else None,
+        "range": {"filename": where.file, "line": where.line} if where else None,
+    }
 
 
 @click.command()

@@ -43,6 +43,10 @@ ENV_VAR_PREFIX = "MESHCTL_VAR_"
 class LoadOptions:
     vars: list[str] = field(default_factory=list)  # `--var name=value`, in order
     var_files: list[Path] = field(default_factory=list)
+    # A saved plan's non-sensitive values (above defaults, below everything the user gives, so a
+    # conflicting value can be told apart), and the sensitive names it did not store.
+    saved_variables: Mapping[str, object] = field(default_factory=dict)
+    saved_sensitive: frozenset[str] = frozenset()  # given explicitly when planning: needed again
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cache_dir: Path | None = None  # parsed files, keyed by content: a no-change plan skips the parser
 
@@ -52,6 +56,14 @@ class LoadedConfig:
     mesh: Mesh
     warnings: list[Diagnostic]
     files: dict[str, str]  # display path -> text, for hashing and fmt
+    variables: dict[str, VariableValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VariableValue:
+    value: object
+    sensitive: bool
+    origin: str  # "default", "saved plan", "environment MESHCTL_VAR_x", "--var-file", "--var x"
 
 
 def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
@@ -102,7 +114,8 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
 
     functions = make_functions(directory)
     bare = Scope({}, functions)
-    variables = _resolve_variables(blocks["variable"], options, bare, diags)
+    variable_info: dict[str, VariableValue] = {}
+    variables = _resolve_variables(blocks["variable"], options, bare, diags, variable_info)
     local_ns = Locals(blocks["locals"], diags)
     scope = Scope({"var": Namespace(variables), "local": local_ns}, functions)
     local_ns.scope = scope
@@ -137,7 +150,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
             check_resource(block, mesh, diags)
     _check_unique_resources(mesh, diags)
     diags.raise_if_errors()
-    return LoadedConfig(mesh, diags.warnings, texts)
+    return LoadedConfig(mesh, diags.warnings, texts, variable_info)
 
 
 def _check_unique_resources(mesh: Mesh, diags: Diagnostics) -> None:
@@ -212,7 +225,11 @@ class _VarDecl:
 
 
 def _resolve_variables(
-    blocks: list[ast.Block], options: LoadOptions, bare: Scope, diags: Diagnostics
+    blocks: list[ast.Block],
+    options: LoadOptions,
+    bare: Scope,
+    diags: Diagnostics,
+    info: dict[str, VariableValue] | None = None,
 ) -> dict[str, object]:
     decls: dict[str, _VarDecl] = {}
     for block in blocks:
@@ -230,6 +247,10 @@ def _resolve_variables(
         )
 
     values: dict[str, object] = {n: v.default for n, v in decls.items() if v.has_default}
+    origins = dict.fromkeys(values, "default")
+    for name, value in options.saved_variables.items():
+        if name in decls and not decls[name].sensitive:
+            values[name], origins[name] = value, "saved plan"
 
     def assign(name: str, raw: object, src: SourceRange | None, origin: str) -> None:
         decl = decls.get(name)
@@ -251,6 +272,7 @@ def _resolve_variables(
                 diags.error(f"{origin}: value of {name!r} is not a valid {decl.type}", src, detail=shown)
                 return
         values[name] = value
+        origins[name] = "--var-file" if origin == "var-file" else origin
 
     for key, raw in sorted(options.env.items()):
         if key.startswith(ENV_VAR_PREFIX) and key[len(ENV_VAR_PREFIX) :] in decls:
@@ -265,6 +287,13 @@ def _resolve_variables(
         assign(name.strip(), raw, None, f"--var {name.strip()}")
 
     for name, decl in decls.items():
+        if name in options.saved_sensitive and origins.get(name, "default") == "default":
+            diags.error(
+                f'variable "{name}" is sensitive: the saved plan does not store its value',
+                decl.src,
+                hint=f"give it again when applying the plan: --var {name}=..., a --var-file, or {ENV_VAR_PREFIX}{name}",
+            )
+            continue
         if name not in values:
             diags.error(
                 f'variable "{name}" has no value',
@@ -276,6 +305,8 @@ def _resolve_variables(
         if problem:
             shown = "" if decl.sensitive else f": {problem}"  # never echo a secret
             diags.error(f'variable "{name}" must be a {decl.type}{shown}', decl.src)
+    if info is not None:
+        info.update({n: VariableValue(values[n], decls[n].sensitive, origins[n]) for n in decls if n in values})
     register(*(values[n] for n, d in decls.items() if d.sensitive and n in values))  # masked in any output
     return values
 

@@ -5,12 +5,14 @@ It never prints; callers pass hooks and render results.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from meshctl import interrupt
 from meshctl.compile.aws import RESOURCE_POLICY_TYPES, compile_resources
 from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.lifecycle import Stage, frozen_topics, stages
@@ -353,11 +355,23 @@ class Workspace:
                 f"the saved plan is for another state (lineage {plan.state_lineage}, "
                 f"the state at {self.backend.describe()} has lineage {state.lineage}): plan again"
             )
+        if plan.state_lineage and not state.lineage:
+            raise MeshError(
+                f"the saved plan was made from state serial {plan.state_serial} (lineage {plan.state_lineage}), "
+                f"but there is no state at {self.backend.describe()} now: restore it, or plan again"
+            )
+        if state.serial < plan.state_serial:
+            raise MeshError(
+                f"the state looks rolled back: the saved plan was made from serial {plan.state_serial}, the state "
+                f"at {self.backend.describe()} has serial {state.serial} (same lineage); it was restored or edited "
+                "by hand, so the plan would act on a past it does not know: plan again"
+            )
         if state.serial != plan.state_serial:
             raise MeshError(
                 f"the saved plan is stale: the state moved from serial {plan.state_serial} to {state.serial} "
                 "since it was made (another apply ran); plan again"
             )
+        self._refuse_other_variables(saved)
         changed = saved.fingerprint.differences(self.fingerprint(state))
         if changed:
             raise MeshError(
@@ -366,7 +380,25 @@ class Workspace:
                 + "); plan again"
             )
 
-    def apply(self, plan: Plan, state: State, hooks: ApplyHooks) -> ApplyResult:
+    def _refuse_other_variables(self, saved: SavedPlan) -> None:
+        """A saved plan applies with the values it was made with; a different one given now is an error."""
+        problems = []
+        for name, recorded in sorted(saved.variables.items()):
+            now = self.config.variables.get(name)
+            if now is not None and now.origin != "saved plan" and now.value != recorded:
+                problems.append(
+                    f"var.{name} is {json.dumps(recorded)} in the plan, {now.origin} gives {json.dumps(now.value)}"
+                )
+        if problems:
+            raise MeshError(
+                "the saved plan was made with other variable values: "
+                + "; ".join(problems)
+                + ". A saved plan applies with the values it was made with: drop those settings, or plan again"
+            )
+
+    def apply(
+        self, plan: Plan, state: State, hooks: ApplyHooks, stop_requested: Callable[[], bool] = lambda: False
+    ) -> ApplyResult:
         self.refuse_blocked(plan)
         self.migrate_credentials()
         # Unchanged resources are recorded too: adopted when they already existed as configured,
@@ -382,4 +414,8 @@ class Workspace:
             )
             if fresh != known:
                 adopt[c.address] = fresh
-        return apply_plan(plan, state, self.providers, self.backend.write, hooks, adopt)
+        return apply_plan(plan, state, self.providers, self._write_state, hooks, adopt, stop_requested)
+
+    def _write_state(self, state: State) -> None:
+        with interrupt.shielded():  # a signal never cuts a state write in half
+            self.backend.write(state)

@@ -1,8 +1,10 @@
 """Saved plans: `plan --out FILE` and `apply FILE`.
 
 A saved plan is the JSON plan plus what apply needs to refuse a stale one: the state's
-lineage and serial, and a fingerprint of the configuration (each file's hash and a hash
-of the resources it compiles to, which also covers variables).
+lineage and serial, a fingerprint of the configuration (each file's hash and a hash
+of the resources it compiles to, which also covers variables), and the variables' values,
+so `apply FILE` needs no flags. Sensitive values are never stored: only their names, so
+apply can ask for them again.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from meshctl import __version__
@@ -62,9 +64,20 @@ class SavedPlan:
     fingerprint: Fingerprint
     directory: Path
     options: Mapping[str, object]
+    variables: Mapping[str, object] = field(default_factory=dict)  # non-sensitive values it was made with
+    sensitive: frozenset[str] = frozenset()  # names whose values are not stored
 
 
-def save(path: Path, doc: dict[str, object], fp: Fingerprint, directory: Path, options: Mapping[str, object]) -> None:
+def save(
+    path: Path,
+    doc: dict[str, object],
+    fp: Fingerprint,
+    directory: Path,
+    options: Mapping[str, object],
+    variables: Mapping[str, object] | None = None,
+    sensitive: frozenset[str] = frozenset(),
+) -> None:
+    """`variables` must hold no sensitive value: callers pass those names in `sensitive` only."""
     saved = {
         **doc,
         "meshctl_saved_plan": {
@@ -73,6 +86,8 @@ def save(path: Path, doc: dict[str, object], fp: Fingerprint, directory: Path, o
             "directory": str(directory.resolve()),
             "fingerprint": fp.to_json(),
             "options": dict(options),
+            "variables": dict(variables or {}),
+            "sensitive_variables": sorted(sensitive),
         },
     }
     atomic_write(path, json.dumps(saved, indent=2) + "\n", 0o600)
@@ -101,6 +116,8 @@ def load(path: Path) -> SavedPlan:
         Fingerprint(fp.get("files", dict), fp.get("resources", str)),
         Path(saved.get("directory", str)),
         saved.get("options", dict, {}),
+        saved.get("variables", dict, {}),
+        frozenset(str(n) for n in saved.get("sensitive_variables", list, [])),
     )
 
 

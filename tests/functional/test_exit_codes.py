@@ -1,0 +1,143 @@
+"""Exit codes a CI job can trust: usage errors are 1 (2 means "changes"), `validate --json`
+is data on stdout, and an interrupt outside a command is 130, not click's "Aborted!"."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.cli import run
+from tests.helpers import MINIMAL, write_mesh
+
+REPO = Path(__file__).parents[2]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["deploy"], "Error: No such command 'deploy'."),
+        (["plan", "--colour"], "Error: No such option '--colour'."),
+        (["apply", "missing.plan"], "Error: Invalid value for '[DIR|PLANFILE]': Path 'missing.plan' does not exist."),
+        (["apply", "--lock-timeout", "soon", "."], "Error: Invalid value for '--lock-timeout': 'soon' is not a"),
+        (["plan", "--allow-delete", "kafka_topics", "."], "Error: Invalid value for '--allow-delete': 'kafka_topics'"),
+        (["import"], "Error: give ADDRESS and ID, or --discover"),
+        (["state", "show"], "Error: Missing argument 'ADDRESS'."),
+        (["plan", "--var-file"], "Error: Option '--var-file' requires an argument."),
+        (["--no-such-global", "plan"], "Error: No such option '--no-such-global'."),
+    ],
+)
+def test_a_usage_error_exits_1_with_clicks_message(mesh_dir: Path, args: list[str], message: str) -> None:
+    write_mesh(mesh_dir, {"main.hcl": MINIMAL})
+    result = run(*args)
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_bad_var_flag_is_a_configuration_error_exit_1(mesh_dir: Path) -> None:
+    write_mesh(mesh_dir, {"main.hcl": MINIMAL})
+    result = run("validate", "--var", "team", ".")
+    assert result.exit_code == 1
+    assert "error: --var 'team': expected NAME=VALUE" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_the_console_script_maps_usage_errors_to_1() -> None:
+    meshctl = Path(sys.executable).with_name("meshctl")
+    proc = subprocess.run([str(meshctl), "deploy"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "No such command 'deploy'" in proc.stderr
+
+
+def test_validate_json_when_valid_lists_warnings(mesh_dir: Path) -> None:
+    own = 'access "self" {\n  product = "sales.orders"\n  consumer = "sales"\n}\n'
+    write_mesh(mesh_dir, {"main.hcl": MINIMAL + own})
+    result = run("validate", "--json", ".")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    doc = json.loads(result.stdout)
+    assert doc["valid"] is True and doc["format_version"] == "1.0"
+    assert (doc["error_count"], doc["warning_count"]) == (0, 1)
+    (warning,) = doc["diagnostics"]
+    assert warning["severity"] == "warning"
+    assert (warning["file"], warning["line"]) == ("main.hcl", 23)
+    assert set(warning) == {"severity", "summary", "detail", "hint", "file", "line", "range"}
+
+
+def test_validate_json_when_invalid_is_data_and_exit_1(mesh_dir: Path) -> None:
+    other = 'domain "x" {\n  parent = "nowhere"\n  owners { accountable = "x@acme.example" }\n}\n'
+    bad = MINIMAL.replace('parent = "commerce"', 'parent = "comerce"') + other
+    write_mesh(mesh_dir, {"main.hcl": bad})
+    result = run("validate", "--json", ".")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["valid"] is False and doc["format_version"] == "1.0"
+    assert doc["error_count"] == len(doc["diagnostics"]) >= 2
+    parent = next(d for d in doc["diagnostics"] if "comerce" in d["summary"])
+    assert parent["severity"] == "error"
+    assert (parent["file"], parent["line"]) == ("main.hcl", 5)
+    assert "commerce" in parent["hint"]
+    assert all(set(d) == {"severity", "summary", "detail", "hint", "file", "line", "range"} for d in doc["diagnostics"])
+    # stderr carries one summary line and nothing else
+    assert result.stderr == f"{doc['error_count']} errors in the configuration.\n"
+
+
+def test_validate_json_without_a_mesh_is_one_diagnostic(mesh_dir: Path) -> None:
+    result = run("validate", "--json", ".")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["valid"] is False
+    assert doc["diagnostics"][0]["summary"] == "no *.hcl files in ."
+    assert doc["diagnostics"][0]["file"] is None
+
+
+def test_validate_json_with_a_bad_var_file_names_it(mesh_dir: Path) -> None:
+    write_mesh(mesh_dir, {"main.hcl": MINIMAL})
+    (mesh_dir / "bad.vars").write_text("team = \n")
+    result = run("validate", "--json", "--var-file", "bad.vars", ".")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["diagnostics"][0]["file"] == "bad.vars"
+
+
+def wait_until_meshctl_routes_signals(pid: int, timeout: float = 60.0) -> None:
+    """Python itself catches SIGINT from its first milliseconds (a traceback from the interpreter's
+    own start-up is not meshctl's to prevent); meshctl's code runs once SIGTERM is caught too."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = int(next(line for line in status.splitlines() if line.startswith("SigCgt:")).split()[1], 16)
+        if caught & (1 << (signal.SIGTERM - 1)):
+            return
+        time.sleep(0.001)
+    raise AssertionError("meshctl never installed its signal handlers")
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.05, 0.15, 0.4])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_startup_prints_no_traceback(mesh_dir: Path, delay: float, signum: int) -> None:
+    """The signal lands in the heavy imports, in loading the mesh or after validate finished."""
+    write_mesh(mesh_dir, {"main.hcl": MINIMAL})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "meshctl", "validate", "."],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=mesh_dir,
+    )
+    wait_until_meshctl_routes_signals(proc.pid)
+    time.sleep(delay)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err and "Traceback" not in out
+    if proc.returncode == 0:  # validate finished before the signal arrived
+        assert out.startswith("Success!")
+        return
+    assert proc.returncode == 128 + signum, (proc.returncode, err)
+    assert err.strip() == "interrupted: nothing was changed"
