@@ -12,7 +12,7 @@ import click
 from meshctl.config.loader import LoadOptions
 from meshctl.engine.workspace import Workspace
 from meshctl.plan.diff import PlanOptions
-from meshctl.plan.scope import Scope
+from meshctl.plan.scope import Scope, unmatched_targets
 from meshctl.resources import GUARDED_TYPES
 
 
@@ -102,6 +102,9 @@ def workspace(
 
 
 def make_scope(ws: Workspace, targets: tuple[str, ...], domains: tuple[str, ...]) -> Scope:
+    for target, close in unmatched_targets(ws.desired(), ws.read_state(), targets) if targets else ():
+        hint = f"; did you mean {close}?" if close else ""
+        click.echo(f"warning: --target {target} matches no resource or block{hint}", err=True)
     return Scope(tuple(targets), ws.domain_scope(domains) if domains else frozenset())
 
 

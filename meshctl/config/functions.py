@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from meshctl.documents import BadDocumentError, read_text
+from meshctl.documents import BadDocumentError, parse_json, read_text
 
 
 class FunctionError(Exception):
@@ -201,9 +201,9 @@ def make_functions(base_dir: Path) -> dict[str, Callable[..., object]]:
     def fn_jsondecode(v: object) -> object:
         _want(v, str, "jsondecode's argument")
         try:
-            return json.loads(v)  # type: ignore[arg-type]
-        except json.JSONDecodeError as exc:
-            raise FunctionError(f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
+            return parse_json(v, "jsondecode's argument")  # type: ignore[arg-type]
+        except BadDocumentError as exc:
+            raise FunctionError(f"{exc.summary} at line {exc.line}" if exc.line else exc.summary) from None
 
     def fn_join(sep: object, lst: object) -> str:
         _want(sep, str, "join's separator")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from meshctl.resources import Resource
@@ -23,6 +24,19 @@ def _matches(address: str, source: str, target: str) -> bool:
         if candidate == target or candidate.startswith(target + ".") or candidate.startswith(target + "/"):
             return True
     return False
+
+
+def unmatched_targets(desired: list[Resource], prior: State, targets: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Each `--target` that matches no resource, with the closest known address ("" if none is close)."""
+    known = {r.address for r in desired} | {r.source for r in desired}
+    known |= set(prior.resources) | {rs.source for rs in prior.resources.values()}
+    known.discard("")
+    out = []
+    for target in targets:
+        if not any(_matches(address, address, target) for address in known):
+            close = difflib.get_close_matches(target, sorted(known), n=1, cutoff=0.6)
+            out.append((target, close[0] if close else ""))
+    return out
 
 
 def narrow(desired: list[Resource], prior: State, scope: Scope) -> tuple[list[Resource], State]:

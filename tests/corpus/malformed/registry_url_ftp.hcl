@@ -1,0 +1,5 @@
+# expect: 2: schema_registry.url is not an http(s) URL
+schema_registry { url = "ftp://x" }
+domain "sales" {
+  owners { accountable = "s@acme.example" }
+}

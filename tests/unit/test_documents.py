@@ -1,0 +1,48 @@
+"""The shared readers of user files and the `--target` check: pure, table-driven."""
+
+from __future__ import annotations
+
+import pytest
+
+from meshctl.documents import BadDocumentError, JsonValue, decode_text, parse_json
+from meshctl.plan.scope import unmatched_targets
+from meshctl.resources import Resource
+from meshctl.state.model import State
+
+
+def test_the_line_of_the_first_bad_byte_is_named() -> None:
+    with pytest.raises(BadDocumentError) as err:
+        decode_text(b"a\nb\nc\xff\nd\xfe", "f.hcl")
+    assert (err.value.line, str(err.value)) == (3, "f.hcl:3: not UTF-8 text: byte 0xff cannot be decoded")
+
+
+def test_a_byte_order_mark_is_dropped() -> None:
+    assert decode_text("\ufeffx = 1".encode(), "f.hcl") == "x = 1"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("{\n  1", "f.json:2: not valid JSON"), ("[" * 50_000, "f.json: JSON nested too deeply to read")],
+)
+def test_json_that_cannot_be_read(text: str, expected: str) -> None:
+    with pytest.raises(BadDocumentError, match=expected.replace("(", r"\(")):
+        parse_json(text, "f.json")
+
+
+def test_members_are_checked_by_type_and_named_by_path() -> None:
+    doc = JsonValue({"items": [{"n": 1}, {"n": True}], "s": "x"}, "f.json")
+    assert [i.get("n", int) for i in list(doc.items("items"))[:1]] == [1]
+    with pytest.raises(BadDocumentError, match=r"items\[1\]\.n should be a whole number, not true or false"):
+        [i.get("n", int) for i in doc.items("items")]
+    with pytest.raises(BadDocumentError, match="missing is missing"):
+        doc.get("missing", str)
+    assert doc.get("missing", str, "default") == "default"
+    assert doc.optional("s", str) == "x" and doc.optional("none", dict) is None
+
+
+def test_a_target_that_matches_nothing_gets_the_closest_address() -> None:
+    topic = Resource("kafka_topic", "sales.orders.v1", {}, "data_product.sales.orders.v1")
+    found = unmatched_targets(
+        [topic], State(), ("data_product.sales.order", "kafka_topic", "data_product.sales", "zzz")
+    )
+    assert found == [("data_product.sales.order", "data_product.sales.orders.v1"), ("zzz", "")]
