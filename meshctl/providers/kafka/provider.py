@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -348,28 +350,37 @@ def group_acls(bindings: list[Acl]) -> dict[str, dict[str, object]]:
 
     meshctl writes `User:` principals for any host; a binding of another principal type or
     for one host gets an address of its own (`Group:ops/...`, `.../name@10.0.0.5`), so an
-    escalation of that shape is seen too. DENY bindings take access away: left alone."""
+    escalation of that shape is seen too. DENY bindings take access away: left alone.
+
+    Group names may contain any character, so two bindings can spell the same address (a
+    LITERAL group `g*` and a PREFIXED `g`, a group `g@h` and group `g` for host `h`). The
+    shape meshctl writes (any host, PREFIXED) keeps the plain address; the other gets a
+    suffix from its identity, so no binding hides behind another's address."""
     groups: dict[str, dict[str, object]] = {}
-    for b in bindings:
+    for b in sorted(bindings, key=_meshctl_shape_first):
         if b.permission != "ALLOW":
             continue
         who = b.principal if b.principal.startswith("User:") else f"_:{b.principal}"
         address = "kafka_acl." + acl_name(who, b.resource_type, b.resource_name, b.pattern_type)
         if b.host != "*":
             address += f"@{b.host}"
-        g = groups.setdefault(
-            address,
-            {
-                "principal": b.principal,
-                "resource_type": b.resource_type,
-                "resource_name": b.resource_name,
-                "pattern_type": b.pattern_type,
-                "host": b.host,
-                "operations": [],
-            },
-        )
+        identity = {
+            "principal": b.principal,
+            "resource_type": b.resource_type,
+            "resource_name": b.resource_name,
+            "pattern_type": b.pattern_type,
+            "host": b.host,
+        }
+        taken = groups.get(address)
+        if taken is not None and {k: taken[k] for k in identity} != identity:
+            address += "#" + hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
+        g = groups.setdefault(address, {**identity, "operations": []})
         g["operations"] = sorted({*g["operations"], b.operation})  # type: ignore[misc]
     return groups
+
+
+def _meshctl_shape_first(b: Acl) -> tuple[object, ...]:
+    return (b.principal, b.resource_type, b.host != "*", b.pattern_type != "PREFIXED", b.resource_name, b.host)
 
 
 def _acls_of(attrs: Mapping[str, object]) -> list[Acl]:
