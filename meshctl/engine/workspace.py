@@ -25,6 +25,7 @@ from meshctl.engine.migration import guard_retirement, migrations, watched_group
 from meshctl.engine.refresh import refresh
 from meshctl.errors import ConfigError, Diagnostics, MeshError, error
 from meshctl.mesh.builder import http_url_problem
+from meshctl.mesh.capacity import replication_errors
 from meshctl.plan.diff import PlanOptions, diff, prevent_destroy_errors
 from meshctl.plan.model import Plan
 from meshctl.plan.moves import resolve_moved
@@ -239,6 +240,7 @@ class Workspace:
         self._refuse_reused_names(desired, prior)
         moved = self.moved(everything)
         actual = refresh(desired, scoped_prior, self.providers)
+        self._refuse_over_replicated(desired)
         records = self._records_at_stake(desired, scoped_prior, actual)
         plan = diff(desired, scoped_prior, actual, options, moved, records)
         self._refuse_breaking(plan)
@@ -250,6 +252,13 @@ class Workspace:
         plan.migrations = migrations(self.config.mesh, current, positions, self.today)
         self._plan_outside(plan, everything, prior, actual, scope or Scope())
         return plan, actual
+
+    def _refuse_over_replicated(self, desired: list[Resource]) -> None:
+        """Refresh learnt the broker count; a replication factor above it is a configuration error."""
+        brokers = getattr(self.providers["kafka"], "broker_count", None)
+        problems = replication_errors(desired, brokers, self.config.mesh) if brokers else []
+        if problems:
+            raise ConfigError(problems)
 
     def territory(self, desired: list[Resource], prior: State) -> Territory:
         """What meshctl owns on the cluster: declared and recorded objects, every domain's namespace."""

@@ -118,6 +118,7 @@ _AUTH = {
 class KafkaClient:
     def __init__(self, config: dict[str, str], timeout_s: float = 30.0):
         self.bootstrap = config.get("bootstrap.servers", "?")
+        self.broker_count: int | None = None  # known once check_connection has described the cluster
         self.username = config.get("sasl.username")
         self.timeout_s = timeout_s
         self.requests = 0
@@ -233,6 +234,7 @@ class KafkaClient:
         self.requests += 1
         future = self.admin.describe_cluster(include_authorized_operations=True, request_timeout=self.timeout_s)
         cluster = self._result(future, "describe the cluster")
+        self.broker_count = len(getattr(cluster, "nodes", None) or []) or None
         # Every broker with DescribeCluster (2.8+) reports authorized operations (KIP-430);
         # it leaves them out when the principal may not see them, so none means none.
         allowed = {op.name for op in (getattr(cluster, "authorized_operations", None) or [])}

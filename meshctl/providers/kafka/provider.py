@@ -41,6 +41,11 @@ class KafkaProvider:
     def requests(self) -> int:
         return self._client.requests if self._client else 0
 
+    @property
+    def broker_count(self) -> int | None:
+        """The cluster's brokers, as refresh found them (None before Kafka was asked anything)."""
+        return self._client.broker_count if self._client else None
+
     # -- refresh ------------------------------------------------------------
 
     def refresh(self, managed: list[Managed]) -> dict[str, dict[str, object]]:

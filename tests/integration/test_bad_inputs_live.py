@@ -1,0 +1,77 @@
+"""Bad input that only the live systems reveal: a replication factor above the broker count
+(caught at plan time from what refresh learnt), a registry URL without the API path, and a
+`--target` that matches nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from meshctl.sandbox.registry import RegistrySandbox
+from tests.cli import run
+from tests.helpers import write_mesh
+from tests.integration import kafkautil, mesh
+
+
+def _product_mesh(p: str, topic: str) -> dict[str, str]:
+    return {
+        "main.hcl": f"""
+domain "{p}sales" {{
+  owners {{ accountable = "sales@acme.example" }}
+}}
+data_product "orders" {{
+  domain = "{p}sales"
+  topic {{
+{topic}
+  }}
+}}
+"""
+    }
+
+
+def test_a_replication_factor_above_the_broker_count_is_a_plan_time_error(
+    workdir: Path, prefix: str, admin: AdminClient
+) -> None:
+    write_mesh(workdir, _product_mesh(prefix, "    partitions         = 1\n    replication_factor = 3"))
+    result = run("plan", ".")
+    assert result.exit_code == 1, result.output
+    assert "main.hcl:8: error: replication_factor 3 is more than the 1 broker(s) of the cluster" in result.stderr
+    assert "hint: set replication_factor to 1 or less" in result.stderr
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert run("apply", "--auto-approve", ".").exit_code == 1
+    assert kafkautil.topics(admin, prefix) == {}  # nothing was created
+
+
+def test_a_replication_factor_the_cluster_can_hold_plans(workdir: Path, prefix: str) -> None:
+    write_mesh(workdir, _product_mesh(prefix, "    partitions         = 1\n    replication_factor = 1"))
+    result = run("plan", ".")
+    assert result.exit_code == 0, result.output
+    assert "broker(s)" not in result.stderr
+
+
+def test_a_target_that_matches_nothing_warns_with_did_you_mean(workdir: Path, prefix: str) -> None:
+    mesh.write(workdir, prefix)
+    result = run("plan", ".", "--target", f"data_product.{prefix}sales.order")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: --target data_product.{prefix}sales.order matches no resource or block; "
+        f"did you mean data_product.{prefix}sales.orders.v1?"
+    ) in result.stderr
+    assert "No changes" in result.output or "0 to add" in result.output
+
+
+def test_a_registry_url_without_the_api_path_says_so(
+    workdir: Path, prefix: str, registry_server: RegistrySandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MESHCTL_REGISTRY_URL", registry_server.base_url)  # no /apis/ccompat/v7
+    files = _product_mesh(prefix, "    partitions = 1")
+    files["main.hcl"] = files["main.hcl"].replace("  topic {", '  schema { file = "orders.avsc" }\n  topic {')
+    write_mesh(workdir, files)
+    (workdir / "orders.avsc").write_text('{"type": "record", "name": "Order", "fields": []}')
+    result = run("plan", ".")
+    assert result.exit_code == 1, result.output
+    assert f"the schema registry at {registry_server.base_url} answered 404 Not Found" in result.stderr
+    assert "does the URL include the API path?" in result.stderr
+    assert "Traceback" not in result.output and "internal error" not in result.output
