@@ -327,6 +327,16 @@ def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:
                 detail=f'it may write topics under "{mesh.path(i.domain)}.{i.name}.", which would include theirs',
                 hint="rename the integration: only a product's domain writes the product",
             )
+        own = f"{mesh.path(i.domain)}.{i.name}."
+        inside = sorted(t for t in map(mesh.topic_name, mesh.products) if t.startswith(own))
+        if inside and not clash:  # a custom topic name under the integration's writable prefix
+            diags.error(
+                f'integration "{i.name}" may write every topic under "{own}", which includes product topic '
+                f'"{inside[0]}"',
+                i.src,
+                detail="only a product's domain writes the product",
+                hint="rename the integration, or the product's topic name",
+            )
         if i.trusted_principal and not i.external_id:
             diags.error(
                 f'integration "{i.name}": a trusted_principal needs an external_id',

@@ -77,6 +77,25 @@ def _group_acls(mesh: Mesh) -> dict[str, str]:
     return out
 
 
+def _writers(mesh: Mesh) -> dict[str, set[str]]:
+    """Topic -> the principals whose WRITE ACL (literal or prefixed) reaches it."""
+    acls = [
+        r.attributes for r in compile_kafka(mesh) if r.type == "kafka_acl" and r.attributes["resource_type"] == "TOPIC"
+    ]
+    out: dict[str, set[str]] = {}
+    for topic in map(mesh.topic_name, mesh.products):
+        out[topic] = {
+            str(a["principal"]).removeprefix("User:")
+            for a in acls
+            if "WRITE" in a["operations"]  # type: ignore[operator]
+            and (
+                topic == a["resource_name"]
+                or (a["pattern_type"] == "PREFIXED" and topic.startswith(str(a["resource_name"])))
+            )
+        }
+    return out
+
+
 def _nested(prefixes: dict[str, str]) -> list[tuple[str, str]]:
     """(a, b) where a's PREFIXED ACL matches groups b may use: a may join b's groups."""
     return [(a, b) for a, pa in prefixes.items() for b, pb in prefixes.items() if a != b and pb.startswith(pa)]
@@ -110,6 +129,9 @@ def test_no_group_prefix_covers_another_principal_over_generated_trees(tmp_path:
         # A group named under one prefix is matched by exactly one principal's ACL.
         for user, p in prefixes.items():
             assert [u for u, q in prefixes.items() if (p + "g").startswith(q)] == [user]
+        # Topics nest by design (a child's namespace is inside its parent's), but writing never
+        # reaches a relative's product: each topic has exactly one writer, its owner.
+        assert _writers(mesh) == {mesh.topic_name(p): {p.domain} for p in mesh.products}
         checked += 1
         old_nesting += bool(_nested(_tree_prefixes(mesh)))
     assert checked > 140
@@ -216,3 +238,19 @@ def test_retirement_watches_every_readers_groups_and_not_the_owners(tmp_path: Pa
     # named so still hold offsets, and an old version must not go under them.
     assert prefixes == ("analytics.", "analytics.lake.", "grp.analytics-lake.", "grp.analytics.")
     assert not any(p.startswith(("grp.sales", "commerce")) for p in prefixes)  # the owner is no reader
+
+
+def test_an_integration_may_not_write_under_a_product_topic_name(tmp_path: Path) -> None:
+    text = (
+        _domain("sales", None)
+        + 'data_product "orders" {\n  domain = "sales"\n  topic {\n    name = "sales.lake.orders"\n  }\n}\n'
+        + 'integration "lake" {\n  domain = "sales"\n  vendor = "v"\n  source = "./vendor"\n}\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, text)
+    assert (
+        'm.hcl:10: error: integration "lake" may write every topic under "sales.lake.", which includes product '
+        'topic "sales.lake.orders"'
+    ) in caught.value.format()
+    mesh = _load(tmp_path, text.replace('"sales.lake.orders"', '"sales.orders-lake"'))
+    assert _writers(mesh) == {"sales.orders-lake": {"sales"}}
