@@ -57,6 +57,14 @@ def decode_text(data: bytes, name: str) -> str:
             line,
             hint="save the file as UTF-8",
         ) from None
+    nul = data.find(b"\0")
+    if nul >= 0:  # valid UTF-8, but no text file holds NUL: a binary file, or UTF-16 from an editor
+        raise BadDocumentError(
+            name,
+            "not a text file: it contains a NUL byte",
+            data.count(b"\n", 0, nul) + 1,
+            hint="save the file as UTF-8",
+        )
     return text.removeprefix("\ufeff")
 
 

@@ -42,6 +42,11 @@ def test_a_binary_hcl_file_names_the_line_of_the_first_bad_byte(mesh: Path) -> N
     _refused(run("validate", "."), "extra.hcl:3: error: not UTF-8 text: byte 0xe9")
 
 
+def test_a_utf16_hcl_file_is_not_text(mesh: Path) -> None:
+    (mesh / "win.hcl").write_bytes('domain "w" {\n  owners { accountable = "a@b.c" }\n}\n'.encode("utf-16-le"))
+    _refused(run("validate", "."), "win.hcl:1: error: not a text file: it contains a NUL byte")
+
+
 def test_a_binary_var_file(mesh: Path) -> None:
     (mesh / "vars.hcl").write_bytes(b'env = "' + LATIN1 + b'"\n')
     _refused(run("validate", ".", "--var-file", "vars.hcl"), "vars.hcl:1: error: not UTF-8 text")

@@ -16,6 +16,11 @@ def test_the_line_of_the_first_bad_byte_is_named() -> None:
     assert (err.value.line, str(err.value)) == (3, "f.hcl:3: not UTF-8 text: byte 0xff cannot be decoded")
 
 
+def test_a_nul_byte_is_not_text() -> None:
+    with pytest.raises(BadDocumentError, match=r"f.hcl:2: not a text file: it contains a NUL byte"):
+        decode_text(b"x = 1\ny = \0", "f.hcl")
+
+
 def test_a_byte_order_mark_is_dropped() -> None:
     assert decode_text("\ufeffx = 1".encode(), "f.hcl") == "x = 1"
 
