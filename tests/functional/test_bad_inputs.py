@@ -227,6 +227,10 @@ def test_a_read_only_state_directory_is_refused_before_anything_changes() -> Non
         if os.geteuid() == 0:
             os.chown(state_dir, 65534, 65534)
         state_dir.chmod(0o500)
+        cache = base / "cache"  # the parse cache is not what this test is about: give it a writable place
+        cache.mkdir()
+        if os.geteuid() == 0:
+            os.chown(cache, 65534, 65534)
         # root writes anywhere: run as nobody, or the mode would not be tested
         as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
         proc = subprocess.run(
@@ -234,6 +238,7 @@ def test_a_read_only_state_directory_is_refused_before_anything_changes() -> Non
             capture_output=True,
             text=True,
             timeout=60,
+            env={**os.environ, "MESHCTL_CACHE_DIR": str(cache)},
         )
         assert proc.returncode == 1, proc.stderr
         assert f"the state directory {state_dir} is not writable" in proc.stderr
