@@ -32,7 +32,7 @@ from meshctl.errors import (
 )
 from meshctl.mesh.builder import build_mesh
 from meshctl.mesh.model import Mesh
-from meshctl.mesh.resources import check_resource
+from meshctl.mesh.resources import check_principal_secrets, check_resource
 from meshctl.mesh.validate import validate
 from meshctl.redaction import register
 
@@ -149,6 +149,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
         if block.module:
             check_resource(block, mesh, diags)
     _check_unique_resources(mesh, diags)
+    check_principal_secrets(mesh, diags)
     diags.raise_if_errors()
     return LoadedConfig(mesh, diags.warnings, texts, variable_info)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from meshctl.credentials import secret_name
 from meshctl.errors import Diagnostics
 from meshctl.mesh.model import Mesh, ResourceBlock
 from meshctl.providers.aws.policy import PolicyError, parse
@@ -27,6 +28,25 @@ def check_resource(block: ResourceBlock, mesh: Mesh, diags: Diagnostics) -> None
     domain = values.get("domain")
     if domain is not None and domain not in mesh.domains:
         diags.error(f"{block.address} names an unknown domain {domain!r}", block.srcs.get("domain", block.src))
+
+
+def check_principal_secrets(mesh: Mesh, diags: Diagnostics) -> None:
+    """With AWS, meshctl keeps each principal's Kafka password in a secret; one that no
+    resource block declares gets no resource policy, so any role allowed
+    secretsmanager:GetSecretValue on it may read the password."""
+    if not mesh.aws:
+        return
+    declared = {str(b.values.get("name")) for b in mesh.resources if b.type == "aws_secretsmanager_secret"}
+    principals = [*mesh.domains, *(i.principal_name for i in mesh.integrations)]
+    missing = [secret_name(p) for p in principals if secret_name(p) not in declared]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        diags.warning(
+            f"Kafka credentials without a resource policy: {shown}",
+            detail="any role allowed secretsmanager:GetSecretValue on these secrets can read the passwords",
+            hint='declare each secret: module "baseline" { source = "domain-baseline", for_each = mesh.domains, '
+            "domain = each.value } for domains, an aws_secretsmanager_secret with a policy in an integration's module",
+        )
 
 
 def _check_policy(document: object, what: str, src, diags: Diagnostics) -> None:  # type: ignore[no-untyped-def]

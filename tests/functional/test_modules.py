@@ -174,3 +174,23 @@ def test_deployer_arns_must_be_exact_principals(mesh_dir: Path) -> None:
         assert result.exit_code == 1, value
         assert f"main.hcl:4: error: {message}" in result.stderr, result.stderr
         assert "Traceback" not in result.output
+
+
+def test_a_kafka_secret_without_a_resource_policy_is_a_warning(mesh_dir: Path) -> None:
+    write_mesh(mesh_dir, {"main.hcl": MESH})
+    declared = run("validate", ".")
+    assert declared.exit_code == 0 and "without a resource policy" not in declared.stderr
+    bare = mesh_dir / "modules" / "bare"  # a vendor module that declares no secret for its principal
+    bare.mkdir(parents=True)
+    (bare / "main.hcl").write_text('variable "integration" {}\n')
+    integration = """
+integration "x" {
+  domain = "sales"
+  vendor = "acme"
+  source = "./modules/bare"
+}
+"""
+    write_mesh(mesh_dir, {"main.hcl": MESH + integration})
+    result = run("validate", ".")
+    assert result.exit_code == 0, result.output
+    assert "warning: Kafka credentials without a resource policy: meshctl/kafka/sales-x\n" in result.stderr
