@@ -12,8 +12,10 @@ listed, never deleted.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from meshctl.plan.model import DELETE, ResourceChange
 
@@ -29,6 +31,17 @@ class Territory:
     groups: Mapping[tuple[str, bool], str] = field(default_factory=dict)  # (group name, is prefix) -> domain
     principals: Mapping[str, str] = field(default_factory=dict)  # `User:sales` -> domain
     protected: frozenset[str] = frozenset()  # principals never touched: the one meshctl runs as
+
+    @cached_property
+    def names(self) -> dict[str, _Names]:
+        """Per ACL resource type, the managed names a binding can reach; namespaces hold topics and groups."""
+        spaces = {prefix: d for d, prefix in self.namespaces.items()}
+        groups = {n: d for (n, is_prefix), d in self.groups.items() if not is_prefix}
+        group_prefixes = {n: d for (n, is_prefix), d in self.groups.items() if is_prefix}
+        return {
+            "TOPIC": _Names.of(self.topics, spaces),
+            "GROUP": _Names.of(groups, {**spaces, **group_prefixes}),
+        }
 
 
 @dataclass(frozen=True)
@@ -72,23 +85,34 @@ def territory(
     return Territory(dict(namespaces), topics, groups, principals, frozenset(protected))
 
 
-def _covers(name: str, prefixed: bool, obj: str, obj_is_prefix: bool) -> bool:
-    """Whether a binding on `name` (a prefix when `prefixed`) reaches the object or namespace `obj`."""
-    if prefixed:
-        return obj.startswith(name) or (obj_is_prefix and name.startswith(obj))
-    if name == "*":
-        return True
-    return name.startswith(obj) if obj_is_prefix else name == obj
+@dataclass(frozen=True)
+class _Names:
+    """Managed names of one resource type (exact names and prefixes, with their domains), looked
+    up in the length of a name rather than the size of the mesh: a cluster can hold many
+    thousands of ACLs nobody declared, and each is checked."""
 
+    exact: Mapping[str, str]
+    prefixes: Mapping[str, str]
+    ordered: tuple[str, ...]
 
-def _objects(t: Territory, resource_type: str) -> list[tuple[str, bool, str]]:
-    """(name, is prefix, domain) of the managed objects a binding of this resource type can reach."""
-    spaces = [(prefix, True, d) for d, prefix in t.namespaces.items()]
-    if resource_type == "TOPIC":
-        return [(n, False, d) for n, d in t.topics.items()] + spaces
-    if resource_type == "GROUP":
-        return [(n, p, d) for (n, p), d in t.groups.items()] + spaces
-    return []
+    @staticmethod
+    def of(exact: Mapping[str, str], prefixes: Mapping[str, str]) -> _Names:
+        return _Names(dict(exact), dict(prefixes), tuple(sorted({*exact, *prefixes})))
+
+    def reached(self, name: str, prefixed: bool) -> list[tuple[str, str]]:
+        """(object, domain) a binding on `name` (a prefix when `prefixed`) reaches."""
+        if name == "*" and not prefixed:
+            return [(n, d) for n, d in (*self.exact.items(), *self.prefixes.items())]
+        # Prefix objects the binding lies inside (`commerce.sales.x` in `commerce.sales.`).
+        out = {(name[:i], self.prefixes[name[:i]]) for i in range(1, len(name) + 1) if name[:i] in self.prefixes}
+        if not prefixed:
+            return sorted(out | ({(name, self.exact[name])} if name in self.exact else set()))
+        # Objects the binding's prefix covers: a range of the sorted names.
+        for n in self.ordered[bisect_left(self.ordered, name) :]:
+            if not n.startswith(name):
+                break
+            out |= {(n, d) for d in (self.exact.get(n), self.prefixes.get(n)) if d is not None}
+        return sorted(out)
 
 
 def claim(t: Territory, acl: Mapping[str, object]) -> tuple[frozenset[str], str] | None:
@@ -98,7 +122,8 @@ def claim(t: Territory, acl: Mapping[str, object]) -> tuple[frozenset[str], str]
         return None
     rtype, name = str(acl.get("resource_type")), str(acl.get("resource_name"))
     prefixed = acl.get("pattern_type") == "PREFIXED"
-    reached = [(obj, d) for obj, is_prefix, d in _objects(t, rtype) if _covers(name, prefixed, obj, is_prefix)]
+    names = t.names.get(rtype)
+    reached = names.reached(name, prefixed) if names else []
     # Inside nested namespaces (`commerce.` > `commerce.sales.`) only the deepest one owns the object.
     inside = [(obj, d) for obj, d in reached if name.startswith(obj) and not obj.startswith(name) and obj != name]
     if inside:

@@ -42,6 +42,8 @@ class RegistryProvider:
                 "schema": canonical(info.schema_type, info.schema),
                 "compatibility": info.compatibility,
             }
+        # The rest of the same listing, for the plan's unmanaged section (subjects in managed namespaces).
+        out.update({f"schema_subject.{s}": {"subject": s} for s in existing if s not in wanted})
         return out
 
     def inventory(self, with_configs_under: tuple[str, ...] = ()) -> dict[str, dict[str, object]]:
