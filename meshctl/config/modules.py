@@ -30,6 +30,7 @@ from meshctl.documents import BadDocumentError, read_text
 from meshctl.errors import Diagnostics, SourceRange, display_path
 from meshctl.mesh.model import Mesh, ResourceBlock
 from meshctl.mesh.naming import group_prefix
+from meshctl.redaction import register
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "modules"
 _MODULE_BLOCKS = ("variable", "locals", "resource", "output")
@@ -232,6 +233,8 @@ def _instantiate(
         d = decode(block, _OUTPUT, scope, diags)
         if d is not None:
             instance.outputs[d.labels[0]] = d.get("value")
+            if d.get("sensitive"):
+                register(d.get("value"))
 
 
 def decode_resource_blocks(blocks: list[ast.Block], scope: Scope, diags: Diagnostics) -> list[Decoded]:
@@ -305,6 +308,8 @@ def _bind(
                 hint=f"add {name} = ... to the module block",
             )
             continue
+        if d.get("sensitive"):
+            register(value)  # masked in any log or error message from now on
         problem = type_problem(value, type_) if type_ != "any" else ""
         if problem:
             diags.error(f'{address}: input "{name}" must be a {type_}: {problem}', src)
