@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import boto3
 import pytest
 from confluent_kafka.admin import AdminClient
 
@@ -75,3 +76,46 @@ def test_a_registry_url_without_the_api_path_says_so(
     assert f"the schema registry at {registry_server.base_url} answered 404 Not Found" in result.stderr
     assert "does the URL include the API path?" in result.stderr
     assert "Traceback" not in result.output and "internal error" not in result.output
+
+
+def _s3_state(workdir: Path, prefix: str):  # type: ignore[no-untyped-def]
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="acme-bad-state", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    mesh.write(workdir, prefix)
+    (workdir / "backend.hcl").write_text(
+        f'backend "s3" {{\n  bucket = "acme-bad-state"\n  key    = "{prefix}/state.json"\n  region = "eu-west-1"\n}}\n'
+    )
+    return s3
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"[]", "/state.json: error: not a meshctl state file (no version)"),
+        (b'{"version": 1,\n"lineage": "caf\xe9"}', "/state.json:2: error: not UTF-8 text"),
+        (b'{"version": 1, "serial": 1, "lineage": "x", "resources": [{"name": "t"}]}', "resources[0].type is missing"),
+        (b"[" * 100_000, "JSON nested too deeply"),
+    ],
+    ids=["list", "binary", "no-type", "deep"],
+)
+def test_a_remote_state_of_the_wrong_shape(
+    workdir: Path, prefix: str, aws_env: dict[str, str], body: bytes, expected: str
+) -> None:
+    s3 = _s3_state(workdir, prefix)
+    s3.put_object(Bucket="acme-bad-state", Key=f"{prefix}/state.json", Body=body)
+    result = run("state", "list", ".")
+    assert result.exit_code == 1, result.output
+    assert f"s3://acme-bad-state/{prefix}" in result.stderr and expected in result.stderr, result.stderr
+    assert "Traceback" not in result.output and "internal error" not in result.output
+
+
+def test_an_empty_remote_lock_is_damaged_and_force_unlock_clears_it(
+    workdir: Path, prefix: str, aws_env: dict[str, str]
+) -> None:
+    s3 = _s3_state(workdir, prefix)
+    s3.put_object(Bucket="acme-bad-state", Key=f"{prefix}/state.json.lock", Body=b"")
+    result = run("apply", "--auto-approve", ".")
+    assert result.exit_code == 1, result.output
+    assert f"the lock s3://acme-bad-state/{prefix}/state.json.lock is empty or damaged" in result.stderr
+    assert run("force-unlock", "damaged", ".").exit_code == 0
+    assert "Contents" not in s3.list_objects_v2(Bucket="acme-bad-state", Prefix=f"{prefix}/state.json.lock")
