@@ -96,14 +96,14 @@ class Workspace:
             if mesh.deployers or not any(r.type in RESOURCE_POLICY_TYPES for r in mesh.resources):
                 self._deployers = mesh.deployers
             else:
-                account, caller = self._aws_provider().identity()
+                caller = self._aws_provider().identity()
                 expected = mesh.aws.get("account_id")
-                if expected and account != expected:
+                if expected and caller.account != expected:
                     raise MeshError(
-                        f"the AWS credentials are for account {account}, but aws.account_id is {expected}: "
+                        f"the AWS credentials are for account {caller.account}, but aws.account_id is {expected}: "
                         "use that account's profile or credentials"
                     )
-                self._deployers = (caller,)
+                self._deployers = (caller.principal_arn,)
         return self._deployers
 
     def fingerprint(self, state: State | None = None) -> Fingerprint:

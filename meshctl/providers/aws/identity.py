@@ -10,6 +10,16 @@ up when it can; otherwise `aws { deployer_arns = [...] }` names it exactly.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Whose credentials meshctl runs with: the account, and the ARN `aws:PrincipalArn` holds."""
+
+    account: str
+    principal_arn: str
+
 
 _ASSUMED = re.compile(r"^arn:(?P<partition>aws[a-z-]*):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/[^/]+$")
 # What aws:PrincipalArn can be: the account root, an IAM user or role (with a path), a federated user.

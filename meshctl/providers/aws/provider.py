@@ -13,7 +13,7 @@ from typing import Any
 import botocore.exceptions
 
 from meshctl.plan.model import ResourceChange
-from meshctl.providers.aws.identity import principal_arn, role_name_of_session
+from meshctl.providers.aws.identity import Identity, principal_arn, role_name_of_session
 from meshctl.providers.aws.policy import canonical
 from meshctl.providers.aws.session import aws_error, client, error_code
 from meshctl.providers.base import ChangeResult, Managed
@@ -56,19 +56,20 @@ class AwsProvider:
 
     # -- identity ---------------------------------------------------------------
 
-    def identity(self) -> tuple[str, str]:
-        """(account, principal ARN as resource policies see it) of the credentials in use."""
+    def identity(self) -> Identity:
+        """Who the credentials in use are, as resource policies see them."""
         try:
             caller = self._call("sts", "get_caller_identity")
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             raise aws_error(exc, "identify the deploying principal (sts:GetCallerIdentity)") from None
-        arn, role = str(caller["Arn"]), role_name_of_session(str(caller["Arn"]))
+        account, arn = str(caller["Account"]), str(caller["Arn"])
+        role = role_name_of_session(arn)
         if role is None:
-            return str(caller["Account"]), arn
+            return Identity(account, arn)
         try:  # the role's own ARN carries its path, which the session ARN leaves out
-            return str(caller["Account"]), str(self._call("iam", "get_role", RoleName=role)["Role"]["Arn"])
+            return Identity(account, str(self._call("iam", "get_role", RoleName=role)["Role"]["Arn"]))
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
-            return str(caller["Account"]), principal_arn(arn)  # no iam:GetRole: right unless the role has a path
+            return Identity(account, principal_arn(arn))  # no iam:GetRole: right unless the role has a path
 
     # -- refresh ----------------------------------------------------------------
 
