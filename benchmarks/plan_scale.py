@@ -33,6 +33,7 @@ from confluent_kafka.admin import (
     ResourceType,
 )
 
+from meshctl.config.parse_cache import mesh_key, parse_cache_dir
 from meshctl.engine.workspace import Workspace
 from meshctl.sandbox.kafka import KafkaSandbox, free_port
 
@@ -112,6 +113,13 @@ sys.exit(code)
 """
 
 
+def parse_cache_root() -> Path:
+    root = parse_cache_dir(os.environ)
+    if root is None:
+        raise SystemExit("the parse cache is off (MESHCTL_PARSE_CACHE): warm and cold plans would be the same")
+    return root
+
+
 def cli_plan(directory: Path, env: dict[str, str]) -> tuple[float, float]:
     """Wall time and peak RSS (MiB) of one `meshctl plan` process."""
     start = time.perf_counter()
@@ -132,6 +140,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
+    cache_root = parse_cache_root()
     root = Path(tempfile.mkdtemp(prefix="meshctl-bench-"))
     broker = KafkaSandbox(root / "kafka", port=free_port(), controller_port=free_port(), heap="768m")
     print(f"starting a Kafka broker in {root} ...", file=sys.stderr)
@@ -158,7 +167,7 @@ def main() -> None:
             topics = [str(r.attributes["name"]) for r in ws.desired() if r.type == "kafka_topic"]
             resources = len(ws.desired())
 
-            cache = mesh / ".meshctl" / "cache"
+            cache = cache_root / mesh_key(mesh)  # this mesh's parsed files in the user's cache
             cold_s = timed(
                 lambda: (shutil.rmtree(cache, ignore_errors=True), Workspace(mesh).plan()),  # noqa: B023
                 args.repeat,
@@ -189,6 +198,8 @@ def main() -> None:
             )
     finally:
         broker.stop()
+        for size in sizes:
+            shutil.rmtree(cache_root / mesh_key(root / f"mesh-{size}"), ignore_errors=True)
         shutil.rmtree(root, ignore_errors=True)
 
     print()

@@ -37,7 +37,7 @@ def config_flags(fn: Callable) -> Callable:
     fn = click.option(
         "--state-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Where local state, credentials and caches live (default: DIRECTORY/.meshctl).",
+        help="Where local state and credentials live (default: DIRECTORY/.meshctl).",
     )(fn)
     return fn
 
@@ -63,7 +63,9 @@ def scope_options(fn: Callable) -> Callable:
 def plan_flags(fn: Callable) -> Callable:
     fn = click.option("--no-color", is_flag=True, help="Plain output, no ANSI colours.")(fn)
     fn = click.option(
-        "--allow-replace", is_flag=True, help="Allow replacing topics (delete and re-create: their data is lost)."
+        "--allow-replace",
+        is_flag=True,
+        help="Allow replacing objects that hold data or grant access (delete and re-create: their data is lost).",
     )(fn)
     fn = click.option(
         "--force-retire",

@@ -32,6 +32,7 @@ def validate(directory: Path, vars_, var_files, state_dir, as_json: bool) -> Non
     mesh = ws.config.mesh
     print_warnings(ws)
     resources = ws.desired(offline=True)
+    ws.moved(resources)  # moved blocks name addresses the configuration must (not) declare
     click.echo(
         f"Success! The configuration is valid: {len(mesh.domains)} domains, {len(mesh.products)} data products, "
         f"{len(mesh.access)} access grants -> {len(resources)} resources."

@@ -6,14 +6,11 @@ is collected and raised together as one `ConfigError`.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from meshctl import __version__
 from meshctl.config import ast, hcl
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.functions import make_functions
@@ -21,6 +18,7 @@ from meshctl.config.language import SECRET_ATTRIBUTES, TOP_LEVEL, VARIABLE
 from meshctl.config.locals import Locals
 from meshctl.config.modules import decode_resource_blocks, expand_modules
 from meshctl.config.moved import decode_moved
+from meshctl.config.parse_cache import ParseCache
 from meshctl.config.schema import Decoded, decode, type_problem
 from meshctl.documents import BadDocumentError, read_text
 from meshctl.errors import (
@@ -48,7 +46,8 @@ class LoadOptions:
     saved_variables: Mapping[str, object] = field(default_factory=dict)
     saved_sensitive: frozenset[str] = frozenset()  # given explicitly when planning: needed again
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    cache_dir: Path | None = None  # parsed files, keyed by content: a no-change plan skips the parser
+    # The parse cache's root in the user's cache directory (config.parse_cache); None: parse every time.
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -74,6 +73,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     if not files:
         raise MeshError(f"no *.hcl files in {display_path(directory)}")
     diags = Diagnostics()
+    cache = ParseCache(options.cache_dir, directory, hcl.parse)
     bodies: list[ast.Body] = []
     texts: dict[str, str] = {}
     for path in files:
@@ -88,11 +88,10 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
             continue
         texts[name] = text
         try:
-            bodies.append(_parse_cached(text, name, options.cache_dir))
+            bodies.append(cache.parse(text, name))
         except hcl.HclSyntaxError as exc:
             diags.add(exc.diagnostic)
     diags.raise_if_errors()
-    _prune_cache(options.cache_dir, texts)
 
     blocks: dict[str, list[ast.Block]] = {t: [] for t in TOP_LEVEL}
     for body in bodies:
@@ -141,9 +140,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     validate(mesh, diags)
     diags.raise_if_errors()
     # Modules see the validated mesh: they run once it is known to be whole.
-    instances = expand_modules(
-        blocks["module"], mesh, scope, directory, diags, lambda text, name: _parse_cached(text, name, options.cache_dir)
-    )
+    instances = expand_modules(blocks["module"], mesh, scope, directory, diags, cache.parse)
     mesh.outputs = {i.address: i.outputs for i in instances}
     for block in mesh.resources:
         if block.module:
@@ -151,6 +148,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     _check_unique_resources(mesh, diags)
     check_principal_secrets(mesh, diags)
     diags.raise_if_errors()
+    cache.prune()  # after the modules' files, so their entries are kept too
     return LoadedConfig(mesh, diags.warnings, texts, variable_info)
 
 
@@ -167,49 +165,6 @@ def _check_unique_resources(mesh: Mesh, diags: Diagnostics) -> None:
                 hint="give each a distinct name",
             )
         seen[key] = block.address
-
-
-def _cache_key(name: str, text: str) -> str:
-    return hashlib.sha256(f"{__version__}\0{name}\0{text}".encode()).hexdigest()
-
-
-def _prune_cache(cache_dir: Path | None, texts: dict[str, str]) -> None:
-    """Keep only the entries of the files as they are now, so the cache never grows."""
-    if cache_dir is None or not cache_dir.is_dir():
-        return
-    keep = {f"{_cache_key(n, t)}.pickle" for n, t in texts.items()}
-    for entry in cache_dir.iterdir():
-        if entry.name not in keep:
-            entry.unlink(missing_ok=True)
-
-
-def _parse_cached(text: str, name: str, cache_dir: Path | None) -> ast.Body:
-    """Parse a file, reusing the syntax tree of an identical earlier parse.
-
-    python-hcl2 spends about 0.2 ms per line; a mesh that did not change (the drift cron,
-    a re-plan) reads a pickle instead. The key covers the shown name, the text and the
-    meshctl version, so a stale or foreign entry is never used.
-    """
-    if cache_dir is None:
-        return hcl.parse(text, name)
-    path = cache_dir / f"{_cache_key(name, text)}.pickle"
-    try:
-        with path.open("rb") as fh:
-            body = pickle.load(fh)
-        if isinstance(body, ast.Body):
-            return body
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass
-    body = hcl.parse(text, name)
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(body, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
-    return body
 
 
 # -- variables ---------------------------------------------------------------

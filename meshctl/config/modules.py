@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 
 from meshctl.config import ast, hcl
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
@@ -342,8 +343,12 @@ def _type_word(attr: ast.Attribute | None) -> str:
 
 
 def _templatefile(base: Path) -> Callable[..., str]:
-    """`templatefile(path, vars)` renders a jinja2 template that lives with the module."""
-    env = jinja2.Environment(
+    """`templatefile(path, vars)` renders a jinja2 template that lives with the module.
+
+    The template comes from the repository like the HCL: it renders in jinja2's sandbox, so
+    `{{ cycler.__init__.__globals__.os }}` and the like are refused instead of running code.
+    """
+    env = jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(base)),
         autoescape=False,  # connector configs and JSON, not HTML
         undefined=jinja2.StrictUndefined,

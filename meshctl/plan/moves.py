@@ -110,8 +110,10 @@ def _follow(start: str, edges: dict[str, MovedBlock], diags: Diagnostics) -> str
     at = edges[start].to
     while at in edges:
         if at in seen:
-            b = edges[start]
-            diags.error(f"moved blocks form a cycle: {' -> '.join([*seen, at])}", b.src, hint="remove one of them")
+            loop = seen[seen.index(at) :]
+            if start == min(loop):  # one error per cycle, from its first address
+                b = edges[start]
+                diags.error(f"moved blocks form a cycle: {' -> '.join([*loop, at])}", b.src, hint="remove one of them")
             return None
         seen.append(at)
         at = edges[at].to

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import jinja2
 
 from meshctl.render.text import render_changes
+from meshctl.resources import GUARDED_TYPES
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("meshctl.render", "templates"),
@@ -19,7 +20,12 @@ _ENV = jinja2.Environment(
 
 
 def render_markdown(doc: Mapping[str, object]) -> str:
-    changes = [c for c in doc["resource_changes"] if c["change"]["actions"] != ["no-op"]]  # type: ignore[attr-defined, index]
+    # Moves show too: a move may change nothing but the address.
+    changes = [
+        c
+        for c in doc["resource_changes"]  # type: ignore[attr-defined]
+        if c["change"]["actions"] != ["no-op"] or c.get("previous_address")
+    ]
     by_domain: dict[str, list[Mapping]] = {}
     for c in changes:
         by_domain.setdefault(c["meshctl"].get("domain") or "(none)", []).append(c)
@@ -50,7 +56,7 @@ def render_markdown(doc: Mapping[str, object]) -> str:
     )
 
 
-_HOLDS_DATA = {"kafka_topic"}
+_HOLDS_DATA = set(GUARDED_TYPES)  # what a delete or replace of loses data (or access)
 
 
 def _destructive_line(c: Mapping) -> str:

@@ -3,7 +3,7 @@
 :class:`DetachedProcess` knows a server by its pid file and a marker in its
 command line, starts it in a session of its own with output appended to a log,
 waits for it to get ready and stops it (SIGTERM, then SIGKILL). The rest are
-small helpers for ports, caches, logs and private files. Stdlib only.
+small helpers for ports, caches, logs and private files. Stdlib and meshctl only.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
+
+from meshctl.config.parse_cache import user_cache_dir
 
 LOG_TAIL_LINES = 30
 
@@ -70,9 +72,8 @@ def check_ports_free(*ports: int) -> None:
 
 
 def default_cache_dir() -> Path:
-    """``$MESHCTL_CACHE_DIR``, else ``~/.cache/meshctl``."""
-    configured = os.environ.get("MESHCTL_CACHE_DIR")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "meshctl"
+    """``$MESHCTL_CACHE_DIR``, else ``$XDG_CACHE_HOME/meshctl``, else ``~/.cache/meshctl``: meshctl's one cache."""
+    return user_cache_dir(os.environ)
 
 
 @contextmanager

@@ -468,3 +468,29 @@ def test_retirement_of_a_version_with_records_needs_the_topic_opt_in(tmp_path: P
         assert phrase in topic.blocked, topic.blocked
     else:
         assert not topic.blocked
+
+
+def test_markdown_calls_out_every_guarded_delete_and_lists_moves() -> None:
+    from meshctl.render.markdown import render_markdown
+
+    bucket, role = _recorded("aws_s3_bucket"), _recorded("aws_iam_role", "module.a")
+    state = _state(bucket, role)
+    live = {a: dict(rs.attributes) for a, rs in state.resources.items()}
+    text = render_markdown(plan_to_json(diff([_desired("aws_iam_role", "module.b")], state, live)))
+    assert "> - `aws_s3_bucket.data` is destroyed" in text and "--allow-delete aws_s3_bucket" in text
+    assert "# module.a.aws_iam_role.reader has moved to module.b.aws_iam_role.reader" in text
+
+
+def test_a_scoped_plan_sees_the_entry_a_chosen_resource_moves_from() -> None:
+    from meshctl.engine.workspace import _with_move_sources
+    from meshctl.plan.scope import Scope, narrow
+
+    old, other = _recorded("aws_s3_bucket", "module.a"), _recorded("aws_iam_role", "module.x")
+    prior = _state(old, other)
+    everything = [_desired("aws_s3_bucket", "module.b"), _desired("aws_iam_role", "module.x")]
+    desired, scoped = narrow(everything, prior, Scope(targets=("module.b",)))
+    assert [r.address for r in desired] == ["module.b.aws_s3_bucket.data"] and not scoped.resources
+    scoped = _with_move_sources(everything, desired, prior, scoped, {})
+    assert list(scoped.resources) == ["module.a.aws_s3_bucket.data"]
+    plan = diff(desired, scoped, {old.address: dict(old.attributes)})
+    assert [(c.address, c.previous_address) for c in plan.changes] == [(desired[0].address, old.address)]
