@@ -19,6 +19,7 @@ from meshctl.compile.lifecycle import Stage, frozen_topics, stages
 from meshctl.compile.protection import protect
 from meshctl.compile.registry import compile_registry
 from meshctl.config.loader import LoadedConfig, LoadOptions, load
+from meshctl.config.parse_cache import parse_cache_dir
 from meshctl.credentials import CredentialStore, LocalCredentialStore, SecretsManagerCredentialStore
 from meshctl.engine.apply import ApplyHooks, ApplyResult, apply_plan
 from meshctl.engine.migration import guard_retirement, migrations, watched_groups
@@ -57,8 +58,8 @@ class Workspace:
 
     def __post_init__(self) -> None:
         self.meta_dir = self.state_dir or self.directory / ".meshctl"
-        if self.load_options.cache_dir is None:
-            self.load_options.cache_dir = self.meta_dir / "cache" / "hcl"
+        if self.load_options.cache_dir is None:  # the user's cache: nothing is read from or written to the mesh
+            self.load_options.cache_dir = parse_cache_dir(self.env)
         self._config: LoadedConfig | None = None
         self._providers: dict[str, Provider] | None = None
         self._backend: StateBackend | None = None
