@@ -232,16 +232,23 @@ def _unlock(ws: Workspace) -> None:
 
 def interrupted_message(serial: int, where: str, result: ApplyResult, reconciled: int) -> str:
     """What state holds after a signal stopped apply, in one line."""
-    parts = [f"interrupted: state (serial {serial}, at {where}) holds the {len(result.done)} changes that finished"]
+    done = len(result.done)
+    parts = [f"interrupted: state (serial {serial}, at {where}) holds the {_n(done, 'change')} that finished"]
     if result.in_flight:
-        parts.append(f"{len(result.in_flight)} in flight are unknown: run `meshctl plan` to see")
+        n = len(result.in_flight)
+        parts.append(f"{n} in flight {'is' if n == 1 else 'are'} unknown: run `meshctl plan` to see")
     elif reconciled:
-        parts.append(f"the {reconciled} in flight were reconciled")
+        parts.append(f"the {reconciled} in flight {'was' if reconciled == 1 else 'were'} reconciled")
     if result.failed:
         parts.append(f"{len(result.failed)} failed")
     if result.not_started:
-        parts.append(f"{len(result.not_started)} were not started")
+        n = len(result.not_started)
+        parts.append(f"{n} {'was' if n == 1 else 'were'} not started")
     return "; ".join(parts) + "; the lock was released. Run `meshctl plan` to see what is left."
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _confirm() -> None:

@@ -247,7 +247,7 @@ def _resolve_variables(
             diags.error(
                 f'variable "{name}" is sensitive: the saved plan does not store its value',
                 decl.src,
-                hint=f"give it again when applying the plan: --var {name}=..., a --var-file, or {ENV_VAR_PREFIX}{name}",
+                hint=f"give it again when applying the plan: with --var, a --var-file or {ENV_VAR_PREFIX}{name}",
             )
             continue
         if name not in values:

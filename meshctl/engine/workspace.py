@@ -27,7 +27,7 @@ from meshctl.engine.refresh import refresh
 from meshctl.errors import ConfigError, Diagnostics, MeshError, error
 from meshctl.mesh.builder import http_url_problem
 from meshctl.mesh.capacity import replication_errors
-from meshctl.plan.diff import PlanOptions, diff, prevent_destroy_errors
+from meshctl.plan.diff import PlanOptions, diff, match_moves, prevent_destroy_errors
 from meshctl.plan.model import Plan
 from meshctl.plan.moves import resolve_moved
 from meshctl.plan.outside import Territory, explain, outside, territory
@@ -240,6 +240,7 @@ class Workspace:
         desired, scoped_prior = narrow(everything, prior, scope or Scope())
         self._refuse_reused_names(desired, prior)
         moved = self.moved(everything)
+        scoped_prior = _with_move_sources(everything, desired, prior, scoped_prior, moved)
         actual = refresh(desired, scoped_prior, self.providers)
         self._refuse_over_replicated(desired)
         records = self._records_at_stake(desired, scoped_prior, actual)
@@ -429,3 +430,19 @@ class Workspace:
     def _write_state(self, state: State) -> None:
         with interrupt.shielded():  # a signal never cuts a state write in half
             self.backend.write(state)
+
+
+def _with_move_sources(
+    everything: list[Resource], desired: list[Resource], prior: State, scoped: State, moved: Mapping[str, str]
+) -> State:
+    """A `--target` or `--domain` plan also sees the recorded entry a chosen resource moves
+    from: it plans the move, never an adoption next to an old entry a later plan would delete."""
+    if len(scoped.resources) == len(prior.resources):
+        return scoped
+    recorded = {a: rs.attributes for a, rs in prior.resources.items()}
+    chosen = {r.address for r in desired}
+    pairs = match_moves({r.address: r for r in everything}, prior, recorded, moved)
+    for new, old in pairs.items():
+        if new in chosen:
+            scoped.resources.setdefault(old, prior.resources[old])
+    return scoped

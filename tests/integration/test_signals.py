@@ -96,9 +96,9 @@ def recorded(workdir: Path) -> dict[str, object]:
 
 
 FINISHED = re.compile(
-    r"interrupted: state \(serial (\d+), at (.+?)\) holds the (\d+) changes that finished; "
-    r"(?:the (\d+) in flight were reconciled|(\d+) in flight are unknown: run `meshctl plan` to see); "
-    r"(\d+) were not started; the lock was released\. Run `meshctl plan` to see what is left\."
+    r"interrupted: state \(serial (\d+), at (.+?)\) holds the (\d+) changes? that finished; "
+    r"(?:the (\d+) in flight (?:was|were) reconciled|(\d+) in flight (?:is|are) unknown: run `meshctl plan` to see); "
+    r"(\d+) (?:was|were) not started; the lock was released\. Run `meshctl plan` to see what is left\."
 )
 
 
