@@ -15,7 +15,7 @@ from pathlib import Path
 from meshctl import interrupt
 from meshctl.compile.aws import RESOURCE_POLICY_TYPES, compile_resources
 from meshctl.compile.kafka import compile_kafka
-from meshctl.compile.lifecycle import Stage, frozen_topics, stages
+from meshctl.compile.lifecycle import RETIRE, Stage, frozen_topics, stages
 from meshctl.compile.protection import protect
 from meshctl.compile.registry import compile_registry
 from meshctl.config.loader import LoadedConfig, LoadOptions, load
@@ -248,7 +248,7 @@ class Workspace:
         self._refuse_breaking(plan)
         positions = self._consumer_positions(current, plan, scoped_prior)
         plan = guard_retirement(plan, self.config.mesh, current, positions, options, records)
-        protected = prevent_destroy_errors(plan)
+        protected = prevent_destroy_errors(plan, frozenset(a for a, st in current.items() if st.stage == RETIRE))
         if protected:
             raise ConfigError(protected)
         plan.migrations = migrations(self.config.mesh, current, positions, self.today)

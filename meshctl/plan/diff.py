@@ -161,18 +161,25 @@ def match_moves(
     return out
 
 
-def prevent_destroy_errors(plan: Plan) -> list[Diagnostic]:
+def prevent_destroy_errors(plan: Plan, retiring: frozenset[str] = frozenset()) -> list[Diagnostic]:
     """A delete or replace of a protected object is an error no flag lifts (as in Terraform).
 
     Protection comes from the block while it is in the configuration and from state once
-    the block is gone, so removing the block alone never deletes a protected object."""
+    the block is gone, so removing the block alone never deletes a protected object.
+    `retiring` names the product versions past their sunset: their block is still there."""
     out = []
     for c in plan.changes:
         if "delete" not in c.actions or not c.protected_at:
             continue
         where = _source_range(c.protected_at)
         verb = "replace" if c.is_replace else "destroy"
-        if c.is_delete:
+        if c.is_delete and c.source in retiring:
+            detail = f"{c.source} is past its sunset: retiring it deletes its topic and subjects"
+            hint = (
+                "set prevent_destroy = false in its lifecycle block and apply, then plan again to retire it; "
+                "or move the sunset date"
+            )
+        elif c.is_delete:
             detail = (
                 f"{c.source} is gone from the configuration, but state recorded prevent_destroy "
                 f"(set at {c.protected_at}); removing the block does not remove the protection"

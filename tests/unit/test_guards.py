@@ -494,3 +494,28 @@ def test_a_scoped_plan_sees_the_entry_a_chosen_resource_moves_from() -> None:
     assert list(scoped.resources) == ["module.a.aws_s3_bucket.data"]
     plan = diff(desired, scoped, {old.address: dict(old.attributes)})
     assert [(c.address, c.previous_address) for c in plan.changes] == [(desired[0].address, old.address)]
+
+
+def test_retiring_a_protected_version_is_an_error_naming_its_lifecycle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    sunset = date.today() - timedelta(days=1)
+    text = (RETIRING % sunset.isoformat()).replace(
+        '  schema { file = "o.avsc" }\n}', '  schema { file = "o.avsc" }\n  lifecycle { prevent_destroy = true }\n}', 1
+    )
+    write_mesh(tmp_path, {"main.hcl": text, "o.avsc": '{"type": "string"}'})
+    mesh = load(tmp_path, LoadOptions(env={})).mesh
+    live = stages(mesh, date.today(), set())
+    applied = protect(compile_kafka(mesh, live) + compile_registry(mesh, live), mesh)
+    state = _state(
+        *(ResourceState(r.type, r.name, r.attributes, r.source, protected_at=r.protected_at) for r in applied)
+    )
+    retiring = stages(mesh, date.today(), {"sales.orders.v1"})
+    desired = protect(compile_kafka(mesh, retiring) + compile_registry(mesh, retiring), mesh)
+    options = PlanOptions(True, True, True, frozenset({"all"}))
+    plan = diff(desired, state, {r.address: dict(r.attributes) for r in applied}, options, records={})
+    plan = guard_retirement(plan, mesh, retiring, {}, options, {"sales.orders.v1": 0})
+    errors = prevent_destroy_errors(plan, frozenset({"data_product.sales.orders.v1"}))
+    assert sorted(str(e.source) for e in errors) == ["main.hcl:8", "main.hcl:8"]  # the topic and its subject
+    assert all("past its sunset" in e.detail for e in errors)
