@@ -73,7 +73,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     if not files:
         raise MeshError(f"no *.hcl files in {display_path(directory)}")
     diags = Diagnostics()
-    cache = ParseCache(options.cache_dir, directory, hcl.parse)
+    cache = ParseCache.open(options.cache_dir, directory, hcl.parse)
     bodies: list[ast.Body] = []
     texts: dict[str, str] = {}
     for path in files:

@@ -65,45 +65,43 @@ def mesh_key(directory: Path) -> str:
     return hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:32]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParseCache:
-    """Parses through the cache of one mesh directory; `root=None` parses every time."""
+    """Parses through the cache of one mesh directory."""
 
-    root: Path | None
-    directory: Path
+    mesh_dir: Path | None  # `<root>/<mesh key>`; None parses every time
     parser: Callable[[str, str], ast.Body]
-    _used: set[str] = field(default_factory=set)
+    used: set[str] = field(default_factory=set)  # keys this load asked for: what pruning keeps
 
-    @property
-    def mesh_dir(self) -> Path | None:
-        return None if self.root is None else self.root / mesh_key(self.directory)
+    @classmethod
+    def open(cls, root: Path | None, directory: Path, parser: Callable[[str, str], ast.Body]) -> ParseCache:
+        return cls(None if root is None else root / mesh_key(directory), parser)
 
     def parse(self, text: str, name: str) -> ast.Body:
         """The syntax tree of `text`, shown as `name`: from the cache when an identical file was parsed."""
-        mesh_dir = self.mesh_dir
-        if mesh_dir is None:
+        if self.mesh_dir is None:
             return self.parser(text, name)
         key = entry_key(name, text)
-        self._used.add(key)
-        body = _read(mesh_dir / f"{key}.json", name)
+        self.used.add(key)
+        body = _read(self.mesh_dir / f"{key}.json", name)
         if body is None:
             body = self.parser(text, name)
-            _write(mesh_dir, key, name, body)
+            _write(self.mesh_dir, key, name, body)
         return body
 
     def prune(self, now: float | None = None) -> None:
         """Drop this mesh's entries of files that changed since, and meshes unused for a month."""
         mesh_dir = self.mesh_dir
-        if mesh_dir is None or self.root is None or not mesh_dir.is_dir():
+        if mesh_dir is None or not mesh_dir.is_dir():
             return
         now = time.time() if now is None else now
         try:
             os.utime(mesh_dir)  # marks this mesh as in use
             for entry in mesh_dir.iterdir():
-                stale = _ENTRY.fullmatch(entry.name) and entry.name[:64] not in self._used
+                stale = _ENTRY.fullmatch(entry.name) and entry.name[:64] not in self.used
                 if stale or _old_temp(entry, now):
                     entry.unlink(missing_ok=True)
-            for other in self.root.iterdir():
+            for other in mesh_dir.parent.iterdir():
                 if _MESH.fullmatch(other.name) and other != mesh_dir and _idle(other, now):
                     _remove_mesh_dir(other)
         except OSError:

@@ -327,7 +327,7 @@ def test_a_mesh_unused_for_a_month_is_pruned(tmp_path: Path) -> None:
     unrelated = cache / "not-a-mesh"
     unrelated.mkdir()
     os.utime(unrelated, (stale, stale))
-    ParseCache(cache, new, hcl.parse).prune()
+    ParseCache.open(cache, new, hcl.parse).prune()
     assert not (cache / mesh_key(old)).exists()
     assert (cache / mesh_key(new)).is_dir() and unrelated.is_dir()
 
