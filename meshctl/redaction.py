@@ -97,6 +97,29 @@ def register_basic_auth(username: str, password: str) -> None:
     register(password, base64.b64encode(f"{username}:{password}".encode()).decode())
 
 
+def leaves(value: object) -> list[str]:
+    """The strings and numbers inside a value (a map's or a list's too), as text."""
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in leaves(v)]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [leaf for v in value for leaf in leaves(v)]
+    return [str(value)] if isinstance(value, (str, int, float)) and not isinstance(value, bool) else []
+
+
+def secret_paths(value: object, secrets: list[tuple[str, str]], path: str = "") -> list[tuple[str, str]]:
+    """(attribute path, secret's name) for every string in `value` that holds one of `secrets`
+    ((name, value) pairs): what would be written in plain text to state and saved plans."""
+    if isinstance(value, str):
+        return [(path, name) for name, s in secrets if len(s) >= _MIN_LENGTH and s in value][:1]
+    if isinstance(value, dict):
+        items = [(f"{path}.{k}" if path else str(k), v) for k, v in value.items()]
+    elif isinstance(value, (list, tuple)):
+        items = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        return []
+    return [hit for p, v in items for hit in secret_paths(v, secrets, p)]
+
+
 # -- patterns: secrets meshctl never saw --------------------------------------
 
 # A quoted value: JSON or Python text, bytes, or quoted inside an escaped JSON string.

@@ -41,6 +41,7 @@ from meshctl.providers.kafka.provider import KafkaProvider
 from meshctl.providers.kafka.settings import client_config
 from meshctl.providers.registry.client import RegistryClient
 from meshctl.providers.registry.provider import RegistryProvider
+from meshctl.redaction import leaves, secret_paths
 from meshctl.resources import RESOURCE_TYPES, Resource
 from meshctl.state.backend import StateBackend
 from meshctl.state.local import LocalBackend
@@ -239,6 +240,7 @@ class Workspace:
         everything = self.desired(prior)
         desired, scoped_prior = narrow(everything, prior, scope or Scope())
         self._refuse_reused_names(desired, prior)
+        self._refuse_sensitive_attributes(desired)
         moved = self.moved(everything)
         scoped_prior = _with_move_sources(everything, desired, prior, scoped_prior, moved)
         actual = refresh(desired, scoped_prior, self.providers)
@@ -302,6 +304,19 @@ class Workspace:
         if not doomed:
             return {}
         return self.providers["kafka"].topic_records(doomed)  # type: ignore[attr-defined]
+
+    def _refuse_sensitive_attributes(self, desired: list[Resource]) -> None:
+        """State and saved plans are plain text: a sensitive variable's value may not become an attribute."""
+        sensitive = [
+            (f"var.{n}", leaf) for n, v in self.config.variables.items() if v.sensitive for leaf in leaves(v.value)
+        ]
+        for r in desired:
+            for path, name in secret_paths(r.attributes, sensitive):
+                raise MeshError(
+                    f"{r.address} (from {r.source}): {path} would hold the value of the sensitive {name}, "
+                    "and state and saved plans are plain text: keep the value in Secrets Manager and refer to it "
+                    "by name, or drop sensitive = true if it is no secret"
+                )
 
     def _refuse_reused_names(self, desired: list[Resource], prior: State) -> None:
         own = self.kafka_settings().get("sasl.username")  # the principal meshctl connects as

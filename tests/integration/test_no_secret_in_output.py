@@ -6,6 +6,7 @@ wrote: standard output and error of every command, state, saved plans, client co
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -220,4 +221,7 @@ def _given(env: dict[str, str]) -> dict[str, str]:
     return {
         "the cluster password (a sensitive variable)": env["MESHCTL_VAR_kafka_password"],
         "the registry password": env["MESHCTL_REGISTRY_PASSWORD"],
+        "the registry's Basic token": base64.b64encode(
+            f"{env['MESHCTL_REGISTRY_USERNAME']}:{env['MESHCTL_REGISTRY_PASSWORD']}".encode()
+        ).decode(),
     }

@@ -152,9 +152,10 @@ def test_plain_text_and_already_masked_values_are_left_alone() -> None:
 def test_encoded_forms_and_basic_auth_are_registered_too() -> None:
     password = 'p"w\\' + _secret()
     redaction.register_basic_auth("reg", password)
-    text = f"{json.dumps(password)} {password!r} Basic " + __import__("base64").b64encode(
-        f"reg:{password}".encode()
-    ).decode()
+    text = (
+        f"{json.dumps(password)} {password!r} Basic "
+        + __import__("base64").b64encode(f"reg:{password}".encode()).decode()
+    )
     assert redact(text).count(MASK) == 3
 
 
@@ -172,3 +173,14 @@ def test_tracebacks_printed_by_the_excepthook_are_redacted(capsys: pytest.Captur
         redaction._redacting_excepthook(RuntimeError, exc, exc.__traceback__)
     err = capsys.readouterr().err
     assert "Traceback" in err and password not in err and MASK in err
+
+
+def test_secret_paths_name_each_attribute_holding_a_sensitive_value() -> None:
+    attributes = {"name": "orders", "config": {"x.note": "keep s3cr3t-9"}, "tags": [{"k": "s3cr3t-9"}], "n": 3}
+    secrets_ = [("var.note", "s3cr3t-9"), ("var.short", "ab")]
+    assert redaction.secret_paths(attributes, secrets_) == [("config.x.note", "var.note"), ("tags[0].k", "var.note")]
+    assert redaction.secret_paths(attributes, [("var.short", "ab"), ("var.other", "elsewhere")]) == []
+
+
+def test_leaves_of_a_sensitive_value() -> None:
+    assert redaction.leaves({"a": ["x1", 2], "b": True, "c": None, "d": {"e": 1.5}}) == ["x1", "2", "1.5"]

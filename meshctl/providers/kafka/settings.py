@@ -5,6 +5,7 @@ Precedence, lowest first: properties file, the kafka block, MESHCTL_KAFKA_* vari
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,6 +23,8 @@ ENV = {
 }
 ENV_PROPERTIES_FILE = "MESHCTL_KAFKA_PROPERTIES_FILE"
 SECRET_KEYS = {"sasl.password", "ssl.key.password", "ssl.keystore.password", "sasl.oauthbearer.client.secret"}
+# Any other setting that holds a secret (a JAAS line, a PEM private key): masked in every output.
+_SECRET_LIKE = re.compile(r"password|secret|jaas|key\.pem|private")
 
 
 def read_properties(path: Path) -> dict[str, str]:
@@ -64,7 +67,7 @@ def client_config(conn: KafkaConnection, env: Mapping[str, str], base_dir: Path)
     for var, key in ENV.items():
         if env.get(var):
             config[key] = env[var]
-    register(*(v for k, v in config.items() if k in SECRET_KEYS or "jaas" in k))
+    register(*(v for k, v in config.items() if k in SECRET_KEYS or _SECRET_LIKE.search(k)))
     if "sasl.username" in config and "security.protocol" not in config:
         config["security.protocol"] = "SASL_SSL"
     if "bootstrap.servers" not in config:
