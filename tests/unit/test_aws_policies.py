@@ -115,7 +115,12 @@ def test_existing_exception_is_extended_not_duplicated() -> None:
 
 
 def test_a_transport_only_deny_stays_as_it_is() -> None:
-    tls = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    tls = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
     assert admit_deployers({"Statement": [tls]}, (DEPLOYER,))["Statement"] == [tls]
     assert not denied(tls, DEPLOYER, secure=True) and denied(tls, DEPLOYER, secure=False)
 
