@@ -18,7 +18,7 @@ from pathlib import Path
 from meshctl import __version__
 from meshctl.documents import BadDocumentError, JsonValue, read_json
 from meshctl.errors import MeshError
-from meshctl.plan.model import Plan, ResourceChange
+from meshctl.plan.model import CREATE, DELETE, NOOP, REPLACE, UPDATE, Plan, ResourceChange
 from meshctl.render.jsonplan import FORMAT_VERSION
 from meshctl.resources import RESOURCE_TYPES, Resource
 from meshctl.state.local import atomic_write
@@ -121,6 +121,17 @@ def load(path: Path) -> SavedPlan:
     )
 
 
+_ACTIONS = {NOOP, CREATE, UPDATE, DELETE, REPLACE}
+
+
+def _actions(change: JsonValue) -> tuple[str, ...]:
+    """The change's actions, one of the shapes the planner makes: apply acts on nothing else."""
+    actions = tuple(change.get("actions", list))
+    if actions not in _ACTIONS:
+        raise BadDocumentError(change.file, f"{change.path}.actions: {list(actions)} is not a planned action")
+    return actions  # type: ignore[return-value]
+
+
 def plan_from_json(data: Mapping[str, object], where: str = "the plan") -> Plan:
     """The inverse of render.jsonplan.plan_to_json; a document of another shape is one clear error."""
     doc = JsonValue(data, where)
@@ -143,7 +154,7 @@ def plan_from_json(data: Mapping[str, object], where: str = "the plan") -> Plan:
                 type=rc.get("type", str),
                 name=rc.get("name", str),
                 source=extra.get("source", str),
-                actions=tuple(change.get("actions", list)),
+                actions=_actions(change),
                 before=change.optional("before", dict),
                 after=change.optional("after", dict),
                 depends_on=tuple(extra.get("depends_on", list, [])),

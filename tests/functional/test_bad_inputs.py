@@ -169,6 +169,12 @@ def _saved_plan(mesh: Path, **changes: object) -> dict[str, object]:
     return doc
 
 
+def _exploding(mesh: Path) -> str:
+    doc = _saved_plan(mesh)
+    doc["resource_changes"][0]["change"]["actions"] = ["explode"]  # type: ignore[index]
+    return json.dumps(doc)
+
+
 def _without_type(mesh: Path) -> str:
     doc = _saved_plan(mesh)
     del doc["resource_changes"][0]["type"]  # type: ignore[index]
@@ -185,10 +191,22 @@ def _without_type(mesh: Path) -> str:
         (lambda m: json.dumps(_saved_plan(m))[:-40], "plan.json:1: error: not valid JSON"),
         (lambda m: "[" * 100_000 + "]" * 100_000, "plan.json: error: JSON nested too deeply"),
         (_without_type, "plan.json: error: resource_changes[0].type is missing"),
+        (_exploding, "resource_changes[0].change.actions: ['explode'] is not a planned action"),
         (lambda m: json.dumps(_saved_plan(m, resource_changes={})), "resource_changes should be a list"),
         (lambda m: json.dumps(_saved_plan(m, prior_state=[])), "prior_state should be an object, not a list"),
     ],
-    ids=["list", "empty", "foreign-format", "format-99", "truncated", "deep", "no-type", "changes-object", "prior"],
+    ids=[
+        "list",
+        "empty",
+        "foreign-format",
+        "format-99",
+        "truncated",
+        "deep",
+        "no-type",
+        "actions",
+        "changes-object",
+        "prior",
+    ],
 )
 def test_a_plan_file_of_the_wrong_shape(mesh: Path, make, expected: str) -> None:  # type: ignore[no-untyped-def]
     (mesh / "plan.json").write_text(make(mesh))
