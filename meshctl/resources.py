@@ -83,6 +83,10 @@ class ResourceType:
         if effective == dict(actual):
             return Verdict(("no-op",))
         reasons = [why for attr, why in self.force_new.items() if effective.get(attr) != actual.get(attr)]
+        # Another physical object (an explicit move between two names) is never an in-place update.
+        other = [a for a in self.identity if a not in self.force_new and effective.get(a) != actual.get(a)]
+        if other:
+            reasons.append(f"another {self.name} ({', '.join(other)} differs)")
         extra = self.replace_when(effective, actual) if self.replace_when else ""
         if extra:
             reasons.insert(0, extra)

@@ -519,3 +519,16 @@ def test_retiring_a_protected_version_is_an_error_naming_its_lifecycle(
     errors = prevent_destroy_errors(plan, frozenset({"data_product.sales.orders.v1"}))
     assert sorted(str(e.source) for e in errors) == ["main.hcl:8", "main.hcl:8"]  # the topic and its subject
     assert all("past its sunset" in e.detail for e in errors)
+
+
+@pytest.mark.parametrize("type_", ["kafka_topic", "kafka_acl", "kafka_scram_user", "schema_subject"])
+def test_an_explicit_move_to_another_named_object_is_a_replace(type_: str) -> None:
+    rs = _recorded(type_, name="old")
+    ident = {"kafka_acl": "resource_name", "schema_subject": "subject"}.get(type_, "name")
+    _, attrs, _ = OBJECTS[type_]
+    new = Resource(type_, "new", {**attrs, ident: "other"}, f"resource.{type_}")
+    plan = diff([new], _state(rs), {rs.address: dict(rs.attributes)}, moved={rs.address: new.address})
+    (change,) = plan.changes
+    assert change.is_replace and change.previous_address == rs.address
+    assert f"another {type_} ({ident} differs)" in change.reason
+    assert bool(change.blocked) == (type_ in GUARDED_TYPES)
