@@ -245,6 +245,16 @@ def test_scram_changed_out_of_band_is_reset(workdir: Path, prefix: str, admin: A
     assert kafkautil.scram_users(admin)[analytics] == ["SCRAM_SHA_512"]
     assert _plan()[0] == 0
 
+    # A store that cannot be read is one clear error, not a traceback.
+    cred = workdir / ".meshctl" / "credentials" / f"{sales}.properties"
+    cred.unlink()
+    cred.mkdir()
+    broken = run("plan", ".")
+    assert broken.exit_code == 1
+    assert f"error: cannot read the stored password of User:{sales} at " in broken.stderr
+    assert "to check that it still logs in: [Errno 21] Is a directory" in broken.stderr
+    assert "Traceback" not in broken.output
+
 
 def test_attached_and_extra_iam_policies_are_removed(
     workdir: Path, aws_env: dict[str, str], kafka_env: dict[str, str]

@@ -90,7 +90,7 @@ class KafkaProvider:
             elif mechanisms:  # exists with another mechanism: a replace
                 other = next(iter(mechanisms))
                 out[m.address] = {"name": name, "mechanism": other, "iterations": mechanisms[other]}
-        verdicts = self.client.check_logins(to_verify, self.credentials.get)
+        verdicts = self.client.check_logins(to_verify, self._stored_password)
         for m in managed:
             if verdicts.get(str(m.attributes["name"])) is False:
                 out[m.address]["authenticates"] = False
@@ -104,6 +104,16 @@ class KafkaProvider:
                     "iterations": iterations,
                 }
         return out
+
+    def _stored_password(self, user: str) -> str | None:
+        """The password meshctl handed the principal, to log in with; read in a worker thread."""
+        try:
+            return self.credentials.get(user)
+        except Exception as exc:  # a store's own error (a file, Secrets Manager): one clear sentence
+            raise KafkaClientError(
+                f"cannot read the stored password of User:{user} at {self.credentials.location(user)} to check "
+                f"that it still logs in: {exc}"
+            ) from None
 
     def inventory(self, with_configs_under: tuple[str, ...] = ()) -> dict[str, dict[str, object]]:
         """All topics (configs only for those under the given prefixes), ACLs and SCRAM users."""
