@@ -127,7 +127,8 @@ _QUOTED = r"""\\+"(?:(?!\\+").)*\\+"|"(?:[^"\\]|\\.)*"|(?-i:b)?'(?:[^'\\]|\\.)*'
 _KEY = r"""[\w.\-]*(?:password|passwd|secret|secretstring|secretbinary|secret[_-]?key|secretaccesskey|token|api[_-]?key|private[_-]?key|jaas\.config|user\.info)"""  # noqa: E501
 _KEY_VALUE = re.compile(
     rf"""(?ix)
-    (?P<key>(?:\\*["'])?{_KEY}(?:\\*["'])?\s*[=:]\s*)   # "password": , sasl.password= , 'SecretString':
+    (?P<key>\\*["']{_KEY}\\*["']\s*[=:]\s*              # "password": , 'SecretString': (JSON, a dict)
+      |\b{_KEY}\s*=\s*)                                # sasl.password= , password="..." ; not prose "secret: x"
     (?!\[redacted\]|\(sensitive\))                     # already masked (librdkafka says [redacted])
     (?P<value>{_QUOTED}|[^\s,;}}&'"\]]+)
     """

@@ -98,9 +98,12 @@ class Session:
                 yield str(path.relative_to(self.workdir)), path.read_bytes().decode("utf-8", "replace")
 
 
-def _env(kafka_env: dict[str, str], registry_env: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
+def _env(
+    workdir: Path, kafka_env: dict[str, str], registry_env: dict[str, str], extra: dict[str, str]
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MESHCTL_", "AWS_"))}
     env.update(kafka_env | registry_env | extra)
+    env["XDG_CACHE_HOME"] = str(workdir / "cache")  # the parse cache too is searched
     env["MESHCTL_VAR_kafka_password"] = env.pop("MESHCTL_KAFKA_SASL_PASSWORD")  # a sensitive variable now
     env["MESHCTL_REGISTRY_USERNAME"] = "registry-user"
     env["MESHCTL_REGISTRY_PASSWORD"] = secrets.token_urlsafe(18)
@@ -161,7 +164,7 @@ def test_no_secret_in_any_output_on_aws(
 ) -> None:
     p = prefix
     write_mesh(workdir, _mesh(p, on_aws=True))
-    s = Session(workdir, _env(kafka_env, registry_env, aws_env))
+    s = Session(workdir, _env(workdir, kafka_env, registry_env, aws_env))
     _lifecycle(s)
     sm = boto3.client("secretsmanager")
 
@@ -192,7 +195,7 @@ def test_no_secret_in_any_output_with_local_credentials(
 ) -> None:
     p = prefix
     write_mesh(workdir, _mesh(p, on_aws=False))
-    s = Session(workdir, _env(kafka_env, registry_env, {}))
+    s = Session(workdir, _env(workdir, kafka_env, registry_env, {}))
     s.run("apply", "--auto-approve", "--no-color", ".")  # the forms of the plan are covered on AWS
     files = workdir / ".meshctl" / "credentials"
 
