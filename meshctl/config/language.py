@@ -96,6 +96,7 @@ KAFKA = BlockSchema(
         "properties_file": Attr("string"),
         "config": Attr("map(string)"),
         "request_timeout": Attr("string"),
+        "keep_acls_of": Attr("list(string)", doc="principals whose ACLs on managed objects are not meshctl's"),
     }
 )
 

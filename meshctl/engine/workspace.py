@@ -270,7 +270,8 @@ class Workspace:
         items = [(r.type, r.attributes, r.domain) for r in desired]
         items += [(rs.type, rs.attributes, rs.domain) for rs in prior.resources.values()]
         user = self.kafka_settings().get("sasl.username")
-        return territory(items, {d: mesh.path(d) + "." for d in mesh.domains}, [f"User:{user}"] if user else [])
+        kept = [*mesh.kafka.keep_acls_of, *([f"User:{user}"] if user else [])]
+        return territory(items, {d: mesh.path(d) + "." for d in mesh.domains}, kept)
 
     def _plan_outside(self, plan: Plan, desired: list[Resource], prior: State, actual: dict, scope: Scope) -> None:
         """Escalations out of band become changes; unmanaged objects in namespaces are listed.

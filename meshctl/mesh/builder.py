@@ -362,5 +362,19 @@ def _kafka(d: Decoded, diags: Diagnostics) -> KafkaConnection:
         properties_file=d.get("properties_file"),  # type: ignore[arg-type]
         config=dict(d.get("config", {})),  # type: ignore[call-overload]
         request_timeout_s=timeout,
+        keep_acls_of=_principals(d, "keep_acls_of", diags),
         src=d.src,
     )
+
+
+def _principals(d: Decoded, attr: str, diags: Diagnostics) -> tuple[str, ...]:
+    """Kafka principals as the authorizer spells them (`User:name`)."""
+    out = tuple(str(p) for p in d.get(attr) or [])  # type: ignore[union-attr]
+    bad = [p for p in out if not re.fullmatch(r"[A-Za-z]+:[^\s]+", p)]
+    if bad:
+        diags.error(
+            f"kafka.{attr}: {bad[0]!r} is not a Kafka principal",
+            d.src_of(attr),
+            hint='write the principal type too, e.g. keep_acls_of = ["User:lag-exporter"]',
+        )
+    return out

@@ -157,6 +157,9 @@ class KafkaConnection:
     properties_file: str | None = None
     config: Mapping[str, str] = field(default_factory=dict)
     request_timeout_s: float = 30.0
+    # Principals whose ACLs on managed objects are someone else's business (a lag exporter, a
+    # Connect cluster): never reported as escalation nor deleted. meshctl's own is always kept.
+    keep_acls_of: tuple[str, ...] = ()
     src: SourceRange | None = None
 
 

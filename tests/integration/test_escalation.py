@@ -84,7 +84,12 @@ def test_foreign_acls_are_reported_planned_and_deleted(
     workdir: Path, prefix: str, admin: AdminClient, foreign: list[AclBinding]
 ) -> None:
     p = prefix
-    mesh.write(workdir, p)
+    files = mesh.mesh_files(p)
+    # A lag exporter's ACLs are the platform's business, not an escalation: declared as such.
+    files["main.hcl"] = files["main.hcl"].replace(
+        'request_timeout = "20s"', f'request_timeout = "20s"\n  keep_acls_of = ["User:{p}exporter"]'
+    )
+    write_mesh(workdir, files)
     _apply()
     orders, customers, refunds = (f"{p}commerce.{p}sales.{n}.v1" for n in ("orders", "customers", "refunds"))
     topic, group = ResourceType.TOPIC, ResourceType.GROUP
@@ -104,6 +109,8 @@ def test_foreign_acls_are_reported_planned_and_deleted(
     kept = [
         _acl("User:admin", topic, f"{p}commerce.", prefixed, AclOperation.DESCRIBE),  # meshctl's own principal
         _acl(f"User:{p}mallory", topic, f"{p}unrelated", literal, read),  # nothing meshctl owns
+        _acl(f"User:{p}exporter", group, "*", literal, AclOperation.DESCRIBE),  # kept by the configuration
+        _acl(f"User:{p}exporter", topic, "*", literal, AclOperation.DESCRIBE),
     ]
     _wait(admin.create_acls(foreign + kept))
     foreign += kept  # removed after the test too
@@ -149,7 +156,7 @@ def test_foreign_acls_are_reported_planned_and_deleted(
         assert f"# {address} will be destroyed" in out
     assert f'? kafka_topic.{scratch} # inside the namespace of domain "{p}sales"' in out
     assert f"Plan: 0 to add, 0 to change, {len(expected)} to destroy." in out
-    assert "admin/" not in out and "unrelated" not in out
+    assert "admin/" not in out and "unrelated" not in out and "exporter" not in out
 
     plan_doc = json.loads(run("plan", "--json", ".").stdout)
     deletes = {c["address"]: c for c in plan_doc["resource_changes"] if c["change"]["actions"] == ["delete"]}

@@ -4,9 +4,13 @@ addresses that cannot hide one binding behind another."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from meshctl.config.loader import LoadOptions, load
 from meshctl.engine.drift import detect_drift
+from meshctl.errors import ConfigError
 from meshctl.plan.model import Plan, ResourceChange
 from meshctl.plan.outside import NOT_GRANTED, Territory, claim, escalations, explain, outside, territory
 from meshctl.plan.planfile import plan_from_json
@@ -16,6 +20,7 @@ from meshctl.render.jsonplan import plan_to_json
 from meshctl.render.markdown import render_markdown
 from meshctl.render.text import render_plan
 from meshctl.state.model import ResourceState, State
+from tests.helpers import MINIMAL, write_mesh
 
 NAMESPACES = {"commerce": "commerce.", "sales": "commerce.sales.", "analytics": "analytics."}
 ORDERS = "commerce.sales.orders.v1"
@@ -269,3 +274,16 @@ def test_drift_reports_escalations_with_the_plans_rules() -> None:
         state, actual, inventory, NAMESPACES, set(state.resources), _territory(), frozenset({"sales"})
     )
     assert [i.address for i in scoped.items if i.kind == "unmanaged"] == [f"kafka_acl.mallory/topic/{ORDERS}"]
+
+
+def test_keep_acls_of_takes_principals_only(tmp_path: Path) -> None:
+    kafka = 'kafka {\n  keep_acls_of = ["User:lag-exporter", "connect"]\n}\n'
+    write_mesh(tmp_path, {"main.hcl": kafka + MINIMAL})
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, LoadOptions(cache_dir=tmp_path / "cache"))
+    assert "main.hcl:2: error: kafka.keep_acls_of: 'connect' is not a Kafka principal" in info.value.format()
+    write_mesh(tmp_path, {"main.hcl": kafka.replace('"connect"', '"Group:connect"') + MINIMAL})
+    assert load(tmp_path, LoadOptions(cache_dir=tmp_path / "cache")).mesh.kafka.keep_acls_of == (
+        "User:lag-exporter",
+        "Group:connect",
+    )
