@@ -88,6 +88,14 @@ def test_a_variable_nested_5000_deep_on_the_command_line(mesh: Path) -> None:
     _refused(run("validate", ".", "--var", "deep=" + "[" * 5000 + "]" * 5000), "value of 'deep' is not a valid list")
 
 
+def test_a_chain_of_3000_locals_is_fine(mesh: Path) -> None:
+    chain = "\n".join(f"  a{i} = local.a{i + 1}" for i in range(3000))
+    (mesh / "chain.hcl").write_text(f'locals {{\n{chain}\n  a3000 = "end"\n}}\n')
+    (mesh / "z.hcl").write_text('domain "z" {\n  description = local.a0\n  owners { accountable = "a@b.c" }\n}\n')
+    result = run("validate", ".")
+    assert result.exit_code == 0, result.output
+
+
 def test_a_json_schema_nested_deep(mesh: Path) -> None:
     (mesh / "schemas").mkdir()
     deep = '{"type": "object", "properties": {"a": ' * 400 + "{}" + "}}" * 400
