@@ -12,3 +12,10 @@ import pytest
 def mesh_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _no_parse_cache_in_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of temporary meshes would each leave a directory in ~/.cache/meshctl/hcl:
+    the parse cache is off unless a test turns it on with a cache directory of its own."""
+    monkeypatch.setenv("MESHCTL_PARSE_CACHE", "off")

@@ -19,6 +19,7 @@ def test_plan_ignores_planted_pickles_and_leaves_the_mesh_unchanged(
 ) -> None:
     user_cache = tmp_path_factory.mktemp("user-cache")
     monkeypatch.setenv("MESHCTL_CACHE_DIR", str(user_cache))
+    monkeypatch.delenv("MESHCTL_PARSE_CACHE")
     marker = tmp_path_factory.mktemp("marker") / "pwned"
     mesh.write(workdir, prefix)
     plant_pickles(workdir, [workdir / ".meshctl"], marker)
