@@ -19,6 +19,9 @@ def managed_resources(desired: list[Resource], prior: State) -> list[Managed]:
 
 
 def refresh(desired: list[Resource], prior: State, providers: Mapping[str, Provider]) -> dict[str, dict[str, object]]:
+    """Live attributes by address: of the managed resources that exist, and of whatever else the
+    providers' listings showed (topics, ACLs, SCRAM users, subjects nobody declared), which the
+    planner sorts into escalations to revert and unmanaged objects to list (plan.outside)."""
     by_provider: dict[str, list[Managed]] = defaultdict(list)
     for m in managed_resources(desired, prior):
         by_provider[RESOURCE_TYPES[m.type].provider].append(m)

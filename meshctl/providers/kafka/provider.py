@@ -57,8 +57,9 @@ class KafkaProvider:
             by_type[m.type].append(m)
         actual: dict[str, dict[str, object]] = {}
         # ACLs and users are read while the topic metadata and configs are: one round trip overlaps the others.
-        # ACLs are listed whenever topics are managed: who else may use them is part of the plan.
-        acls = self.client.describe_acls() if by_type["kafka_acl"] or by_type["kafka_topic"] else None
+        # ACLs are listed whenever anything is managed: who else may use a managed topic, and what
+        # else a managed principal may do, are part of the plan.
+        acls = self.client.describe_acls() if managed else None
         users_read = self.client.describe_scram_users() if by_type["kafka_scram_user"] else None
         if by_type["kafka_topic"]:
             actual.update(self._refresh_topics(by_type["kafka_topic"]))
