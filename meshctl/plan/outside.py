@@ -136,7 +136,8 @@ def claim(t: Territory, acl: Mapping[str, object]) -> tuple[frozenset[str], str]
         if name == "*" and not prefixed:
             what = f"every {rtype.lower()} (*)"
         owners = ", ".join(f'"{d}"' for d in sorted(domains))
-        return domains, f"{NOT_GRANTED}: {who} on {what}, which reaches objects of domain {owners}"
+        plural = "s" if len(domains) > 1 else ""
+        return domains, f"{NOT_GRANTED}: {who} on {what}, which reaches objects of domain{plural} {owners}"
     if principal in t.principals:
         d = t.principals[principal]
         return frozenset({d}), f'{NOT_GRANTED}: {who} for the principal of "{d}", which no grant explains'
