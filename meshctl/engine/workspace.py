@@ -27,7 +27,7 @@ from meshctl.engine.refresh import refresh
 from meshctl.errors import ConfigError, Diagnostics, MeshError, error
 from meshctl.mesh.builder import http_url_problem
 from meshctl.mesh.capacity import replication_errors
-from meshctl.plan.diff import PlanOptions, diff, match_moves, prevent_destroy_errors
+from meshctl.plan.diff import PlanOptions, diff, match_moves, prevent_destroy_errors, topics_at_stake
 from meshctl.plan.model import Plan
 from meshctl.plan.moves import resolve_moved
 from meshctl.plan.outside import Territory, explain, outside, territory
@@ -294,14 +294,9 @@ class Workspace:
     def _records_at_stake(
         self, desired: list[Resource], prior: State, actual: Mapping[str, Mapping[str, object]]
     ) -> dict[str, int]:
-        """How many records each live topic the configuration no longer declares still holds:
-        a fact the guards on deleting and retiring read. No request when no topic may go."""
-        wanted = {r.address for r in desired}
-        doomed = {}
-        for address, rs in prior.resources.items():
-            live = actual.get(address)
-            if rs.type == "kafka_topic" and address not in wanted and live is not None:
-                doomed[str(live["name"])] = int(live.get("partitions") or 0)  # type: ignore[call-overload]
+        """How many records each live topic the plan may delete or replace still holds: a fact
+        the guards on deleting, replacing and retiring read. No request when no topic may go."""
+        doomed = topics_at_stake(desired, prior, actual)
         if not doomed:
             return {}
         return self.providers["kafka"].topic_records(doomed)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from meshctl.errors import Diagnostic, SourceRange, error
-from meshctl.plan.model import CREATE, DELETE, NOOP, Plan, ResourceChange
+from meshctl.plan.model import CREATE, DELETE, NOOP, REPLACE, Plan, ResourceChange
 from meshctl.resources import RESOURCE_TYPES, Resource
 from meshctl.state.model import State
 
@@ -113,6 +113,25 @@ def _delete_change(
         opt_in=opt_in,
         protected_at=old.protected_at,
     )
+
+
+def topics_at_stake(
+    desired: list[Resource], prior: State, actual: Mapping[str, Mapping[str, object]]
+) -> dict[str, int]:
+    """Live topics a plan may delete (gone from the configuration, retired, or replaced), name ->
+    partitions: whose records refresh counts so the guards can say what would be lost."""
+    wanted = {r.address: r for r in desired}
+    out: dict[str, int] = {}
+    for address, live in actual.items():
+        r = wanted.get(address)
+        recorded = prior.resources.get(address)
+        if r is None:
+            doomed = recorded is not None and recorded.type == "kafka_topic"
+        else:
+            doomed = r.type == "kafka_topic" and RESOURCE_TYPES[r.type].compare(r.attributes, live).actions == REPLACE
+        if doomed:
+            out[str(live["name"])] = int(live.get("partitions") or 0)  # type: ignore[call-overload]
+    return out
 
 
 def _held(type_: str, live: Mapping[str, object], records: Mapping[str, int]) -> str:

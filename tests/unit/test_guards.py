@@ -532,3 +532,18 @@ def test_an_explicit_move_to_another_named_object_is_a_replace(type_: str) -> No
     assert change.is_replace and change.previous_address == rs.address
     assert f"another {type_} ({ident} differs)" in change.reason
     assert bool(change.blocked) == (type_ in GUARDED_TYPES)
+
+
+def test_topics_at_stake_are_those_a_plan_may_delete_or_replace() -> None:
+    from meshctl.plan.diff import topics_at_stake
+
+    gone, kept, shrunk = (_recorded("kafka_topic", name=n) for n in ("gone", "kept", "shrunk"))
+    state = _state(gone, kept, shrunk, _recorded("aws_s3_bucket"))
+    live = {a: {**dict(rs.attributes), "name": rs.name} for a, rs in state.resources.items()}
+    _, attrs, _ = OBJECTS["kafka_topic"]
+    desired = [
+        Resource("kafka_topic", "kept", {**attrs, "name": "kept"}, "p"),
+        Resource("kafka_topic", "shrunk", {**attrs, "name": "shrunk", "partitions": 1}, "p"),
+        Resource("kafka_topic", "new", {**attrs, "name": "new"}, "p"),
+    ]
+    assert topics_at_stake(desired, state, live) == {"gone": 3, "shrunk": 3}
