@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from meshctl.engine.workspace import Workspace
+from meshctl.plan.model import ResourceChange
+from meshctl.providers.base import ChangeResult
 from meshctl.sandbox.kafka import KafkaSandbox
 from tests.cli import run
 from tests.integration import mesh
@@ -220,3 +222,54 @@ def test_a_signal_during_refresh_stops_plan_without_a_traceback(
     assert "Traceback" not in p.stderr
     assert p.stderr.strip().endswith("interrupted: nothing was changed")
     assert took < 5, f"plan took {took:.1f}s to stop"
+
+
+class StopHooks:
+    """Apply hooks standing in for the signal handler: ask to stop, or raise as a second signal does."""
+
+    def __init__(self, raise_after: int | None = None):
+        self.raise_after = raise_after
+        self.stop = False
+        self.seen = 0
+
+    def wave_started(self, verb: str, changes: list[ResourceChange]) -> None:
+        pass
+
+    def change_done(self, verb: str, change: ResourceChange, result: ChangeResult, elapsed_s: float) -> None:
+        self.seen += 1
+        self.stop = True
+        if self.raise_after is not None and self.seen == self.raise_after:
+            raise KeyboardInterrupt
+
+    def change_skipped(self, change: ResourceChange, because: str) -> None:
+        pass
+
+
+def test_the_engine_asked_to_stop_finishes_the_wave_and_starts_no_other(workdir: Path, prefix: str) -> None:
+    mesh.write(workdir, prefix)
+    ws = Workspace(workdir)
+    state = ws.read_state()
+    plan, _ = ws.plan(state=state)
+    first_wave = {c.address for c in plan.actionable if c.type in ("kafka_scram_user", "kafka_topic")}
+    hooks = StopHooks()
+    result = ws.apply(plan, state, hooks, lambda: hooks.stop)
+    assert result.interrupted and not result.ok
+    assert set(result.done) == first_wave and result.in_flight == []
+    assert set(result.not_started) == {c.address for c in plan.actionable} - first_wave
+    assert {r["address"] for r in recorded(workdir)["resources"]} == first_wave
+
+
+def test_the_engine_interrupted_inside_a_wave_records_what_finished(workdir: Path, prefix: str) -> None:
+    mesh.write(workdir, prefix)
+    ws = Workspace(workdir)
+    state = ws.read_state()
+    plan, _ = ws.plan(state=state)
+    first_wave = {c.address for c in plan.actionable if c.type in ("kafka_scram_user", "kafka_topic")}
+    result = ws.apply(plan, state, StopHooks(raise_after=3))
+    assert result.interrupted
+    assert len(result.done) == 3
+    assert set(result.in_flight) == first_wave - set(result.done)  # sent, outcome not recorded
+    assert set(result.not_started) == {c.address for c in plan.actionable} - first_wave
+    assert {r["address"] for r in recorded(workdir)["resources"]} == set(result.done)
+    assert run("apply", "--auto-approve", ".").exit_code == 0  # the rest converges
+    assert run("plan", "--detailed-exitcode", ".").exit_code == 0
