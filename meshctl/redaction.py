@@ -5,7 +5,7 @@ own), tracebacks and error messages.
 Three defences, because none alone suffices:
 
 - structure: the bodies of calls that carry secrets (Secrets Manager values, STS and IAM
-  credentials) never reach a record, whatever they contain, nor do librdkafka's hex dumps;
+  credentials) never reach a record, whatever they contain, nor does a hex dump from librdkafka;
 - value: every secret meshctl generates or reads is registered the moment it exists (`register`),
   and any occurrence in a message, its arguments or an exception's text becomes `(sensitive)`;
 - pattern: `password=...`, `"SecretString": "..."`, Authorization headers and URL user-info are
@@ -71,11 +71,6 @@ class _Secrets:
                 pattern = self._pattern
         return pattern.sub(MASK, text) if pattern is not None else text
 
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
-            self._pattern = None
-
 
 _SECRETS = _Secrets()
 
@@ -139,7 +134,7 @@ _AUTHORIZATION = re.compile(
 _USERINFO = re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^/\s:@]+):[^/\s@]+@", re.IGNORECASE)
 
 
-_QUOTES = re.compile(r"""^((?:b)?\\*["']).*?(\\*["'])$""", re.DOTALL)
+_QUOTES = re.compile(r"""^(b?\\*["']).*?(\\*["'])$""", re.DOTALL)
 
 
 def _mask_value(match: re.Match[str]) -> str:
@@ -189,9 +184,9 @@ def _botocore_response(record: logging.LogRecord) -> None:
 
 
 def _librdkafka(record: logging.LogRecord) -> None:
-    """librdkafka's protocol debugging dumps request bytes (a SCRAM upsertion's salted password)."""
+    """A hex dump of protocol bytes could hold a SCRAM upsertion's salted password: dropped whole."""
     text = record.getMessage()
-    if re.search(r"\bDump\b|\b[0-9a-f]{8}: (?:[0-9a-f]{2} ){4}", text):
+    if re.search(r"\b(?:hex)?dump\b|\b[0-9a-f]{8}: (?:[0-9a-f]{2} ){4}", text, re.IGNORECASE):
         record.msg, record.args = "(hex dump hidden: it may carry credentials)", ()
 
 
