@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from meshctl import interrupt
 from meshctl.cli.common import config_flags, config_options, progress, workspace
 from meshctl.cli.errors import handle_errors
 from meshctl.engine.discover import discover
@@ -67,7 +68,8 @@ def state_rm(addresses: tuple[str, ...], directory: Path, vars_, var_files, stat
             del current.resources[a]
         ws.backend.write(current)
     finally:
-        ws.backend.unlock()
+        with interrupt.shielded():  # Ctrl-C here must not leave the lock behind
+            ws.backend.unlock()
     click.echo(
         f"Removed {len(addresses)} resource(s) from the state. They still exist; meshctl no longer manages them."
     )
@@ -97,7 +99,8 @@ def state_migrate(directory: Path, vars_, var_files, state_dir, from_dir: Path |
         old.serial -= 1  # write() raises it again: the migrated state keeps its serial
         ws.backend.write(old)
     finally:
-        ws.backend.unlock()
+        with interrupt.shielded():  # Ctrl-C here must not leave the lock behind
+            ws.backend.unlock()
     backup = local.path.with_name("state.json.migrated")
     local.path.rename(backup)
     click.echo(
@@ -193,7 +196,8 @@ def import_(
         )
         ws.backend.write(current)
     finally:
-        ws.backend.unlock()
+        with interrupt.shielded():  # Ctrl-C here must not leave the lock behind
+            ws.backend.unlock()
     click.echo(f"Import successful: {address} is now managed. Run `meshctl plan` to see how it differs.")
 
 
