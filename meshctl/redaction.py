@@ -131,6 +131,8 @@ _KEY_VALUE = re.compile(
 _AUTHORIZATION = re.compile(
     r"""(?i)(authorization(?:\\*["'])?\s*[=:]\s*(?-i:b)?(?:\\*["'])?(?:(?:basic|bearer|digest)\s+)?)[^'"\n]+"""
 )
+# botocore's canonical request, one `name:value` line per signed header: a session token among them.
+_TOKEN_HEADER = re.compile(r"(?im)^(x-amz-security-token:).+$")
 _USERINFO = re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^/\s:@]+):[^/\s@]+@", re.IGNORECASE)
 
 
@@ -148,6 +150,7 @@ def redact(text: str) -> str:
     text = _SECRETS.sub(text)
     text = _KEY_VALUE.sub(_mask_value, text)
     text = _AUTHORIZATION.sub(lambda m: f"{m[1]}{MASK}", text)
+    text = _TOKEN_HEADER.sub(lambda m: f"{m[1]}{MASK}", text)
     return _USERINFO.sub(lambda m: f"{m[1]}:{MASK}@", text)
 
 

@@ -137,6 +137,7 @@ def test_a_record_made_without_the_factory_is_cleaned_by_the_handler_filter() ->
         ("Authorization: Basic cmVnOnB3LTY=", "Authorization: Basic (sensitive)", "cmVnOnB3LTY="),
         ("{'X-Amz-Security-Token': b'FQoG-7'}", "{'X-Amz-Security-Token': b'(sensitive)'}", "FQoG-7"),
         ("basic.auth.user.info=reg:pw-8", "basic.auth.user.info=(sensitive)", "pw-8"),
+        ("host:x\nx-amz-security-token:FQoG-9\n", "host:x\nx-amz-security-token:(sensitive)\n", "FQoG-9"),
     ],
 )
 def test_secret_looking_settings_are_masked_without_being_registered(text: str, shown: str, hidden: str) -> None:

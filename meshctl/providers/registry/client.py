@@ -52,7 +52,10 @@ class RegistryClient:
             conf["basic.auth.user.info"] = f"{username}:{password or ''}"
             register_basic_auth(username, password or "")  # the header is a copy of the password
         register(_url_password(url))  # a URL's user-info is a password too
-        self._client = SchemaRegistryClient(conf)
+        try:
+            self._client = SchemaRegistryClient(conf)
+        except ValueError as exc:  # a user-info URL next to a username, say
+            raise RegistryError(f"invalid schema registry settings for {url}: {exc}") from None
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         self.requests += 1
