@@ -159,3 +159,28 @@ def test_a_state_whose_serial_was_lowered_is_refused(
         f"{state_path.resolve()} has serial {serial - 1} (same lineage)" in refused.stderr
     )
     assert kafkautil.topics(admin, prefix) == {f"{prefix}sales.orders.v1": (2, 1)}  # untouched
+
+
+def test_a_plan_file_whose_recorded_values_were_edited_is_refused(
+    workdir: Path, prefix: str, password: str, admin: AdminClient
+) -> None:
+    write(workdir, prefix)
+    common = ["--var-file", "prod.vars", "--var", f"kafka_password={password}"]
+    assert run("plan", "--out", "mesh.plan", "--var", "partitions=4", *common, ".").exit_code == 0
+    path = workdir / "mesh.plan"
+    doc = json.loads(path.read_text())
+    doc["meshctl_saved_plan"]["variables"]["partitions"] = 9
+    path.write_text(json.dumps(doc))
+    refused = run("apply", "mesh.plan", "--var", f"kafka_password={password}")
+    assert refused.exit_code == 1
+    assert "the saved plan is stale: the configuration changed since it was made (variables or the environment" in (
+        refused.stderr
+    )
+    assert kafkautil.topics(admin, prefix) == {}
+
+    doc["meshctl_saved_plan"]["variables"] = ["partitions"]
+    path.write_text(json.dumps(doc))
+    damaged = run("apply", "mesh.plan", "--var", f"kafka_password={password}")
+    assert damaged.exit_code == 1
+    assert "Traceback" not in damaged.output and "internal error" not in damaged.output
+    assert "variables" in damaged.stderr
