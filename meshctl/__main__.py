@@ -38,7 +38,7 @@ def run() -> None:
     except SystemExit as exc:
         if interrupt.received() is None:
             raise
-        _exit(exc.code if isinstance(exc.code, int) else 1)
+        _exit(0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1)
 
 
 def _exit(code: int) -> None:
