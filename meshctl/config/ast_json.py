@@ -50,7 +50,9 @@ class _Encoder:
     def optional(self, e: ast.Expr | None) -> object:
         return None if e is None else self.expr(e)
 
-    def expr(self, e: ast.Expr) -> list[object]:  # noqa: PLR0911  (one branch per node type)
+    def expr(self, e: ast.Expr) -> list[object]:
+        if not isinstance(e, ast.Expr):
+            raise CodecError(f"{e!r} is not an expression")
         line = self.line(e.src)
         match e:
             case ast.Literal(value=value):
