@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import boto3
 import pytest
 
 from meshctl.engine.workspace import Workspace
@@ -273,3 +274,27 @@ def test_the_engine_interrupted_inside_a_wave_records_what_finished(workdir: Pat
     assert {r["address"] for r in recorded(workdir)["resources"]} == set(result.done)
     assert run("apply", "--auto-approve", ".").exit_code == 0  # the rest converges
     assert run("plan", "--detailed-exitcode", ".").exit_code == 0
+
+
+def test_sigterm_at_the_prompt_releases_an_s3_lock(
+    workdir: Path, prefix: str, aws_env: dict[str, str], kafka_env: dict[str, str]
+) -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="signals-state", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    mesh.write(workdir, prefix)
+    key = f"{prefix}/state.json"
+    (workdir / "backend.hcl").write_text(
+        f'backend "s3" {{\n  bucket = "signals-state"\n  key    = "{key}"\n  region = "eu-west-1"\n}}\n'
+    )
+    p = Meshctl("apply", ".", cwd=workdir, stdin=subprocess.PIPE)
+    p.wait_for("Enter a value: ", where="stdout")
+    held = {o["Key"] for o in s3.list_objects_v2(Bucket="signals-state").get("Contents", [])}
+    assert held and all(k.startswith(key) and k != key for k in held)  # the lock object, no state yet
+    p.proc.send_signal(signal.SIGTERM)
+    assert p.finish() == 143
+    assert "Traceback" not in p.stderr
+    assert p.stderr.strip().endswith(
+        f"interrupted before anything was applied: the state at s3://signals-state/{key} is unchanged; "
+        "the lock was released"
+    )
+    assert s3.list_objects_v2(Bucket="signals-state").get("KeyCount", 0) == 0
