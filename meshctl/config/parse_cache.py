@@ -2,8 +2,8 @@
 
 python-hcl2 spends about 0.2 ms per line; a mesh that did not change (the drift cron, a
 re-plan) reads its syntax trees back instead. Entries are JSON data (`config.ast_json`),
-never code: a file committed to a mesh repository cannot run when meshctl reads it, and
-meshctl reads nothing from the mesh directory but the configuration itself.
+never code, and nothing is read from or written to the mesh directory: a file committed to
+a mesh repository cannot run when meshctl reads it (the old pickle cache in `.meshctl/` could).
 
 Layout: `<cache>/hcl/<hash of the mesh directory's resolved path>/<key>.json`, directories
 0700 and files 0600 (the trees hold the configuration's structure). The key covers the
