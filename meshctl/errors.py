@@ -83,7 +83,8 @@ class Diagnostics:
         self.items: list[Diagnostic] = []
 
     def add(self, diag: Diagnostic) -> None:
-        self.items.append(diag)
+        if diag not in self.items:  # one problem reached twice (a variable without a value, referenced) is one error
+            self.items.append(diag)
 
     def error(self, summary: str, source: SourceRange | None = None, detail: str = "", hint: str = "") -> None:
         self.items.append(error(summary, source, detail, hint))

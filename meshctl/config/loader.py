@@ -27,6 +27,7 @@ from meshctl.errors import (
     MeshError,
     SourceRange,
     display_path,
+    error,
 )
 from meshctl.mesh.builder import build_mesh
 from meshctl.mesh.model import Mesh
@@ -114,9 +115,10 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     functions = make_functions(directory)
     bare = Scope({}, functions)
     variable_info: dict[str, VariableValue] = {}
-    variables = _resolve_variables(blocks["variable"], options, bare, diags, variable_info)
+    unset: dict[str, Diagnostic] = {}
+    variables = _resolve_variables(blocks["variable"], options, bare, diags, variable_info, unset)
     local_ns = Locals(blocks["locals"], diags)
-    scope = Scope({"var": Namespace(variables), "local": local_ns}, functions)
+    scope = Scope({"var": _Variables(variables, unset), "local": local_ns}, functions)
     local_ns.scope = scope
     local_ns.evaluate_all()
 
@@ -186,7 +188,9 @@ def _resolve_variables(
     bare: Scope,
     diags: Diagnostics,
     info: dict[str, VariableValue] | None = None,
+    unset: dict[str, Diagnostic] | None = None,
 ) -> dict[str, object]:
+    unset = {} if unset is None else unset  # declared, without a value: the error to give where referenced
     decls: dict[str, _VarDecl] = {}
     for block in blocks:
         type_expr = block.body.attributes.pop("type", None)  # `type = string` is a keyword, not a reference
@@ -244,18 +248,20 @@ def _resolve_variables(
 
     for name, decl in decls.items():
         if name in options.saved_sensitive and origins.get(name, "default") == "default":
-            diags.error(
+            unset[name] = error(
                 f'variable "{name}" is sensitive: the saved plan does not store its value',
                 decl.src,
                 hint=f"give it again when applying the plan: with --var, a --var-file or {ENV_VAR_PREFIX}{name}",
             )
+            diags.add(unset[name])
             continue
         if name not in values:
-            diags.error(
+            unset[name] = error(
                 f'variable "{name}" has no value',
                 decl.src,
                 hint=f"pass --var {name}=..., set {ENV_VAR_PREFIX}{name}, or give it a default",
             )
+            diags.add(unset[name])
             continue
         problem = type_problem(values[name], decl.type) if decl.type != "any" else ""
         if problem:
@@ -265,6 +271,20 @@ def _resolve_variables(
         info.update({n: VariableValue(values[n], decls[n].sensitive, origins[n]) for n in decls if n in values})
     register(*(values[n] for n, d in decls.items() if d.sensitive and n in values))  # masked in any output
     return values
+
+
+class _Variables(Namespace):
+    """`var.*`: a reference to a declared variable without a value repeats the error given at its
+    declaration (reported once), not "undeclared"."""
+
+    def __init__(self, values: Mapping[str, object], unset: Mapping[str, Diagnostic]):
+        super().__init__(values)
+        self.unset = unset
+
+    def get(self, name: str, src: SourceRange) -> object:
+        if name in self.unset:
+            raise EvalError(self.unset[name])
+        return super().get(name, src)
 
 
 _TYPE_WORDS = {"string": "string", "number": "number", "bool": "bool", "any": "any"}

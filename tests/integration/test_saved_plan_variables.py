@@ -92,7 +92,8 @@ def test_apply_file_uses_the_plans_variables_and_asks_for_the_sensitive_one(
         "hint: give it again when applying the plan: with --var, a --var-file or MESHCTL_VAR_kafka_password"
         in refused.stderr
     )
-    assert "Traceback" not in refused.output
+    assert "Traceback" not in refused.output and "undeclared" not in refused.output
+    assert refused.stderr.endswith("\n1 error in the configuration.\n")
     assert not (workdir / ".meshctl" / "state.json").exists()
     assert kafkautil.topics(admin, prefix) == {}
 

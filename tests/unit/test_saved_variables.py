@@ -85,3 +85,11 @@ def test_a_saved_plan_file_keeps_values_and_only_the_names_of_sensitive_ones(tmp
     assert saved.variables == {"team": "ops", "size": 4}
     assert saved.sensitive == frozenset({"token"})
     assert (saved.plan.state_serial, saved.plan.state_lineage) == (3, "L")
+
+
+def test_a_variable_without_a_value_is_one_error_however_often_it_is_referenced(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, vars=["token=t"])
+    assert [(d.summary, str(d.source).rsplit("/", 1)[-1]) for d in caught.value.errors] == [
+        ('variable "team" has no value', "main.hcl:1")
+    ]
