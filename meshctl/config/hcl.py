@@ -307,10 +307,10 @@ class _Converter:
         if kind == "binary_op":
             left = self.expr(kids[0], src)
             term = _subtrees(kids[1])
-            op = str(term[0].children[0])
+            op = str(term[0].children[0]).strip()  # the token keeps a newline written before the operator
             return ast.BinaryOp(op, left, self.expr(term[1], src), src)
         if kind == "unary_op":
-            return ast.UnaryOp(str(tree.children[0]), self.expr(kids[0], src), src)
+            return ast.UnaryOp(str(tree.children[0]).strip(), self.expr(kids[0], src), src)
         if kind == "conditional":
             return ast.Conditional(*(self.expr(k, src) for k in kids[:3]), src)
         if kind in ("for_tuple_expr", "for_object_expr"):
