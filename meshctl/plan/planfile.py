@@ -127,7 +127,7 @@ _ACTIONS = {NOOP, CREATE, UPDATE, DELETE, REPLACE}
 def _actions(change: JsonValue) -> tuple[str, ...]:
     """The change's actions, one of the shapes the planner makes: apply acts on nothing else."""
     actions = tuple(change.get("actions", list))
-    if actions not in _ACTIONS:
+    if not all(isinstance(a, str) for a in actions) or actions not in _ACTIONS:
         raise BadDocumentError(change.file, f"{change.path}.actions: {list(actions)} is not a planned action")
     return actions  # type: ignore[return-value]
 
