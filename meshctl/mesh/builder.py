@@ -149,7 +149,10 @@ def _request_timeout(d: Decoded, diags: Diagnostics) -> float:
 
 def http_url_problem(url: str) -> str:
     """Why `url` cannot reach an HTTP API ("" when it can): a scheme and a host are needed."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. brackets that are no IPv6 address
+        return f"{url!r} is not a URL ({exc})"
     if parts.scheme not in ("http", "https"):
         return f"{url!r} does not start with http:// or https://"
     if not parts.hostname:
