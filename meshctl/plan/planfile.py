@@ -98,6 +98,10 @@ def load(path: Path) -> SavedPlan:
         doc = read_json(path)
     except OSError as exc:
         raise MeshError(f"cannot read the plan file {path}: {exc.strerror}") from None
+    except BadDocumentError as exc:
+        raise BadDocumentError(
+            exc.name, f"not a saved plan: {exc.summary}", exc.line, hint="apply takes a directory or a plan --out file"
+        ) from None
     data = doc.value if isinstance(doc.value, dict) else {}
     meta = data.get("meshctl_saved_plan")
     if not isinstance(meta, dict) or meta.get("kind") != KIND:

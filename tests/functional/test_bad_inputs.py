@@ -69,7 +69,7 @@ def test_a_binary_state_file(mesh: Path) -> None:
 
 def test_a_binary_plan_file(mesh: Path) -> None:
     (mesh / "plan.json").write_bytes(b"{\n\n" + LATIN1)
-    _refused(run("apply", "plan.json"), "plan.json:3: error: not UTF-8 text")
+    _refused(run("apply", "plan.json"), "plan.json:3: error: not a saved plan: not UTF-8 text")
 
 
 def test_a_binary_file_given_to_the_file_function(mesh: Path) -> None:
@@ -196,8 +196,8 @@ def _without_type(mesh: Path) -> str:
         (lambda m: "{}", "is not a meshctl saved plan"),
         (lambda m: '{"format_version": "99.0"}', "is not a meshctl saved plan"),
         (lambda m: json.dumps(_saved_plan(m, format_version="99.0")), "is in plan format '99.0'"),
-        (lambda m: json.dumps(_saved_plan(m))[:-40], "plan.json:1: error: not valid JSON"),
-        (lambda m: "[" * 100_000 + "]" * 100_000, "plan.json: error: JSON nested too deeply"),
+        (lambda m: json.dumps(_saved_plan(m))[:-40], "plan.json:1: error: not a saved plan: not valid JSON"),
+        (lambda m: "[" * 100_000 + "]" * 100_000, "plan.json: error: not a saved plan: JSON nested too deeply"),
         (_without_type, "plan.json: error: resource_changes[0].type is missing"),
         (_exploding, "resource_changes[0].change.actions: ['explode'] is not a planned action"),
         (lambda m: json.dumps(_saved_plan(m, resource_changes={})), "resource_changes should be a list"),
