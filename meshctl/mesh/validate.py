@@ -262,20 +262,23 @@ def _check_access(mesh: Mesh, diags: Diagnostics) -> None:
 def _check_principals(mesh: Mesh, diags: Diagnostics) -> None:
     """One principal per domain and per integration: a shared SCRAM user would share every ACL
     and its `grp.<principal>.` consumer groups (`sales-x` vs integration `x` of `sales`)."""
-    owners = {name: f'domain "{name}"' for name in mesh.domains}
+    owners = {name: (f'domain "{name}"', d.src) for name, d in mesh.domains.items()}
     for i in mesh.integrations:
         if i.domain not in mesh.domains:
             continue
         user = i.principal_name
         if user in owners:
+            other, other_src = owners[user]
+            if other == f'integration "{i.name}" of domain "{i.domain}"':
+                continue  # the same block twice: reported as a duplicate integration
             diags.error(
-                f'integration "{i.name}" would share the principal User:{user} with {owners[user]}',
-                i.src,
+                f'integration "{i.name}" would share the principal User:{user} with {other}',
+                max(i.src, other_src, key=lambda s: (s.file, s.line)),  # at the later block, as duplicates are
                 detail="a principal's password, ACLs and consumer groups belong to one block only",
                 hint="rename the integration (its principal is <domain>-<name>) or the other block",
             )
             continue
-        owners[user] = f'integration "{i.name}" of domain "{i.domain}"'
+        owners[user] = (f'integration "{i.name}" of domain "{i.domain}"', i.src)
 
 
 def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:
