@@ -72,6 +72,12 @@ def test_a_binary_plan_file(mesh: Path) -> None:
     _refused(run("apply", "plan.json"), "plan.json:3: error: not a saved plan: not UTF-8 text")
 
 
+def test_a_binary_kafka_properties_file(mesh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (mesh / "client.properties").write_bytes(b"bootstrap.servers=localhost:9092\nsasl.username=" + LATIN1 + b"\n")
+    monkeypatch.setenv("MESHCTL_KAFKA_PROPERTIES_FILE", str(mesh / "client.properties"))
+    _refused(run("plan", "."), "client.properties:2: error: not UTF-8 text")
+
+
 def test_a_binary_file_given_to_the_file_function(mesh: Path) -> None:
     (mesh / "blob.txt").write_bytes(LATIN1)
     (mesh / "x.hcl").write_text(
