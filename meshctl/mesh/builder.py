@@ -128,6 +128,9 @@ def _deployers(aws: Decoded, diags: Diagnostics) -> tuple[str, ...]:
     return tuple(dict.fromkeys(arns))
 
 
+_MAX_REQUEST_TIMEOUT_S = 3600  # librdkafka refuses a longer request timeout
+
+
 def _request_timeout(d: Decoded, diags: Diagnostics) -> float:
     """`request_timeout = "30s"` of a connection block, in seconds."""
     if "request_timeout" not in d.values:
@@ -137,9 +140,11 @@ def _request_timeout(d: Decoded, diags: Diagnostics) -> float:
     except ValueError as exc:
         diags.error("invalid request_timeout", d.src_of("request_timeout"), detail=str(exc))
         return 30.0
-    if seconds <= 0:
+    if seconds <= 0 or seconds > _MAX_REQUEST_TIMEOUT_S:
         diags.error(
-            f"{d.type}.request_timeout must be more than 0s",
+            f"{d.type}.request_timeout must be more than 0s"
+            if seconds <= 0
+            else f"{d.type}.request_timeout must be 1h or less",
             d.src_of("request_timeout"),
             hint='e.g. request_timeout = "30s"',
         )
