@@ -129,6 +129,7 @@ def _deployers(aws: Decoded, diags: Diagnostics) -> tuple[str, ...]:
 
 
 _MAX_REQUEST_TIMEOUT_S = 3600  # librdkafka refuses a longer request timeout
+_KAFKA_LIMITS = {"partitions": 2**31 - 1, "replication_factor": 2**15 - 1}
 
 
 def _request_timeout(d: Decoded, diags: Diagnostics) -> float:
@@ -316,6 +317,9 @@ def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | No
         for name, value in (("partitions", partitions), ("replication_factor", replication)):
             if value is not None and (not isinstance(value, int) or value < 1):
                 diags.error(f"{name} must be a whole number of at least 1", t.src_of(name), detail=f"got {value}")
+                return None
+            if value is not None and value > _KAFKA_LIMITS[name]:  # Kafka's wire format: int32, int16
+                diags.error(f"{name} must be at most {_KAFKA_LIMITS[name]}", t.src_of(name), detail=f"got {value}")
                 return None
     schema_block = d.block("schema")
     schema = build_schema(schema_block, base_dir, kind, diags) if schema_block else None
