@@ -69,7 +69,10 @@ def canonical(schema_type: str, text: str) -> str:
     Doc strings and everything else are kept. Raises SchemaError when the text does not parse (JSON) or
     tokenize (Protobuf); it does not otherwise validate.
     """
-    return _format(schema_type).canonical(text)
+    try:
+        return _format(schema_type).canonical(text)
+    except RecursionError:  # a live schema from the registry is not checked by validate
+        raise SchemaError("nested too deeply to read") from None
 
 
 def diff_schemas(schema_type: str, old: str, new: str) -> list[FieldChange]:
@@ -78,7 +81,10 @@ def diff_schemas(schema_type: str, old: str, new: str) -> list[FieldChange]:
     Nested records/messages are walked; a named type met again is not walked twice, so recursive schemas end.
     Both texts are validated first (SchemaError).
     """
-    changes = _format(schema_type).diff(old, new)
+    try:
+        changes = _format(schema_type).diff(old, new)
+    except RecursionError:  # a live schema from the registry is not checked by validate
+        raise SchemaError("nested too deeply to compare") from None
     return sorted(changes, key=lambda change: change.path.split("."))
 
 

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from meshctl.sandbox.registry import RegistrySandbox
+from meshctl.sandbox.registry import RegistrySandbox, http_json
 from tests.cli import run
 from tests.helpers import write_mesh
 from tests.integration import kafkautil, mesh
@@ -119,3 +119,23 @@ def test_an_empty_remote_lock_is_damaged_and_force_unlock_clears_it(
     assert f"the lock s3://acme-bad-state/{prefix}/state.json.lock is empty or damaged" in result.stderr
     assert run("force-unlock", "damaged", ".").exit_code == 0
     assert "Contents" not in s3.list_objects_v2(Bucket="acme-bad-state", Prefix=f"{prefix}/state.json.lock")
+
+
+def test_a_live_schema_this_meshctl_cannot_read_is_shown_replaced_not_a_crash(
+    workdir: Path, prefix: str, registry_server: RegistrySandbox, registry_env: dict[str, str]
+) -> None:
+    """The registry holds whatever anyone registered: a schema nested deeper than meshctl reads
+    must not turn the plan into an internal error."""
+    deep = '"string"'
+    for i in range(250):
+        deep = f'{{"type": "record", "name": "R{i}", "fields": [{{"name": "f", "type": {deep}}}]}}'
+    subject = f"{prefix}sales.orders.v1-value"
+    status, answer = http_json("POST", f"{registry_server.url}/subjects/{subject}/versions", {"schema": deep})
+    assert status == 200, answer
+    files = _product_mesh(prefix, "    partitions = 1")
+    files["main.hcl"] = files["main.hcl"].replace("  topic {", '  schema { file = "orders.avsc" }\n  topic {')
+    write_mesh(workdir, files)
+    (workdir / "orders.avsc").write_text('{"type": "record", "name": "Order", "fields": []}')
+    result = run("plan", ".")
+    assert "internal error" not in result.output and "Traceback" not in result.output, result.output
+    assert f"schema_subject.{subject}" in result.output or subject in result.output, result.output

@@ -8,6 +8,7 @@ from meshctl.plan.model import ResourceChange
 from meshctl.providers.base import ChangeResult, Managed
 from meshctl.providers.registry.client import RegistryClient
 from meshctl.schemas.diff import breaking_changes, canonical, diff_schemas
+from meshctl.schemas.model import SchemaError
 
 
 class RegistryProvider:
@@ -39,7 +40,7 @@ class RegistryProvider:
             out[m.address] = {
                 "subject": subject,
                 "schema_type": info.schema_type,
-                "schema": canonical(info.schema_type, info.schema),
+                "schema": _canonical(info.schema_type, info.schema),
                 "compatibility": info.compatibility,
             }
         # The rest of the same listing, for the plan's unmanaged section (subjects in managed namespaces).
@@ -61,7 +62,10 @@ class RegistryProvider:
             if self.client.is_compatible(subject, type_, str(after["schema"])):
                 continue
             level = str(after.get("compatibility") or before.get("compatibility"))
-            changes_ = diff_schemas(type_, str(before["schema"]), str(after["schema"]))
+            try:
+                changes_ = diff_schemas(type_, str(before["schema"]), str(after["schema"]))
+            except SchemaError:  # the live schema does not parse here: the registry's verdict stands alone
+                changes_ = []
             reasons = [f"{b.change.describe()} ({b.rule})" for b in breaking_changes(type_, changes_, level)]
             why = "; ".join(reasons) if reasons else f"the registry reports it incompatible under {level}"
             problems.append((c.address, f"subject {subject}: {why}"))
@@ -86,3 +90,12 @@ class RegistryProvider:
                 error = self.client.register(subject, str(after["schema_type"]), str(after["schema"]))
             results.append(ChangeResult(c.address, error or "", None if error else dict(after)))
         return results
+
+
+def _canonical(schema_type: str, text: str) -> str:
+    """The live schema in canonical form; as it is when this meshctl cannot read it (the plan
+    then shows it replaced rather than failing)."""
+    try:
+        return canonical(schema_type, text)
+    except SchemaError:
+        return text
