@@ -106,7 +106,10 @@ def fmt(directory: Path, check: bool, show_diff: bool) -> None:
             name = display_path(path)
             click.echo("".join(difflib.unified_diff(text.splitlines(True), formatted.splitlines(True), name, name)))
         if not check:
-            path.write_text(formatted)
+            try:
+                path.write_text(formatted)
+            except OSError as exc:
+                raise MeshError(f"cannot write {display_path(path)}: {exc.strerror}") from None
     if check and unformatted:
         click.echo(f"{len(unformatted)} file(s) need `meshctl fmt`.", err=True)
         sys.exit(3)

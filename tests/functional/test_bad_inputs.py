@@ -279,3 +279,24 @@ def test_a_read_only_state_directory_is_refused_before_anything_changes() -> Non
     finally:
         (base / ".meshctl").chmod(0o700)
         subprocess.run(["rm", "-rf", str(base)], check=False)
+
+
+def test_fmt_of_a_read_only_file_names_it() -> None:
+    base = Path(tempfile.mkdtemp(prefix="meshctl-ro-"))
+    try:
+        base.chmod(0o755)
+        (base / "m.hcl").write_text('domain "x" {\nowners { accountable = "a@b.c" }\n}\n')  # needs formatting
+        (base / "m.hcl").chmod(0o444)
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+        proc = subprocess.run(
+            [*as_nobody, sys.executable, "-m", "meshctl", "fmt", str(base)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "MESHCTL_CACHE_DIR": str(base / "cache")},
+        )
+        assert proc.returncode == 1, proc.stderr
+        assert "m.hcl: Permission denied" in proc.stderr and "error: cannot write" in proc.stderr
+        assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    finally:
+        subprocess.run(["rm", "-rf", str(base)], check=False)

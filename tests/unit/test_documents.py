@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from meshctl.documents import BadDocumentError, JsonValue, decode_text, parse_json
+from meshctl.errors import MeshError
 from meshctl.plan.scope import unmatched_targets
 from meshctl.resources import Resource
+from meshctl.state.local import atomic_write
 from meshctl.state.model import State
 
 
@@ -51,3 +55,9 @@ def test_a_target_that_matches_nothing_gets_the_closest_address() -> None:
         [topic], State(), ("data_product.sales.order", "kafka_topic", "data_product.sales", "zzz")
     )
     assert found == [("data_product.sales.order", "data_product.sales.orders.v1"), ("zzz", "")]
+
+
+def test_a_write_that_cannot_happen_names_the_path(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(MeshError, match=r"cannot write .*afile/state\.json"):
+        atomic_write(tmp_path / "afile" / "state.json", "{}")
