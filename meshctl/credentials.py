@@ -15,6 +15,8 @@ import secrets
 from pathlib import Path
 from typing import Protocol
 
+from meshctl.documents import BadDocumentError, read_text
+from meshctl.errors import MeshError
 from meshctl.redaction import register
 from meshctl.state.local import atomic_write
 
@@ -45,7 +47,7 @@ class LocalCredentialStore:
 
     def get(self, user: str) -> str | None:
         try:
-            for line in self.path(user).read_text().splitlines():
+            for line in self._lines(user):
                 if line.startswith("sasl.password="):
                     password = line.split("=", 1)[1]
                     register(password)  # read: from now on no output may show it
@@ -74,8 +76,15 @@ class LocalCredentialStore:
     def delete(self, user: str) -> None:
         self.path(user).unlink(missing_ok=True)
 
+    def _lines(self, user: str) -> list[str]:
+        path = self.path(user)
+        try:
+            return read_text(path).splitlines()
+        except BadDocumentError as exc:  # the message must not quote a byte of a password file
+            raise MeshError(f"the credentials file {path} is damaged (line {exc.line} is not text)") from None
+
     def mechanism(self, user: str) -> str:
-        for line in self.path(user).read_text().splitlines():
+        for line in self._lines(user):
             if line.startswith("sasl.mechanism="):
                 return line.split("=", 1)[1]
         return "SCRAM-SHA-512"

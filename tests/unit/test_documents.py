@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from meshctl.credentials import LocalCredentialStore
 from meshctl.documents import BadDocumentError, JsonValue, decode_text, parse_json
 from meshctl.errors import MeshError
 from meshctl.plan.scope import unmatched_targets
@@ -61,3 +62,10 @@ def test_a_write_that_cannot_happen_names_the_path(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("")
     with pytest.raises(MeshError, match=r"cannot write .*afile/state\.json"):
         atomic_write(tmp_path / "afile" / "state.json", "{}")
+
+
+def test_a_damaged_credentials_file_is_named_without_quoting_it(tmp_path: Path) -> None:
+    (tmp_path / "sales.properties").write_bytes(b"sasl.mechanism=SCRAM-SHA-512\nsasl.password=s3cr\xe9t\n")
+    with pytest.raises(MeshError) as err:
+        LocalCredentialStore(tmp_path).get("sales")
+    assert str(err.value) == f"the credentials file {tmp_path / 'sales.properties'} is damaged (line 2 is not text)"
