@@ -27,8 +27,8 @@ from meshctl import interrupt  # noqa: E402  (after the early handler, on purpos
 
 
 def run() -> None:
-    interrupt.install()
     try:
+        interrupt.install()  # inside the try: a signal may land while the handler is being swapped
         from meshctl.cli.main import main
 
         main()

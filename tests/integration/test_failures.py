@@ -113,7 +113,11 @@ def test_a_principal_without_rights_is_told_what_it_lacks(
     creds = kafkautil.read_properties(workdir / ".meshctl" / "credentials" / f"{prefix}sales.properties")
     monkeypatch.setenv("MESHCTL_KAFKA_SASL_USERNAME", creds["sasl.username"])
     monkeypatch.setenv("MESHCTL_KAFKA_SASL_PASSWORD", creds["sasl.password"])
-    result = run("plan", ".")
+    # Another mesh, planned with a domain's credentials: meshctl refuses to manage its own principal.
+    other = workdir / "other"
+    other.mkdir()
+    mesh.write(other, f"{prefix}o")
+    result = run("plan", str(other))
     assert result.exit_code == 1
     assert f"User:{prefix}sales is not authorized to DESCRIBE the cluster on Kafka at" in result.output
     assert creds["sasl.password"] not in result.output
