@@ -88,9 +88,17 @@ def save(
             "options": dict(options),
             "variables": dict(variables or {}),
             "sensitive_variables": sorted(sensitive),
+            "plan_sha256": _plan_digest(doc),
         },
     }
     atomic_write(path, json.dumps(saved, indent=2) + "\n", 0o600)
+
+
+def _plan_digest(doc: Mapping[str, object]) -> str:
+    """A digest of the plan proper, so a file edited after `plan --out` is refused before anything
+    reads its changes (the fingerprint covers the configuration, not the plan)."""
+    plan = {k: v for k, v in doc.items() if k != "meshctl_saved_plan"}
+    return hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
 
 
 def load(path: Path) -> SavedPlan:
@@ -115,8 +123,11 @@ def load(path: Path) -> SavedPlan:
         raise MeshError(f"{path} was made by meshctl {meta.get('meshctl_version')}, this is {__version__}: plan again")
     saved = doc.member("meshctl_saved_plan")
     fp = saved.member("fingerprint")
+    plan = plan_from_json(data, str(path))
+    if saved.get("plan_sha256", str, "") != _plan_digest(data):
+        raise MeshError(f"{path} was changed after `meshctl plan --out` wrote it: plan again")
     return SavedPlan(
-        plan_from_json(data, str(path)),
+        plan,
         Fingerprint(fp.get("files", dict), fp.get("resources", str)),
         Path(saved.get("directory", str)),
         saved.get("options", dict, {}),

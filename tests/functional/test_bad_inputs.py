@@ -208,6 +208,7 @@ def _without_type(mesh: Path) -> str:
         (_exploding, "resource_changes[0].change.actions: ['explode'] is not a planned action"),
         (lambda m: json.dumps(_saved_plan(m, resource_changes={})), "resource_changes should be a list"),
         (lambda m: json.dumps(_saved_plan(m, prior_state=[])), "prior_state should be an object, not a list"),
+        (lambda m: json.dumps(_saved_plan(m)), "plan.json was changed after `meshctl plan --out` wrote it"),
     ],
     ids=[
         "list",
@@ -220,6 +221,7 @@ def _without_type(mesh: Path) -> str:
         "actions",
         "changes-object",
         "prior",
+        "edited",
     ],
 )
 def test_a_plan_file_of_the_wrong_shape(mesh: Path, make, expected: str) -> None:  # type: ignore[no-untyped-def]

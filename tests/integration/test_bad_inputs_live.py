@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import boto3
@@ -139,3 +140,17 @@ def test_a_live_schema_this_meshctl_cannot_read_is_shown_replaced_not_a_crash(
     result = run("plan", ".")
     assert "internal error" not in result.output and "Traceback" not in result.output, result.output
     assert f"schema_subject.{subject}" in result.output or subject in result.output, result.output
+
+
+def test_a_saved_plan_edited_after_plan_out_is_refused(workdir: Path, prefix: str, admin: AdminClient) -> None:
+    mesh.write(workdir, prefix)
+    assert run("plan", ".", "--out", "p.json").exit_code == 0
+    doc = json.loads((workdir / "p.json").read_text())
+    topic = next(c for c in doc["resource_changes"] if c["type"] == "kafka_topic")
+    topic["change"]["after"]["partitions"] = "many"  # a shape the renderer and the provider never see
+    (workdir / "p.json").write_text(json.dumps(doc))
+    result = run("apply", "p.json")
+    assert result.exit_code == 1, result.output
+    assert "p.json was changed after `meshctl plan --out` wrote it: plan again" in result.stderr
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert kafkautil.topics(admin, prefix) == {}
