@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -82,6 +83,8 @@ def fn_format(spec: object, *args: object) -> str:
         if letter in "dx":
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise FunctionError(f"%{letter} needs a number, got {_type_name(v)}")
+            if isinstance(v, float) and not math.isfinite(v):
+                raise FunctionError(f"%{letter} needs a finite number, got {v}")
             return ("%" + flags + letter) % int(v)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise FunctionError(f"%{letter} needs a number, got {_type_name(v)}")

@@ -7,6 +7,7 @@ every block, attribute and expression.
 
 from __future__ import annotations
 
+import math
 import re
 
 import hcl2
@@ -268,6 +269,8 @@ class _Converter:
         if kind == "float_lit":
             text = str(tree.children[0])
             value = float(text)
+            if not math.isfinite(value):
+                raise HclSyntaxError(error(f"number {text} is too large", src, hint="numbers must be finite"))
             return ast.Literal(int(value) if value.is_integer() and "." not in text else value, src)
         if kind == "string":
             parts = self.string_parts(tree, src)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from meshctl.config import ast, hcl
-from meshctl.config.evaluate import Scope, evaluate
+from meshctl.config.evaluate import EvalError, Scope, evaluate
+from meshctl.config.functions import make_functions
 
 
 def _value(text: str) -> object:
@@ -40,3 +43,9 @@ def test_unknown_escapes_are_errors_at_their_line(text: str, expected: str) -> N
 
 def test_an_operator_after_a_line_break() -> None:
     assert _value("(24 * 60\n* 1000)") == 1_440_000
+
+
+def test_format_of_an_infinite_number_is_an_error() -> None:
+    body = hcl.parse('a = format("%d", 1.5e300 * 1e300)\n', "f.hcl")
+    with pytest.raises(EvalError, match="needs a finite number"):
+        evaluate(body.attributes["a"].expr, Scope({}, make_functions(Path("."))))
