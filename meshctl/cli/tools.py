@@ -13,6 +13,7 @@ from meshctl.cli.common import config_options, print_warnings, workspace
 from meshctl.cli.errors import handle_errors
 from meshctl.config.fmt import format_hcl
 from meshctl.config.hcl import HclSyntaxError, parse
+from meshctl.documents import BadDocumentError, read_text
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import ConfigError, Diagnostic, MeshError, display_path, error
 from meshctl.render.client_config import client_configs
@@ -89,14 +90,14 @@ def fmt(directory: Path, check: bool, show_diff: bool) -> None:
     errors = []
     for path in files:
         try:
-            parse(path.read_text(), display_path(path))
-        except HclSyntaxError as exc:
+            parse(read_text(path, display_path(path)), display_path(path))
+        except (HclSyntaxError, BadDocumentError) as exc:
             errors.append(exc.diagnostic)
     if errors:
         raise ConfigError(errors)  # never reformat what does not parse
     unformatted = []
     for path in files:
-        text = path.read_text()
+        text = read_text(path, display_path(path))
         formatted = format_hcl(text)
         if formatted == text:
             continue

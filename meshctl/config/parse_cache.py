@@ -92,10 +92,10 @@ class ParseCache:
     def prune(self, now: float | None = None) -> None:
         """Drop this mesh's entries of files that changed since, and meshes unused for a month."""
         mesh_dir = self.mesh_dir
-        if mesh_dir is None or not mesh_dir.is_dir():
-            return
         now = time.time() if now is None else now
         try:
+            if mesh_dir is None or not mesh_dir.is_dir():  # is_dir raises on an unreadable parent
+                return
             os.utime(mesh_dir)  # marks this mesh as in use
             for entry in mesh_dir.iterdir():
                 stale = _ENTRY.fullmatch(entry.name) and entry.name[:64] not in self.used

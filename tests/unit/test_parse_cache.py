@@ -346,3 +346,21 @@ def test_no_cache_dir_parses_every_time(mesh_dir: Path, parses: list[str]) -> No
     _load(mesh_dir, None)
     _load(mesh_dir, None)
     assert parses == ["main.hcl", "main.hcl"]
+
+
+def test_an_unreadable_cache_directory_only_costs_time(
+    mesh_dir: Path, tmp_path_factory, parses: list[str], monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    """A home directory meshctl may not look into (tests run as root, so the error is simulated)."""
+    cache = tmp_path_factory.mktemp("c") / "hcl"
+    write_mesh(mesh_dir, {"main.hcl": MINIMAL})
+    real_is_dir = Path.is_dir
+
+    def denied(self: Path) -> bool:
+        if cache in (self, *self.parents):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_dir(self)
+
+    monkeypatch.setattr(Path, "is_dir", denied)
+    assert set(_load(mesh_dir, cache).domains) == {"commerce", "sales", "analytics"}  # type: ignore[attr-defined]
+    assert parses == ["main.hcl"]
