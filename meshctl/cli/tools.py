@@ -16,6 +16,7 @@ from meshctl.config.hcl import HclSyntaxError, parse
 from meshctl.documents import BadDocumentError, read_text
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import ConfigError, Diagnostic, MeshError, display_path, error
+from meshctl.redaction import MASK
 from meshctl.render.client_config import client_configs
 from meshctl.render.graph import render_dot
 
@@ -151,17 +152,21 @@ def client_config(domain: str, directory: Path, vars_, var_files, state_dir, out
 @click.option("--json", "as_json", is_flag=True, help="All outputs as JSON.")
 @handle_errors
 def output(directory: Path, vars_, var_files, state_dir, name: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    """Module outputs: artefacts such as a connector configuration or a vendor's SQL."""
+    """Module outputs: artefacts such as a connector configuration or a vendor's SQL.
+
+    As in Terraform, a `sensitive` output is printed only when asked for by name."""
     ws = workspace(directory, vars_, var_files, state_dir)
     outputs = {
         f"{module}.{key}": value for module, values in ws.config.mesh.outputs.items() for key, value in values.items()
     }
+    hidden = ws.config.mesh.sensitive_outputs
     if name is None:
         if as_json:
-            click.echo(json.dumps(outputs, indent=2, sort_keys=True))
+            shown = {key: MASK if key in hidden else value for key, value in outputs.items()}
+            click.echo(json.dumps(shown, indent=2, sort_keys=True))
         else:
             for key in sorted(outputs):
-                click.echo(key)
+                click.echo(f"{key} {MASK}" if key in hidden else key)
         return
     if name not in outputs:
         close = difflib.get_close_matches(name, list(outputs), n=1)

@@ -144,6 +144,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     # Modules see the validated mesh: they run once it is known to be whole.
     instances = expand_modules(blocks["module"], mesh, scope, directory, diags, cache.parse)
     mesh.outputs = {i.address: i.outputs for i in instances}
+    mesh.sensitive_outputs = {f"{i.address}.{name}" for i in instances for name in i.sensitive_outputs}
     for block in mesh.resources:
         if block.module:
             check_resource(block, mesh, diags)

@@ -50,6 +50,7 @@ class ModuleInstance:
     address: str  # module.NAME or module.NAME["KEY"]
     source: Path
     outputs: dict[str, object] = field(default_factory=dict)
+    sensitive_outputs: set[str] = field(default_factory=set)  # names declared `sensitive = true`
 
 
 def builtin_dirs() -> list[Path]:
@@ -235,6 +236,7 @@ def _instantiate(
         if d is not None:
             instance.outputs[d.labels[0]] = d.get("value")
             if d.get("sensitive"):
+                instance.sensitive_outputs.add(d.labels[0])
                 register(d.get("value"))
 
 

@@ -226,6 +226,7 @@ class Mesh:
     # Principals every Deny of a resource policy admits (aws.deployer_arns); empty: the caller, from STS.
     deployers: tuple[str, ...] = ()
     outputs: dict[str, dict[str, object]] = field(default_factory=dict)  # module address -> name -> value
+    sensitive_outputs: set[str] = field(default_factory=set)  # "module.NAME.output" shown only when asked by name
     _index: dict[str, list[DataProduct]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _index_size: int = field(default=-1, init=False, repr=False, compare=False)
 

@@ -83,6 +83,26 @@ def test_local_module_with_template_output(mesh_dir: Path) -> None:
     assert result.stdout == "hello sales of 2 domains\n"
 
 
+def test_a_sensitive_output_is_printed_only_when_named(mesh_dir: Path) -> None:
+    module = mesh_dir / "modules" / "token"
+    module.mkdir(parents=True)
+    (module / "main.hcl").write_text(
+        'output "token" {\n  value     = "tok-3f9a1c"\n  sensitive = true\n}\n'
+        'output "plain" {\n  value = "visible"\n}\n'
+    )
+    write_mesh(mesh_dir, {"main.hcl": MESH + 'module "t" {\n  source = "./modules/token"\n}\n'})
+    listing = run("output", ".")
+    assert listing.exit_code == 0, listing.output
+    assert "module.t.token (sensitive)" in listing.stdout and "module.t.plain\n" in listing.stdout
+    as_json = run("output", "--json", ".")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["module.t.token"] == "(sensitive)"
+    assert json.loads(as_json.stdout)["module.t.plain"] == "visible"
+    assert "tok-3f9a1c" not in listing.output + as_json.output
+    named = run("output", "--name", "module.t.token", ".")
+    assert named.stdout == "tok-3f9a1c\n"
+
+
 def test_an_integration_may_keep_a_vendor_secret(mesh_dir: Path) -> None:
     integration = """
 domain "analytics" {

@@ -349,7 +349,10 @@ def test_no_cache_dir_parses_every_time(mesh_dir: Path, parses: list[str]) -> No
 
 
 def test_an_unreadable_cache_directory_only_costs_time(
-    mesh_dir: Path, tmp_path_factory, parses: list[str], monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    mesh_dir: Path,
+    tmp_path_factory,
+    parses: list[str],
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     """A home directory meshctl may not look into (tests run as root, so the error is simulated)."""
     cache = tmp_path_factory.mktemp("c") / "hcl"
