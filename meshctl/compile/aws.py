@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
+from meshctl.iam.policy import canonical, parse
 from meshctl.mesh.model import Mesh
-from meshctl.providers.aws.policy import canonical, parse
 from meshctl.resources import Resource
 
 # Resource policies: who else may act on the resource. Identity and trust policies never

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from meshctl.config.resource_blocks import protected_at
 from meshctl.config.schema import Decoded
 from meshctl.errors import Diagnostics
+from meshctl.iam.identity import deployer_problem
 from meshctl.mesh.contracts import build_delivery, build_lifecycle, build_schema, build_sla
 from meshctl.mesh.durations import parse_duration_ms
 from meshctl.mesh.model import (
@@ -28,7 +29,6 @@ from meshctl.mesh.model import (
     TopicSpec,
 )
 from meshctl.mesh.resources import check_resource
-from meshctl.providers.aws.identity import deployer_problem
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 REGION_RE = re.compile(

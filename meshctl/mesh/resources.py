@@ -6,8 +6,8 @@ import re
 
 from meshctl.credentials import secret_name
 from meshctl.errors import Diagnostics
+from meshctl.iam.policy import PolicyError, parse
 from meshctl.mesh.model import Mesh, ResourceBlock
-from meshctl.providers.aws.policy import PolicyError, parse
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 

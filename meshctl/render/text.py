@@ -227,7 +227,7 @@ _POLICY_KEYS = {"policy", "assume_role_policy"}
 
 def _policy_diff(key: str, old: str, new: str, width: int, s: Styler, indent: str = "      ") -> list[str]:
     """A policy change as the statements it removes and adds, not as a blob of JSON."""
-    from meshctl.providers.aws.policy import statement_diff
+    from meshctl.iam.policy import statement_diff
 
     removed, added = statement_diff(old, new)
     lines = [f"{indent}{s('~', 'yellow')} {key.ljust(width)} = {{"]

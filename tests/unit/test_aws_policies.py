@@ -15,7 +15,7 @@ import pytest
 from meshctl.compile.aws import admit_deployers
 from meshctl.config.loader import LoadOptions
 from meshctl.engine.workspace import Workspace
-from meshctl.providers.aws.identity import deployer_problem, principal_arn
+from meshctl.iam.identity import deployer_problem, principal_arn
 from tests.helpers import write_mesh
 
 ACCOUNT = "123456789012"

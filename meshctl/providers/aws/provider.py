@@ -12,9 +12,9 @@ from typing import Any
 
 import botocore.exceptions
 
+from meshctl.iam.identity import Identity, principal_arn, role_name_of_session
+from meshctl.iam.policy import canonical
 from meshctl.plan.model import ResourceChange
-from meshctl.providers.aws.identity import Identity, principal_arn, role_name_of_session
-from meshctl.providers.aws.policy import canonical
 from meshctl.providers.aws.session import aws_error, client, error_code
 from meshctl.providers.base import ChangeResult, Managed
 
