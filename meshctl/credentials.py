@@ -15,10 +15,9 @@ import secrets
 from pathlib import Path
 from typing import Protocol
 
-from meshctl.documents import BadDocumentError, read_text
+from meshctl.documents import BadDocumentError, atomic_write, read_text
 from meshctl.errors import MeshError
 from meshctl.redaction import register
-from meshctl.state.local import atomic_write
 
 
 class CredentialStore(Protocol):

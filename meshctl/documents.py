@@ -1,4 +1,5 @@
-"""Reading files a user hands meshctl: UTF-8 text, and JSON documents of an expected shape.
+"""Files: reading those a user hands meshctl (UTF-8 text, JSON documents of an expected
+shape), writing meshctl's own atomically, and where they are shown and cached.
 
 Every reader that meets a file goes through here, so a binary file, a truncated or deeply
 nested JSON document, or a document of the wrong shape is one clear message naming the
@@ -8,7 +9,9 @@ file (and the line where that is known), never a traceback.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -16,6 +19,8 @@ from typing import TypeVar
 from meshctl.errors import Diagnostic, MeshError, SourceRange, error
 
 T = TypeVar("T")
+
+CACHE_DIR_ENV = "MESHCTL_CACHE_DIR"  # parsed HCL files; also where the sandbox keeps Kafka's jars
 
 _KIND_WORDS: dict[type, str] = {
     dict: "an object",
@@ -149,3 +154,45 @@ def _describe(value: object) -> str:
         if isinstance(value, kind):
             return _KIND_WORDS[kind]
     return "a number" if isinstance(value, float) else type(value).__name__
+
+
+def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a file.
+    A path that cannot be written (no permission, a full disk) is one error naming it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise MeshError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise MeshError(f"cannot write {path}: {exc.strerror}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def display_path(path: Path, base: Path | None = None) -> str:
+    """A path as the user typed it: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to((base or Path.cwd()).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def user_cache_dir(env: Mapping[str, str]) -> Path:
+    """`$MESHCTL_CACHE_DIR`, else `$XDG_CACHE_HOME/meshctl`, else `~/.cache/meshctl`."""
+    configured = env.get(CACHE_DIR_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    xdg = env.get("XDG_CACHE_HOME", "")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore a relative one
+        return Path(xdg) / "meshctl"
+    return Path.home() / ".cache" / "meshctl"

@@ -8,7 +8,6 @@ message and exit code 1; only `--debug` shows a traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -103,11 +102,3 @@ class Diagnostics:
     def raise_if_errors(self) -> None:
         if self.has_errors:
             raise ConfigError(self.items)
-
-
-def display_path(path: Path, base: Path | None = None) -> str:
-    """A path as the user typed it: relative to the working directory when possible."""
-    try:
-        return str(path.resolve().relative_to((base or Path.cwd()).resolve()))
-    except ValueError:
-        return str(path)

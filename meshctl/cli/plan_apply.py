@@ -24,11 +24,12 @@ from meshctl.cli.common import (
 from meshctl.cli.errors import handle_errors
 from meshctl.cli.hooks import ProgressHooks
 from meshctl.config.loader import LoadOptions
+from meshctl.documents import display_path
 from meshctl.engine.apply import ApplyResult
 from meshctl.engine.drift import DriftReport, detect_drift
 from meshctl.engine.refresh import refresh
 from meshctl.engine.workspace import Workspace
-from meshctl.errors import MeshError, display_path
+from meshctl.errors import MeshError
 from meshctl.plan import planfile
 from meshctl.plan.model import Plan
 from meshctl.plan.scope import Scope, narrow

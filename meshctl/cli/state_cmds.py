@@ -11,8 +11,9 @@ import click
 from meshctl import interrupt
 from meshctl.cli.common import config_flags, config_options, progress, workspace
 from meshctl.cli.errors import handle_errors
+from meshctl.documents import display_path
 from meshctl.engine.discover import discover
-from meshctl.errors import MeshError, display_path
+from meshctl.errors import MeshError
 from meshctl.providers.base import Managed
 from meshctl.resources import RESOURCE_TYPES, split_address
 from meshctl.state.local import LocalBackend

@@ -13,9 +13,9 @@ from meshctl.cli.common import config_options, print_warnings, workspace
 from meshctl.cli.errors import handle_errors
 from meshctl.config.fmt import format_hcl
 from meshctl.config.hcl import HclSyntaxError, parse
-from meshctl.documents import BadDocumentError, read_text
+from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.engine.workspace import Workspace
-from meshctl.errors import ConfigError, Diagnostic, MeshError, display_path, error
+from meshctl.errors import ConfigError, Diagnostic, MeshError, error
 from meshctl.redaction import MASK
 from meshctl.render.client_config import client_configs
 from meshctl.render.graph import render_dot

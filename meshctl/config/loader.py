@@ -20,13 +20,12 @@ from meshctl.config.modules import decode_resource_blocks, expand_modules
 from meshctl.config.moved import decode_moved
 from meshctl.config.parse_cache import ParseCache
 from meshctl.config.schema import Decoded, decode, type_problem
-from meshctl.documents import BadDocumentError, read_text
+from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.errors import (
     Diagnostic,
     Diagnostics,
     MeshError,
     SourceRange,
-    display_path,
     error,
 )
 from meshctl.mesh.builder import build_mesh

@@ -27,8 +27,8 @@ from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
 from meshctl.config.resource_blocks import protected_at
 from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
 from meshctl.credentials import secret_name
-from meshctl.documents import BadDocumentError, read_text
-from meshctl.errors import Diagnostics, SourceRange, display_path
+from meshctl.documents import BadDocumentError, display_path, read_text
+from meshctl.errors import Diagnostics, SourceRange
 from meshctl.mesh.model import Mesh, ResourceBlock
 from meshctl.mesh.naming import group_prefix
 from meshctl.redaction import register

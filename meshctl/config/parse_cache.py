@@ -28,8 +28,8 @@ from pathlib import Path
 
 from meshctl import __version__
 from meshctl.config import ast, ast_json
+from meshctl.documents import user_cache_dir
 
-CACHE_DIR_ENV = "MESHCTL_CACHE_DIR"  # also where the sandbox keeps Kafka's jars
 SWITCH_ENV = "MESHCTL_PARSE_CACHE"  # "0", "false", "no" or "off": parse every file every time
 _OFF = frozenset({"0", "false", "no", "off"})
 MAX_IDLE_SECONDS = 30 * 24 * 3600  # a mesh directory's entries unused this long are removed
@@ -37,17 +37,6 @@ _MAX_ENTRY_BYTES = 64 * 1024 * 1024
 _ENTRY = re.compile(r"[0-9a-f]{64}\.json")
 _TEMP = re.compile(r"[0-9a-f]{64}\.\d+\.tmp")
 _MESH = re.compile(r"[0-9a-f]{32}")
-
-
-def user_cache_dir(env: Mapping[str, str]) -> Path:
-    """`$MESHCTL_CACHE_DIR`, else `$XDG_CACHE_HOME/meshctl`, else `~/.cache/meshctl`."""
-    configured = env.get(CACHE_DIR_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    xdg = env.get("XDG_CACHE_HOME", "")
-    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore a relative one
-        return Path(xdg) / "meshctl"
-    return Path.home() / ".cache" / "meshctl"
 
 
 def parse_cache_dir(env: Mapping[str, str]) -> Path | None:

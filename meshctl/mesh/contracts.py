@@ -6,8 +6,8 @@ from datetime import date
 from pathlib import Path
 
 from meshctl.config.schema import Decoded
-from meshctl.documents import BadDocumentError, read_text
-from meshctl.errors import Diagnostics, SourceRange, display_path
+from meshctl.documents import BadDocumentError, display_path, read_text
+from meshctl.errors import Diagnostics, SourceRange
 from meshctl.mesh.durations import parse_duration_ms
 from meshctl.mesh.model import Lifecycle, SchemaSpec
 from meshctl.schemas.diff import COMPATIBILITY_LEVELS, SCHEMA_TYPES, SchemaError, check_schema

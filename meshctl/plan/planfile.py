@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from meshctl import __version__
-from meshctl.documents import BadDocumentError, JsonValue, read_json
+from meshctl.documents import BadDocumentError, JsonValue, atomic_write, read_json
 from meshctl.errors import MeshError
 from meshctl.plan.model import CREATE, DELETE, NOOP, REPLACE, UPDATE, Plan, ResourceChange
 from meshctl.render.jsonplan import FORMAT_VERSION
 from meshctl.resources import RESOURCE_TYPES, Resource
-from meshctl.state.local import atomic_write
 
 KIND = "meshctl-saved-plan"
 

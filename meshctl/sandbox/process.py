@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
-from meshctl.config.parse_cache import user_cache_dir
+from meshctl.documents import user_cache_dir
 
 LOG_TAIL_LINES = 30
 

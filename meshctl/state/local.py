@@ -4,39 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
-from meshctl.documents import read_json
+from meshctl.documents import atomic_write, read_json
 from meshctl.errors import MeshError
 from meshctl.state.backend import DAMAGED_LOCK_ID, LockInfo, damaged_lock
 from meshctl.state.model import State
 
 _LOCK_FIELDS = ("id", "who", "operation", "created", "pid", "host")
-
-
-def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half a file.
-    A path that cannot be written (no permission, a full disk) is one error naming it."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    except OSError as exc:
-        raise MeshError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise MeshError(f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class LocalBackend:

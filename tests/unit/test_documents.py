@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 
 from meshctl.credentials import LocalCredentialStore
-from meshctl.documents import BadDocumentError, JsonValue, decode_text, parse_json
+from meshctl.documents import BadDocumentError, JsonValue, atomic_write, decode_text, parse_json
 from meshctl.errors import MeshError
 from meshctl.plan.scope import unmatched_targets
 from meshctl.resources import Resource
-from meshctl.state.local import atomic_write
 from meshctl.state.model import State
 
 

@@ -13,7 +13,8 @@ import pytest
 from meshctl import __version__
 from meshctl.config import ast, ast_json, hcl, parse_cache
 from meshctl.config.loader import LoadOptions, load
-from meshctl.config.parse_cache import ParseCache, entry_key, mesh_key, parse_cache_dir, user_cache_dir
+from meshctl.config.parse_cache import ParseCache, entry_key, mesh_key, parse_cache_dir
+from meshctl.documents import user_cache_dir
 from meshctl.errors import SourceRange
 from tests.helpers import MINIMAL, write_mesh
 
