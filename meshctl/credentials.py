@@ -17,6 +17,7 @@ from typing import Protocol
 
 from meshctl.documents import BadDocumentError, atomic_write, read_text
 from meshctl.errors import MeshError
+from meshctl.naming import secret_name
 from meshctl.redaction import register
 
 
@@ -92,13 +93,6 @@ class LocalCredentialStore:
 def fingerprint(secret: str) -> str:
     """A hash that tells whether a secret changed without revealing it."""
     return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:16]
-
-
-SECRET_PREFIX = "meshctl/kafka/"
-
-
-def secret_name(user: str) -> str:
-    return f"{SECRET_PREFIX}{user}"
 
 
 class SecretsManagerCredentialStore:

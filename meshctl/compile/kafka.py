@@ -1,6 +1,6 @@
 """Mesh model -> Kafka resources: topics, one SCRAM principal per domain, minimal ACLs.
 
-Naming lives here and only here, so refresh maps live objects to the same addresses.
+Names come from `meshctl.naming`, which refresh uses too, so live objects map to the same addresses.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from dataclasses import replace
 
 from meshctl.compile.lifecycle import LIVE, Stage
 from meshctl.mesh.model import DataProduct, Mesh
-from meshctl.mesh.naming import group_prefix
 from meshctl.mesh.policy import effective_policy
+from meshctl.naming import acl_name, group_prefix, kafka_principal
 from meshctl.resources import Resource, make_address
 
 SCRAM_MECHANISM = "SCRAM-SHA-512"
@@ -23,17 +23,6 @@ KIND_DEFAULTS: dict[str, dict[str, str]] = {
     "events": {"cleanup.policy": "delete"},
     "fat_object": {"cleanup.policy": "compact"},
 }
-
-
-def principal(domain: str) -> str:
-    return f"User:{domain}"
-
-
-def acl_name(principal_: str, resource_type: str, resource_name: str, pattern_type: str) -> str:
-    """`sales/topic/commerce.sales.orders.v1`; a trailing `*` marks a prefix pattern."""
-    user = principal_.split(":", 1)[1]
-    star = "*" if pattern_type == "PREFIXED" else ""
-    return f"{user}/{resource_type.lower()}/{resource_name}{star}"
 
 
 def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list[Resource]:
@@ -61,7 +50,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
         out.append(topic)
         out.append(
             _acl(
-                principal(product.domain),
+                kafka_principal(product.domain),
                 "TOPIC",
                 topic.name,
                 "LITERAL",
@@ -79,7 +68,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
                 continue
             out.append(
                 _acl(
-                    principal(grant.consumer),
+                    kafka_principal(grant.consumer),
                     "TOPIC",
                     mesh.topic_name(product),
                     "LITERAL",
@@ -92,9 +81,9 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
     for consumer, _grant_addresses in sorted(readers.items()):
         out.append(
             _acl(
-                principal(consumer),
+                kafka_principal(consumer),
                 "GROUP",
-                group_prefix(consumer),  # never a prefix of a relative's groups (mesh.naming)
+                group_prefix(consumer),  # never a prefix of a relative's groups (meshctl.naming)
                 "PREFIXED",
                 ["DESCRIBE", "READ"],
                 mesh.domains[consumer].address,
@@ -131,7 +120,7 @@ def _integrations(mesh: Mesh, topics: Mapping[str, str]) -> list[Resource]:
                     continue
                 out.append(
                     _acl(
-                        principal(user),
+                        kafka_principal(user),
                         "TOPIC",
                         mesh.topic_name(product),
                         "LITERAL",
@@ -142,15 +131,9 @@ def _integrations(mesh: Mesh, topics: Mapping[str, str]) -> list[Resource]:
                     )
                 )
         own = f"{mesh.path(i.domain)}.{i.name}."
-        groups = group_prefix(user)
-        out.append(
-            _acl(
-                principal(user), "GROUP", groups, "PREFIXED", ["DESCRIBE", "READ"], i.address, (user_address,), i.domain
-            )
-        )
-        out.append(
-            _acl(principal(user), "TOPIC", own, "PREFIXED", ["DESCRIBE", "WRITE"], i.address, (user_address,), i.domain)
-        )
+        who, groups = kafka_principal(user), group_prefix(user)
+        out.append(_acl(who, "GROUP", groups, "PREFIXED", ["DESCRIBE", "READ"], i.address, (user_address,), i.domain))
+        out.append(_acl(who, "TOPIC", own, "PREFIXED", ["DESCRIBE", "WRITE"], i.address, (user_address,), i.domain))
     return out
 
 

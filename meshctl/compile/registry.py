@@ -6,12 +6,9 @@ from collections.abc import Mapping
 
 from meshctl.compile.lifecycle import LIVE, Stage
 from meshctl.mesh.model import Mesh
+from meshctl.naming import subject_name
 from meshctl.resources import Resource
 from meshctl.schemas.diff import canonical
-
-
-def subject_name(topic: str, part: str = "value") -> str:
-    return f"{topic}-{part}"
 
 
 def compile_registry(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list[Resource]:

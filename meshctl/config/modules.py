@@ -26,11 +26,10 @@ from meshctl.config.locals import Locals
 from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
 from meshctl.config.resource_blocks import protected_at
 from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
-from meshctl.credentials import secret_name
 from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.errors import Diagnostics, SourceRange
 from meshctl.mesh.model import Mesh, ResourceBlock
-from meshctl.mesh.naming import group_prefix
+from meshctl.naming import group_prefix, kafka_principal, secret_name, subject_name
 from meshctl.redaction import register
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "modules"
@@ -175,7 +174,7 @@ def integration_view(integration, view: Mapping[str, object]) -> dict[str, objec
         "name": integration.name,
         "vendor": integration.vendor,
         "domain": domain,
-        "principal": f"User:{integration.principal_name}",
+        "principal": kafka_principal(integration.principal_name),
         "kafka_secret": secret_name(integration.principal_name),  # its Kafka credentials in Secrets Manager
         "reads": reads,
         "topic_prefix": f"{domain['path']}.{integration.name}.",
@@ -373,7 +372,6 @@ def _templatefile(base: Path) -> Callable[..., str]:
 
 def mesh_view(mesh: Mesh) -> dict[str, object]:
     """What modules may read about the mesh: plain values, no secrets."""
-    from meshctl.compile.registry import subject_name
 
     def product(p) -> dict[str, object]:  # type: ignore[no-untyped-def]
         topic = mesh.topic_name(p)
@@ -416,7 +414,7 @@ def mesh_view(mesh: Mesh) -> dict[str, object]:
             "description": d.description,
             "accountable": d.owners.accountable if d.owners else "",
             "responsible": list(d.owners.responsible) if d.owners else [],
-            "principal": f"User:{name}",
+            "principal": kafka_principal(name),
             "kafka_secret": secret_name(name),
             "group_prefix": group_prefix(name),
             # Baseline settings from the domain's policy, the nearest domain's value winning.

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from meshctl.mesh.builder import NAME_RE
+from meshctl.naming import NAME_RE
 
 TOPIC_RE = re.compile(
     r"^(?P<path>[a-z][a-z0-9_-]*(?:\.[a-z][a-z0-9_-]*)*)\.(?P<product>[a-z][a-z0-9_-]*)\.v(?P<v>\d+)$"

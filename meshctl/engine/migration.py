@@ -9,7 +9,8 @@ from datetime import date
 
 from meshctl.compile.lifecycle import RETIRE, Stage
 from meshctl.mesh.model import DataProduct, Mesh
-from meshctl.mesh.naming import group_prefix, legacy_group_prefixes, reader_principals
+from meshctl.mesh.readers import legacy_group_prefixes, reader_principals
+from meshctl.naming import group_prefix
 from meshctl.plan.diff import PlanOptions, delete_flag
 from meshctl.plan.model import Plan, ResourceChange
 

@@ -29,12 +29,11 @@ from meshctl.mesh.model import (
     TopicSpec,
 )
 from meshctl.mesh.resources import check_resource
+from meshctl.naming import NAME_HINT, NAME_RE
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 REGION_RE = re.compile(
     r"^[a-z]{2}(-gov|-iso[a-z]*)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$"
 )
-_NAME_HINT = "names start with a lower-case letter and use a-z, 0-9, _ and -"
 
 
 def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnostics) -> Mesh:
@@ -217,7 +216,7 @@ def _check_name(d: Decoded, diags: Diagnostics) -> bool:
     name = d.labels[0]
     if NAME_RE.match(name):
         return True
-    diags.error(f'invalid {d.type} name "{name}"', d.src, hint=_NAME_HINT)
+    diags.error(f'invalid {d.type} name "{name}"', d.src, hint=NAME_HINT)
     return False
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from meshctl.errors import SourceRange
+from meshctl.naming import default_topic_name, integration_principal
 
 KINDS = ("events", "fat_object")
 
@@ -138,7 +139,7 @@ class Integration:
 
     @property
     def principal_name(self) -> str:
-        return f"{self.domain}-{self.name}"
+        return integration_principal(self.domain, self.name)
 
     @property
     def address(self) -> str:
@@ -247,7 +248,7 @@ class Mesh:
         return ".".join(reversed(chain))
 
     def topic_name(self, product: DataProduct) -> str:
-        return product.topic.name or f"{self.path(product.domain)}.{product.name}.v{product.version}"
+        return product.topic.name or default_topic_name(self.path(product.domain), product.name, product.version)
 
     def versions(self, key: str) -> list[DataProduct]:
         """All versions of `<domain>.<product>`, oldest first (indexed: meshes have thousands)."""

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
-from meshctl.credentials import secret_name
 from meshctl.errors import Diagnostics
 from meshctl.iam.policy import PolicyError, parse
 from meshctl.mesh.model import Mesh, ResourceBlock
-
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+from meshctl.naming import BUCKET_HINT, BUCKET_RE, secret_name
 
 
 def check_resource(block: ResourceBlock, mesh: Mesh, diags: Diagnostics) -> None:
@@ -19,11 +15,11 @@ def check_resource(block: ResourceBlock, mesh: Mesh, diags: Diagnostics) -> None
             _check_policy(values[attr], f"{block.address}.{attr}", block.srcs.get(attr, block.src), diags)
     for name, document in dict(values.get("inline_policies") or {}).items():  # type: ignore[call-overload]
         _check_policy(document, f"{block.address}.inline_policies[{name!r}]", block.srcs.get("inline_policies"), diags)
-    if block.type == "aws_s3_bucket" and not _BUCKET_RE.match(str(values.get("bucket", ""))):
+    if block.type == "aws_s3_bucket" and not BUCKET_RE.match(str(values.get("bucket", ""))):
         diags.error(
             f"invalid bucket name {values.get('bucket')!r}",
             block.srcs.get("bucket", block.src),
-            hint="3-63 characters: lower-case letters, digits, dots and hyphens",
+            hint=BUCKET_HINT,
         )
     domain = values.get("domain")
     if domain is not None and domain not in mesh.domains:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import jinja2
 
 from meshctl.mesh.model import DataProduct, Mesh
-from meshctl.mesh.naming import group_prefix
+from meshctl.naming import group_prefix
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("meshctl.render", "templates"),

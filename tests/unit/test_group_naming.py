@@ -19,7 +19,7 @@ from meshctl.config.loader import LoadOptions, load
 from meshctl.engine.migration import watched_groups
 from meshctl.errors import ConfigError
 from meshctl.mesh.model import Mesh
-from meshctl.mesh.naming import group_prefix
+from meshctl.naming import group_prefix
 from meshctl.render.client_config import client_configs
 from tests.helpers import write_mesh
 

@@ -8,8 +8,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 
-from meshctl.compile.kafka import acl_name
 from meshctl.credentials import CredentialStore, fingerprint
+from meshctl.naming import acl_name
 from meshctl.plan.model import ResourceChange
 from meshctl.providers.base import ChangeResult, Managed
 from meshctl.providers.kafka.client import (

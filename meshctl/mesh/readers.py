@@ -1,30 +1,10 @@
-"""Consumer-group naming that cannot nest between relatives. Pure.
-
-Kafka's PREFIXED ACLs are plain string prefixes. Group prefixes taken from the domain tree
-(`commerce.` for a parent, `commerce.sales.` for its child, `commerce.snowflake.` for an
-integration) nest: the parent's ACL covers its child's and its integrations' groups. So a
-principal's groups are keyed by the principal's own name instead: `grp.<principal>.`.
-
-Why nothing nests: principal names never contain a dot (domain and integration names are
-`[a-z][a-z0-9_-]*`; an integration's principal is `<domain>-<name>`), and validation keeps
-them unique. `grp.<a>.` is a prefix of `grp.<b>.` only if `<a>.` is a prefix of `<b>.`; the
-dot after `<a>` must then be the dot ending `<b>`, so a == b. The names also stay put when a
-domain moves in the tree.
-"""
+"""Who reads a product, from the model: the principals a retirement guard asks the broker
+about, under today's group prefixes (`meshctl.naming.group_prefix`) and the tree-shaped ones
+they replaced. Pure."""
 
 from __future__ import annotations
 
 from meshctl.mesh.model import Mesh
-
-GROUP_MARKER = "grp"
-
-
-def group_prefix(principal_name: str) -> str:
-    """`grp.sales.` for `User:sales`: the only consumer groups the principal may use."""
-    if not principal_name or "." in principal_name:
-        # Validation rules this out; a dot would let one principal's prefix cover another's.
-        raise ValueError(f"a principal name cannot be empty or contain a dot: {principal_name!r}")
-    return f"{GROUP_MARKER}.{principal_name}."
 
 
 def reader_principals(mesh: Mesh, product_key: str) -> set[str]:
