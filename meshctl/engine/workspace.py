@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from meshctl import interrupt
+from meshctl.aws_session import client as aws_client
 from meshctl.compile.aws import RESOURCE_POLICY_TYPES, compile_resources
 from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.lifecycle import RETIRE, Stage, frozen_topics, stages
@@ -34,7 +35,6 @@ from meshctl.plan.outside import Territory, explain, outside, territory
 from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
 from meshctl.plan.scope import Scope, narrow
 from meshctl.providers.aws.provider import AwsProvider, AwsSettings
-from meshctl.providers.aws.session import client as aws_client
 from meshctl.providers.base import Provider
 from meshctl.providers.kafka.client import KafkaClient
 from meshctl.providers.kafka.provider import KafkaProvider

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import botocore.exceptions
 
+from meshctl.aws_session import aws_error, client, error_code
 from meshctl.documents import decode_text, parse_json
 from meshctl.errors import MeshError
-from meshctl.providers.aws.session import aws_error, client, error_code
 from meshctl.state.backend import LockInfo, damaged_lock
 from meshctl.state.model import State
 

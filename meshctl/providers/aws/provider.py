@@ -12,10 +12,10 @@ from typing import Any
 
 import botocore.exceptions
 
+from meshctl.aws_session import aws_error, client, error_code
 from meshctl.iam.identity import Identity, principal_arn, role_name_of_session
 from meshctl.iam.policy import canonical
 from meshctl.plan.model import ResourceChange
-from meshctl.providers.aws.session import aws_error, client, error_code
 from meshctl.providers.base import ChangeResult, Managed
 
 _PARALLEL = 8

@@ -1,5 +1,8 @@
 """boto3 the way AWS users expect: the default credential chain, profiles, region,
-`AWS_ENDPOINT_URL`, botocore's adaptive retries; and AWS errors as one clear sentence."""
+`AWS_ENDPOINT_URL`, botocore's adaptive retries; and AWS errors as one clear sentence.
+
+The one AWS edge, under everything that talks to AWS: the AWS provider, the S3 state
+backend and the Secrets Manager credential store all get their clients here."""
 
 from __future__ import annotations
 
