@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from meshctl.config import ast, hcl
+from meshctl.config.builder import build_mesh
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.functions import make_functions
 from meshctl.config.language import SECRET_ATTRIBUTES, TOP_LEVEL, VARIABLE
@@ -28,7 +29,6 @@ from meshctl.errors import (
     SourceRange,
     error,
 )
-from meshctl.mesh.builder import build_mesh
 from meshctl.mesh.model import Mesh
 from meshctl.mesh.resources import check_principal_secrets, check_resource
 from meshctl.mesh.validate import validate

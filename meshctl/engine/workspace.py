@@ -19,6 +19,7 @@ from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.lifecycle import RETIRE, Stage, frozen_topics, stages
 from meshctl.compile.protection import protect
 from meshctl.compile.registry import compile_registry
+from meshctl.config.builder import http_url_problem
 from meshctl.config.loader import LoadedConfig, LoadOptions, load
 from meshctl.config.parse_cache import parse_cache_dir
 from meshctl.credentials import CredentialStore, LocalCredentialStore, SecretsManagerCredentialStore
@@ -26,7 +27,6 @@ from meshctl.engine.apply import ApplyHooks, ApplyResult, apply_plan
 from meshctl.engine.migration import guard_retirement, migrations, watched_groups
 from meshctl.engine.refresh import refresh
 from meshctl.errors import ConfigError, Diagnostics, MeshError, error
-from meshctl.mesh.builder import http_url_problem
 from meshctl.mesh.capacity import replication_errors
 from meshctl.plan.diff import PlanOptions, diff, match_moves, prevent_destroy_errors, topics_at_stake
 from meshctl.plan.model import Plan

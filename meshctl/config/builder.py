@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from meshctl.config.contracts import build_delivery, build_lifecycle, build_schema, build_sla
 from meshctl.config.resource_blocks import protected_at
 from meshctl.config.schema import Decoded
 from meshctl.errors import Diagnostics
 from meshctl.iam.identity import deployer_problem
-from meshctl.mesh.contracts import build_delivery, build_lifecycle, build_schema, build_sla
 from meshctl.mesh.durations import parse_duration_ms
 from meshctl.mesh.model import (
     KINDS,
