@@ -20,6 +20,7 @@ from meshctl.compile.lifecycle import RETIRE, Stage, frozen_topics, stages
 from meshctl.compile.protection import protect
 from meshctl.compile.registry import compile_registry
 from meshctl.config.builder import http_url_problem
+from meshctl.config.kafka_settings import client_config
 from meshctl.config.loader import LoadedConfig, LoadOptions, load
 from meshctl.config.parse_cache import parse_cache_dir
 from meshctl.credentials import CredentialStore, LocalCredentialStore, SecretsManagerCredentialStore
@@ -38,7 +39,6 @@ from meshctl.providers.aws.provider import AwsProvider, AwsSettings
 from meshctl.providers.base import Provider
 from meshctl.providers.kafka.client import KafkaClient
 from meshctl.providers.kafka.provider import KafkaProvider
-from meshctl.providers.kafka.settings import client_config
 from meshctl.providers.registry.client import RegistryClient
 from meshctl.providers.registry.provider import RegistryProvider
 from meshctl.redaction import leaves, secret_paths
