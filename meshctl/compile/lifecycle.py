@@ -1,5 +1,5 @@
 """Where each product version is in its life, from the configuration, today's date and
-what state recorded. Pure.
+what state recorded (the topics `state.model.frozen_topics` finds frozen). Pure.
 
 A version replaced by a newer one stays live (both are readable) until the newer
 version's `sunset` date. After it, the old version is first frozen (its producer's WRITE
@@ -8,12 +8,10 @@ removed), and once state shows it frozen, retired: its topic, ACLs and subjects 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from meshctl.mesh.model import DataProduct, Mesh
-from meshctl.state.model import State
 
 LIVE, MIGRATING, DEPRECATED, FREEZE, RETIRE = "live", "migrating", "deprecated", "freeze", "retire"
 
@@ -54,18 +52,3 @@ def _stage(successor: DataProduct | None, today: date, frozen: bool) -> str:
     if life.deprecated is not None and today >= life.deprecated:
         return DEPRECATED
     return MIGRATING
-
-
-def frozen_topics(state: State) -> set[str]:
-    """Topics whose owner ACL state recorded without WRITE: frozen by an earlier apply."""
-    out = set()
-    for rs in state.resources.values():
-        attrs: Mapping[str, object] = rs.attributes
-        if (
-            rs.type == "kafka_acl"
-            and attrs.get("resource_type") == "TOPIC"
-            and rs.source.startswith("data_product.")
-            and "WRITE" not in (attrs.get("operations") or [])  # type: ignore[operator]
-        ):
-            out.add(str(attrs["resource_name"]))
-    return out

@@ -16,7 +16,7 @@ from meshctl import interrupt
 from meshctl.aws_session import client as aws_client
 from meshctl.compile.aws import RESOURCE_POLICY_TYPES, compile_resources
 from meshctl.compile.kafka import compile_kafka
-from meshctl.compile.lifecycle import RETIRE, Stage, frozen_topics, stages
+from meshctl.compile.lifecycle import RETIRE, Stage, stages
 from meshctl.compile.protection import protect
 from meshctl.compile.registry import compile_registry
 from meshctl.config.builder import http_url_problem
@@ -45,7 +45,7 @@ from meshctl.redaction import leaves, secret_paths
 from meshctl.resources import RESOURCE_TYPES, Resource
 from meshctl.state.backend import StateBackend
 from meshctl.state.local import LocalBackend
-from meshctl.state.model import ResourceState, State
+from meshctl.state.model import ResourceState, State, frozen_topics
 from meshctl.state.s3 import S3Backend, S3Settings
 
 

@@ -96,3 +96,18 @@ class State:
             k: JsonValue(v, where, f"retired.{k}").expect(str) for k, v in doc.get("retired", dict, {}).items()
         }
         return state
+
+
+def frozen_topics(state: State) -> set[str]:
+    """Topics whose owner ACL state recorded without WRITE: frozen by an earlier apply."""
+    out = set()
+    for rs in state.resources.values():
+        attrs: Mapping[str, object] = rs.attributes
+        if (
+            rs.type == "kafka_acl"
+            and attrs.get("resource_type") == "TOPIC"
+            and rs.source.startswith("data_product.")
+            and "WRITE" not in (attrs.get("operations") or [])  # type: ignore[operator]
+        ):
+            out.add(str(attrs["resource_name"]))
+    return out
