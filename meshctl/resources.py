@@ -104,7 +104,8 @@ class ResourceType:
 
 
 def _fewer_partitions(desired: Mapping[str, object], actual: Mapping[str, object]) -> str:
-    if int(desired["partitions"]) < int(actual["partitions"]):  # type: ignore[call-overload]
+    wanted, live = desired["partitions"], actual["partitions"]
+    if isinstance(wanted, int) and isinstance(live, int) and wanted < live:
         return f"Kafka cannot reduce a topic's partitions ({actual['partitions']} -> {desired['partitions']})"
     return ""
 

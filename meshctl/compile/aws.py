@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
+from meshctl.attributes import SHAPES, attributes_of
 from meshctl.iam.policy import canonical, parse
 from meshctl.mesh.model import Mesh
 from meshctl.resources import Resource
@@ -91,14 +92,15 @@ def compile_resources(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Resou
         for key in ("policy", "assume_role_policy"):
             if attrs.get(key):
                 attrs[key] = canonical(attrs[key])
-        if "inline_policies" in attrs:
-            attrs["inline_policies"] = {n: canonical(d) for n, d in sorted(dict(attrs["inline_policies"]).items())}  # type: ignore[call-overload]
+        inline = attrs.get("inline_policies")
+        if isinstance(inline, Mapping):
+            attrs["inline_policies"] = {n: canonical(d) for n, d in sorted(inline.items())}
         source = f"{block.module}.resource.{block.type}.{block.name}" if block.module else f"resource.{block.address}"
         out.append(
             Resource(
                 block.type,
                 block.name,
-                attrs,
+                attributes_of(SHAPES[block.type], attrs, block.address),
                 source,
                 depends,
                 domain=str(block.values.get("domain", "")),

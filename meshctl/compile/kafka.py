@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from meshctl.attributes import KafkaAcl, KafkaScramUser, KafkaTopic, attributes_of
 from meshctl.compile.lifecycle import LIVE, Stage
 from meshctl.mesh.model import DataProduct, Mesh
-from meshctl.mesh.policy import effective_policy
+from meshctl.mesh.policy import Setting, effective_policy
 from meshctl.naming import acl_name, group_prefix, kafka_principal
 from meshctl.resources import Resource, make_address
 
@@ -35,7 +36,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
             Resource(
                 "kafka_scram_user",
                 domain.name,
-                {"name": domain.name, "mechanism": SCRAM_MECHANISM, "iterations": SCRAM_ITERATIONS},
+                KafkaScramUser(name=domain.name, mechanism=SCRAM_MECHANISM, iterations=SCRAM_ITERATIONS),
                 domain.address,
                 domain=domain.name,
             )
@@ -63,18 +64,18 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
     for grant in mesh.access:
         # A grant without a version reads every version still alive: both during a migration.
         granted = [mesh.product(grant.product, grant.version)] if grant.version else mesh.versions(grant.product)
-        for product in granted:
-            if product is None or product.address not in topics:
+        for granted_product in granted:
+            if granted_product is None or granted_product.address not in topics:
                 continue
             out.append(
                 _acl(
                     kafka_principal(grant.consumer),
                     "TOPIC",
-                    mesh.topic_name(product),
+                    mesh.topic_name(granted_product),
                     "LITERAL",
                     ["DESCRIBE", "READ"],
                     grant.address,
-                    (topics[product.address], make_address("kafka_scram_user", grant.consumer)),
+                    (topics[granted_product.address], make_address("kafka_scram_user", grant.consumer)),
                 )
             )
             readers.setdefault(grant.consumer, set()).add(grant.address)
@@ -107,7 +108,7 @@ def _integrations(mesh: Mesh, topics: Mapping[str, str]) -> list[Resource]:
             Resource(
                 "kafka_scram_user",
                 user,
-                {"name": user, "mechanism": SCRAM_MECHANISM, "iterations": SCRAM_ITERATIONS},
+                KafkaScramUser(name=user, mechanism=SCRAM_MECHANISM, iterations=SCRAM_ITERATIONS),
                 i.address,
                 domain=i.domain,
             )
@@ -140,29 +141,34 @@ def _integrations(mesh: Mesh, topics: Mapping[str, str]) -> list[Resource]:
 def _topic(mesh: Mesh, product: DataProduct) -> Resource:
     spec = product.topic
     replication = spec.replication_factor
-    if replication is None:
-        rf_policy = effective_policy(mesh, product.domain).get("min_replication_factor")
-        replication = int(rf_policy.value) if rf_policy else None  # type: ignore[call-overload]
     policy = effective_policy(mesh, product.domain)
+    if replication is None:
+        replication = _whole_number(policy.get("min_replication_factor"))
     defaults = dict(KIND_DEFAULTS.get(product.kind, {}))
     if product.kind == "events":
         # Events are kept for a while, then deleted: a week, or less if a policy caps retention.
-        cap = policy.get("max_retention_ms")
-        defaults["retention.ms"] = str(min(EVENTS_RETENTION_MS, int(cap.value) if cap else EVENTS_RETENTION_MS))  # type: ignore[call-overload]
+        cap = _whole_number(policy.get("max_retention_ms"))
+        defaults["retention.ms"] = str(min(EVENTS_RETENTION_MS, EVENTS_RETENTION_MS if cap is None else cap))
     config = {**defaults, **{k: str(v) for k, v in spec.config.items()}}
     name = mesh.topic_name(product)
     return Resource(
         "kafka_topic",
         name,
-        {
-            "name": name,
-            "partitions": spec.partitions,
-            "replication_factor": replication,
-            "config": dict(sorted(config.items())),
-        },
+        KafkaTopic(
+            name=name, partitions=spec.partitions, replication_factor=replication, config=dict(sorted(config.items()))
+        ),
         product.address,
         domain=product.domain,
     )
+
+
+def _whole_number(setting: Setting | None) -> int | None:
+    """A numeric policy setting (an `int` member of `mesh.model.Policy`), or None when none is in force."""
+    if setting is None:
+        return None
+    if isinstance(setting.value, bool) or not isinstance(setting.value, int):
+        raise TypeError(f"policy setting {setting.value!r} is not a whole number")
+    return setting.value
 
 
 def _acl(
@@ -178,14 +184,14 @@ def _acl(
     return Resource(
         "kafka_acl",
         acl_name(principal_, resource_type, resource_name, pattern_type),
-        {
-            "principal": principal_,
-            "resource_type": resource_type,
-            "resource_name": resource_name,
-            "pattern_type": pattern_type,
-            "host": "*",
-            "operations": sorted(operations),
-        },
+        KafkaAcl(
+            principal=principal_,
+            resource_type=resource_type,
+            resource_name=resource_name,
+            pattern_type=pattern_type,
+            host="*",
+            operations=sorted(operations),
+        ),
         source,
         depends_on,
         domain=domain or principal_.split(":", 1)[1],  # an ACL belongs to the domain of its principal
@@ -198,10 +204,13 @@ def _merge_duplicates(resources: list[Resource]) -> list[Resource]:
     for r in resources:
         if r.address in seen:
             first = seen[r.address]
-            ops = sorted(set(first.attributes["operations"]) | set(r.attributes["operations"]))  # type: ignore[call-overload]
+            merged = attributes_of(KafkaAcl, first.attributes, first.address)
+            merged["operations"] = sorted(
+                set(merged["operations"]) | set(attributes_of(KafkaAcl, r.attributes, r.address)["operations"])
+            )
             seen[r.address] = replace(
                 first,
-                attributes={**first.attributes, "operations": ops},
+                attributes=merged,
                 depends_on=tuple(dict.fromkeys(first.depends_on + r.depends_on)),
             )
         else:

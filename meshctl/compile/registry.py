@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from meshctl.attributes import SchemaSubject
 from meshctl.compile.lifecycle import LIVE, Stage
 from meshctl.mesh.model import Mesh
 from meshctl.naming import subject_name
@@ -26,12 +27,12 @@ def compile_registry(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> l
                 Resource(
                     "schema_subject",
                     subject,
-                    {
-                        "subject": subject,
-                        "schema_type": type_,
-                        "schema": canonical(type_, text),
-                        "compatibility": product.schema.compatibility,
-                    },
+                    SchemaSubject(
+                        subject=subject,
+                        schema_type=type_,
+                        schema=canonical(type_, text),
+                        compatibility=product.schema.compatibility,
+                    ),
                     product.address,
                     domain=product.domain,
                 )
