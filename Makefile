@@ -32,6 +32,7 @@ demo: sandbox-up
 
 lint: venv
 	$(BIN)/ruff check meshctl tests benchmarks
+	$(BIN)/mypy
 
 unit: venv
 	$(BIN)/pytest -q tests/unit tests/functional

@@ -13,12 +13,15 @@ import hashlib
 import json
 import secrets
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from meshctl.documents import BadDocumentError, atomic_write, read_text
 from meshctl.errors import MeshError
 from meshctl.naming import secret_name
 from meshctl.redaction import register
+
+if TYPE_CHECKING:  # the stubs are a development dependency (the test extra)
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 
 class CredentialStore(Protocol):
@@ -99,7 +102,7 @@ class SecretsManagerCredentialStore:
     """Principals' passwords as Secrets Manager secrets `meshctl/kafka/<principal>`; the value
     is JSON with the username, mechanism and password."""
 
-    def __init__(self, secrets_client, client_settings: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    def __init__(self, secrets_client: SecretsManagerClient, client_settings: dict[str, str] | None = None):
         self.client = secrets_client
         self.client_settings = client_settings or {}
 

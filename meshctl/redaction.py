@@ -161,10 +161,10 @@ _aws_call = threading.local()  # the AWS call this thread is making, from botoco
 
 
 def _aws_operation(model: object) -> tuple[str, str] | None:
-    try:
-        return (str(model.service_model.service_name), str(model.name))  # type: ignore[attr-defined]
-    except AttributeError:
-        return None
+    """botocore's OperationModel read by duck typing: redaction imports no AWS library."""
+    service = getattr(getattr(model, "service_model", None), "service_name", None)
+    name = getattr(model, "name", None)
+    return None if service is None or name is None else (str(service), str(name))
 
 
 def _botocore_request(record: logging.LogRecord) -> None:
@@ -232,14 +232,14 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """Writes to whatever `sys.stderr` is now, so a test runner's swapped stream is never stale."""
 
     def __init__(self, level: int) -> None:
         super().__init__()
         self.setLevel(level)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

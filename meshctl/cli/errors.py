@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 import click
 
@@ -13,7 +13,8 @@ from meshctl.errors import ConfigError, MeshError
 from meshctl.interrupt import exit_code
 from meshctl.redaction import redact
 
-F = TypeVar("F", bound=Callable[..., object])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def debug_enabled() -> bool:
@@ -37,9 +38,9 @@ def _interrupted_message(exc: BaseException) -> str:
     return "interrupted: state holds what its last completed write recorded; run `meshctl plan` to see"
 
 
-def handle_errors(fn: F) -> F:
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
-    def wrapper(*args: object, **kwargs: object) -> object:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
@@ -69,4 +70,4 @@ def handle_errors(fn: F) -> F:
             )
             sys.exit(1)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper

@@ -33,7 +33,9 @@ def _cli_exit_codes() -> Iterator[None]:
     try:
         yield
     except click.UsageError as exc:
-        exc.exit_code = 1  # click's message is kept; only the code changes
+        # click's message is kept; only the code changes. click declares exit_code a class-level
+        # constant; an instance attribute shadowing it for this one error is what click reads.
+        exc.exit_code = 1  # type: ignore[misc]
         raise
     except KeyboardInterrupt as exc:
         click.echo("\ninterrupted: nothing was changed", err=True)

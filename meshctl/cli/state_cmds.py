@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +20,9 @@ from meshctl.resources import RESOURCE_TYPES, split_address
 from meshctl.state.local import LocalBackend
 from meshctl.state.model import ResourceState
 
+if TYPE_CHECKING:
+    from meshctl.config.loader import LoadedConfig
+
 
 @click.group()
 def state() -> None:
@@ -29,7 +33,13 @@ def state() -> None:
 @config_options
 @click.option("--domain", "domains", multiple=True, metavar="NAME", help="Only these domains' subtrees.")
 @handle_errors
-def state_list(directory: Path, vars_, var_files, state_dir, domains: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def state_list(
+    directory: Path,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+    domains: tuple[str, ...],
+) -> None:
     """List the addresses of managed resources."""
     ws = workspace(directory, vars_, var_files, state_dir)
     keep = ws.domain_scope(domains) if domains else None
@@ -42,7 +52,9 @@ def state_list(directory: Path, vars_, var_files, state_dir, domains: tuple[str,
 @click.argument("address")
 @config_options
 @handle_errors
-def state_show(address: str, directory: Path, vars_, var_files, state_dir) -> None:  # type: ignore[no-untyped-def]
+def state_show(
+    address: str, directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None
+) -> None:
     """Show one managed resource as recorded."""
     ws = workspace(directory, vars_, var_files, state_dir)
     current = ws.read_state()
@@ -56,7 +68,13 @@ def state_show(address: str, directory: Path, vars_, var_files, state_dir) -> No
 @click.argument("addresses", nargs=-1, required=True)
 @config_options
 @handle_errors
-def state_rm(addresses: tuple[str, ...], directory: Path, vars_, var_files, state_dir) -> None:  # type: ignore[no-untyped-def]
+def state_rm(
+    addresses: tuple[str, ...],
+    directory: Path,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+) -> None:
     """Stop managing resources without touching them on the cluster."""
     ws = workspace(directory, vars_, var_files, state_dir)
     ws.backend.lock("state rm")
@@ -80,7 +98,9 @@ def state_rm(addresses: tuple[str, ...], directory: Path, vars_, var_files, stat
 @config_options
 @click.option("--from-dir", type=click.Path(file_okay=False, path_type=Path), help="Local state to migrate.")
 @handle_errors
-def state_migrate(directory: Path, vars_, var_files, state_dir, from_dir: Path | None) -> None:  # type: ignore[no-untyped-def]
+def state_migrate(
+    directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None, from_dir: Path | None
+) -> None:
     """Copy local state to the backend the configuration names."""
     ws = workspace(directory, vars_, var_files, state_dir)
     local = LocalBackend(from_dir or ws.meta_dir)
@@ -114,7 +134,9 @@ def state_migrate(directory: Path, vars_, var_files, state_dir, from_dir: Path |
 @click.argument("lock_id")
 @config_options
 @handle_errors
-def force_unlock(lock_id: str, directory: Path, vars_, var_files, state_dir) -> None:  # type: ignore[no-untyped-def]
+def force_unlock(
+    lock_id: str, directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None
+) -> None:
     """Remove a lock left by a run that died. Only when you know it is not running."""
     ws = workspace(directory, vars_, var_files, state_dir)
     holder = ws.backend.force_unlock(lock_id)
@@ -202,7 +224,15 @@ def import_(
     click.echo(f"Import successful: {address} is now managed. Run `meshctl plan` to see how it differs.")
 
 
-def _discover(directory: Path, out_dir: Path, prefix: str, force: bool, vars_, var_files, state_dir) -> None:  # type: ignore[no-untyped-def]
+def _discover(
+    directory: Path,
+    out_dir: Path,
+    prefix: str,
+    force: bool,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+) -> None:
     from meshctl.config.loader import LoadOptions
     from meshctl.engine.workspace import Workspace
 
@@ -230,7 +260,7 @@ def _discover(directory: Path, out_dir: Path, prefix: str, force: bool, vars_, v
         click.echo(f"  skipped {reason}", err=True)
 
 
-def _empty_config(directory: Path):  # type: ignore[no-untyped-def]
+def _empty_config(directory: Path) -> LoadedConfig:
     from meshctl.config.loader import LoadedConfig
     from meshctl.mesh.model import Mesh
 

@@ -25,7 +25,9 @@ from meshctl.render.graph import render_dot
 @config_options
 @click.option("--json", "as_json", is_flag=True, help="Print diagnostics as JSON.")
 @handle_errors
-def validate(directory: Path, vars_, var_files, state_dir, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def validate(
+    directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None, as_json: bool
+) -> None:
     """Check the configuration offline: syntax, references, types and mesh policies."""
     ws = workspace(directory, vars_, var_files, state_dir)
     if as_json:
@@ -122,7 +124,14 @@ def fmt(directory: Path, check: bool, show_diff: bool) -> None:
 @config_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Write one file per product.")
 @handle_errors
-def client_config(domain: str, directory: Path, vars_, var_files, state_dir, out_dir: Path | None) -> None:  # type: ignore[no-untyped-def]
+def client_config(
+    domain: str,
+    directory: Path,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+    out_dir: Path | None,
+) -> None:
     """Producer and consumer properties for DOMAIN's products, credentials referenced."""
     ws = workspace(directory, vars_, var_files, state_dir)
     mesh = ws.config.mesh
@@ -151,7 +160,14 @@ def client_config(domain: str, directory: Path, vars_, var_files, state_dir, out
 @click.option("--name", metavar="MODULE.OUTPUT", help="Print one output as it is (a connector config, SQL).")
 @click.option("--json", "as_json", is_flag=True, help="All outputs as JSON.")
 @handle_errors
-def output(directory: Path, vars_, var_files, state_dir, name: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def output(
+    directory: Path,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+    name: str | None,
+    as_json: bool,
+) -> None:
     """Module outputs: artefacts such as a connector configuration or a vendor's SQL.
 
     As in Terraform, a `sensitive` output is printed only when asked for by name."""
@@ -178,7 +194,7 @@ def output(directory: Path, vars_, var_files, state_dir, name: str | None, as_js
 @click.command()
 @config_options
 @handle_errors
-def graph(directory: Path, vars_, var_files, state_dir) -> None:  # type: ignore[no-untyped-def]
+def graph(directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None) -> None:
     """Print the domain tree and who reads which product as Graphviz DOT."""
     ws = workspace(directory, vars_, var_files, state_dir)
     click.echo(render_dot(ws.config.mesh), nl=False)

@@ -23,11 +23,15 @@ class Literal(Expr):
     src: SourceRange
 
 
+# A piece of a template: literal text or an interpolated expression.
+TemplatePart = str | Expr
+
+
 @dataclass(frozen=True)
 class Template(Expr):
-    """A string with `${...}` parts; parts are str or Expr."""
+    """A string with `${...}` parts."""
 
-    parts: tuple[object, ...]
+    parts: tuple[TemplatePart, ...]
     src: SourceRange
 
 

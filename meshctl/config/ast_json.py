@@ -58,7 +58,7 @@ class _Encoder:
             case ast.Literal(value=value):
                 return ["lit", line, _scalar(value)]
             case ast.Template(parts=parts):
-                return ["tpl", line, [p if isinstance(p, str) else self.expr(p) for p in parts]]  # type: ignore[arg-type]
+                return ["tpl", line, [p if isinstance(p, str) else self.expr(p) for p in parts]]
             case ast.Variable(name=name):
                 return ["var", line, name]
             case ast.GetAttr(target=target, name=name):
@@ -138,7 +138,7 @@ class _Decoder:
             "index": (4, lambda n, src: ast.Index(self.expr(n[2]), self.expr(n[3]), src)),
             "call": (5, self.call),
             "tuple": (3, lambda n, src: ast.TupleExpr(tuple(self.expr(i) for i in _list(n[2])), src)),
-            "object": (3, self.object),
+            "object": (3, self.object_expr),
             "binary": (5, lambda n, src: ast.BinaryOp(_str(n[2]), self.expr(n[3]), self.expr(n[4]), src)),
             "unary": (4, lambda n, src: ast.UnaryOp(_str(n[2]), self.expr(n[3]), src)),
             "cond": (5, lambda n, src: ast.Conditional(self.expr(n[2]), self.expr(n[3]), self.expr(n[4]), src)),
@@ -179,7 +179,7 @@ class _Decoder:
     def optional(self, data: object) -> ast.Expr | None:
         return None if data is None else self.expr(data)
 
-    def part(self, data: object) -> object:
+    def part(self, data: object) -> str | ast.Expr:
         return data if type(data) is str else self.expr(data)
 
     def call(self, n: list[object], src: SourceRange) -> ast.Expr:
@@ -187,7 +187,7 @@ class _Decoder:
             raise CodecError("expand_last is a bool")
         return ast.Call(_str(n[2]), tuple(self.expr(a) for a in _list(n[3])), src, n[4])
 
-    def object(self, n: list[object], src: SourceRange) -> ast.Expr:
+    def object_expr(self, n: list[object], src: SourceRange) -> ast.Expr:
         items = []
         for pair in _list(n[2]):
             key, value = _list(pair, 2)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from meshctl.config import ast
@@ -39,8 +39,8 @@ class Namespace:
         return list(self.values)
 
 
-def _unknown(kind: str, name: str, known: object, src: SourceRange) -> Diagnostic:
-    known_list = sorted(str(k) for k in known)  # type: ignore[attr-defined]
+def _unknown(kind: str, name: str, known: Iterable[object], src: SourceRange) -> Diagnostic:
+    known_list = sorted(str(k) for k in known)
     close = difflib.get_close_matches(name, known_list, n=1)
     hint = (
         f"did you mean {close[0]!r}?"
@@ -60,14 +60,14 @@ class Scope:
         return Scope(self.roots, self.functions, {**self.bound, **bound})
 
 
-_ARITH: dict[str, Callable[[object, object], object]] = {
+_ARITH: dict[str, Callable[[float, float], float]] = {
     "+": operator.add,
     "-": operator.sub,
     "*": operator.mul,
     "/": operator.truediv,
     "%": operator.mod,
 }
-_COMPARE: dict[str, Callable[[object, object], bool]] = {
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
     ">": operator.gt,
@@ -84,7 +84,7 @@ def evaluate(expr: ast.Expr, scope: Scope) -> object:
             if isinstance(part, str):
                 out.append(part)
                 continue
-            value = evaluate(part, scope)  # type: ignore[arg-type]
+            value = evaluate(part, scope)
             try:
                 out.append(to_string(value))
             except FunctionError:
@@ -93,7 +93,7 @@ def evaluate(expr: ast.Expr, scope: Scope) -> object:
                         "cannot interpolate a "
                         + ("list" if isinstance(value, list) else "map or null")
                         + " into a string",
-                        part.src,  # type: ignore[attr-defined]
+                        part.src,
                         hint="use jsonencode(...) or join(...)",
                     )
                 ) from None
@@ -139,8 +139,7 @@ def evaluate(expr: ast.Expr, scope: Scope) -> object:
         if expr.op == "!":
             _want_bool(value, expr.src)
             return not value
-        _want_number(value, expr.src)
-        return -value  # type: ignore[operator]
+        return -_number(value, expr.src)
     if isinstance(expr, ast.Conditional):
         cond = evaluate(expr.cond, scope)
         _want_bool(cond, expr.cond.src)
@@ -203,13 +202,12 @@ def _binary(expr: ast.BinaryOp, scope: Scope) -> object:
         return left == right
     if op == "!=":
         return left != right
-    _want_number(left, expr.left.src)
-    _want_number(right, expr.right.src)
+    x, y = _number(left, expr.left.src), _number(right, expr.right.src)
     if op in _COMPARE:
-        return _COMPARE[op](left, right)
-    if op in ("/", "%") and right == 0:
+        return _COMPARE[op](x, y)
+    if op in ("/", "%") and y == 0:
         raise EvalError(error("division by zero", expr.src))
-    result = _ARITH[op](left, right)
+    result = _ARITH[op](x, y)
     return int(result) if isinstance(result, float) and result.is_integer() and op != "/" else result
 
 
@@ -242,6 +240,7 @@ def _want_bool(v: object, src: SourceRange) -> None:
         raise EvalError(error(f"expected true or false, got {v!r}", src))
 
 
-def _want_number(v: object, src: SourceRange) -> None:
+def _number(v: object, src: SourceRange) -> int | float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise EvalError(error(f"expected a number, got {v!r}", src))
+    return v

@@ -102,28 +102,27 @@ def _align(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     A blank line ends every group; a nested block ends the groups inside it and at its depth.
     """
     out = list(lines)
-    groups: dict[int, list[int]] = {}
+    groups: dict[int, list[tuple[int, str]]] = {}  # depth -> (line index, attribute name)
 
     def flush(min_depth: int) -> None:
         for depth in [k for k in groups if k >= min_depth]:
             members = groups.pop(depth)
             if len(members) < 2:
                 continue
-            keys = {i: _ATTRIBUTE.match(out[i][1]).group("key") for i in members}  # type: ignore[union-attr]
-            width = max(len(k) for k in keys.values())
-            for i in members:
+            width = max(len(key) for _, key in members)
+            for i, key in members:
                 d, text = out[i]
-                value = text[len(keys[i]) :].lstrip()[1:].lstrip()
-                out[i] = (d, f"{keys[i].ljust(width)} = {value}".rstrip())
+                value = text[len(key) :].lstrip()[1:].lstrip()
+                out[i] = (d, f"{key.ljust(width)} = {value}".rstrip())
 
     for i, (d, text) in enumerate(lines):
         if d < 0 or not text:
             flush(0)
         elif text.startswith(("#", "//", "/*")):
             continue
-        elif _ATTRIBUTE.match(text):
+        elif attribute := _ATTRIBUTE.match(text):
             flush(d + 1)
-            groups.setdefault(d, []).append(i)
+            groups.setdefault(d, []).append((i, attribute.group("key")))
         elif text[0] in "}])":
             flush(d + 1)
         else:  # a block header such as `owners {`

@@ -13,8 +13,11 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from meshctl.documents import BadDocumentError, parse_json, read_text
+
+T = TypeVar("T")
 
 
 class FunctionError(Exception):
@@ -35,9 +38,11 @@ def _type_name(v: object) -> str:
     return "null"
 
 
-def _want(v: object, kind: type | tuple[type, ...], what: str) -> None:
-    if not isinstance(v, kind) or (isinstance(v, bool) and kind is not bool and bool not in _as_tuple(kind)):
+def _want(v: object, kind: type[T], what: str) -> T:
+    """`v` when it is of `kind` (a bool is never a number), else the error naming `what`."""
+    if not isinstance(v, kind) or (isinstance(v, bool) and kind is not bool):
         raise FunctionError(f"{what} must be a {_kind_word(kind)}, got {_type_name(v)}")
+    return v
 
 
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -62,8 +67,8 @@ def to_string(v: object) -> str:
 _FORMAT_RE = re.compile(r"%(%|[-+ #0]*\d*(?:\.\d+)?[sdvqftx])")
 
 
-def fn_format(spec: object, *args: object) -> str:
-    _want(spec, str, "format's first argument")
+def fn_format(spec_value: object, *args: object) -> str:
+    spec = _want(spec_value, str, "format's first argument")
     values = list(args)
 
     def repl(m: re.Match[str]) -> str:
@@ -90,42 +95,41 @@ def fn_format(spec: object, *args: object) -> str:
             raise FunctionError(f"%{letter} needs a number, got {_type_name(v)}")
         return ("%" + flags + letter) % v
 
-    out = _FORMAT_RE.sub(repl, spec)  # type: ignore[arg-type]
+    out = _FORMAT_RE.sub(repl, spec)
     if values:
         raise FunctionError(f"format {spec!r} has {len(args) - len(values)} verbs but {len(args)} arguments were given")
     return out
 
 
-def fn_merge(*maps: object) -> dict:
-    out: dict = {}
+def fn_merge(*maps: object) -> dict[Any, object]:
+    out: dict[Any, object] = {}
     for i, m in enumerate(maps, 1):
         if m is None:
             continue
-        _want(m, dict, f"merge argument {i}")
-        out.update(m)  # type: ignore[arg-type]
+        out.update(_want(m, dict, f"merge argument {i}"))
     return out
 
 
-def fn_concat(*lists: object) -> list:
-    out: list = []
+def fn_concat(*lists: object) -> list[object]:
+    out: list[object] = []
     for i, lst in enumerate(lists, 1):
-        _want(lst, list, f"concat argument {i}")
-        out.extend(lst)  # type: ignore[arg-type]
+        out.extend(_want(lst, list, f"concat argument {i}"))
     return out
 
 
-def fn_lookup(m: object, key: object, *default: object) -> object:
-    _want(m, dict, "lookup's first argument")
-    if key in m:  # type: ignore[operator]
-        return m[key]  # type: ignore[index]
+def fn_lookup(m_value: object, key: object, *default: object) -> object:
+    m = _want(m_value, dict, "lookup's first argument")
+    if key in m:
+        return m[key]
     if default:
         return default[0]
     raise FunctionError(f"key {key!r} not found and no default given")
 
 
 def fn_length(v: object) -> int:
-    _want(v, (str, list, dict), "length's argument")
-    return len(v)  # type: ignore[arg-type]
+    if isinstance(v, (str, list, dict)):
+        return len(v)
+    raise FunctionError(f"length's argument must be a {_kind_word((str, list, dict))}, got {_type_name(v)}")
 
 
 def fn_tonumber(v: object) -> int | float:
@@ -140,10 +144,9 @@ def fn_tonumber(v: object) -> int | float:
     return int(f) if f.is_integer() else f
 
 
-def fn_flatten(v: object) -> list:
-    _want(v, list, "flatten's argument")
-    out: list = []
-    for item in v:  # type: ignore[union-attr]
+def fn_flatten(v: object) -> list[object]:
+    out: list[object] = []
+    for item in _want(v, list, "flatten's argument"):
         out.extend(fn_flatten(item) if isinstance(item, list) else [item])
     return out
 
@@ -155,33 +158,29 @@ def fn_coalesce(*values: object) -> object:
     raise FunctionError("no non-null, non-empty argument")
 
 
-def fn_distinct(v: object) -> list:
-    _want(v, list, "distinct's argument")
-    out: list = []
-    for item in v:  # type: ignore[union-attr]
+def fn_distinct(v: object) -> list[object]:
+    out: list[object] = []
+    for item in _want(v, list, "distinct's argument"):
         if item not in out:
             out.append(item)
     return out
 
 
-def fn_range(*args: object) -> list:
-    for a in args:
-        _want(a, int, "range's argument")
-    return list(range(*args))  # type: ignore[arg-type]
+def fn_range(*args: object) -> list[int]:
+    return list(range(*[_want(a, int, "range's argument") for a in args]))
 
 
-def fn_element(lst: object, index: object) -> object:
-    _want(lst, list, "element's first argument")
-    _want(index, int, "element's index")
+def fn_element(lst_value: object, index_value: object) -> object:
+    lst = _want(lst_value, list, "element's first argument")
+    index = _want(index_value, int, "element's index")
     if not lst:
         raise FunctionError("element of an empty list")
-    return lst[index % len(lst)]  # type: ignore[index, operator]
+    return lst[index % len(lst)]
 
 
 def _str_fn(f: Callable[[str], object], name: str) -> Callable[[object], object]:
     def wrapped(v: object) -> object:
-        _want(v, str, f"{name}'s argument")
-        return f(v)  # type: ignore[arg-type]
+        return f(_want(v, str, f"{name}'s argument"))
 
     return wrapped
 
@@ -189,9 +188,9 @@ def _str_fn(f: Callable[[str], object], name: str) -> Callable[[object], object]
 def make_functions(base_dir: Path) -> dict[str, Callable[..., object]]:
     """The function table; `file` reads relative to the mesh directory."""
 
-    def fn_file(path: object) -> str:
-        _want(path, str, "file's argument")
-        target = (base_dir / path).resolve()  # type: ignore[operator]
+    def fn_file(path_value: object) -> str:
+        path = _want(path_value, str, "file's argument")
+        target = (base_dir / path).resolve()
         try:
             return read_text(target, str(path))
         except BadDocumentError as exc:
@@ -202,38 +201,33 @@ def make_functions(base_dir: Path) -> dict[str, Callable[..., object]]:
             raise FunctionError(f"cannot read {path!r}: {exc.strerror}") from None
 
     def fn_jsondecode(v: object) -> object:
-        _want(v, str, "jsondecode's argument")
+        text = _want(v, str, "jsondecode's argument")
         try:
-            return parse_json(v, "jsondecode's argument")  # type: ignore[arg-type]
+            return parse_json(text, "jsondecode's argument")
         except BadDocumentError as exc:
             raise FunctionError(f"{exc.summary} at line {exc.line}" if exc.line else exc.summary) from None
 
     def fn_join(sep: object, lst: object) -> str:
-        _want(sep, str, "join's separator")
-        _want(lst, list, "join's list")
-        return sep.join(to_string(x) for x in lst)  # type: ignore[union-attr]
+        separator = _want(sep, str, "join's separator")
+        return separator.join(to_string(x) for x in _want(lst, list, "join's list"))
 
-    def fn_split(sep: object, s: object) -> list:
-        _want(sep, str, "split's separator")
-        _want(s, str, "split's string")
-        return s.split(sep)  # type: ignore[union-attr, arg-type]
+    def fn_split(sep: object, s: object) -> list[str]:
+        separator = _want(sep, str, "split's separator")
+        return _want(s, str, "split's string").split(separator)
 
     def fn_replace(s: object, old: object, new: object) -> str:
-        for a in (s, old, new):
-            _want(a, str, "replace's argument")
-        return s.replace(old, new)  # type: ignore[union-attr, arg-type]
+        text, old_text, new_text = (_want(a, str, "replace's argument") for a in (s, old, new))
+        return text.replace(old_text, new_text)
 
     def fn_contains(lst: object, v: object) -> bool:
-        _want(lst, list, "contains' first argument")
-        return v in lst  # type: ignore[operator]
+        return v in _want(lst, list, "contains' first argument")
 
-    def fn_keys(m: object) -> list:
-        _want(m, dict, "keys' argument")
-        return sorted(m)  # type: ignore[arg-type]
+    def fn_keys(m: object) -> list[str]:
+        return sorted(_want(m, dict, "keys' argument"))
 
-    def fn_values(m: object) -> list:
-        _want(m, dict, "values' argument")
-        return [m[k] for k in sorted(m)]  # type: ignore[index, arg-type]
+    def fn_values(m: object) -> list[object]:
+        values = _want(m, dict, "values' argument")
+        return [values[k] for k in sorted(values)]
 
     return {
         "file": fn_file,

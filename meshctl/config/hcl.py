@@ -273,10 +273,7 @@ class _Converter:
                 raise HclSyntaxError(error(f"number {text} is too large", src, hint="numbers must be finite"))
             return ast.Literal(int(value) if value.is_integer() and "." not in text else value, src)
         if kind == "string":
-            parts = self.string_parts(tree, src)
-            if all(isinstance(p, str) for p in parts):
-                return ast.Literal("".join(parts), src)  # type: ignore[arg-type]
-            return ast.Template(tuple(parts), src)
+            return _template(self.string_parts(tree, src), src)
         if kind in ("heredoc_template", "heredoc_template_trim"):
             return self.heredoc(str(tree.children[0]), kind.endswith("trim"), src)
         if kind == "identifier":
@@ -315,7 +312,8 @@ class _Converter:
         if kind == "unary_op":
             return ast.UnaryOp(str(tree.children[0]).strip(), self.expr(kids[0], src), src)
         if kind == "conditional":
-            return ast.Conditional(*(self.expr(k, src) for k in kids[:3]), src)
+            cond, then, otherwise = (self.expr(k, src) for k in kids[:3])
+            return ast.Conditional(cond, then, otherwise, src)
         if kind in ("for_tuple_expr", "for_object_expr"):
             return self.for_expr(tree, src)
         raise HclSyntaxError(
@@ -356,8 +354,8 @@ class _Converter:
             )
         return ast.ForExpr(key_var, value_var, collection, None, self.expr(rest[0], src), cond, src)
 
-    def string_parts(self, tree: Tree, src: SourceRange) -> list[object]:
-        parts: list[object] = []
+    def string_parts(self, tree: Tree, src: SourceRange) -> list[ast.TemplatePart]:
+        parts: list[ast.TemplatePart] = []
         for part in tree.children:
             if not isinstance(part, Tree) or part.data != "string_part":
                 continue
@@ -382,10 +380,7 @@ class _Converter:
             cut = min(indents, default=0)
             body = [ln[cut:] for ln in body]
         text = "\n".join(body) + ("\n" if body else "")
-        parts = _split_template(text, self, src)
-        if all(isinstance(p, str) for p in parts):
-            return ast.Literal("".join(parts), src)  # type: ignore[arg-type]
-        return ast.Template(tuple(parts), src)
+        return _template(_split_template(text, self, src), src)
 
 
 def _parenthesized(tree: Tree) -> bool:
@@ -420,8 +415,16 @@ def _unescape(text: str, src: SourceRange) -> str:
     return _ESCAPE_RE.sub(repl, text)
 
 
-def _merge_strings(parts: list[object]) -> list[object]:
-    merged: list[object] = []
+def _template(parts: list[ast.TemplatePart], src: SourceRange) -> ast.Expr:
+    """Text without interpolations is a literal string."""
+    texts = [p for p in parts if isinstance(p, str)]
+    if len(texts) == len(parts):
+        return ast.Literal("".join(texts), src)
+    return ast.Template(tuple(parts), src)
+
+
+def _merge_strings(parts: list[ast.TemplatePart]) -> list[ast.TemplatePart]:
+    merged: list[ast.TemplatePart] = []
     for p in parts:
         if isinstance(p, str) and merged and isinstance(merged[-1], str):
             merged[-1] = merged[-1] + p
@@ -430,9 +433,9 @@ def _merge_strings(parts: list[object]) -> list[object]:
     return merged
 
 
-def _split_template(text: str, conv: _Converter, src: SourceRange) -> list[object]:
+def _split_template(text: str, conv: _Converter, src: SourceRange) -> list[ast.TemplatePart]:
     """Split heredoc text into literal strings and `${...}` expressions."""
-    parts: list[object] = []
+    parts: list[ast.TemplatePart] = []
     i = 0
     while i < len(text):
         start = text.find("${", i)

@@ -7,7 +7,7 @@ is collected and raised together as one `ConfigError`.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,9 +144,9 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     instances = expand_modules(blocks["module"], mesh, scope, directory, diags, cache.parse)
     mesh.outputs = {i.address: i.outputs for i in instances}
     mesh.sensitive_outputs = {f"{i.address}.{name}" for i in instances for name in i.sensitive_outputs}
-    for block in mesh.resources:
-        if block.module:
-            check_resource(block, mesh, diags)
+    for resource in mesh.resources:
+        if resource.module:
+            check_resource(resource, mesh, diags)
     _check_unique_resources(mesh, diags)
     check_principal_secrets(mesh, diags)
     diags.raise_if_errors()
@@ -304,7 +304,9 @@ def _type_keyword(attr: ast.Attribute, diags: Diagnostics) -> str:
     return "any"
 
 
-def _read_var_file(path: Path, bare: Scope, diags: Diagnostics, assign) -> None:  # type: ignore[no-untyped-def]
+def _read_var_file(
+    path: Path, bare: Scope, diags: Diagnostics, assign: Callable[[str, object, SourceRange | None, str], None]
+) -> None:
     name = display_path(path)
     try:
         text = read_text(path, name)

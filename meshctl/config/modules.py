@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import jinja2
 import jinja2.sandbox
@@ -28,7 +29,7 @@ from meshctl.config.resource_blocks import protected_at
 from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
 from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.errors import Diagnostics, SourceRange
-from meshctl.mesh.model import Mesh, ResourceBlock
+from meshctl.mesh.model import DataProduct, Integration, Mesh, ResourceBlock
 from meshctl.naming import group_prefix, kafka_principal, secret_name, subject_name
 from meshctl.redaction import register
 
@@ -147,20 +148,19 @@ def expand_modules(
             continue
         view = mesh_view(mesh)
         where = integration.src
-        inputs: dict[str, tuple[object, SourceRange]] = {
+        given: dict[str, tuple[object, SourceRange]] = {
             "integration": (integration_view(integration, view), where),
             **{k: (v, integration.srcs.get("inputs", where)) for k, v in integration.inputs.items()},
         }
         instance = ModuleInstance(f"module.integration_{integration.name}", module_dir)
         call = ast.Block("integration", [integration.name], ast.Body(), where)
-        _instantiate(instance, call, inputs, mesh, mesh_ns, diags, parse)
+        _instantiate(instance, call, given, mesh, mesh_ns, diags, parse)
         instances.append(instance)
     return instances
 
 
-def integration_view(integration, view: Mapping[str, object]) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    domains: Mapping[str, Mapping[str, object]] = view["domains"]  # type: ignore[assignment]
-    products: Mapping[str, Mapping[str, object]] = view["products"]  # type: ignore[assignment]
+def integration_view(integration: Integration, view: MeshView) -> dict[str, object]:
+    domains, products = view["domains"], view["products"]
     reads = sorted(
         {
             str(p["topic"])
@@ -231,12 +231,12 @@ def _instantiate(
             )
         )
     for block in blocks["output"]:
-        d = decode(block, _OUTPUT, scope, diags)
-        if d is not None:
-            instance.outputs[d.labels[0]] = d.get("value")
-            if d.get("sensitive"):
-                instance.sensitive_outputs.add(d.labels[0])
-                register(d.get("value"))
+        out = decode(block, _OUTPUT, scope, diags)
+        if out is not None:
+            instance.outputs[out.labels[0]] = out.get("value")
+            if out.get("sensitive"):
+                instance.sensitive_outputs.add(out.labels[0])
+                register(out.get("value"))
 
 
 def decode_resource_blocks(blocks: list[ast.Block], scope: Scope, diags: Diagnostics) -> list[Decoded]:
@@ -370,10 +370,54 @@ def _templatefile(base: Path) -> Callable[..., str]:
     return templatefile
 
 
-def mesh_view(mesh: Mesh) -> dict[str, object]:
+class ProductView(TypedDict):
+    """`mesh.products["KEY.vN"]` and each of `mesh.domains[NAME].products` in a module."""
+
+    key: str
+    name: str
+    version: int
+    domain: str
+    kind: str
+    description: str
+    topic: str
+    schema_type: str
+    value_subject: str
+    key_subject: str
+    sla: dict[str, str]
+    delivery: dict[str, str]
+    lifecycle: dict[str, object]
+
+
+class DomainView(TypedDict):
+    """`mesh.domains[NAME]` in a module."""
+
+    name: str
+    path: str
+    slug: str
+    parent: str
+    description: str
+    accountable: str
+    responsible: list[str]
+    principal: str
+    kafka_secret: str
+    group_prefix: str
+    baseline: dict[str, object]
+    products: list[ProductView]
+    reads: list[str]
+
+
+class MeshView(TypedDict):
+    """`mesh` in a module: plain values, no secrets."""
+
+    domains: dict[str, DomainView]
+    products: dict[str, ProductView]
+    aws: dict[str, object]
+
+
+def mesh_view(mesh: Mesh) -> MeshView:
     """What modules may read about the mesh: plain values, no secrets."""
 
-    def product(p) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    def product(p: DataProduct) -> ProductView:
         topic = mesh.topic_name(p)
         return {
             "key": p.key,
@@ -395,7 +439,7 @@ def mesh_view(mesh: Mesh) -> dict[str, object]:
             },
         }
 
-    domains: dict[str, object] = {}
+    domains: dict[str, DomainView] = {}
     for name, d in mesh.domains.items():
         grants = [a for a in mesh.access if a.consumer == name]
         reads = sorted(

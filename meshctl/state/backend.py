@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from meshctl.documents import JsonValue
 from meshctl.state.model import State
 
 
@@ -30,6 +31,18 @@ class LockInfo:
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, doc: JsonValue) -> LockInfo:
+        """A stored lock record; a member missing or of another type raises BadDocumentError."""
+        return cls(
+            id=doc.get("id", str),
+            who=doc.get("who", str),
+            operation=doc.get("operation", str),
+            created=doc.get("created", str),
+            pid=doc.get("pid", int),
+            host=doc.get("host", str),
+        )
 
     @classmethod
     def new(cls, operation: str, pid: int) -> LockInfo:

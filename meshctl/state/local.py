@@ -12,8 +12,6 @@ from meshctl.errors import MeshError
 from meshctl.state.backend import DAMAGED_LOCK_ID, LockInfo, damaged_lock
 from meshctl.state.model import State
 
-_LOCK_FIELDS = ("id", "who", "operation", "created", "pid", "host")
-
 
 class LocalBackend:
     def __init__(self, directory: Path):
@@ -106,7 +104,7 @@ class LocalBackend:
         except (OSError, MeshError):
             return damaged_lock(str(self.lock_path))
         try:
-            return LockInfo(**{name: doc.get(name, int if name == "pid" else str) for name in _LOCK_FIELDS})
+            return LockInfo.from_json(doc)
         except MeshError:
             return damaged_lock(str(self.lock_path))
 

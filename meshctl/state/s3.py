@@ -10,14 +10,19 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import botocore.exceptions
 
 from meshctl.aws_session import aws_error, client, error_code
-from meshctl.documents import decode_text, parse_json
+from meshctl.documents import JsonValue, decode_text, parse_json
 from meshctl.errors import MeshError
 from meshctl.state.backend import LockInfo, damaged_lock
 from meshctl.state.model import State
+
+if TYPE_CHECKING:  # the stubs are a development dependency (the test extra)
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 _CONFLICT = {"PreconditionFailed", "412", "ConditionalCheckFailedException", "ConditionalRequestConflict"}
@@ -36,22 +41,22 @@ class S3Settings:
 class S3Backend:
     def __init__(self, settings: S3Settings):
         self.settings = settings
-        self._s3 = None
-        self._dynamodb = None
+        self._s3: S3Client | None = None
+        self._dynamodb: DynamoDBClient | None = None
         self._lock: LockInfo | None = None
         self.versioning_warning = ""
 
     # -- clients --------------------------------------------------------------
 
     @property
-    def s3(self):  # type: ignore[no-untyped-def]
+    def s3(self) -> S3Client:
         if self._s3 is None:
             s = self.settings
             self._s3 = client("s3", s.region, s.profile, s.endpoint_url)
         return self._s3
 
     @property
-    def dynamodb(self):  # type: ignore[no-untyped-def]
+    def dynamodb(self) -> DynamoDBClient:
         if self._dynamodb is None:
             s = self.settings
             self._dynamodb = client("dynamodb", s.region, s.profile, s.endpoint_url)
@@ -145,6 +150,7 @@ class S3Backend:
         return True
 
     def holder(self) -> LockInfo | None:
+        raw: str | bytes | None
         try:
             if self.settings.dynamodb_table:
                 item = self.dynamodb.get_item(
@@ -160,8 +166,8 @@ class S3Backend:
         if raw is None:
             return None
         try:
-            return LockInfo(**json.loads(raw))
-        except (ValueError, TypeError, RecursionError):  # empty or not a lock: clearable with force-unlock
+            return LockInfo.from_json(JsonValue(json.loads(raw), f"s3://{self.settings.bucket}/{self.lock_key}"))
+        except (ValueError, RecursionError, MeshError):  # empty or not a lock: clearable with force-unlock
             return damaged_lock(f"s3://{self.settings.bucket}/{self.lock_key}")
 
     def _remove_lock(self) -> None:
