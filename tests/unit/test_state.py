@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from meshctl.documents import BadDocumentError, JsonValue
 from meshctl.errors import MeshError
+from meshctl.state.backend import LockInfo
 from meshctl.state.local import LocalBackend
 from meshctl.state.model import ResourceState, State
 
@@ -76,3 +78,14 @@ def test_state_json_is_stable_and_sorted() -> None:
     doc = state.to_json()
     assert [r["address"] for r in doc["resources"]] == ["kafka_topic.a", "kafka_topic.b"]  # type: ignore[index]
     assert doc["version"] == 1 and doc["serial"] == 3 and doc["lineage"] == "l"
+
+
+def test_a_lock_record_is_read_member_by_member() -> None:
+    """Local and S3 locks are read alike: a record of another shape is a damaged lock, never a holder
+    with a pid that is text."""
+    info = LockInfo.new("apply", 42)
+    assert LockInfo.from_json(JsonValue(info.to_json(), "state.lock")) == info
+    recorded = info.to_json()
+    for bad, member in (({**recorded, "pid": "42"}, "pid"), ({k: v for k, v in recorded.items() if k != "who"}, "who")):
+        with pytest.raises(BadDocumentError, match=member):
+            LockInfo.from_json(JsonValue(bad, "state.lock"))
