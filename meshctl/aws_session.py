@@ -6,7 +6,7 @@ backend and the Secrets Manager credential store all get their clients here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 import botocore.exceptions
@@ -15,10 +15,43 @@ from botocore.config import Config
 from meshctl.errors import MeshError
 from meshctl.redaction import register
 
+if TYPE_CHECKING:  # the stubs are a development dependency (the test extra)
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_glue import GlueClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sts import STSClient
+
+# The AWS services meshctl calls.
+Service = Literal["dynamodb", "glue", "iam", "s3", "secretsmanager", "sts"]
+
 _RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
 
 
-def client(service: str, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None) -> Any:
+@overload
+def client(
+    service: Literal["dynamodb"], region: str | None, profile: str | None, endpoint_url: str | None
+) -> DynamoDBClient: ...
+@overload
+def client(
+    service: Literal["glue"], region: str | None, profile: str | None, endpoint_url: str | None
+) -> GlueClient: ...
+@overload
+def client(service: Literal["iam"], region: str | None, profile: str | None, endpoint_url: str | None) -> IAMClient: ...
+@overload
+def client(service: Literal["s3"], region: str | None, profile: str | None, endpoint_url: str | None) -> S3Client: ...
+@overload
+def client(
+    service: Literal["secretsmanager"], region: str | None, profile: str | None, endpoint_url: str | None
+) -> SecretsManagerClient: ...
+@overload
+def client(service: Literal["sts"], region: str | None, profile: str | None, endpoint_url: str | None) -> STSClient: ...
+@overload
+def client(service: Service, region: str | None, profile: str | None, endpoint_url: str | None) -> Any: ...
+def client(
+    service: Service, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None
+) -> Any:
     """A boto3 client; boto3 itself reads AWS_ENDPOINT_URL, AWS_PROFILE, AWS_REGION, ..."""
     try:
         session = boto3.session.Session(profile_name=profile, region_name=region)

@@ -11,7 +11,7 @@ import copy
 from collections.abc import Mapping
 
 from meshctl.attributes import SHAPES, attributes_of
-from meshctl.iam.policy import canonical, parse
+from meshctl.iam.policy import canonical, parse, statement_list
 from meshctl.mesh.model import Mesh
 from meshctl.resources import Resource
 
@@ -42,11 +42,7 @@ def admit_deployers(document: object, deployers: tuple[str, ...]) -> dict:
     """The policy with every Deny made to spare `deployers`: added to the Deny's own
     negated `aws:PrincipalArn` condition when it has one, else as `ArnNotEquals`."""
     doc = copy.deepcopy(parse(document))
-    raw = doc.get("Statement", [])
-    listed = [raw] if isinstance(raw, Mapping) else list(raw)
-    doc["Statement"] = [
-        _spare(dict(st), deployers) if isinstance(st, Mapping) and st.get("Effect") == "Deny" else st for st in listed
-    ]
+    doc["Statement"] = [_spare(dict(st), deployers) if st.get("Effect") == "Deny" else st for st in statement_list(doc)]
     return doc
 
 

@@ -18,18 +18,30 @@ class PolicyError(ValueError):
     pass
 
 
-def parse(document: object) -> dict:
+def parse(document: object) -> dict[str, object]:
+    """The policy as an object whose Statement is an object or a list of objects."""
     if isinstance(document, Mapping):
-        return dict(document)
-    if not isinstance(document, str):
+        doc = dict(document)
+    elif not isinstance(document, str):
         raise PolicyError(f"a policy document must be JSON text or an object, got {type(document).__name__}")
-    try:
-        doc = json.loads(document)
-    except json.JSONDecodeError as exc:
-        raise PolicyError(f"a policy document is not valid JSON: {exc.msg} at line {exc.lineno}") from None
-    if not isinstance(doc, dict):
-        raise PolicyError("a policy document must be a JSON object")
+    else:
+        try:
+            doc = json.loads(document)
+        except json.JSONDecodeError as exc:
+            raise PolicyError(f"a policy document is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        if not isinstance(doc, dict):
+            raise PolicyError("a policy document must be a JSON object")
+    statement_list(doc)
     return doc
+
+
+def statement_list(doc: Mapping[str, object]) -> list[Mapping[str, object]]:
+    """The Statement of a parsed policy as a list (one statement may be written alone)."""
+    raw = doc.get("Statement", [])
+    listed = [raw] if isinstance(raw, Mapping) else raw if isinstance(raw, list) else None
+    if listed is None or not all(isinstance(st, Mapping) for st in listed):
+        raise PolicyError("a policy's Statement must be an object or a list of objects")
+    return listed
 
 
 def _norm_value(key: str, value: object) -> object:
@@ -45,11 +57,7 @@ def _norm_value(key: str, value: object) -> object:
 
 def statements(document: object) -> list[dict]:
     """The statements of a policy, each in canonical form, sorted."""
-    doc = parse(document)
-    raw = doc.get("Statement", [])
-    if isinstance(raw, Mapping):
-        raw = [raw]
-    canon = [{k: _norm_value(k, v) for k, v in sorted(st.items())} for st in raw]  # type: ignore[union-attr]
+    canon = [{k: _norm_value(k, v) for k, v in sorted(st.items())} for st in statement_list(parse(document))]
     return sorted(canon, key=lambda s: json.dumps(s, sort_keys=True))
 
 

@@ -302,3 +302,24 @@ def test_fmt_of_a_read_only_file_names_it() -> None:
         assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
     finally:
         subprocess.run(["rm", "-rf", str(base)], check=False)
+
+
+@pytest.mark.parametrize("statement", ['"s3:GetObject"', "5", '["s3:GetObject"]'])
+def test_a_policy_whose_statement_is_not_objects_is_a_configuration_error(mesh: Path, statement: str) -> None:
+    """It passed validation and crashed compiling the policy (an internal error); found by the type checker."""
+    aws = f"""
+    aws {{
+      region        = "eu-west-1"
+      deployer_arns = ["arn:aws:iam::123456789012:role/deployer"]
+    }}
+    resource "aws_s3_bucket" "data" {{
+      bucket = "acme-data"
+      policy = {{ Version = "2012-10-17", Statement = {statement} }}
+    }}
+    """
+    write_mesh(mesh, {"aws.hcl": aws})
+    result = run("validate", ".")
+    assert result.exit_code == 1, result.output
+    expected = "aws.hcl:7: error: aws_s3_bucket.data.policy: a policy's Statement must be an object or a list of"
+    assert expected in result.stderr
+    assert "internal error" not in result.stderr
