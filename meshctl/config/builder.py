@@ -72,8 +72,8 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
                     domain=str(d.get("domain")),
                     vendor=str(d.get("vendor")),
                     source=str(d.get("source")),
-                    reads=tuple(d.get("reads") or ()),  # type: ignore[arg-type]
-                    inputs=dict(d.get("inputs") or {}),  # type: ignore[call-overload]
+                    reads=tuple(d.texts("reads") or ()),
+                    inputs=d.mapping("inputs"),
                     trusted_principal=str(aws.get("trusted_principal", "")) if aws else "",
                     external_id=str(aws.get("external_id", "")) if aws else "",
                     src=d.src,
@@ -108,7 +108,7 @@ def _deployers(aws: Decoded, diags: Diagnostics) -> tuple[str, ...]:
     """`deployer_arns`: exact IAM principals, at least one (an empty list would lock meshctl out)."""
     if "deployer_arns" not in aws.values:
         return ()
-    arns = tuple(str(a) for a in aws.get("deployer_arns") or ())  # type: ignore[union-attr]
+    arns = tuple(aws.texts("deployer_arns") or ())
     src = aws.src_of("deployer_arns")
     if not arns:
         diags.error(
@@ -181,9 +181,9 @@ def _registry(d: Decoded, diags: Diagnostics) -> RegistryConnection:
             hint='e.g. url = "http://localhost:8081" (Apicurio: "http://localhost:8080/apis/ccompat/v7")',
         )
     return RegistryConnection(
-        url=d.get("url"),  # type: ignore[arg-type]
-        username=d.get("username"),  # type: ignore[arg-type]
-        password=d.get("password"),  # type: ignore[arg-type]
+        url=d.text("url"),
+        username=d.text("username"),
+        password=d.text("password"),
         request_timeout_s=timeout,
         src=d.src,
     )
@@ -252,7 +252,7 @@ def _domain(d: Decoded, diags: Diagnostics) -> Domain | None:
             )
     return Domain(
         name=d.labels[0],
-        parent=d.get("parent"),  # type: ignore[arg-type]
+        parent=d.text("parent"),
         description=str(d.get("description", "")),
         owners=owners,
         policy=_policy(d.block("policy"), diags),
@@ -270,25 +270,28 @@ def _policy(p: Decoded | None, diags: Diagnostics) -> Policy:
             retention = parse_duration_ms(str(p.get("max_retention")))
         except ValueError as exc:
             diags.error("invalid max_retention", p.src_of("max_retention"), detail=str(exc))
+    counts: dict[str, int | None] = {}
     for name in ("min_replication_factor", "min_insync_replicas", "max_partitions"):
         value = p.get(name)
         if value is not None and (not isinstance(value, int) or value < 1):
             diags.error(f"{name} must be a whole number of at least 1", p.src_of(name), detail=f"got {value}")
-    kinds = p.get("allowed_kinds")
-    for kind in kinds or []:  # type: ignore[attr-defined]
+        counts[name] = value if isinstance(value, int) else None
+    kinds = p.texts("allowed_kinds")
+    vendors = p.texts("allowed_vendors")
+    for kind in kinds or []:
         if kind not in KINDS:
             diags.error(
                 f"unknown kind {kind!r} in allowed_kinds", p.src_of("allowed_kinds"), hint=f"kinds: {', '.join(KINDS)}"
             )
     return Policy(
-        min_replication_factor=p.get("min_replication_factor"),  # type: ignore[arg-type]
-        min_insync_replicas=p.get("min_insync_replicas"),  # type: ignore[arg-type]
-        max_partitions=p.get("max_partitions"),  # type: ignore[arg-type]
+        min_replication_factor=counts["min_replication_factor"],
+        min_insync_replicas=counts["min_insync_replicas"],
+        max_partitions=counts["max_partitions"],
         max_retention_ms=retention,
-        allowed_kinds=tuple(kinds) if kinds is not None else None,  # type: ignore[arg-type]
-        allowed_vendors=tuple(p.get("allowed_vendors")) if p.get("allowed_vendors") is not None else None,  # type: ignore[arg-type]
+        allowed_kinds=tuple(kinds) if kinds is not None else None,
+        allowed_vendors=tuple(vendors) if vendors is not None else None,
         allow_override=bool(p.get("allow_override", False)),
-        baseline=dict(p.get("baseline") or {}),  # type: ignore[call-overload]
+        baseline=p.mapping("baseline"),
         srcs={**p.srcs, "__block__": p.src},
     )
 
@@ -305,28 +308,34 @@ def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | No
         diags.error(f"unknown kind {kind!r}", d.src_of("kind"), hint=f"kind is one of: {', '.join(KINDS)}")
     srcs = dict(d.srcs)
     t = d.block("topic")
-    partitions, replication, config, topic_name = 1, None, {}, None
+    counts: dict[str, int | None] = {"partitions": 1, "replication_factor": None}
+    config: dict[str, str] = {}
+    topic_name = None
     if t is not None:
-        partitions = t.get("partitions", 1)  # type: ignore[assignment]
-        replication = t.get("replication_factor")  # type: ignore[assignment]
-        config = dict(t.get("config", {}))  # type: ignore[call-overload]
-        topic_name = t.get("name")  # type: ignore[assignment]
+        config = t.strings("config")
+        topic_name = t.text("name")
         srcs.update({f"topic.{k}": v for k, v in t.srcs.items()})
         srcs["topic"] = t.src
-        for name, value in (("partitions", partitions), ("replication_factor", replication)):
-            if value is not None and (not isinstance(value, int) or value < 1):
+        for name in counts:
+            value = t.get(name, counts[name])
+            if value is None:
+                continue
+            if not isinstance(value, int) or value < 1:
                 diags.error(f"{name} must be a whole number of at least 1", t.src_of(name), detail=f"got {value}")
                 return None
-            if value is not None and value > _KAFKA_LIMITS[name]:  # Kafka's wire format: int32, int16
+            if value > _KAFKA_LIMITS[name]:  # Kafka's wire format: int32, int16
                 diags.error(f"{name} must be at most {_KAFKA_LIMITS[name]}", t.src_of(name), detail=f"got {value}")
                 return None
+            counts[name] = value
+    partitions, replication = counts["partitions"] or 1, counts["replication_factor"]
     schema_block = d.block("schema")
     schema = build_schema(schema_block, base_dir, kind, diags) if schema_block else None
     if schema_block:
         srcs.update({f"schema.{k}": v for k, v in schema_block.srcs.items()})
-    lifecycle = build_lifecycle(d.block("lifecycle"), version, diags)
-    if d.block("lifecycle"):
-        srcs.update({f"lifecycle.{k}": v for k, v in d.block("lifecycle").srcs.items()})  # type: ignore[union-attr]
+    life = d.block("lifecycle")
+    lifecycle = build_lifecycle(life, version, diags)
+    if life:
+        srcs.update({f"lifecycle.{k}": v for k, v in life.srcs.items()})
     return DataProduct(
         name=d.labels[0],
         domain=str(d.get("domain")),
@@ -348,13 +357,16 @@ def _access(d: Decoded, diags: Diagnostics) -> Access | None:
         return None
     product = str(d.get("product"))
     version = d.get("version")
+    if version is not None and (not isinstance(version, int) or version < 1):
+        diags.error("version must be a whole number of at least 1", d.src_of("version"), detail=f"got {version}")
+        return None
     m = re.match(r"^(.+)\.v(\d+)$", product)
     if m and version is None:  # "sales.orders.v1" names a version
         product, version = m.group(1), int(m.group(2))
     return Access(
         name=d.labels[0],
         product=product,
-        version=version,  # type: ignore[arg-type]
+        version=version,
         consumer=str(d.get("consumer")),
         mode=str(d.get("mode", "read")),
         src=d.src,
@@ -365,13 +377,13 @@ def _access(d: Decoded, diags: Diagnostics) -> Access | None:
 def _kafka(d: Decoded, diags: Diagnostics) -> KafkaConnection:
     timeout = _request_timeout(d, diags)
     return KafkaConnection(
-        bootstrap_servers=d.get("bootstrap_servers"),  # type: ignore[arg-type]
-        security_protocol=d.get("security_protocol"),  # type: ignore[arg-type]
-        sasl_mechanism=d.get("sasl_mechanism"),  # type: ignore[arg-type]
-        sasl_username=d.get("sasl_username"),  # type: ignore[arg-type]
-        sasl_password=d.get("sasl_password"),  # type: ignore[arg-type]
-        properties_file=d.get("properties_file"),  # type: ignore[arg-type]
-        config=dict(d.get("config", {})),  # type: ignore[call-overload]
+        bootstrap_servers=d.text("bootstrap_servers"),
+        security_protocol=d.text("security_protocol"),
+        sasl_mechanism=d.text("sasl_mechanism"),
+        sasl_username=d.text("sasl_username"),
+        sasl_password=d.text("sasl_password"),
+        properties_file=d.text("properties_file"),
+        config=d.strings("config"),
         request_timeout_s=timeout,
         keep_acls_of=_principals(d, "keep_acls_of", diags),
         src=d.src,
@@ -380,7 +392,7 @@ def _kafka(d: Decoded, diags: Diagnostics) -> KafkaConnection:
 
 def _principals(d: Decoded, attr: str, diags: Diagnostics) -> tuple[str, ...]:
     """Kafka principals as the authorizer spells them (`User:name`)."""
-    out = tuple(str(p) for p in d.get(attr) or [])  # type: ignore[union-attr]
+    out = tuple(d.texts(attr) or ())
     bad = [p for p in out if not re.fullmatch(r"[A-Za-z]+:[^\s]+", p)]
     if bad:
         diags.error(

@@ -161,4 +161,4 @@ def build_lifecycle(d: Decoded | None, version: int, diags: Diagnostics) -> Life
         diags.error("lifecycle dates need replaces", d.src, hint="the dates are those of the version this one replaces")
     if dates["deprecated"] and dates["sunset"] and dates["deprecated"] > dates["sunset"]:
         diags.error("lifecycle.deprecated is after sunset", d.src_of("deprecated"))
-    return Lifecycle(replaces, dates["deprecated"], dates["sunset"], bool(d.get("prevent_destroy", False)))  # type: ignore[arg-type]
+    return Lifecycle(replaces, dates["deprecated"], dates["sunset"], bool(d.get("prevent_destroy", False)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from meshctl.config import ast
 from meshctl.config.evaluate import EvalError, Scope, evaluate
@@ -48,12 +49,45 @@ class Decoded:
     def get(self, name: str, default: object = None) -> object:
         return self.values.get(name, default)
 
+    # Typed reads of attributes `decode` checked against the schema; a value of another type
+    # means the schema and the caller disagree (a bug), never a user's mistake.
+
+    def text(self, name: str) -> str | None:
+        """A `string` attribute, or None when it is not set."""
+        return _of(str, self.values.get(name), name)
+
+    def texts(self, name: str) -> list[str] | None:
+        """A `list(string)` attribute, or None when it is not set."""
+        value = _of(list, self.values.get(name), name)
+        return None if value is None else [_expect(str, v, name) for v in value]
+
+    def mapping(self, name: str) -> dict[str, object]:
+        """A `map(...)` attribute; {} when it is not set."""
+        return dict(_of(dict, self.values.get(name), name) or {})
+
+    def strings(self, name: str) -> dict[str, str]:
+        """A `map(string)` attribute; {} when it is not set."""
+        return {str(k): _expect(str, v, name) for k, v in self.mapping(name).items()}
+
     def src_of(self, name: str) -> SourceRange:
         return self.srcs.get(name, self.src)
 
     def block(self, name: str) -> Decoded | None:
         found = self.blocks.get(name) or []
         return found[0] if found else None
+
+
+T = TypeVar("T")
+
+
+def _of(kind: type[T], value: object, name: str) -> T | None:
+    return None if value is None else _expect(kind, value, name)
+
+
+def _expect(kind: type[T], value: object, name: str) -> T:
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} was decoded as {type(value).__name__}, not {kind.__name__}: the schema disagrees")
+    return value
 
 
 def decode(block: ast.Block, schema: BlockSchema, scope: Scope, diags: Diagnostics) -> Decoded | None:

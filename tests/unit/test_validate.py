@@ -80,6 +80,10 @@ CASES = {
         MINIMAL + 'access "w" {\n  product = "sales.orders.v3"\n  consumer = "analytics"\n}\n',
         'names version 3 of "sales.orders", which is not declared',
     ),
+    "fractional version in grant": (
+        MINIMAL + 'access "w" {\n  product = "sales.orders"\n  version = 1.5\n  consumer = "analytics"\n}\n',
+        "m.hcl:25: error: version must be a whole number of at least 1",
+    ),
     "unknown consumer": (
         MINIMAL + 'access "w" {\n  product = "sales.orders"\n  consumer = "analytic"\n}\n',
         'unknown consumer domain "analytic"',
