@@ -44,6 +44,11 @@ def default_topic_name(domain_path: str, product: str, version: int) -> str:
     return f"{domain_path}.{product}.v{version}"
 
 
+def integration_namespace(domain_path: str, integration: str) -> str:
+    """`commerce.sales.snowflake.`: the topic prefix an integration may write under."""
+    return f"{domain_path}.{integration}."
+
+
 def kafka_principal(user: str) -> str:
     """`User:sales`: a principal as Kafka's authorizer spells it."""
     return f"User:{user}"

@@ -12,7 +12,7 @@ from meshctl.attributes import KafkaAcl, KafkaScramUser, KafkaTopic, attributes_
 from meshctl.compile.lifecycle import LIVE, Stage
 from meshctl.mesh.model import DataProduct, Mesh
 from meshctl.mesh.policy import Setting, effective_policy
-from meshctl.naming import acl_name, group_prefix, kafka_principal
+from meshctl.naming import acl_name, group_prefix, integration_namespace, kafka_principal
 from meshctl.resources import Resource, make_address
 
 SCRAM_MECHANISM = "SCRAM-SHA-512"
@@ -131,7 +131,7 @@ def _integrations(mesh: Mesh, topics: Mapping[str, str]) -> list[Resource]:
                         i.domain,
                     )
                 )
-        own = f"{mesh.path(i.domain)}.{i.name}."
+        own = integration_namespace(mesh.path(i.domain), i.name)
         who, groups = kafka_principal(user), group_prefix(user)
         out.append(_acl(who, "GROUP", groups, "PREFIXED", ["DESCRIBE", "READ"], i.address, (user_address,), i.domain))
         out.append(_acl(who, "TOPIC", own, "PREFIXED", ["DESCRIBE", "WRITE"], i.address, (user_address,), i.domain))

@@ -8,6 +8,7 @@ from meshctl.errors import Diagnostics
 from meshctl.mesh.durations import format_ms
 from meshctl.mesh.model import Mesh
 from meshctl.mesh.policy import SOURCE_NAME, effective_policy, loosened
+from meshctl.naming import integration_namespace
 
 
 def validate(mesh: Mesh, diags: Diagnostics) -> None:
@@ -320,6 +321,7 @@ def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:
                     detail="a vendor sees only what its domain may see",
                     hint=f'grant it first: access "..." {{ product = "{key}", consumer = "{i.domain}" }}',
                 )
+        own = integration_namespace(mesh.path(i.domain), i.name)
         clash = [p.name for p in mesh.products if p.domain == i.domain and p.name == i.name] + [
             d.name for d in mesh.domains.values() if d.parent == i.domain and d.name == i.name
         ]
@@ -327,10 +329,9 @@ def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:
             diags.error(
                 f'integration "{i.name}" shares its name with "{clash[0]}" in domain "{i.domain}"',
                 i.src,
-                detail=f'it may write topics under "{mesh.path(i.domain)}.{i.name}.", which would include theirs',
+                detail=f'it may write topics under "{own}", which would include theirs',
                 hint="rename the integration: only a product's domain writes the product",
             )
-        own = f"{mesh.path(i.domain)}.{i.name}."
         inside = sorted(t for t in map(mesh.topic_name, mesh.products) if t.startswith(own))
         if inside and not clash:  # a custom topic name under the integration's writable prefix
             diags.error(

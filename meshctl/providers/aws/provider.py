@@ -4,7 +4,6 @@ retry mode handles throttling. Policies are stored and compared in canonical for
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -139,12 +138,12 @@ class AwsProvider:
         inline = {}
         for policy_name in names:
             doc = self._call("iam", "get_role_policy", RoleName=name, PolicyName=policy_name)["PolicyDocument"]
-            inline[policy_name] = canonical(doc if isinstance(doc, dict) else json.loads(doc))
+            inline[policy_name] = canonical(doc)
         trust = role["AssumeRolePolicyDocument"]
         live: dict[str, object] = {
             "name": name,
             "description": role.get("Description", ""),
-            "assume_role_policy": canonical(trust if isinstance(trust, dict) else json.loads(trust)),
+            "assume_role_policy": canonical(trust),
             "inline_policies": dict(sorted(inline.items())),
             "tags": {t["Key"]: t["Value"] for t in role.get("Tags", [])},
         }
