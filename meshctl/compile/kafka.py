@@ -163,12 +163,8 @@ def _topic(mesh: Mesh, product: DataProduct) -> Resource:
 
 
 def _whole_number(setting: Setting | None) -> int | None:
-    """A numeric policy setting (an `int` member of `mesh.model.Policy`), or None when none is in force."""
-    if setting is None:
-        return None
-    if isinstance(setting.value, bool) or not isinstance(setting.value, int):
-        raise TypeError(f"policy setting {setting.value!r} is not a whole number")
-    return setting.value
+    """A numeric policy setting, or None when none is in force."""
+    return None if setting is None else setting.number
 
 
 def _acl(

@@ -8,30 +8,55 @@ from dataclasses import dataclass
 from meshctl.errors import SourceRange
 from meshctl.mesh.model import Mesh, Policy
 
+# A setting is a whole number (the min_* and max_* ones) or a list of names (the allowed_* ones).
+SettingValue = int | tuple[str, ...]
+
+
+def _number(value: SettingValue) -> int:
+    if isinstance(value, tuple):
+        raise TypeError(f"policy setting {value!r} is a list, not a number")
+    return value
+
+
+def _names(value: SettingValue) -> tuple[str, ...]:
+    if not isinstance(value, tuple):
+        raise TypeError(f"policy setting {value!r} is a number, not a list")
+    return value
+
 
 @dataclass(frozen=True)
 class Setting:
     """One policy setting in force for a domain, and the domain that set it."""
 
-    value: object
+    value: SettingValue
     domain: str
     src: SourceRange | None
 
+    @property
+    def number(self) -> int:
+        """The value of a numeric setting (min_replication_factor, max_retention_ms, ...)."""
+        return _number(self.value)
 
-def _tighter_min(a: object, b: object) -> bool:
-    return a >= b  # type: ignore[operator]
-
-
-def _tighter_max(a: object, b: object) -> bool:
-    return a <= b  # type: ignore[operator]
-
-
-def _tighter_subset(a: object, b: object) -> bool:
-    return set(a) <= set(b)  # type: ignore[call-overload]
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The value of a list setting (allowed_kinds, allowed_vendors)."""
+        return _names(self.value)
 
 
-# setting name -> (attribute of Policy, "is value a at least as tight as b?")
-RULES: dict[str, Callable[[object, object], bool]] = {
+def _tighter_min(a: SettingValue, b: SettingValue) -> bool:
+    return _number(a) >= _number(b)
+
+
+def _tighter_max(a: SettingValue, b: SettingValue) -> bool:
+    return _number(a) <= _number(b)
+
+
+def _tighter_subset(a: SettingValue, b: SettingValue) -> bool:
+    return set(_names(a)) <= set(_names(b))
+
+
+# setting name -> "is value a at least as tight as b?"
+RULES: dict[str, Callable[[SettingValue, SettingValue], bool]] = {
     "min_replication_factor": _tighter_min,
     "min_insync_replicas": _tighter_min,
     "max_partitions": _tighter_max,
@@ -44,8 +69,16 @@ RULES: dict[str, Callable[[object, object], bool]] = {
 SOURCE_NAME = {"max_retention_ms": "max_retention"}
 
 
-def own_settings(policy: Policy) -> dict[str, object]:
-    return {name: getattr(policy, name) for name in RULES if getattr(policy, name) is not None}
+def own_settings(policy: Policy) -> dict[str, SettingValue]:
+    values: dict[str, SettingValue | None] = {
+        "min_replication_factor": policy.min_replication_factor,
+        "min_insync_replicas": policy.min_insync_replicas,
+        "max_partitions": policy.max_partitions,
+        "max_retention_ms": policy.max_retention_ms,
+        "allowed_kinds": policy.allowed_kinds,
+        "allowed_vendors": policy.allowed_vendors,
+    }
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def setting_src(policy: Policy, name: str) -> SourceRange | None:
@@ -68,7 +101,7 @@ def _overridable(mesh: Mesh, domain: str) -> bool:
     return mesh.domains[domain].policy.allow_override
 
 
-def loosened(mesh: Mesh, domain: str) -> list[tuple[str, object, Setting]]:
+def loosened(mesh: Mesh, domain: str) -> list[tuple[str, SettingValue, Setting]]:
     """Settings of `domain` that loosen one inherited from an ancestor that forbids it."""
     d = mesh.domains[domain]
     found = []

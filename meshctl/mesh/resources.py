@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from meshctl.errors import Diagnostics
+from collections.abc import Mapping
+
+from meshctl.errors import Diagnostics, SourceRange
 from meshctl.iam.policy import PolicyError, parse
 from meshctl.mesh.model import Mesh, ResourceBlock
 from meshctl.naming import BUCKET_HINT, BUCKET_RE, secret_name
@@ -13,7 +15,8 @@ def check_resource(block: ResourceBlock, mesh: Mesh, diags: Diagnostics) -> None
     for attr in ("policy", "assume_role_policy"):
         if attr in values and values[attr] not in (None, ""):
             _check_policy(values[attr], f"{block.address}.{attr}", block.srcs.get(attr, block.src), diags)
-    for name, document in dict(values.get("inline_policies") or {}).items():  # type: ignore[call-overload]
+    inline = values.get("inline_policies")
+    for name, document in (inline if isinstance(inline, Mapping) else {}).items():
         _check_policy(document, f"{block.address}.inline_policies[{name!r}]", block.srcs.get("inline_policies"), diags)
     if block.type == "aws_s3_bucket" and not BUCKET_RE.match(str(values.get("bucket", ""))):
         diags.error(
@@ -45,7 +48,7 @@ def check_principal_secrets(mesh: Mesh, diags: Diagnostics) -> None:
         )
 
 
-def _check_policy(document: object, what: str, src, diags: Diagnostics) -> None:  # type: ignore[no-untyped-def]
+def _check_policy(document: object, what: str, src: SourceRange | None, diags: Diagnostics) -> None:
     try:
         parse(document)
     except PolicyError as exc:

@@ -6,8 +6,8 @@ import difflib
 
 from meshctl.errors import Diagnostics
 from meshctl.mesh.durations import format_ms
-from meshctl.mesh.model import Mesh
-from meshctl.mesh.policy import SOURCE_NAME, effective_policy, loosened
+from meshctl.mesh.model import DataProduct, Mesh
+from meshctl.mesh.policy import SOURCE_NAME, SettingValue, effective_policy, loosened
 from meshctl.naming import integration_namespace
 
 
@@ -39,7 +39,8 @@ def _check_tree(mesh: Mesh, diags: Diagnostics) -> None:
                 hint=_did_you_mean(d.parent, list(mesh.domains), "domains"),
             )
             continue
-        chain, seen, cur = [d.name], {d.name}, d.parent
+        chain, seen = [d.name], {d.name}
+        cur: str | None = d.parent
         while cur and cur in mesh.domains and cur not in seen:
             chain.append(cur)
             seen.add(cur)
@@ -67,11 +68,11 @@ def _check_policies(mesh: Mesh, diags: Diagnostics) -> None:
             )
 
 
-def _show(setting: str, value: object) -> str:
-    if setting == "max_retention_ms":
-        return format_ms(int(value))  # type: ignore[call-overload]
+def _show(setting: str, value: SettingValue) -> str:
     if isinstance(value, tuple):
         return "[" + ", ".join(value) + "]"
+    if setting == "max_retention_ms":
+        return format_ms(value)
     return str(value)
 
 
@@ -110,7 +111,7 @@ def _check_products(mesh: Mesh, diags: Diagnostics) -> None:
         _check_against_policy(mesh, p, diags)
 
 
-def _check_replaces(mesh: Mesh, p, diags: Diagnostics) -> None:  # type: ignore[no-untyped-def]
+def _check_replaces(mesh: Mesh, p: DataProduct, diags: Diagnostics) -> None:
     replaces = p.lifecycle.replaces
     declared = [q.version for q in mesh.versions(p.key)]
     if replaces is not None and replaces not in declared:
@@ -122,7 +123,7 @@ def _check_replaces(mesh: Mesh, p, diags: Diagnostics) -> None:  # type: ignore[
         )
 
 
-def _check_namespace(mesh: Mesh, p, topic: str, diags: Diagnostics) -> None:  # type: ignore[no-untyped-def]
+def _check_namespace(mesh: Mesh, p: DataProduct, topic: str, diags: Diagnostics) -> None:
     if p.topic.name is None:
         return
     own = mesh.path(p.domain) + "."
@@ -145,7 +146,7 @@ def _check_namespace(mesh: Mesh, p, topic: str, diags: Diagnostics) -> None:  # 
             )
 
 
-def _check_against_policy(mesh: Mesh, p, diags: Diagnostics) -> None:  # type: ignore[no-untyped-def]
+def _check_against_policy(mesh: Mesh, p: DataProduct, diags: Diagnostics) -> None:
     policy = effective_policy(mesh, p.domain)
 
     def fail(setting: str, attr: str, summary: str) -> None:
@@ -159,19 +160,19 @@ def _check_against_policy(mesh: Mesh, p, diags: Diagnostics) -> None:  # type: i
         )
 
     rf = p.topic.replication_factor
-    if "min_replication_factor" in policy and rf is not None and rf < policy["min_replication_factor"].value:  # type: ignore[operator]
+    if "min_replication_factor" in policy and rf is not None and rf < policy["min_replication_factor"].number:
         fail(
             "min_replication_factor",
             "topic.replication_factor",
             f"replication_factor {rf} is under the minimum {policy['min_replication_factor'].value}",
         )
-    if "max_partitions" in policy and p.topic.partitions > policy["max_partitions"].value:  # type: ignore[operator]
+    if "max_partitions" in policy and p.topic.partitions > policy["max_partitions"].number:
         fail(
             "max_partitions",
             "topic.partitions",
             f"partitions {p.topic.partitions} is over the maximum {policy['max_partitions'].value}",
         )
-    if "allowed_kinds" in policy and p.kind not in policy["allowed_kinds"].value:  # type: ignore[operator]
+    if "allowed_kinds" in policy and p.kind not in policy["allowed_kinds"].names:
         fail("allowed_kinds", "kind", f'kind "{p.kind}" is not allowed here')
     retention = p.topic.config.get("retention.ms")
     if "max_retention_ms" in policy and retention is not None:
@@ -184,7 +185,7 @@ def _check_against_policy(mesh: Mesh, p, diags: Diagnostics) -> None:  # type: i
                 detail=f"got {retention!r}",
             )
         else:
-            limit = int(policy["max_retention_ms"].value)  # type: ignore[call-overload]
+            limit = policy["max_retention_ms"].number
             if value < 0 or value > limit:
                 fail(
                     "max_retention_ms",
@@ -196,8 +197,8 @@ def _check_against_policy(mesh: Mesh, p, diags: Diagnostics) -> None:  # type: i
         "min_insync_replicas" in policy
         and isr is not None
         and isr.isdigit()
-        and int(isr) < policy["min_insync_replicas"].value
-    ):  # type: ignore[operator]
+        and int(isr) < policy["min_insync_replicas"].number
+    ):
         fail(
             "min_insync_replicas",
             "topic.config",
@@ -297,7 +298,7 @@ def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:
             )
             continue
         allowed = effective_policy(mesh, i.domain).get("allowed_vendors")
-        if allowed is not None and i.vendor not in allowed.value:  # type: ignore[operator]
+        if allowed is not None and i.vendor not in allowed.names:
             diags.error(
                 f'vendor "{i.vendor}" is not allowed in domain "{i.domain}"',
                 i.srcs.get("vendor", i.src),
