@@ -3,14 +3,27 @@
 Verdicts follow Avro schema resolution (the rules the Confluent registry applies): a reader fills a field
 missing from the writer's data from its default, ignores extra writer fields, matches named types by their
 unqualified name, reads a union branch-by-branch, and promotes only the types in PROMOTIONS.
+
+Two sources, one verdict: the Apache `avro` library's reader/writer compatibility checker (a port of the
+Java checker the registry runs) says whether a reader can read a writer's data (`unreadable`); the rules
+below say why, change by change (`why_breaking`), which the library's messages ("reader type: int not
+compatible with writer type: long" at "/fields/0/type") do not. Validation is this module's parser, which
+points at lines and checks defaults; the library parses what it accepts, so a schema is also one the
+library can judge.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import avro.errors
+import avro.schema
+from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
 
 from meshctl.schemas import jsontext
 from meshctl.schemas.jsontext import JsonDoc, JsonPath, dumps, kind_of
@@ -28,6 +41,7 @@ PROMOTIONS: dict[str, frozenset[str]] = {
 }
 PROMOTION_RULES = "int->long/float/double, long->float/double, float->double and string<->bytes"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_FULLNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _ORDERS = ("ascending", "descending", "ignore")
 
 
@@ -59,6 +73,7 @@ class Union:
 class Fixed:
     fullname: str
     size: int
+    aliases: tuple[str, ...] = ()  # full names: a reader's named type also reads data written under these
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +81,7 @@ class Enum:
     fullname: str
     symbols: tuple[str, ...]
     default: str | None
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +97,7 @@ class Field:
 class Record:
     fullname: str
     fields: list[Field]  # filled after the record is registered, so its fields can refer to it
+    aliases: tuple[str, ...] = ()
 
 
 AvroType = Primitive | Array | Map | Union | Fixed | Enum | Record
@@ -94,8 +111,9 @@ def short_name(fullname: str) -> str:
 def describe_type(t: AvroType) -> str:
     """A one-line type: "int", "int (date)", "[null, Address]", "array<string>", "MD5 (fixed 16)".
 
-    Named types are given by their unqualified name (what resolution matches on) and never expanded,
-    so this terminates on recursive schemas. `_readable` parses these strings back.
+    Named types are given by their unqualified name (what resolution matches on), with their aliases
+    ("Place (aka Address)"), and never expanded, so this terminates on recursive schemas. `_readable` parses
+    these strings back.
     """
     if isinstance(t, Primitive):
         return t.name if t.logical is None else f"{t.name} ({t.logical})"
@@ -105,9 +123,13 @@ def describe_type(t: AvroType) -> str:
         return f"map<{describe_type(t.values)}>"
     if isinstance(t, Union):
         return "[" + ", ".join(describe_type(b) for b in t.branches) + "]"
-    if isinstance(t, Fixed):
-        return f"{short_name(t.fullname)} (fixed {t.size})"
-    return short_name(t.fullname)
+    notes = [f"fixed {t.size}"] if isinstance(t, Fixed) else []
+    notes += ["aka " + ", ".join(short_name(alias) for alias in t.aliases)] if t.aliases else []
+    return short_name(t.fullname) + (f" ({', '.join(notes)})" if notes else "")
+
+
+def describe_root(text: str) -> str:
+    return describe_type(parse(text))
 
 
 def describe_field(f: Field) -> str:
@@ -124,6 +146,38 @@ def parse(text: str) -> AvroType:
 
 def check(text: str) -> None:
     parse(text)
+    _library_schema(text)
+
+
+def _library_schema(text: str) -> avro.schema.Schema:
+    """The `avro` library's parse of a text this module's parser has accepted."""
+    try:
+        with warnings.catch_warnings():  # an unknown or ill-formed logicalType is ignored, as the spec says
+            warnings.simplefilter("ignore", avro.errors.IgnoredLogicalType)
+            return avro.schema.make_avsc_object(_qualified_aliases(jsontext.parse(text), ""))
+    except (avro.errors.AvroException, avro.errors.AvroWarning) as exc:
+        raise SchemaError(f"not a schema the Avro library accepts: {exc}") from None
+
+
+def _qualified_aliases(node: Any, space: str) -> Any:
+    """The schema with named types' aliases in full: the library compares them as written, but the spec
+    reads an unqualified alias in the namespace of the type it names (as the Java checker does)."""
+    if isinstance(node, list):
+        return [_qualified_aliases(branch, space) for branch in node]
+    if not isinstance(node, dict):
+        return node
+    node = dict(node)
+    if node.get("type") in ("record", "error", "enum", "fixed") and isinstance(node.get("name"), str):
+        name = node["name"]
+        space = name.rpartition(".")[0] if "." in name else node.get("namespace") or space
+        if isinstance(node.get("aliases"), list):
+            node["aliases"] = [_qualify(alias, space) for alias in node["aliases"]]
+    if isinstance(node.get("fields"), list):
+        node["fields"] = [{**f, "type": _qualified_aliases(f.get("type"), space)} for f in node["fields"]]
+    for key in ("type", "items", "values"):
+        if key in node and not isinstance(node[key], str):
+            node[key] = _qualified_aliases(node[key], space)
+    return node
 
 
 def canonical(text: str) -> str:
@@ -195,8 +249,8 @@ class _Parser:
             return Array(inner) if kind == "array" else Map(inner)
         return self.reference(kind, (*path, "type"), space)
 
-    def define(self, node: dict[str, Any], path: JsonPath, space: str, kind: str) -> str:
-        """Validate the name of a named type and return its full name."""
+    def define(self, node: dict[str, Any], path: JsonPath, space: str, kind: str) -> tuple[str, tuple[str, ...]]:
+        """Validate the name and aliases of a named type; its full name and its aliases' full names."""
         name = node.get("name")
         if not isinstance(name, str) or not name:
             raise self.fail(f'a {kind} needs a "name"', (*path, "name"))
@@ -212,14 +266,17 @@ class _Parser:
             raise self.fail(f'a {kind} cannot be named "{short_name(fullname)}", a primitive type', (*path, "name"))
         if fullname in self.named:
             raise self.fail(f'type "{fullname}" is defined twice', (*path, "name"))
-        return fullname
+        aliases = node.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and _FULLNAME.match(a) for a in aliases):
+            raise self.fail(f'"aliases" of {kind} {fullname} must be a list of names', (*path, "aliases"))
+        return fullname, tuple(_qualify(alias, fullname.rpartition(".")[0]) for alias in aliases)
 
     def record(self, node: dict[str, Any], path: JsonPath, space: str) -> Record:
-        fullname = self.define(node, path, space, "record")
+        fullname, aliases = self.define(node, path, space, "record")
         fields = node.get("fields")
         if not isinstance(fields, list):
             raise self.fail(f'record {fullname} needs a "fields" list', (*path, "fields"))
-        record = Record(fullname, [])
+        record = Record(fullname, [], aliases)
         self.named[fullname] = record
         names: set[str] = set()
         for index, field in enumerate(fields):
@@ -250,7 +307,7 @@ class _Parser:
         return field
 
     def enum(self, node: dict[str, Any], path: JsonPath, space: str) -> Enum:
-        fullname = self.define(node, path, space, "enum")
+        fullname, aliases = self.define(node, path, space, "enum")
         symbols = node.get("symbols")
         if not isinstance(symbols, list) or not symbols:
             raise self.fail(f'enum {fullname} needs a non-empty "symbols" list', (*path, "symbols"))
@@ -264,16 +321,16 @@ class _Parser:
             raise self.fail(
                 f"default {dumps(default)} of enum {fullname} is not one of its symbols", (*path, "default")
             )
-        enum = Enum(fullname, tuple(symbols), default)
+        enum = Enum(fullname, tuple(symbols), default, aliases)
         self.named[fullname] = enum
         return enum
 
     def fixed(self, node: dict[str, Any], path: JsonPath, space: str) -> Fixed:
-        fullname = self.define(node, path, space, "fixed")
+        fullname, aliases = self.define(node, path, space, "fixed")
         size = node.get("size")
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise self.fail(f'fixed {fullname} needs a "size" that is a non-negative integer', (*path, "size"))
-        fixed = Fixed(fullname, size)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise self.fail(f'fixed {fullname} needs a "size" that is a positive integer', (*path, "size"))
+        fixed = Fixed(fullname, size, aliases)
         self.named[fullname] = fixed
         return fixed
 
@@ -486,10 +543,30 @@ def _same_name(a: Named, b: Named) -> bool:
 # --- compatibility -------------------------------------------------------------------------------------------
 
 
-def why_breaking(change: FieldChange, direction: str) -> str | None:
-    """Why `change` breaks `direction` ("BACKWARD": new reads old; "FORWARD": old reads new), or None."""
+def unreadable(reader_text: str, writer_text: str) -> str | None:
+    """The `avro` library's verdict: why a reader of `reader_text` cannot read data written with
+    `writer_text` ("type_mismatch at /fields/0/type (reader type: int not compatible with writer type:
+    long)"), or None when it can."""
+    result = ReaderWriterCompatibilityChecker().get_compatibility(
+        _library_schema(reader_text), _library_schema(writer_text)
+    )
+    if result.compatibility is not SchemaCompatibilityType.incompatible:
+        return None
+    kinds = ", ".join(sorted({kind.value.replace("_", " ") for kind in result.incompatibilities}))
+    where = ", ".join(sorted(location for location in result.locations if location != "/")) or "/"
+    return f"{kinds} at {where} ({'; '.join(sorted(result.messages))})"
+
+
+def why_breaking(change: FieldChange, direction: str, changes: Sequence[FieldChange] = ()) -> str | None:
+    """Why `change` breaks `direction` ("BACKWARD": new reads old; "FORWARD": old reads new), or None.
+
+    `changes` is the whole diff: an old reader does not know a new field's aliases, so under FORWARD a field
+    renamed through an alias is missing and extra rather than changed; what changed inside it does not count.
+    """
     backward = direction == "BACKWARD"
     path = change.path
+    if not backward and _inside_alias_rename(change, changes):
+        return None
     match change.kind:
         case "added" if backward and not _has_default(change.after):
             return f"a new reader cannot fill field {path} when reading old data: give it a default"
@@ -519,6 +596,13 @@ def why_breaking(change: FieldChange, direction: str) -> str | None:
                 "which old readers' enum lacks and has no default to fall back on"
             )
     return None
+
+
+def _inside_alias_rename(change: FieldChange, changes: Sequence[FieldChange]) -> bool:
+    """Whether `change` is about a field renamed through an alias (not the rename itself), or inside one."""
+    return any(
+        c.kind == "renamed_alias" and c is not change and (change.path + ".").startswith(c.path + ".") for c in changes
+    )
 
 
 def _has_default(description: str | None) -> bool:
@@ -556,7 +640,15 @@ def _readable(writer: str, reader: str) -> bool:
     writer_base, reader_base = writer.partition(" (")[0], reader.partition(" (")[0]
     if writer_base in PRIMITIVES and reader_base in PRIMITIVES:
         return writer_base == reader_base or reader_base in PROMOTIONS.get(writer_base, frozenset())
-    return False
+    if writer_base in PRIMITIVES or reader_base in PRIMITIVES or "<" in writer_base + reader_base:
+        return False
+    # Named types: the reader's name or one of its aliases is the writer's name; fixed sizes agree.
+    sizes = [re.search(r"\(fixed (\d+)", description) for description in (writer, reader)]
+    if [size and size.group(1) for size in sizes][0] != [size and size.group(1) for size in sizes][1]:
+        return False
+    notes = reader.partition(" (")[2].removesuffix(")")
+    aliases = notes.partition("aka ")[2].split(", ") if "aka " in notes else []
+    return writer_base == reader_base or writer_base in aliases
 
 
 def _branches(description: str) -> list[str] | None:

@@ -6,16 +6,20 @@ Pure functions over schema text, one per question, dispatching on the registry's
 - `canonical` gives a text that ignores whitespace and JSON key order (Protobuf: comments and whitespace),
   to compare a local file with what the registry returns;
 - `diff_schemas` lists field-level changes (FieldChange, kinds in `model.CHANGE_KINDS`);
-- `breaking_changes` keeps the changes that break a compatibility level, with the rule each one breaks.
+- `breaking_changes` keeps the changes that break a compatibility level, with the rule each one breaks;
+- `incompatible_changes` judges a new version against the registered ones as the registry does: against
+  the latest, or against every earlier version for the *_TRANSITIVE levels.
 
-Compatibility is judged per change, in two directions: BACKWARD (a reader with the new schema reads data
-written with the old one) and FORWARD (a reader with the old schema reads data written with the new one).
-FULL checks both; *_TRANSITIVE checks the same rules, the caller diffs against every earlier version; NONE
-never breaks. The per-format rules (and their simplifications) are in avro.py, jsonschema.py and protobuf.py.
+Compatibility has two directions: BACKWARD (a reader with the new schema reads data written with the old
+one) and FORWARD (a reader with the old schema reads data written with the new one). FULL checks both; NONE
+never breaks. Each change is judged by its format's rules, which say why it breaks; for Avro the `avro`
+library's checker gives the verdict of each direction and the rules explain it. The per-format rules (and
+their simplifications) are in avro.py, jsonschema.py and protobuf.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import ModuleType
 
 from meshctl.schemas import avro, jsonschema, protobuf
@@ -32,6 +36,7 @@ __all__ = [
     "canonical",
     "check_schema",
     "diff_schemas",
+    "incompatible_changes",
 ]
 
 SCHEMA_TYPES = ("AVRO", "JSON", "PROTOBUF")
@@ -90,19 +95,74 @@ def diff_schemas(schema_type: str, old: str, new: str) -> list[FieldChange]:
 
 def breaking_changes(schema_type: str, changes: list[FieldChange], compatibility: str) -> list[Breaking]:
     """The changes that break `compatibility`, each with the rule it breaks; one entry per broken direction."""
+    return [b for _, b in _explain(_format(schema_type), changes, _level(compatibility))]
+
+
+def incompatible_changes(schema_type: str, earlier: Mapping[int, str], new: str, compatibility: str) -> list[Breaking]:
+    """Why `new` may not follow the registered `earlier` versions (version number -> text) under `compatibility`.
+
+    Judged as the registry does (Confluent's test_compatibility_all_versions): against the latest version,
+    or against every earlier one, newest first, for the *_TRANSITIVE levels, whose rules then name the
+    version ("BACKWARD_TRANSITIVE (against version 1): ..."). [] when `new` is compatible. For Avro the `avro`
+    library decides each direction: a change the rules flag in a direction the library finds readable is
+    dropped, and a direction the library rejects that no rule explains gets the library's own reason.
+    """
+    level = _level(compatibility)
     rules = _format(schema_type)
+    versions = sorted(earlier)
+    transitive = level.endswith("_TRANSITIVE")
+    found = []
+    for version in reversed(versions if transitive else versions[-1:]):
+        old = earlier[version]
+        explained = _explain(rules, diff_schemas(schema_type, old, new), level, version if transitive else None)
+        if rules is avro:
+            explained = _avro_verdicts(explained, old, new, level, version if transitive else None)
+        found += [b for _, b in explained]
+    return found
+
+
+def _level(compatibility: str) -> str:
     level = compatibility.upper()
     if level not in COMPATIBILITY_LEVELS:
         raise ValueError(f"unknown compatibility {compatibility!r}: expected one of {', '.join(COMPATIBILITY_LEVELS)}")
-    directions = _DIRECTIONS[level.removesuffix("_TRANSITIVE")]
+    return level
+
+
+def _label(level: str, direction: str, version: int | None) -> str:
+    notes = [direction.lower()] if level.startswith("FULL") else []
+    notes += [] if version is None else [f"against version {version}"]
+    return f"{level} ({', '.join(notes)})" if notes else level
+
+
+def _explain(
+    rules: ModuleType, changes: list[FieldChange], level: str, version: int | None = None
+) -> list[tuple[str, Breaking]]:
+    """(direction, Breaking) for each change and direction of `level` that the format's rules say it breaks."""
     found = []
     for change in changes:
-        for direction in directions:
-            reason = rules.why_breaking(change, direction)
+        for direction in _DIRECTIONS[level.removesuffix("_TRANSITIVE")]:
+            reason = rules.why_breaking(change, direction, changes)
             if reason:
-                label = level if len(directions) == 1 else f"{level} ({direction.lower()})"
-                found.append(Breaking(change, f"{label}: {reason}"))
+                found.append((direction, Breaking(change, f"{_label(level, direction, version)}: {reason}", version)))
     return found
+
+
+def _avro_verdicts(
+    explained: list[tuple[str, Breaking]], old: str, new: str, level: str, version: int | None
+) -> list[tuple[str, Breaking]]:
+    """Keep the explanations of the directions the `avro` library rejects; give its reason where none explains."""
+    verdicts = {
+        direction: avro.unreadable(*((new, old) if direction == "BACKWARD" else (old, new)))
+        for direction in _DIRECTIONS[level.removesuffix("_TRANSITIVE")]
+    }
+    kept = [(direction, b) for direction, b in explained if verdicts[direction] is not None]
+    for direction, reason in verdicts.items():
+        if reason is not None and all(d != direction for d, _ in kept):
+            readers, data = ("new readers", "old data") if direction == "BACKWARD" else ("old readers", "new data")
+            root = FieldChange("type_changed", "", avro.describe_root(old), avro.describe_root(new))
+            rule = f"{_label(level, direction, version)}: {readers} cannot read {data}, says the Avro library: {reason}"
+            kept.append((direction, Breaking(root, rule, version)))
+    return kept
 
 
 def _format(schema_type: str) -> ModuleType:

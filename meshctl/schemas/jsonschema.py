@@ -8,6 +8,7 @@ never breaking, whatever "additionalProperties" says.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -310,8 +311,11 @@ def _symbol(value: Any) -> str:
 # --- compatibility -------------------------------------------------------------------------------------------
 
 
-def why_breaking(change: FieldChange, direction: str) -> str | None:
-    """Why `change` breaks `direction` ("BACKWARD": new reads old; "FORWARD": old reads new), or None."""
+def why_breaking(change: FieldChange, direction: str, changes: Sequence[FieldChange] = ()) -> str | None:
+    """Why `change` breaks `direction` ("BACKWARD": new reads old; "FORWARD": old reads new), or None.
+
+    Each change is judged alone; `changes`, the whole diff, is for formats that need it (Avro).
+    """
     backward = direction == "BACKWARD"
     path = change.path or "the root"
     match change.kind:

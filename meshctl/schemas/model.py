@@ -73,6 +73,7 @@ class Breaking:
 
     change: FieldChange
     rule: str  # "<LEVEL>: <why, in one sentence>", e.g. "BACKWARD: a new reader cannot fill field zip ..."
+    version: int | None = None  # the registered version it breaks against, when judged against several
 
 
 def join_path(prefix: str, name: str) -> str:

@@ -9,6 +9,7 @@ first top-level message, as in the Confluent serializers. Fields are matched by 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from meshctl.schemas.model import FieldChange, SchemaError, join_path
@@ -725,8 +726,11 @@ def _describe_type(f: ProtoField, parsed: ProtoFile, message: ProtoMessage) -> s
 # --- compatibility -------------------------------------------------------------------------------------------
 
 
-def why_breaking(change: FieldChange, direction: str) -> str | None:
-    """Why `change` breaks `direction` ("BACKWARD": new reads old; "FORWARD": old reads new), or None."""
+def why_breaking(change: FieldChange, direction: str, changes: Sequence[FieldChange] = ()) -> str | None:
+    """Why `change` breaks `direction` ("BACKWARD": new reads old; "FORWARD": old reads new), or None.
+
+    Each change is judged alone; `changes`, the whole diff, is for formats that need it (Avro).
+    """
     backward = direction == "BACKWARD"
     path = change.path or "the root message"
     match change.kind:

@@ -16,6 +16,7 @@ from meshctl.schemas.diff import (
     canonical,
     check_schema,
     diff_schemas,
+    incompatible_changes,
 )
 from meshctl.schemas.model import CHANGE_KINDS
 
@@ -571,6 +572,97 @@ def test_breaking_takes_hand_made_changes() -> None:
         ("a.b", "FULL_TRANSITIVE (forward)"),
         ("a.c", "FULL_TRANSITIVE (backward)"),
     ]
+
+
+# --- against the registered versions: the latest, or all of them for the transitive levels -----------------
+
+# v3 reads v2's data (zip is there) but not v1's (no zip, and v3 gives it no default).
+HISTORY = {
+    1: avro(f("id", "long")),
+    2: avro(f("id", "long"), f("zip", "string", default="")),
+}
+V3 = avro(f("id", "long"), f("zip", "string"))
+
+
+@pytest.mark.parametrize(
+    "level, rules",
+    [
+        ("BACKWARD", []),
+        ("FULL", []),
+        (
+            "BACKWARD_TRANSITIVE",
+            [
+                "BACKWARD_TRANSITIVE (against version 1): a new reader cannot fill field zip when reading old data: "
+                "give it a default"
+            ],
+        ),
+        ("FORWARD_TRANSITIVE", []),
+        (
+            "FULL_TRANSITIVE",
+            [
+                "FULL_TRANSITIVE (backward, against version 1): a new reader cannot fill field zip when reading old "
+                "data: give it a default"
+            ],
+        ),
+    ],
+)
+def test_transitive_levels_judge_every_registered_version(level: str, rules: list[str]) -> None:
+    found = incompatible_changes("AVRO", HISTORY, V3, level)
+    assert [b.rule for b in found] == rules
+    assert [b.version for b in found] == [1] * len(rules)
+
+
+def test_transitive_reports_each_version_it_breaks_newest_first() -> None:
+    history = {1: avro(f("qty", "int")), 3: avro(f("qty", "long")), 2: avro(f("qty", "float"))}
+    found = incompatible_changes("AVRO", history, avro(f("qty", "int")), "BACKWARD_TRANSITIVE")
+    assert [(b.version, b.change.before, b.change.after) for b in found] == [(3, "long", "int"), (2, "float", "int")]
+    latest_only = incompatible_changes("AVRO", history, avro(f("qty", "int")), "BACKWARD")
+    assert [(b.version, b.rule.partition(":")[0]) for b in latest_only] == [(None, "BACKWARD")]
+
+
+def test_incompatible_changes_for_every_format() -> None:
+    assert [b.rule.partition(":")[0] for b in incompatible_changes("JSON", {1: js()}, js(("zip",)), "FULL")] == [
+        "FULL (backward)"
+    ]
+    old, new = proto("  int64 id = 1;"), proto("  int64 id = 2;")
+    assert len(incompatible_changes("PROTOBUF", {4: old}, new, "FULL_TRANSITIVE")) == 2
+    assert incompatible_changes("PROTOBUF", {4: old}, new, "NONE") == []
+    with pytest.raises(ValueError, match="expected one of"):
+        incompatible_changes("AVRO", {1: old}, new, "SIDEWAYS")
+
+
+def test_the_avro_library_decides_and_explains_what_the_rules_miss() -> None:
+    """A record replaced by an enum of the same name: the diff sees no change, the library a type mismatch."""
+    old = avro(f("state", record("State", f("code", "int"))))
+    new = avro(f("state", enum("State", "ON", "OFF")))
+    assert diff_schemas("AVRO", old, new) == []
+    found = incompatible_changes("AVRO", {1: old}, new, "FULL")
+    assert [b.rule.partition(": ")[0] for b in found] == ["FULL (backward)", "FULL (forward)"]
+    assert all("says the Avro library: type mismatch at /fields/0/type" in b.rule for b in found), found
+    assert found[0].change.describe() == "root type changed: Order -> Order"
+
+
+def test_named_type_renamed_through_an_alias() -> None:
+    """An unqualified alias names a type in its own namespace (the spec; the library compares it as written)."""
+    old = avro(f("address", ADDRESS_OLD))
+    new = avro(f("address", record("Place", f("street", "string"), aliases=["Address"])))
+    assert changes("AVRO", old, new) == [("type_changed", "address", "Address", "Place (aka Address)")]
+    found = incompatible_changes("AVRO", {1: old}, new, "FULL")
+    assert [b.rule for b in found] == [
+        "FULL (forward): new data may hold Place (aka Address) in field address, which old readers' type Address "
+        "cannot read (Avro promotes only int->long/float/double, long->float/double, float->double and "
+        "string<->bytes)"
+    ]
+
+
+def test_a_field_renamed_through_an_alias_is_missing_to_old_readers() -> None:
+    """Old readers do not know the alias: they use their default, whatever the renamed field's type became."""
+    old = avro(f("qty", "int", default=0))
+    new = avro(f("quantity", ["null", "long"], default=None, aliases=["qty"]))
+    assert incompatible_changes("AVRO", {1: old}, new, "FULL") == []
+    without_default = avro(f("qty", "int"))
+    found = incompatible_changes("AVRO", {1: without_default}, new, "FULL")
+    assert [b.change.kind for b in found] == ["renamed_alias"]
 
 
 def test_none_never_breaks() -> None:
