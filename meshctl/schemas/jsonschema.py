@@ -1,4 +1,7 @@
-"""JSON Schema: validate the structure of a schema, diff two versions property by property and judge the changes.
+"""JSON Schema: validate a schema, diff two versions property by property and judge the changes.
+
+Validity is the `jsonschema` library's metaschema check, with its errors put in meshctl's words and lines,
+plus what no metaschema says: a local "$ref" that points nowhere, a default not of its declared type.
 
 Simplifications, on purpose: properties are walked through "properties", "items" and local "$ref"s only
 (not through allOf/anyOf/oneOf, patternProperties or conditionals); a property's type is compared as a
@@ -12,9 +15,12 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote
 
+from jsonschema import Draft7Validator, validators
+from jsonschema.exceptions import ValidationError, best_match
+
 from meshctl.schemas import jsontext
 from meshctl.schemas.jsontext import JsonDoc, JsonPath, dumps, kind_of
-from meshctl.schemas.model import FieldChange, SchemaError, join_path, symbol_parts
+from meshctl.schemas.model import FieldChange, join_path, symbol_parts
 
 TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
 _SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs", "dependentSchemas")
@@ -32,7 +38,20 @@ _SCHEMAS = (
     "unevaluatedItems",
 )
 _COUNTS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
-_NUMBERS = ("minimum", "maximum", "multipleOf")
+# What a keyword's value must be, for metaschema errors about it.
+_MUST_BE = {
+    "required": "a list of property names (strings), each once",
+    **{count: "a non-negative integer" for count in _COUNTS},
+}
+_KINDS = {
+    "array": "a list",
+    "boolean": "a boolean",
+    "integer": "an integer",
+    "null": "null",
+    "number": "a number",
+    "object": "an object",
+    "string": "a string",
+}
 _MATCHES = {
     "array": lambda v: isinstance(v, list),
     "boolean": lambda v: isinstance(v, bool),
@@ -57,99 +76,69 @@ def canonical(text: str) -> str:
 
 
 def _load(text: str) -> dict[str, Any]:
+    """The schema, valid against its metaschema (the `jsonschema` library's verdict, draft 7 unless "$schema"
+    names another), with every local "$ref" resolving and every default of its declared type (meshctl's)."""
     doc = jsontext.load(text)
-    if not isinstance(doc.value, dict):
-        raise doc.error(f"a JSON Schema must be an object, found {kind_of(doc.value)}", ())
-    _Checker(doc).schema(doc.value, ())
-    return doc.value
+    schema = doc.value
+    if not isinstance(schema, dict):
+        raise doc.error(f"a JSON Schema must be an object, found {kind_of(schema)}", ())
+    if not isinstance(schema.get("$schema", ""), str):
+        raise doc.error('"$schema" must be a string, the URI of a JSON Schema draft', ("$schema",))
+    validator = validators.validator_for(schema, default=Draft7Validator)
+    # No format checker: "pattern" is an ECMA 262 regex, which Python's re would judge wrongly.
+    error = best_match(validator(validator.META_SCHEMA).iter_errors(schema))
+    if error is not None:
+        message, path = _explain(error)
+        raise doc.error(message, path)
+    _Walker(doc).schema(schema, ())
+    return schema
 
 
-class _Checker:
+def _explain(error: ValidationError) -> tuple[str, JsonPath]:
+    """A metaschema error in meshctl's words, at the JSON path it concerns."""
+    path: JsonPath = tuple(error.absolute_path)
+    keyword = next((part for part in reversed(path) if isinstance(part, str)), "")
+    if keyword == "type" and error.validator in ("anyOf", "enum"):
+        names = error.instance if isinstance(error.instance, list) else [error.instance]
+        unknown = next((name for name in names if name not in TYPES), None)
+        if unknown is not None:
+            where = (*path, names.index(unknown)) if isinstance(error.instance, list) else path
+            return f"unknown type {dumps(unknown)}: expected one of {', '.join(TYPES)}", where
+    if error.validator == "type" and error.validator_value == ["object", "boolean"]:
+        return f"a schema must be an object or a boolean, found {kind_of(error.instance)}", path
+    if keyword in _MUST_BE and error.validator in ("type", "minimum", "minItems", "uniqueItems"):
+        return f'"{keyword}" must be {_MUST_BE[keyword]}', path
+    if error.validator == "type" and isinstance(error.validator_value, str) and path and path[-1] == keyword:
+        expected = _KINDS.get(error.validator_value, error.validator_value)
+        return f'"{keyword}" must be {expected}, found {kind_of(error.instance)}', path
+    return (f'"{"/".join(map(str, path))}": ' if path else "") + error.message, path
+
+
+class _Walker:
+    """What the metaschema cannot say: every local "$ref" points somewhere, every default fits its type."""
+
     def __init__(self, doc: JsonDoc) -> None:
         self.doc = doc
 
-    def fail(self, message: str, path: JsonPath) -> SchemaError:
-        return self.doc.error(message, path)
-
     def schema(self, node: Any, path: JsonPath) -> None:
-        if isinstance(node, bool):  # true/false: accept or reject everything
+        if not isinstance(node, dict):  # true/false: accept or reject everything
             return
-        if not isinstance(node, dict):
-            raise self.fail(f"a schema must be an object or a boolean, found {kind_of(node)}", path)
-        types = self.types(node, path)
         for key in _SCHEMA_MAPS:
-            if key in node:
-                members = self.mapping(node[key], key, (*path, key))
-                for name, member in members.items():
-                    self.schema(member, (*path, key, name))
-        for key in _SCHEMA_LISTS:
-            if key in node:
-                self.schema_list(node[key], key, (*path, key))
-        for key in _SCHEMAS:
-            if key in node:
+            for name, member in node.get(key, {}).items() if isinstance(node.get(key), dict) else ():
+                self.schema(member, (*path, key, name))
+        for key in (*_SCHEMA_LISTS, "items"):
+            for index, member in enumerate(node[key]) if isinstance(node.get(key), list) else ():
+                self.schema(member, (*path, key, index))
+        for key in (*_SCHEMAS, "items"):
+            if isinstance(node.get(key), dict):
                 self.schema(node[key], (*path, key))
-        if "items" in node:
-            items = node["items"]
-            if isinstance(items, list):  # draft 4-2019 tuple form
-                self.schema_list(items, "items", (*path, "items"), allow_empty=True)
-            else:
-                self.schema(items, (*path, "items"))
-        self.keywords(node, path)
-        if "default" in node and types and not any(_MATCHES[t](node["default"]) for t in types):
-            raise self.fail(f"default {dumps(node['default'])} is not of type {' or '.join(types)}", (*path, "default"))
-
-    def types(self, node: dict[str, Any], path: JsonPath) -> list[str]:
-        if "type" not in node:
-            return []
-        value = node["type"]
-        types = value if isinstance(value, list) else [value]
-        if not types:
-            raise self.fail('"type" must not be an empty list', (*path, "type"))
-        for index, name in enumerate(types):
-            where = (*path, "type", index) if isinstance(value, list) else (*path, "type")
-            if name not in TYPES:
-                raise self.fail(f"unknown type {dumps(name)}: expected one of {', '.join(TYPES)}", where)
-            if name in types[:index]:
-                raise self.fail(f'"type" lists {name} twice', where)
-        return types
-
-    def mapping(self, value: Any, key: str, path: JsonPath) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(f'"{key}" must be an object, found {kind_of(value)}', path)
-        return value
-
-    def schema_list(self, value: Any, key: str, path: JsonPath, allow_empty: bool = False) -> None:
-        if not isinstance(value, list) or not (value or allow_empty):
-            raise self.fail(f'"{key}" must be a non-empty list of schemas', path)
-        for index, member in enumerate(value):
-            self.schema(member, (*path, index))
-
-    def keywords(self, node: dict[str, Any], path: JsonPath) -> None:
-        if "required" in node:
-            required = node["required"]
-            if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-                raise self.fail('"required" must be a list of property names (strings)', (*path, "required"))
-            for index, name in enumerate(required):
-                if name in required[:index]:
-                    raise self.fail(f'"required" lists "{name}" twice', (*path, "required", index))
-        if "enum" in node and not isinstance(node["enum"], list):
-            raise self.fail(f'"enum" must be a list, found {kind_of(node["enum"])}', (*path, "enum"))
-        for key in _COUNTS:
-            value = node.get(key, 0)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise self.fail(f'"{key}" must be a non-negative integer', (*path, key))
-        for key in _NUMBERS:
-            value = node.get(key, 0)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise self.fail(f'"{key}" must be a number', (*path, key))
-        if "$ref" in node:
-            self.ref(node["$ref"], (*path, "$ref"))
-
-    def ref(self, ref: Any, path: JsonPath) -> None:
-        if not isinstance(ref, str):
-            raise self.fail(f'"$ref" must be a string, found {kind_of(ref)}', path)
-        if (ref == "#" or ref.startswith("#/")) and _pointer(self.doc.value, ref) is _MISSING:
-            raise self.fail(f'"$ref" {dumps(ref)} does not point to anything in this schema', path)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and (ref == "#" or ref.startswith("#/")) and _pointer(self.doc.value, ref) is _MISSING:
+            raise self.doc.error(f'"$ref" {dumps(ref)} does not point to anything in this schema', (*path, "$ref"))
+        types = node.get("type") if isinstance(node.get("type"), list) else [node.get("type")]
+        if "default" in node and None not in types and not any(_MATCHES[t](node["default"]) for t in types):
+            default = dumps(node["default"])
+            raise self.doc.error(f"default {default} is not of type {' or '.join(types)}", (*path, "default"))
 
 
 def _pointer(root: Any, ref: str) -> Any:

@@ -759,6 +759,7 @@ VALID = {
             }
         ),
     ),
+    "json: an ECMA 262 pattern Python's re would refuse": ("JSON", '{"type": "string", "pattern": "^\\\\p{L}+$"}'),
     "proto: everything": (
         "PROTOBUF",
         """
@@ -937,6 +938,30 @@ INVALID = {
         2,
     ),
     "json: negative count": ("JSON", '{"type": "string",\n "minLength": -1}', '"minLength" must be a non-negative', 2),
+    "json: metaschema: pattern not a string": (
+        "JSON",
+        '{"type": "string",\n "pattern": 3}',
+        '"pattern" must be a string',
+        2,
+    ),
+    "json: metaschema of the draft named: 2020-12 items": (
+        "JSON",
+        '{"$schema": "https://json-schema.org/draft/2020-12/schema",\n "items": [{}]}',
+        "a schema must be an object or a boolean, found a list",
+        2,
+    ),
+    "json: metaschema of the draft named: draft 4": (
+        "JSON",
+        '{"$schema": "http://json-schema.org/draft-04/schema#",\n "exclusiveMinimum": true}',
+        "'minimum' is a dependency of 'exclusiveMinimum'",
+        1,
+    ),
+    "json: metaschema: elsewhere, the library's words at the path": (
+        "JSON",
+        '{"dependencies": {\n "a": 3}}',
+        '"dependencies/a": 3 is not valid',
+        2,
+    ),
     "proto: missing semicolon": (
         "PROTOBUF",
         'syntax = "proto3";\nmessage A {\n  int32 a = 1\n}\n',
