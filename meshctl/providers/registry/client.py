@@ -100,19 +100,30 @@ class RegistryClient:
         schema = latest.schema
         return SubjectInfo(subject, schema.schema_type or "AVRO", schema.schema_str or "", latest.version, level)
 
-    def is_compatible(self, subject: str, schema_type: str, text: str) -> bool:
-        """The registry's own verdict on registering `text` next to the latest version."""
+    def is_compatible(self, subject: str, schema_type: str, text: str, all_versions: bool = False) -> bool:
+        """The registry's own verdict on registering `text` next to the latest version, or next to every
+        version (for the *_TRANSITIVE levels: a registry checks only the version it is asked about)."""
+        schema = Schema(text, schema_type)
+        test = self._client.test_compatibility_all_versions if all_versions else self._client.test_compatibility
         try:
-            return bool(
-                self._call(
-                    f"check the compatibility of {subject}",
-                    lambda: self._client.test_compatibility(subject, Schema(text, schema_type)),
-                )
-            )
+            return bool(self._call(f"check the compatibility of {subject}", lambda: test(subject, schema)))
         except SchemaRegistryError as exc:
             if exc.error_code in _SUBJECT_NOT_FOUND:
                 return True
             raise RegistryError(f"the schema registry at {self.url} could not check {subject}: {exc}") from None
+
+    def versions(self, subject: str) -> dict[int, str]:
+        """Every registered version's schema text, by version number."""
+
+        def read(number: int) -> str:
+            found = self._call(f"read {subject} version {number}", lambda: self._client.get_version(subject, number))
+            return found.schema.schema_str or ""
+
+        try:
+            numbers = self._call(f"list the versions of {subject}", lambda: self._client.get_versions(subject))
+            return {number: read(number) for number in numbers}
+        except SchemaRegistryError as exc:
+            raise RegistryError(f"the schema registry at {self.url} failed to read {subject}: {exc}") from None
 
     def set_compatibility(self, subject: str, level: str) -> str | None:
         return self._guard(

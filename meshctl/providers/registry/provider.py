@@ -7,7 +7,7 @@ from collections.abc import Callable
 from meshctl.plan.model import ResourceChange
 from meshctl.providers.base import ChangeResult, Managed
 from meshctl.providers.registry.client import RegistryClient
-from meshctl.schemas.diff import breaking_changes, canonical, diff_schemas
+from meshctl.schemas.diff import canonical, incompatible_changes
 from meshctl.schemas.model import SchemaError
 
 
@@ -59,14 +59,16 @@ class RegistryProvider:
             if c.actions != ("update",) or before.get("schema") == after.get("schema"):
                 continue
             subject, type_ = str(after["subject"]), str(after["schema_type"])
-            if self.client.is_compatible(subject, type_, str(after["schema"])):
-                continue
             level = str(after.get("compatibility") or before.get("compatibility"))
+            transitive = level.upper().endswith("_TRANSITIVE")
+            if self.client.is_compatible(subject, type_, str(after["schema"]), all_versions=transitive):
+                continue
+            earlier = self.client.versions(subject) if transitive else {0: str(before["schema"])}
             try:
-                changes_ = diff_schemas(type_, str(before["schema"]), str(after["schema"]))
-            except SchemaError:  # the live schema does not parse here: the registry's verdict stands alone
-                changes_ = []
-            reasons = [f"{b.change.describe()} ({b.rule})" for b in breaking_changes(type_, changes_, level)]
+                found = incompatible_changes(type_, earlier, str(after["schema"]), level)
+            except SchemaError:  # a live schema does not parse here: the registry's verdict stands alone
+                found = []
+            reasons = [f"{b.change.describe()} ({b.rule})" for b in found]
             why = "; ".join(reasons) if reasons else f"the registry reports it incompatible under {level}"
             problems.append((c.address, f"subject {subject}: {why}"))
         return problems
