@@ -370,7 +370,7 @@ def _union_key(t: AvroType) -> str:
         return t.name
     if isinstance(t, Array | Map):
         return "an array" if isinstance(t, Array) else "a map"
-    return t.fullname
+    return "a union" if isinstance(t, Union) else t.fullname
 
 
 def _int_in(bits: int) -> Any:

@@ -135,8 +135,9 @@ class _Walker:
         ref = node.get("$ref")
         if isinstance(ref, str) and (ref == "#" or ref.startswith("#/")) and _pointer(self.doc.value, ref) is _MISSING:
             raise self.doc.error(f'"$ref" {dumps(ref)} does not point to anything in this schema', (*path, "$ref"))
-        types = node.get("type") if isinstance(node.get("type"), list) else [node.get("type")]
-        if "default" in node and None not in types and not any(_MATCHES[t](node["default"]) for t in types):
+        declared = node.get("type")
+        types: list[str] = declared if isinstance(declared, list) else [declared] if isinstance(declared, str) else []
+        if "default" in node and types and not any(_MATCHES[t](node["default"]) for t in types):
             default = dumps(node["default"])
             raise self.doc.error(f"default {default} is not of type {' or '.join(types)}", (*path, "default"))
 
