@@ -103,11 +103,12 @@ def frozen_topics(state: State) -> set[str]:
     out = set()
     for rs in state.resources.values():
         attrs: Mapping[str, object] = rs.attributes
+        operations = attrs.get("operations")
         if (
             rs.type == "kafka_acl"
             and attrs.get("resource_type") == "TOPIC"
             and rs.source.startswith("data_product.")
-            and "WRITE" not in (attrs.get("operations") or [])  # type: ignore[operator]
+            and not (isinstance(operations, list) and "WRITE" in operations)
         ):
             out.add(str(attrs["resource_name"]))
     return out
