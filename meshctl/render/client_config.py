@@ -26,7 +26,7 @@ def client_configs(
     """File name -> properties text: one producer file per owned product version, one consumer
     file per granted product version."""
     files: dict[str, str] = {}
-    common = {
+    common: dict[str, object] = {
         "principal": domain,
         "bootstrap": settings.get("bootstrap.servers", ""),
         "security_protocol": settings.get("security.protocol", "SASL_SSL"),
@@ -72,7 +72,7 @@ def _password_reference(domain: str, credentials: str) -> dict[str, object]:
     }
 
 
-def _render(template: str, mesh: Mesh, product: DataProduct, common: Mapping[str, str]) -> str:
+def _render(template: str, mesh: Mesh, product: DataProduct, common: Mapping[str, object]) -> str:
     return _ENV.get_template(template).render(
         **common,
         product=product,

@@ -29,7 +29,7 @@ def render_dot(mesh: Mesh) -> str:
     for name in sorted(mesh.domains):
         parent = mesh.domains[name].parent
         if parent in mesh.domains:
-            out.append(f"  {_id('domain', parent)} -> {_id('domain', name)} [arrowhead = none, style = bold];")  # type: ignore[arg-type]
+            out.append(f"  {_id('domain', parent)} -> {_id('domain', name)} [arrowhead = none, style = bold];")
     for p in sorted(mesh.products, key=lambda p: p.address):
         out.append(f'  {_id("domain", p.domain)} -> {_id("product", p.address)} [label = "owns"];')
     for a in sorted(mesh.access, key=lambda a: a.name):

@@ -4,14 +4,23 @@ retry mode handles throttling. Policies are stored and compared in canonical for
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import botocore.exceptions
 
-from meshctl.aws_session import aws_error, client, error_code
+from meshctl.attributes import (
+    AwsGlueDatabase,
+    AwsGlueTable,
+    AwsIamRole,
+    AwsS3Bucket,
+    AwsSecretsmanagerSecret,
+    BadAttributesError,
+    attributes_of,
+)
+from meshctl.aws_session import Service, aws_error, client, error_code
 from meshctl.iam.identity import Identity, principal_arn, role_name_of_session
 from meshctl.iam.policy import canonical
 from meshctl.plan.model import ResourceChange
@@ -43,13 +52,13 @@ class AwsProvider:
         self._clients: dict[str, Any] = {}
         self.requests = 0
 
-    def _client(self, service: str) -> Any:
+    def _client(self, service: Service) -> Any:
         if service not in self._clients:
             s = self.settings
             self._clients[service] = client(service, s.region, s.profile, s.endpoint_url)
         return self._clients[service]
 
-    def _call(self, service: str, method: str, **kwargs: Any) -> Any:
+    def _call(self, service: Service, method: str, **kwargs: Any) -> Any:
         self.requests += 1
         return getattr(self._client(service), method)(**kwargs)
 
@@ -75,7 +84,7 @@ class AwsProvider:
     def refresh(self, managed: list[Managed]) -> dict[str, dict[str, object]]:
         if not managed:
             return {}
-        readers: dict[str, Callable[[Managed], dict | None]] = {
+        readers: dict[str, Callable[[Managed], Mapping[str, object] | None]] = {
             "aws_s3_bucket": self._read_bucket,
             "aws_iam_role": self._read_role,
             "aws_glue_database": self._read_database,
@@ -95,9 +104,9 @@ class AwsProvider:
                 results = list(pool.map(lambda m: (m.address, readers[m.type](m)), managed))
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             raise aws_error(exc, "read AWS resources") from None
-        return {address: attrs for address, attrs in results if attrs is not None}
+        return {address: dict(attrs) for address, attrs in results if attrs is not None}
 
-    def _optional(self, service: str, method: str, **kwargs: Any) -> Any:
+    def _optional(self, service: Service, method: str, **kwargs: Any) -> Any:
         """A read whose 'not found' answer means 'not set'."""
         try:
             return self._call(service, method, **kwargs)
@@ -107,7 +116,7 @@ class AwsProvider:
                 return None
             raise
 
-    def _read_bucket(self, m: Managed) -> dict | None:
+    def _read_bucket(self, m: Managed) -> AwsS3Bucket | None:
         name = str(m.attributes["bucket"])
         if name not in self._existing_buckets:
             return None
@@ -128,7 +137,7 @@ class AwsProvider:
             "tags": {t["Key"]: t["Value"] for t in (tags or {}).get("TagSet", [])},
         }
 
-    def _read_role(self, m: Managed) -> dict | None:
+    def _read_role(self, m: Managed) -> AwsIamRole | None:
         name = str(m.attributes["name"])
         role = self._optional("iam", "get_role", RoleName=name)
         if role is None:
@@ -140,7 +149,7 @@ class AwsProvider:
             doc = self._call("iam", "get_role_policy", RoleName=name, PolicyName=policy_name)["PolicyDocument"]
             inline[policy_name] = canonical(doc)
         trust = role["AssumeRolePolicyDocument"]
-        live: dict[str, object] = {
+        live: AwsIamRole = {
             "name": name,
             "description": role.get("Description", ""),
             "assume_role_policy": canonical(trust),
@@ -183,13 +192,13 @@ class AwsProvider:
             for db, listed in zip(present, pool.map(tables, present), strict=True):
                 self._tables.update({(db, t["Name"]): t for t in listed})
 
-    def _read_database(self, m: Managed) -> dict | None:
+    def _read_database(self, m: Managed) -> AwsGlueDatabase | None:
         db = self._databases.get(str(m.attributes["name"]))
         if db is None:
             return None
         return {"name": db["Name"], "description": db.get("Description", ""), "parameters": db.get("Parameters", {})}
 
-    def _read_table(self, m: Managed) -> dict | None:
+    def _read_table(self, m: Managed) -> AwsGlueTable | None:
         t = self._tables.get((str(m.attributes["database"]), str(m.attributes["name"])))
         if t is None:
             return None
@@ -209,7 +218,7 @@ class AwsProvider:
                 out[s["Name"]] = s
         return out
 
-    def _read_secret(self, m: Managed) -> dict | None:
+    def _read_secret(self, m: Managed) -> AwsSecretsmanagerSecret | None:
         s = self._secrets.get(str(m.attributes["name"]))
         if s is None:
             return None
@@ -240,6 +249,8 @@ class AwsProvider:
                 step(c)
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
                 return ChangeResult(c.address, str(aws_error(exc, f"change {c.address}")))
+            except BadAttributesError as exc:  # a plan's attributes not of their type's shape: nothing was sent
+                return ChangeResult(c.address, str(exc))
             return ChangeResult(c.address, "", None if step == self._remove else dict(c.after or {}))
 
         with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
@@ -247,15 +258,20 @@ class AwsProvider:
 
     def _upsert(self, c: ResourceChange) -> None:
         before, after = c.before or {}, c.after or {}
-        {
-            "aws_s3_bucket": self._put_bucket,
-            "aws_iam_role": self._put_role,
-            "aws_glue_database": self._put_database,
-            "aws_glue_table": self._put_table,
-            "aws_secretsmanager_secret": self._put_secret,
-        }[c.type](before, after)
+        if c.type == "aws_s3_bucket":
+            self._put_bucket(before, attributes_of(AwsS3Bucket, after, c.address))
+        elif c.type == "aws_iam_role":
+            self._put_role(before, attributes_of(AwsIamRole, after, c.address))
+        elif c.type == "aws_glue_database":
+            self._put_database(before, attributes_of(AwsGlueDatabase, after, c.address))
+        elif c.type == "aws_glue_table":
+            self._put_table(before, attributes_of(AwsGlueTable, after, c.address))
+        elif c.type == "aws_secretsmanager_secret":
+            self._put_secret(before, attributes_of(AwsSecretsmanagerSecret, after, c.address))
+        else:
+            raise KeyError(c.type)
 
-    def _put_bucket(self, before: dict, after: dict) -> None:
+    def _put_bucket(self, before: Mapping[str, object], after: AwsS3Bucket) -> None:
         name = after["bucket"]
         if not before:
             kwargs: dict[str, Any] = {"Bucket": name}
@@ -278,7 +294,7 @@ class AwsProvider:
             status = "Enabled" if after.get("versioning") else "Suspended"
             self._call("s3", "put_bucket_versioning", Bucket=name, VersioningConfiguration={"Status": status})
         if after.get("tags") != before.get("tags"):
-            tags = [{"Key": k, "Value": v} for k, v in sorted(after.get("tags", {}).items())]
+            tags = [{"Key": k, "Value": v} for k, v in sorted(after["tags"].items())]
             if tags:
                 self._call("s3", "put_bucket_tagging", Bucket=name, Tagging={"TagSet": tags})
             else:
@@ -289,9 +305,9 @@ class AwsProvider:
             else:
                 self._call("s3", "delete_bucket_policy", Bucket=name)
 
-    def _put_role(self, before: dict, after: dict) -> None:
+    def _put_role(self, before: Mapping[str, object], after: AwsIamRole) -> None:
         name = after["name"]
-        tags = [{"Key": k, "Value": v} for k, v in sorted(after.get("tags", {}).items())]
+        tags = [{"Key": k, "Value": v} for k, v in sorted(after["tags"].items())]
         if not before:
             self._call(
                 "iam",
@@ -309,22 +325,22 @@ class AwsProvider:
             if before.get("description") != after.get("description"):
                 self._call("iam", "update_role", RoleName=name, Description=after.get("description", ""))
             if before.get("tags") != after.get("tags"):
-                old = set(before.get("tags", {})) - set(after.get("tags", {}))
+                old = set(_object(before.get("tags"))) - set(after["tags"])
                 if old:
                     self._call("iam", "untag_role", RoleName=name, TagKeys=sorted(old))
                 if tags:
                     self._call("iam", "tag_role", RoleName=name, Tags=tags)
-        old_inline = before.get("inline_policies", {}) or {}
-        new_inline = after.get("inline_policies", {}) or {}
+        old_inline = _object(before.get("inline_policies"))
+        new_inline = after["inline_policies"]
         for policy_name, document in new_inline.items():
             if old_inline.get(policy_name) != document:
                 self._call("iam", "put_role_policy", RoleName=name, PolicyName=policy_name, PolicyDocument=document)
         for policy_name in set(old_inline) - set(new_inline):
             self._call("iam", "delete_role_policy", RoleName=name, PolicyName=policy_name)
-        for arn in sorted(set(before.get("attached_policies") or []) - set(after.get("attached_policies") or [])):
+        for arn in sorted(set(_strings(before.get("attached_policies"))) - set(after.get("attached_policies") or [])):
             self._call("iam", "detach_role_policy", RoleName=name, PolicyArn=arn)
 
-    def _put_database(self, before: dict, after: dict) -> None:
+    def _put_database(self, before: Mapping[str, object], after: AwsGlueDatabase) -> None:
         db = {
             "Name": after["name"],
             "Description": after.get("description", ""),
@@ -335,7 +351,7 @@ class AwsProvider:
         else:
             self._call("glue", "create_database", DatabaseInput=db)
 
-    def _put_table(self, before: dict, after: dict) -> None:
+    def _put_table(self, before: Mapping[str, object], after: AwsGlueTable) -> None:
         table = {
             "Name": after["name"],
             "Description": after.get("description", ""),
@@ -346,8 +362,8 @@ class AwsProvider:
         else:
             self._call("glue", "create_table", DatabaseName=after["database"], TableInput=table)
 
-    def _put_secret(self, before: dict, after: dict) -> None:
-        tags = [{"Key": k, "Value": v} for k, v in sorted(after.get("tags", {}).items())]
+    def _put_secret(self, before: Mapping[str, object], after: AwsSecretsmanagerSecret) -> None:
+        tags = [{"Key": k, "Value": v} for k, v in sorted(after["tags"].items())]
         if not before:
             try:
                 self._call(
@@ -375,7 +391,7 @@ class AwsProvider:
                 "secretsmanager", "update_secret", SecretId=after["name"], Description=after.get("description", "")
             )
         if before.get("tags") != after.get("tags"):
-            old = set(before.get("tags", {})) - set(after.get("tags", {}))
+            old = set(_object(before.get("tags"))) - set(after["tags"])
             if old:
                 self._call("secretsmanager", "untag_resource", SecretId=after["name"], TagKeys=sorted(old))
             if tags:
@@ -386,9 +402,9 @@ class AwsProvider:
         if c.type == "aws_s3_bucket":
             self._call("s3", "delete_bucket", Bucket=b["bucket"])  # refused by S3 while it holds objects
         elif c.type == "aws_iam_role":
-            for policy_name in b.get("inline_policies") or {}:
+            for policy_name in _object(b.get("inline_policies")):
                 self._call("iam", "delete_role_policy", RoleName=b["name"], PolicyName=policy_name)
-            for arn in b.get("attached_policies") or []:  # IAM refuses to delete a role with policies attached
+            for arn in _strings(b.get("attached_policies")):  # IAM refuses to delete a role with policies attached
                 self._call("iam", "detach_role_policy", RoleName=b["name"], PolicyArn=arn)
             self._call("iam", "delete_role", RoleName=b["name"])
         elif c.type == "aws_glue_database":
@@ -397,3 +413,13 @@ class AwsProvider:
             self._call("glue", "delete_table", DatabaseName=b["database"], Name=b["name"])
         elif c.type == "aws_secretsmanager_secret":
             self._call("secretsmanager", "delete_secret", SecretId=b["name"], RecoveryWindowInDays=7)
+
+
+def _object(value: object) -> Mapping[str, object]:
+    """A recorded object member (tags, inline policies); {} when absent."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _strings(value: object) -> list[str]:
+    """A recorded list member (attached policies); [] when absent."""
+    return [str(v) for v in value] if isinstance(value, list) else []

@@ -98,6 +98,8 @@ class RegistryClient:
                 return None
             raise RegistryError(f"the schema registry at {self.url} failed to read {subject}: {exc}") from None
         schema = latest.schema
+        if latest.version is None:
+            raise RegistryError(f"the schema registry at {self.url} answered for {subject} without a version number")
         return SubjectInfo(subject, schema.schema_type or "AVRO", schema.schema_str or "", latest.version, level)
 
     def is_compatible(self, subject: str, schema_type: str, text: str, all_versions: bool = False) -> bool:
