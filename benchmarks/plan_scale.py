@@ -35,7 +35,7 @@ from confluent_kafka.admin import (
 
 from meshctl.config.parse_cache import mesh_key, parse_cache_dir
 from meshctl.engine.workspace import Workspace
-from meshctl.sandbox.kafka import KafkaSandbox, free_port
+from meshctl_sandbox.kafka import KafkaSandbox, free_port
 
 PRODUCTS_PER_DOMAIN = 25
 

@@ -19,9 +19,9 @@ from typing import TypeVar
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from meshctl.sandbox.kafka import KafkaSandbox, SandboxError, free_port
-from meshctl.sandbox.moto import MotoSandbox
-from meshctl.sandbox.registry import RegistrySandbox
+from meshctl_sandbox.kafka import KafkaSandbox, SandboxError, free_port
+from meshctl_sandbox.moto import MotoSandbox
+from meshctl_sandbox.registry import RegistrySandbox
 from tests.integration import kafkautil
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from meshctl.sandbox.kafka import KafkaSandbox
+from meshctl_sandbox.kafka import KafkaSandbox
 from tests.cli import run
 from tests.integration import kafkautil, mesh
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
 
 from meshctl.engine.workspace import Workspace
-from meshctl.sandbox.kafka import KafkaSandbox
+from meshctl_sandbox.kafka import KafkaSandbox
 from tests.cli import run
 from tests.helpers import write_mesh
 from tests.integration import kafkautil, mesh

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from meshctl.sandbox.registry import RegistrySandbox, http_json
+from meshctl_sandbox.registry import RegistrySandbox, http_json
 from tests.cli import run
 from tests.helpers import write_mesh
 from tests.integration import kafkautil, mesh

@@ -11,7 +11,7 @@ from confluent_kafka.admin import AdminClient
 from meshctl.engine.workspace import Workspace
 from meshctl.plan.model import ResourceChange
 from meshctl.providers.base import ChangeResult
-from meshctl.sandbox.kafka import KafkaSandbox, free_port
+from meshctl_sandbox.kafka import KafkaSandbox, free_port
 from tests.cli import run
 from tests.integration import kafkautil, mesh
 

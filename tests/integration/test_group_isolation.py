@@ -23,7 +23,7 @@ from confluent_kafka.admin import (
 )
 from confluent_kafka.admin import ResourcePatternType as Pattern
 
-from meshctl.sandbox.kafka import KafkaSandbox
+from meshctl_sandbox.kafka import KafkaSandbox
 from tests.cli import run
 from tests.helpers import write_mesh
 from tests.integration import kafkautil

@@ -19,7 +19,7 @@ from pathlib import Path
 import boto3
 from confluent_kafka.admin import AdminClient, ScramMechanism, UserScramCredentialDeletion
 
-from meshctl.sandbox.kafka import KafkaSandbox
+from meshctl_sandbox.kafka import KafkaSandbox
 from tests.helpers import write_mesh
 from tests.integration import kafkautil
 

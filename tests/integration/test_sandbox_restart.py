@@ -23,8 +23,8 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
-from meshctl.sandbox.__main__ import ENV_FILE, cmd_up
-from meshctl.sandbox.kafka import KafkaSandbox, free_port
+from meshctl_sandbox.__main__ import ENV_FILE, cmd_up
+from meshctl_sandbox.kafka import KafkaSandbox, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from meshctl.sandbox.registry import RegistrySandbox
+from meshctl_sandbox.registry import RegistrySandbox
 from tests.cli import run
 from tests.helpers import write_mesh
 from tests.integration import kafkautil

@@ -25,7 +25,7 @@ import pytest
 from meshctl.engine.workspace import Workspace
 from meshctl.plan.model import ResourceChange
 from meshctl.providers.base import ChangeResult
-from meshctl.sandbox.kafka import KafkaSandbox
+from meshctl_sandbox.kafka import KafkaSandbox
 from tests.cli import run
 from tests.integration import mesh
 

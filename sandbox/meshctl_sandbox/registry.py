@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from meshctl.sandbox.process import (
+from meshctl_sandbox.process import (
     DetachedProcess,
     SandboxError,
     check_ports_free,
@@ -342,7 +342,7 @@ class RegistrySandbox:
         }
 
     def _config_text(self) -> str:
-        lines = ["# Written by meshctl.sandbox on every start; edits are overwritten."]
+        lines = ["# Written by meshctl_sandbox on every start; edits are overwritten."]
         lines += [f"{key}={value}" for key, value in self._config_properties().items()]
         return "\n".join(lines) + "\n"
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from meshctl.sandbox.process import DetachedProcess, SandboxError, check_ports_free
-from meshctl.sandbox.registry import http_json
+from meshctl_sandbox.process import DetachedProcess, SandboxError, check_ports_free
+from meshctl_sandbox.registry import http_json
 
 DEFAULT_PORT = 15000
 DEFAULT_REGION = "eu-west-1"

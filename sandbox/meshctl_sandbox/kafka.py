@@ -28,7 +28,7 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, ScramCredentialInfo, ScramMechanism, UserScramCredentialUpsertion
 
 # SandboxError, default_cache_dir and free_port used to live here: still importable from here.
-from meshctl.sandbox.process import (
+from meshctl_sandbox.process import (
     DetachedProcess,
     SandboxError,
     check_ports_free,
@@ -37,7 +37,7 @@ from meshctl.sandbox.process import (
     output_tail,
     write_private,
 )
-from meshctl.sandbox.process import free_port as free_port
+from meshctl_sandbox.process import free_port as free_port
 
 KAFKA_VERSION = "4.1.2"
 SLF4J_VERSION = "2.0.17"
@@ -370,7 +370,7 @@ class KafkaSandbox:
         }
 
     def _write_properties(self) -> None:
-        lines = ["# Written by meshctl.sandbox on every start; edits are overwritten."]
+        lines = ["# Written by meshctl_sandbox on every start; edits are overwritten."]
         lines += [f"{key}={value}" for key, value in self._server_properties().items()]
         write_private(self.properties_path, "\n".join(lines) + "\n")
 

@@ -1,9 +1,9 @@
-"""``python -m meshctl.sandbox up|down|status``: local servers that meshctl can talk to.
+"""``python -m meshctl_sandbox up|down|status``: local servers that meshctl can talk to.
 
 ``up`` starts every service under ``--dir`` and writes ``<dir>/env`` with the
 ``export`` lines that point meshctl at them; ``down`` stops them. To add a
 service, give it the :class:`Service` methods (a
-:class:`~meshctl.sandbox.process.DetachedProcess` does the process work), its
+:class:`~meshctl_sandbox.process.DetachedProcess` does the process work), its
 flags in ``_add_service_arguments`` and an entry in ``build_services``.
 """
 
@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from meshctl.sandbox import moto, registry
-from meshctl.sandbox.kafka import DEFAULT_CONTROLLER_PORT, DEFAULT_PORT, KafkaSandbox
-from meshctl.sandbox.moto import MotoSandbox
-from meshctl.sandbox.process import SandboxError, write_private
-from meshctl.sandbox.registry import RegistrySandbox
+from meshctl_sandbox import moto, registry
+from meshctl_sandbox.kafka import DEFAULT_CONTROLLER_PORT, DEFAULT_PORT, KafkaSandbox
+from meshctl_sandbox.moto import MotoSandbox
+from meshctl_sandbox.process import SandboxError, write_private
+from meshctl_sandbox.registry import RegistrySandbox
 
 ENV_FILE = "env"
 EXIT_NOT_RUNNING = 3  # as LSB init scripts report "not running" for status
@@ -95,7 +95,7 @@ def build_services(args: argparse.Namespace) -> list[Service]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m meshctl.sandbox", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m meshctl_sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("up", "down", "status"))
     parser.add_argument(
         "--dir", type=Path,
