@@ -9,19 +9,20 @@ DEMO    := . $(SANDBOX)/env && $(BIN)/meshctl
 
 .PHONY: venv demo test unit lint sandbox-up sandbox-down bench clean
 
-$(BIN)/meshctl: setup.cfg pyproject.toml
+# meshctl itself and, next to it, the sandbox/ dev tool (the local servers; not in the wheel)
+$(BIN)/meshctl: setup.cfg setup.py pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e ./sandbox
 	touch $@
 
 venv: $(BIN)/meshctl
 
 sandbox-up: venv
-	$(BIN)/python -m meshctl.sandbox up --dir $(SANDBOX)
+	$(BIN)/python -m meshctl_sandbox up --dir $(SANDBOX)
 
 sandbox-down:
-	@if [ -x $(BIN)/python ]; then $(BIN)/python -m meshctl.sandbox down --dir $(SANDBOX); fi
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m meshctl_sandbox down --dir $(SANDBOX); fi
 
 demo: sandbox-up
 	$(DEMO) validate examples
@@ -31,7 +32,7 @@ demo: sandbox-up
 	$(DEMO) plan --state-dir $(SANDBOX)/state examples
 
 lint: venv
-	$(BIN)/ruff check meshctl tests benchmarks
+	$(BIN)/ruff check meshctl sandbox tests benchmarks
 	$(BIN)/mypy
 
 unit: venv

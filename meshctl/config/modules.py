@@ -10,10 +10,14 @@ Resources get nested addresses: `module.NAME["KEY"].TYPE.NAME`.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import functools
 import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import TypedDict
 
@@ -33,7 +37,7 @@ from meshctl.mesh.model import DataProduct, Integration, Mesh, ResourceBlock
 from meshctl.naming import group_prefix, kafka_principal, secret_name, subject_name
 from meshctl.redaction import register
 
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "modules"
+BUILTIN_PACKAGE = "meshctl.builtin_modules"  # the repository's modules/ folder, shipped as package data
 _MODULE_BLOCKS = ("variable", "locals", "resource", "output")
 _VARIABLE = BlockSchema(
     labels=("name",),
@@ -53,9 +57,24 @@ class ModuleInstance:
     sensitive_outputs: set[str] = field(default_factory=set)  # names declared `sensitive = true`
 
 
+@functools.cache
+def packaged_modules_dir() -> Path:
+    """The folder of the built-in modules, wherever meshctl is installed (an editable install
+    maps the package onto the repository's modules/). A real directory for the whole run."""
+    files = contextlib.ExitStack()
+    atexit.register(files.close)
+    return files.enter_context(resources.as_file(resources.files(BUILTIN_PACKAGE)))
+
+
 def builtin_dirs() -> list[Path]:
+    """Where a `source` that is not a path is looked up: $MESHCTL_MODULES_PATH first, then the built-ins."""
     extra = [Path(p) for p in os.environ.get("MESHCTL_MODULES_PATH", "").split(os.pathsep) if p]
-    return [*extra, BUILTIN_DIR]
+    return [*extra, packaged_modules_dir()]
+
+
+def _is_module_name(name: str) -> bool:
+    """Folders of a modules root are modules, except hidden and private ones (__pycache__)."""
+    return not name.startswith((".", "_"))
 
 
 def resolve_source(source: str, base_dir: Path) -> Path | None:
@@ -63,7 +82,7 @@ def resolve_source(source: str, base_dir: Path) -> Path | None:
         path = (base_dir / source).resolve()
         return path if path.is_dir() else None
     for root in builtin_dirs():
-        if (root / source).is_dir():
+        if _is_module_name(source) and (root / source).is_dir():
             return root / source
     return None
 
@@ -103,7 +122,13 @@ def expand_modules(
         source = str(source_attr.expr.value)
         module_dir = resolve_source(source, base_dir)
         if module_dir is None:
-            known = sorted(p.name for root in builtin_dirs() if root.is_dir() for p in root.iterdir() if p.is_dir())
+            known = sorted(
+                p.name
+                for root in builtin_dirs()
+                if root.is_dir()
+                for p in root.iterdir()
+                if p.is_dir() and _is_module_name(p.name)
+            )
             diags.error(
                 f'module "{name}": no module {source!r}',
                 source_attr.src,

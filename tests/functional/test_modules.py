@@ -69,6 +69,22 @@ def test_module_errors_name_the_line(mesh_dir: Path) -> None:
     assert 'error: module.baseline["commerce"]: missing input "domain"' in result.stderr
 
 
+def test_the_builtin_modules_are_package_data_and_the_hint_lists_only_modules(mesh_dir: Path) -> None:
+    """The built-ins are the package meshctl.builtin_modules (the repository's modules/), read
+    through importlib.resources; its __init__.py and __pycache__ are not modules."""
+    from meshctl.config.modules import builtin_dirs, packaged_modules_dir
+
+    assert builtin_dirs()[-1] == packaged_modules_dir()
+    assert (packaged_modules_dir() / "domain-baseline" / "main.hcl").is_file()
+    (packaged_modules_dir() / "__pycache__").mkdir(exist_ok=True)  # importing the package may write it
+    for source in ("domain-basline", "__pycache__"):
+        write_mesh(mesh_dir, {"main.hcl": MESH.replace('source   = "domain-baseline"', f'source   = "{source}"')})
+        result = run("validate", ".")
+        assert result.exit_code == 1
+        assert f"no module '{source}'" in result.stderr
+        assert "hint: built-in modules: domain-baseline, s3-sink, snowflake-s3-stage; local" in result.stderr
+
+
 def test_local_module_with_template_output(mesh_dir: Path) -> None:
     module = mesh_dir / "modules" / "note"
     module.mkdir(parents=True)
