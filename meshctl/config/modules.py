@@ -61,9 +61,15 @@ class ModuleInstance:
 def packaged_modules_dir() -> Path:
     """The folder of the built-in modules, wherever meshctl is installed (an editable install
     maps the package onto the repository's modules/). A real directory for the whole run."""
+    try:
+        package = resources.files(BUILTIN_PACKAGE)
+    except ModuleNotFoundError as exc:  # an editable install made before the package existed
+        raise ModuleNotFoundError(
+            f"{exc}: this installation of meshctl lacks its built-in modules; reinstall it (in a checkout: make venv)"
+        ) from exc
     files = contextlib.ExitStack()
     atexit.register(files.close)
-    return files.enter_context(resources.as_file(resources.files(BUILTIN_PACKAGE)))
+    return files.enter_context(resources.as_file(package))
 
 
 def builtin_dirs() -> list[Path]:

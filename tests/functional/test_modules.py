@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from meshctl.config.loader import LoadOptions
 from meshctl.engine.workspace import Workspace
 from tests.cli import run
@@ -83,6 +85,20 @@ def test_the_builtin_modules_are_package_data_and_the_hint_lists_only_modules(me
         assert result.exit_code == 1
         assert f"no module '{source}'" in result.stderr
         assert "hint: built-in modules: domain-baseline, s3-sink, snowflake-s3-stage; local" in result.stderr
+
+
+def test_an_installation_without_the_builtin_modules_says_to_reinstall(monkeypatch: pytest.MonkeyPatch) -> None:
+    from meshctl.config import modules
+
+    monkeypatch.setattr(modules, "BUILTIN_PACKAGE", "meshctl.no_builtin_modules")
+    modules.packaged_modules_dir.cache_clear()
+    try:
+        with pytest.raises(
+            ModuleNotFoundError, match=r"lacks its built-in modules; reinstall it \(in a checkout: make venv\)"
+        ):
+            modules.builtin_dirs()
+    finally:
+        modules.packaged_modules_dir.cache_clear()
 
 
 def test_local_module_with_template_output(mesh_dir: Path) -> None:
