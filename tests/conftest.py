@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The apply contract suite's assertions explain themselves as a test module's do.
+pytest.register_assert_rewrite("tests.apply_contract")
+
 
 @pytest.fixture
 def mesh_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

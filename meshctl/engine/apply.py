@@ -1,6 +1,6 @@
 """Apply a plan: deletes in reverse dependency order, then creates and updates in
-dependency order, each wave batched per provider. State is written after every wave,
-and a failure stops only the changes that depend on it."""
+dependency order (the walk in engine.walk), each round batched per provider. State is
+written after every batch, and a failure stops only the changes that depend on it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from meshctl.engine.walk import DELETE, Round, Walk
 from meshctl.plan.model import Plan, ResourceChange
 from meshctl.providers.base import ChangeResult, Provider
 from meshctl.resources import RESOURCE_TYPES
@@ -39,26 +40,6 @@ class ApplyResult:
         return not self.failed and not self.skipped and not self.interrupted
 
 
-def _levels(changes: list[ResourceChange], deps: Callable[[ResourceChange], list[str]]) -> list[list[ResourceChange]]:
-    """Group changes into waves: a change runs after every change it depends on."""
-    by_address = {c.address: c for c in changes}
-    level: dict[str, int] = {}
-
-    def depth(c: ResourceChange, trail: frozenset[str]) -> int:
-        if c.address in level:
-            return level[c.address]
-        inner = [by_address[d] for d in deps(c) if d in by_address and d not in trail]
-        level[c.address] = 1 + max((depth(d, trail | {c.address}) for d in inner), default=-1)
-        return level[c.address]
-
-    for c in changes:
-        depth(c, frozenset())
-    waves: list[list[ResourceChange]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
-    for c in changes:
-        waves[level[c.address]].append(c)
-    return waves
-
-
 def apply_plan(
     plan: Plan,
     state: State,
@@ -68,9 +49,12 @@ def apply_plan(
     adopt: Mapping[str, ResourceState] | None = None,
     stop_requested: Callable[[], bool] = lambda: False,
 ) -> ApplyResult:
-    """`stop_requested` is read before each wave: a run asked to stop finishes the wave in
-    flight and starts no other. A KeyboardInterrupt inside a wave stops at once: what finished
-    is recorded, and the changes in flight are reported as unknown."""
+    """`stop_requested` is read before each round: a run asked to stop finishes the round in
+    flight and starts no other. A KeyboardInterrupt inside a round stops at once: what finished
+    is recorded, and the changes in flight are reported as unknown.
+
+    A dependency cycle raises DependencyCycle before anything is applied or recorded."""
+    walk = Walk(plan.changes)
     result = ApplyResult()
     # Bring state up to date with what refresh saw before changing anything.
     for address in plan.forgotten:
@@ -83,87 +67,75 @@ def apply_plan(
     if plan.forgotten or adopt or plan.moves:
         persist(state)
 
-    changes = plan.actionable
-    deletes = [c for c in changes if "delete" in c.actions]
-    upserts = [c for c in changes if c.actions != ("delete",)]
-    failed: set[str] = set()
-
-    # A resource is deleted after everything that depends on it.
-    dependents: dict[str, list[str]] = {}
-    for c in deletes:
-        for d in c.depends_on:
-            dependents.setdefault(d, []).append(c.address)
-    waves: list[tuple[str, list[ResourceChange], Callable[[ResourceChange], list[str]]]] = [
-        ("delete", wave, lambda c: dependents.get(c.address, []))
-        for wave in reversed(_levels(deletes, lambda c: [d for d in c.depends_on]))
-    ]
-    waves += [
-        ("apply", wave, lambda c: list(c.depends_on) + ([c.address] if c.is_replace else []))
-        for wave in _levels(upserts, lambda c: list(c.depends_on))
-    ]
     try:
-        for verb, wave, blockers in waves:
+        while (step := walk.next_round()) is not None:
             if stop_requested():
                 result.interrupted = True
                 break
-            _run_wave(verb, wave, blockers, providers, state, persist, hooks, result, failed)
+            _run_round(step, walk, providers, state, persist, hooks, result)
     except KeyboardInterrupt:
         result.interrupted = True
         result.in_flight = [a for a in result.in_flight if a not in result.done and a not in result.failed]
         persist(state)  # what finished before the signal is recorded
     handled = {*result.done, *result.failed, *result.skipped, *result.in_flight}
-    result.not_started = [c.address for c in changes if c.address not in handled]
+    result.not_started = [c.address for c in plan.actionable if c.address not in handled]
     return result
 
 
-def _run_wave(
-    verb: str,
-    wave: list[ResourceChange],
-    blockers: Callable[[ResourceChange], list[str]],
+def _run_round(
+    step: Round,
+    walk: Walk,
     providers: Mapping[str, Provider],
     state: State,
     persist: Callable[[State], None],
     hooks: ApplyHooks,
     result: ApplyResult,
-    failed: set[str],
 ) -> None:
-    runnable = []
-    for c in wave:
-        blocking = [b for b in blockers(c) if b in failed]
-        if blocking:
-            because = f"{blocking[0]} failed"
-            result.skipped[c.address] = because
-            failed.add(c.address)
-            hooks.change_skipped(c, because)
-        else:
-            runnable.append(c)
-    if not runnable:
+    """One round: its changes batched per provider, state written after each batch."""
+    for change, cause in step.skipped:
+        because = f"{cause} failed"
+        result.skipped[change.address] = because
+        hooks.change_skipped(change, because)
+    if not step.changes:
         return
-    result.in_flight = [c.address for c in runnable]
-    hooks.wave_started(verb, runnable)
+    verb = step.verb
+    result.in_flight = [c.address for c in step.changes]
+    hooks.wave_started(verb, list(step.changes))
     by_provider: dict[str, list[ResourceChange]] = {}
-    for c in runnable:
+    for c in step.changes:
         by_provider.setdefault(RESOURCE_TYPES[c.type].provider, []).append(c)
-    by_address = {c.address: c for c in runnable}
     for name, batch in by_provider.items():
         provider = providers[name]
         started = time.monotonic()
         try:
-            outcomes = provider.delete(batch) if verb == "delete" else provider.apply(batch)
+            outcomes = provider.delete(batch) if verb == DELETE else provider.apply(batch)
         except Exception as exc:  # a provider-wide failure (e.g. the broker went away) fails the batch
             message = str(exc) or type(exc).__name__
             outcomes = [ChangeResult(c.address, message) for c in batch]
         elapsed = time.monotonic() - started
+        by_address = {c.address: c for c in batch}
         for outcome in outcomes:
-            change = by_address[outcome.address]
-            if outcome.ok:
-                _record(verb, change, outcome, state, result)
-            else:
-                failed.add(change.address)
-                result.failed[change.address] = outcome.error
+            change = by_address.pop(outcome.address, None)
+            if change is None:
+                continue  # not one of this batch's changes (or reported twice): nothing to record
+            _finish(verb, change, outcome, state, result, walk)
+            hooks.change_done(verb, change, outcome, elapsed)
+        for change in by_address.values():  # a provider that says nothing about a change: it failed
+            outcome = ChangeResult(change.address, f"the {name} provider reported no outcome")
+            _finish(verb, change, outcome, state, result, walk)
             hooks.change_done(verb, change, outcome, elapsed)
         persist(state)
     result.in_flight = []
+
+
+def _finish(
+    verb: str, change: ResourceChange, outcome: ChangeResult, state: State, result: ApplyResult, walk: Walk
+) -> None:
+    if outcome.ok:
+        _record(verb, change, outcome, state, result)
+    else:
+        result.failed[change.address] = outcome.error
+    walk.finished(change.address, outcome.ok)
 
 
 def _move(change: ResourceChange, state: State) -> None:
