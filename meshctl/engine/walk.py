@@ -53,7 +53,7 @@ def dependency_graph(changes: Iterable[ResourceChange]) -> dict[str, tuple[str, 
     """Address -> the addresses in the plan it depends on (others are outside the plan: done)."""
     listed = list(changes)
     known = {c.address for c in listed}
-    return {c.address: tuple(d for d in dict.fromkeys(c.depends_on) if d in known and d != c.address) for c in listed}
+    return {c.address: tuple(d for d in dict.fromkeys(c.depends_on) if d in known) for c in listed}
 
 
 def check_acyclic(graph: Mapping[str, tuple[str, ...]]) -> None:
