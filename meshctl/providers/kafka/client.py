@@ -481,6 +481,15 @@ class KafkaClient:
                 return
             time.sleep(0.3)
 
+    def wait_topics_present(self, names: list[str]) -> None:
+        """The controller acknowledges a new topic before the broker's metadata lists it (a
+        re-created one especially): wait, so what reads the cluster next (a plan) sees it."""
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            if set(names) <= set(self.list_topics()):
+                return
+            time.sleep(0.2)
+
     def create_partitions(self, counts: dict[str, int]) -> dict[str, KafkaClientError | None]:
         return self._batched(  # type: ignore[return-value]
             [NewPartitions(t, n) for t, n in counts.items()],

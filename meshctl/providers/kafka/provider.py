@@ -297,6 +297,9 @@ class KafkaProvider:
         )
         for c in creates:
             errors[c.address].append(created[str((c.after or {})["name"])])
+        made = [name for name, err in created.items() if err is None]
+        if made:
+            self.client.wait_topics_present(made)
         partitions: dict[str, int] = {}
         config_changes: list[ConfigChange] = []
         topic_address: dict[str, str] = {}
