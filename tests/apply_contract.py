@@ -250,7 +250,7 @@ def run(world: World, changes: list[ResourceChange], state: State | None = None,
     return Run(result, state, provider.calls, hooks.rounds, writes, hooks.skipped)
 
 
-def settled(read: Callable[[], T], expected: T, timeout_s: float = 15.0) -> T:
+def settled(read: Callable[[], T], expected: object, timeout_s: float = 15.0) -> T:
     """What `read` gives once it equals `expected`, or at the deadline: a broker serves a
     write (a deleted SCRAM user, say) to readers a moment after it acknowledged it."""
     deadline = time.monotonic() + timeout_s

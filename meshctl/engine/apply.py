@@ -115,9 +115,9 @@ def _run_round(
         elapsed = time.monotonic() - started
         by_address = {c.address: c for c in batch}
         for outcome in outcomes:
-            change = by_address.pop(outcome.address, None)
-            if change is None:
+            if outcome.address not in by_address:
                 continue  # not one of this batch's changes (or reported twice): nothing to record
+            change = by_address.pop(outcome.address)
             _finish(verb, change, outcome, state, result, walk)
             hooks.change_done(verb, change, outcome, elapsed)
         for change in by_address.values():  # a provider that says nothing about a change: it failed

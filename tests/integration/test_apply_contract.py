@@ -4,6 +4,7 @@ provider: the same suite the in-memory Kafka of the unit tests passes."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from confluent_kafka.admin import AdminClient
@@ -35,5 +36,5 @@ class KafkaWorld:
 
 class TestApplyOnKafka(ApplyContract):
     @pytest.fixture
-    def world(self, broker, admin: AdminClient, prefix: str, tmp_path: Path) -> KafkaWorld:  # type: ignore[no-untyped-def]
+    def world(self, broker: Any, admin: AdminClient, prefix: str, tmp_path: Path) -> KafkaWorld:
         return KafkaWorld(broker.admin_config(), admin, prefix, tmp_path / "credentials")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from meshctl.engine.apply import apply_plan
+from meshctl.engine.apply import ApplyResult, apply_plan
 from meshctl.engine.walk import APPLY, DELETE, DependencyCycle, Walk
 from meshctl.plan.model import CREATE, NOOP, REPLACE, UPDATE, Plan, ResourceChange
 from meshctl.plan.model import DELETE as DELETE_ACTION
@@ -206,7 +206,9 @@ class Hooks:
         self.events.append(("skipped", change.address, because))
 
 
-def _apply(plan: Plan, state: State | None = None, **providers: FakeProvider):
+def _apply(
+    plan: Plan, state: State | None = None, **providers: FakeProvider
+) -> tuple[ApplyResult, State, list[list[str]], Hooks]:
     state = state if state is not None else State()
     writes: list[list[str]] = []
     hooks = Hooks()
