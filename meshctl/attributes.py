@@ -55,7 +55,7 @@ class SchemaSubject(TypedDict):
 
 class AwsS3Bucket(TypedDict):
     bucket: str
-    policy: str | None  # canonical JSON text; "" for none (None when written `policy = null`)
+    policy: str  # canonical JSON text, "" for none
     encryption: str
     block_public_access: bool
     versioning: bool
@@ -65,7 +65,7 @@ class AwsS3Bucket(TypedDict):
 class AwsIamRole(TypedDict):
     name: str
     description: str
-    assume_role_policy: str | None  # canonical JSON text (None when written `= null`: AWS refuses it)
+    assume_role_policy: str  # canonical JSON text
     inline_policies: dict[str, str]  # policy name -> canonical JSON text
     tags: dict[str, str]
     attached_policies: NotRequired[list[str]]  # found by refresh: managed policies attached out of band
@@ -87,7 +87,7 @@ class AwsGlueTable(TypedDict):
 class AwsSecretsmanagerSecret(TypedDict):
     name: str
     description: str
-    policy: str | None  # canonical JSON text; "" for none (None when written `policy = null`)
+    policy: str  # canonical JSON text, "" for none
     tags: dict[str, str]
 
 

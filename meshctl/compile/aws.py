@@ -82,7 +82,9 @@ def compile_resources(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Resou
             if block.type == "aws_glue_table" and str(block.values.get("database")) in databases
             else ()
         )
-        attrs = {**DEFAULTS[block.type], **{k: v for k, v in block.values.items() if k != "domain"}}
+        # As in Terraform, an attribute written `= null` is unset: it takes its default.
+        given = {k: v for k, v in block.values.items() if k != "domain" and v is not None}
+        attrs = {**DEFAULTS[block.type], **given}
         if deployers and block.type in RESOURCE_POLICY_TYPES and attrs.get("policy"):
             attrs["policy"] = admit_deployers(attrs["policy"], deployers)
         for key in ("policy", "assume_role_policy"):

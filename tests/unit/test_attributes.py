@@ -20,6 +20,7 @@ from meshctl.config.loader import LoadOptions
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError
 from meshctl.resources import RESOURCE_TYPES
+from tests.helpers import MINIMAL, write_mesh
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -90,3 +91,31 @@ def test_members_the_shape_does_not_name_are_kept() -> None:
 def test_an_unknown_resource_type_is_refused() -> None:
     with pytest.raises(BadAttributesError, match="unknown resource type 'kafka_quota'"):
         check_attributes("kafka_quota", {}, "kafka_quota.x")
+
+
+def test_an_attribute_written_null_takes_its_default_so_the_plan_settles(tmp_path: Path) -> None:
+    """`policy = null` compiled to a null policy while AWS reports "" for none: every plan updated it."""
+    aws = """
+    aws {
+      region        = "eu-west-1"
+      deployer_arns = ["arn:aws:iam::123456789012:role/deployer"]
+    }
+    resource "aws_s3_bucket" "data" {
+      bucket = "acme-data"
+      policy = null
+    }
+    resource "aws_iam_role" "reader" {
+      name               = "reader"
+      assume_role_policy = null
+    }
+    """
+    write_mesh(tmp_path, {"main.hcl": MINIMAL, "aws.hcl": aws})
+    ws = Workspace(tmp_path, LoadOptions(env={}))
+    with pytest.raises(BadAttributesError, match="aws_iam_role.reader: attribute 'assume_role_policy' is missing"):
+        ws.desired(offline=True)  # required: no default to take
+    write_mesh(tmp_path, {"aws.hcl": aws.replace("assume_role_policy = null", 'assume_role_policy = "{}"')})
+    ws = Workspace(tmp_path, LoadOptions(env={}))
+    bucket = next(r for r in ws.desired(offline=True) if r.address == "aws_s3_bucket.data")
+    assert bucket.attributes["policy"] == ""
+    live = {**bucket.attributes}  # what refresh reads from a bucket without a policy or tags
+    assert RESOURCE_TYPES["aws_s3_bucket"].compare(bucket.attributes, live).actions == ("no-op",)
