@@ -164,17 +164,18 @@ def main() -> None:
             apply_s = time.perf_counter() - start
             if apply.returncode != 0:
                 raise SystemExit(f"apply of {size} products failed: {apply.stderr[-3000:]}")
-            topics = [str(r.attributes["name"]) for r in ws.desired() if r.type == "kafka_topic"]
-            resources = len(ws.desired())
+            desired = ws.run().resources
+            topics = [str(r.attributes["name"]) for r in desired if r.type == "kafka_topic"]
+            resources = len(desired)
 
             cache = cache_root / mesh_key(mesh)  # this mesh's parsed files in the user's cache
             cold_s = timed(
-                lambda: (shutil.rmtree(cache, ignore_errors=True), Workspace(mesh).plan()),  # noqa: B023
+                lambda: (shutil.rmtree(cache, ignore_errors=True), Workspace(mesh).run().plan()),  # noqa: B023
                 args.repeat,
             )
-            plan_s = timed(lambda: Workspace(mesh).plan(), args.repeat)  # noqa: B023  (parse cache warm)
+            plan_s = timed(lambda: Workspace(mesh).run().plan(), args.repeat)  # noqa: B023  (parse cache warm)
             counter = Workspace(mesh)
-            counter.plan()
+            counter.run().plan()
             requests = counter.admin_requests()
             reads_s = timed(lambda: raw_reads(admin, topics), args.repeat)  # noqa: B023
             parse_s = timed(lambda: raw_parse(mesh), args.repeat)  # noqa: B023

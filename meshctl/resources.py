@@ -50,6 +50,7 @@ class Verdict:
 
     actions: tuple[str, ...]  # ("no-op",), ("update",), ("delete", "create")
     reason: str = ""
+    replace_paths: tuple[tuple[str, ...], ...] = ()  # the attribute paths that force a replace
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,9 @@ class ResourceType:
     identity: tuple[str, ...] = ("name",)
     # Attributes compared only when the desired value is set (None = "whatever it is").
     optional: frozenset[str] = frozenset()
-    # Further reasons to replace that depend on the values, not just on a change.
-    replace_when: Callable[[Mapping[str, object], Mapping[str, object]], str] | None = None
+    # Further reasons to replace that depend on the values, not just on a change:
+    # (the attribute that forces it, why), or None.
+    replace_when: Callable[[Mapping[str, object], Mapping[str, object]], tuple[str, str] | None] | None = None
 
     @property
     def holds_data(self) -> bool:
@@ -82,16 +84,20 @@ class ResourceType:
         effective = self.effective(desired, actual)
         if effective == dict(actual):
             return Verdict(("no-op",))
-        reasons = [why for attr, why in self.force_new.items() if effective.get(attr) != actual.get(attr)]
+        forcing = [attr for attr in self.force_new if effective.get(attr) != actual.get(attr)]
+        reasons = [self.force_new[attr] for attr in forcing]
         # Another physical object (an explicit move between two names) is never an in-place update.
         other = [a for a in self.identity if a not in self.force_new and effective.get(a) != actual.get(a)]
         if other:
             reasons.append(f"another {self.name} ({', '.join(other)} differs)")
-        extra = self.replace_when(effective, actual) if self.replace_when else ""
+            forcing += other
+        extra = self.replace_when(effective, actual) if self.replace_when else None
         if extra:
-            reasons.insert(0, extra)
+            reasons.insert(0, extra[1])
+            forcing.insert(0, extra[0])
         if reasons:
-            return Verdict(("delete", "create"), "; ".join(reasons))
+            paths = tuple((attr,) for attr in dict.fromkeys(forcing))
+            return Verdict(("delete", "create"), "; ".join(reasons), paths)
         return Verdict(("update",))
 
     def effective(self, desired: Mapping[str, object], actual: Mapping[str, object] | None) -> dict[str, object]:
@@ -103,11 +109,14 @@ class ResourceType:
         return out
 
 
-def _fewer_partitions(desired: Mapping[str, object], actual: Mapping[str, object]) -> str:
+def _fewer_partitions(desired: Mapping[str, object], actual: Mapping[str, object]) -> tuple[str, str] | None:
     wanted, live = desired["partitions"], actual["partitions"]
     if isinstance(wanted, int) and isinstance(live, int) and wanted < live:
-        return f"Kafka cannot reduce a topic's partitions ({actual['partitions']} -> {desired['partitions']})"
-    return ""
+        return (
+            "partitions",
+            f"Kafka cannot reduce a topic's partitions ({actual['partitions']} -> {desired['partitions']})",
+        )
+    return None
 
 
 RESOURCE_TYPES: dict[str, ResourceType] = {

@@ -10,9 +10,10 @@ from pathlib import Path
 import click
 
 from meshctl.config.loader import LoadOptions
+from meshctl.engine.run import Run
 from meshctl.engine.workspace import Workspace
 from meshctl.plan.diff import PlanOptions
-from meshctl.plan.scope import Scope, unmatched_targets
+from meshctl.plan.scope import Scope
 from meshctl.resources import GUARDED_TYPES
 
 
@@ -92,9 +93,13 @@ def plan_flags(fn: Callable) -> Callable:
 
 
 def plan_options(
-    allow_replace: bool, allow_delete_topics: bool, force_retire: bool, allow_delete: tuple[str, ...]
+    allow_replace: bool,
+    allow_delete_topics: bool,
+    force_retire: bool,
+    allow_delete: tuple[str, ...],
+    scope: Scope | None = None,
 ) -> PlanOptions:
-    return PlanOptions(allow_replace, allow_delete_topics, force_retire, frozenset(allow_delete))
+    return PlanOptions(allow_replace, allow_delete_topics, force_retire, frozenset(allow_delete), scope or Scope())
 
 
 def workspace(
@@ -103,11 +108,11 @@ def workspace(
     return Workspace(directory, LoadOptions(list(vars_), list(var_files)), state_dir)
 
 
-def make_scope(ws: Workspace, targets: tuple[str, ...], domains: tuple[str, ...]) -> Scope:
-    for target, close in unmatched_targets(ws.desired(), ws.read_state(), targets) if targets else ():
+def make_scope(run: Run, targets: tuple[str, ...], domains: tuple[str, ...]) -> Scope:
+    for target, close in run.unmatched_targets(targets):
         hint = f"; did you mean {close}?" if close else ""
         click.echo(f"warning: --target {target} matches no resource or block{hint}", err=True)
-    return Scope(tuple(targets), ws.domain_scope(domains) if domains else frozenset())
+    return run.scope(targets, domains)
 
 
 def print_warnings(ws: Workspace) -> None:

@@ -26,15 +26,13 @@ from meshctl.cli.hooks import ProgressHooks
 from meshctl.config.loader import LoadOptions
 from meshctl.documents import display_path
 from meshctl.engine.apply import ApplyResult
-from meshctl.engine.drift import DriftReport, detect_drift
-from meshctl.engine.refresh import refresh
+from meshctl.engine.drift import detect
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError
 from meshctl.plan import planfile
+from meshctl.plan.jsonformat import drift_to_json, plan_to_json
 from meshctl.plan.model import Plan
-from meshctl.plan.scope import Scope, narrow
-from meshctl.render.drift import drift_to_json, render_drift
-from meshctl.render.jsonplan import plan_to_json
+from meshctl.render.drift import render_drift
 from meshctl.render.markdown import render_markdown
 from meshctl.render.text import Styler, render_plan
 
@@ -74,11 +72,10 @@ def plan(
         raise click.UsageError("choose one of --json and --markdown")
     ws = workspace(directory, vars_, var_files, state_dir)
     print_warnings(ws)
-    scope = make_scope(ws, targets, domains)
+    run = ws.run()
+    scope = make_scope(run, targets, domains)
     _refreshing(ws)
-    options = plan_options(allow_replace, allow_delete_topics, force_retire, allow_delete)
-    state = ws.read_state()
-    the_plan, _ = ws.plan(options, state, scope)
+    the_plan = run.plan(plan_options(allow_replace, allow_delete_topics, force_retire, allow_delete, scope))
     doc = plan_to_json(the_plan, [w.summary for w in ws.config.warnings])
     if as_json:
         click.echo(json.dumps(doc, indent=2))
@@ -98,7 +95,7 @@ def plan(
         planfile.save(
             out,
             doc,
-            ws.fingerprint(state),
+            run.fingerprint(),
             directory,
             saved_options,
             {n: v.value for n, v in variables.items() if not v.sensitive},  # never a sensitive value
@@ -148,28 +145,26 @@ def apply(
     try:
         for warning in ws.backend_warnings():
             click.echo(f"warning: {warning}", err=True)
-        state = ws.read_state()
+        run = ws.run()
         if saved is not None:
-            ws.refuse_stale(saved, state)
+            run.refuse_stale(saved)
             the_plan = saved.plan
-            click.echo(render_plan(plan_to_json(the_plan), color), nl=False)
         else:
             _refreshing(ws)
-            scope = make_scope(ws, targets, domains)
-            options = plan_options(allow_replace, allow_delete_topics, force_retire, allow_delete)
-            the_plan, _ = ws.plan(options, state, scope)
-            click.echo(render_plan(plan_to_json(the_plan), color), nl=False)
+            scope = make_scope(run, targets, domains)
+            the_plan = run.plan(plan_options(allow_replace, allow_delete_topics, force_retire, allow_delete, scope))
+        click.echo(render_plan(plan_to_json(the_plan), color), nl=False)
         if not the_plan.has_changes:
-            ws.apply(the_plan, state, ProgressHooks(0, color))  # records adopted and forgotten resources
+            run.apply(the_plan, ProgressHooks(0, color))  # records adopted and forgotten resources
             return
-        ws.refuse_blocked(the_plan)
+        run.refuse_blocked(the_plan)
         if saved is None and not auto_approve:
             _confirm()
         total = sum(len(c.actions) if c.is_replace else 1 for c in the_plan.actionable)
         hooks = ProgressHooks(total, color)
         # The first signal lets the batch in flight finish and be recorded; a second stops at once.
         with interrupt.graceful(hooks.stop_notice) as stop_requested:
-            result = ws.apply(the_plan, state, hooks, stop_requested)
+            result = run.apply(the_plan, hooks, stop_requested)
     except KeyboardInterrupt as exc:  # refresh, the prompt, or before the first batch
         _unlock(ws)
         click.echo(
@@ -181,7 +176,9 @@ def apply(
     finally:
         _unlock(ws)
     if result.interrupted:
-        click.echo(f"\n{interrupted_message(state.serial, ws.backend.describe(), result, hooks.reconciled)}", err=True)
+        click.echo(
+            f"\n{interrupted_message(run.state.serial, ws.backend.describe(), result, hooks.reconciled)}", err=True
+        )
         sys.exit(interrupt.exit_code())
     _report_credentials(ws, the_plan)
     s = Styler(color)
@@ -306,29 +303,13 @@ def drift(
     """Report what changed out of band. Exit 0: no drift, 2: drift, 1: error."""
     ws = workspace(directory, vars_, var_files, state_dir)
     print_warnings(ws)
-    scope = make_scope(ws, targets, domains)
-    report = detect(ws, scope)
-    if as_json:
-        click.echo(json.dumps(drift_to_json(report), indent=2))
-    else:
-        click.echo(render_drift(report, use_color(no_color)), nl=False)
-    sys.exit(2 if report.has_drift else 0)
-
-
-def detect(ws: Workspace, scope: Scope) -> DriftReport:
-    mesh = ws.config.mesh
-    state = ws.read_state()
-    everything = ws.desired(state)
-    desired, prior = narrow(everything, state, scope)
+    run = ws.run()
+    scope = make_scope(run, targets, domains)
     _refreshing(ws)
-    actual = refresh([], prior, ws.providers)
-    domains = set(scope.domains) if scope.domains else set(mesh.domains)
-    namespaces = {d: mesh.path(d) + "." for d in mesh.domains if d in domains}
-    inventory: dict[str, dict[str, object]] = {}
-    for provider in ws.providers_in_use(prior).values():
-        inventory.update(provider.inventory(tuple(namespaces.values())))
-    # What meshctl owns comes from the whole configuration and state, so a scoped report never
-    # mistakes another domain's grant on this domain's topic for an escalation.
-    territory = ws.territory(everything, state)
-    declared = {r.address for r in everything} | set(state.resources)
-    return detect_drift(prior, actual, inventory, namespaces, declared, territory, scope.domains)
+    report = detect(run, scope)
+    doc = drift_to_json(report)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo(render_drift(doc, use_color(no_color)), nl=False)
+    sys.exit(2 if report.has_drift else 0)

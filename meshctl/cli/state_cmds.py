@@ -5,23 +5,20 @@ from __future__ import annotations
 import difflib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from meshctl import interrupt
 from meshctl.cli.common import config_flags, config_options, progress, workspace
 from meshctl.cli.errors import handle_errors
+from meshctl.config.loader import LoadOptions
 from meshctl.documents import display_path
-from meshctl.engine.discover import discover
+from meshctl.engine.discover import discover_cluster, discovery_workspace, write_discovery
 from meshctl.errors import MeshError
 from meshctl.providers.base import Managed
 from meshctl.resources import RESOURCE_TYPES, split_address
 from meshctl.state.local import LocalBackend
-from meshctl.state.model import ResourceState
-
-if TYPE_CHECKING:
-    from meshctl.config.loader import LoadedConfig
+from meshctl.state.model import ResourceState, State
 
 
 @click.group()
@@ -196,7 +193,7 @@ def import_(
         raise MeshError(str(exc)) from None
     if type_ not in RESOURCE_TYPES:
         raise MeshError(f"unknown resource type {type_!r} (types: {', '.join(sorted(RESOURCE_TYPES))})")
-    desired = {r.address: r for r in ws.desired()}
+    desired = {r.address: r for r in ws.run(State()).resources}
     resource = desired.get(address)
     if resource is None:
         raise MeshError(
@@ -233,38 +230,17 @@ def _discover(
     var_files: tuple[Path, ...],
     state_dir: Path | None,
 ) -> None:
-    from meshctl.config.loader import LoadOptions
-    from meshctl.engine.workspace import Workspace
-
-    # The mesh may not exist yet: connection settings come from the environment or a kafka block.
-    ws = Workspace(directory, LoadOptions(list(vars_), list(var_files)), state_dir)
-    if not any(directory.glob("*.hcl")):
-        directory.mkdir(parents=True, exist_ok=True)
-        ws._config = _empty_config(directory)
+    ws = discovery_workspace(directory, LoadOptions(list(vars_), list(var_files)), state_dir)
     progress(f"meshctl: reading the cluster at {ws.kafka_settings().get('bootstrap.servers', '?')} ...")
-    inventory: dict[str, dict[str, object]] = {}
-    inventory.update(ws.providers["kafka"].inventory((prefix,) if prefix else ("",)))
-    found = discover(inventory, prefix)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    existing = [n for n in found.files if (out_dir / n).exists()]
-    if existing and not force:
-        raise MeshError(f"{display_path(out_dir / existing[0])} exists: pass --force to overwrite, or --out DIR")
-    for name, text in found.files.items():
-        (out_dir / name).write_text(text)
+    found = discover_cluster(ws, prefix)
+    written = write_discovery(found, out_dir, force)
     click.echo(
-        f"Wrote {', '.join(display_path(out_dir / n) for n in found.files)}: {found.domains} domains, "
+        f"Wrote {', '.join(display_path(f) for f in written)}: {found.domains} domains, "
         f"{found.products} data products, {found.grants} access grants. Review the comments marked 'guessed', "
         "then `meshctl plan`."
     )
     for reason in found.skipped:
         click.echo(f"  skipped {reason}", err=True)
-
-
-def _empty_config(directory: Path) -> LoadedConfig:
-    from meshctl.config.loader import LoadedConfig
-    from meshctl.mesh.model import Mesh
-
-    return LoadedConfig(Mesh(directory), [], {})
 
 
 def _did_you_mean(name: str, known: list[str]) -> str:

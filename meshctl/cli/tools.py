@@ -19,6 +19,7 @@ from meshctl.errors import ConfigError, Diagnostic, MeshError, error
 from meshctl.redaction import MASK
 from meshctl.render.client_config import client_configs
 from meshctl.render.graph import render_dot
+from meshctl.state.model import State
 
 
 @click.command()
@@ -35,8 +36,9 @@ def validate(
         return
     mesh = ws.config.mesh
     print_warnings(ws)
-    resources = ws.desired(offline=True)
-    ws.moved(resources)  # moved blocks name addresses the configuration must (not) declare
+    run = ws.run(State(), offline=True)
+    run.check_moved()  # moved blocks name addresses the configuration must (not) declare
+    resources = run.resources
     click.echo(
         f"Success! The configuration is valid: {len(mesh.domains)} domains, {len(mesh.products)} data products, "
         f"{len(mesh.access)} access grants -> {len(resources)} resources."

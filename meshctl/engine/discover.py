@@ -1,5 +1,6 @@
-"""`import --discover`: read a live cluster and write reviewable HCL. Pure: takes the
-provider's inventory, returns file texts.
+"""`import --discover`: read a live cluster and write reviewable HCL. `discover` is pure
+(the provider's inventory in, file texts out); `discover_cluster` reads the cluster, for a
+mesh that may not exist yet, and `write_discovery` writes the files.
 
 Topic names `<domain path>.<product>.v<N>` give domains, products and versions; READ ACLs
 of `User:<domain>` on those topics give access grants. Where it had to guess, the output
@@ -12,7 +13,13 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from meshctl.config.loader import LoadedConfig, LoadOptions
+from meshctl.documents import display_path
+from meshctl.engine.workspace import Workspace
+from meshctl.errors import MeshError
+from meshctl.mesh.model import Mesh
 from meshctl.naming import NAME_RE
 
 TOPIC_RE = re.compile(
@@ -181,3 +188,31 @@ def _access_hcl(grants: list[tuple[str, _Product]]) -> str:
         out.append(f"  consumer = {_q(consumer)}")
         out.append("}")
     return "\n".join(out) + "\n"
+
+
+# -- reading a cluster, writing the files ----------------------------------------------------------
+
+
+def discovery_workspace(directory: Path, options: LoadOptions, state_dir: Path | None) -> Workspace:
+    """The mesh may not exist yet: then connection settings come from the environment alone."""
+    if any(directory.glob("*.hcl")):
+        return Workspace(directory, options, state_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    return Workspace(directory, options, state_dir, preloaded=LoadedConfig(Mesh(directory), [], {}))
+
+
+def discover_cluster(ws: Workspace, prefix: str) -> Discovery:
+    """Every topic (with configs under `prefix`), ACL and SCRAM user, turned into HCL."""
+    inventory = ws.providers["kafka"].inventory((prefix,) if prefix else ("",))
+    return discover(inventory, prefix)
+
+
+def write_discovery(found: Discovery, out_dir: Path, force: bool) -> list[Path]:
+    """The files, written to `out_dir`; an existing one is overwritten only with `force`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    existing = [n for n in found.files if (out_dir / n).exists()]
+    if existing and not force:
+        raise MeshError(f"{display_path(out_dir / existing[0])} exists: pass --force to overwrite, or --out DIR")
+    for name, text in found.files.items():
+        (out_dir / name).write_text(text)
+    return [out_dir / n for n in found.files]

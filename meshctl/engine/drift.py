@@ -1,76 +1,29 @@
-"""Drift: what changed out of band since meshctl last applied. Pure.
+"""`meshctl drift`: read what is live and compare it with what state recorded (plan.drift).
 
-Three kinds: a recorded resource changed (including what was added next to it: another
-SCRAM mechanism, a password that no longer logs in, an attached IAM policy), a recorded
-resource is gone, and a live object nobody declared sits inside meshctl's territory (a topic
-under a domain's prefix, an ACL that reaches a managed topic, group or namespace, an ACL of
-a managed principal that no grant explains: see plan.outside).
+Recorded resources in scope are refreshed; every provider in use lists what its namespaces
+hold (inventory), so objects nobody declared show too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
-from meshctl.plan.outside import Territory, escalations, outside
-from meshctl.resources import RESOURCE_TYPES
-from meshctl.state.model import State
-
-CHANGED, DELETED, UNMANAGED = "changed", "deleted", "unmanaged"
+from meshctl.engine.refresh import read_live
+from meshctl.engine.run import Run
+from meshctl.plan.build import territory_of
+from meshctl.plan.drift import DriftReport, detect_drift
+from meshctl.plan.scope import Scope, narrow
 
 
-@dataclass(frozen=True)
-class DriftItem:
-    kind: str
-    address: str
-    type: str
-    domain: str
-    recorded: Mapping[str, object] | None
-    live: Mapping[str, object] | None
-    detail: str = ""
-
-
-@dataclass
-class DriftReport:
-    items: list[DriftItem] = field(default_factory=list)
-    managed: int = 0
-
-    @property
-    def has_drift(self) -> bool:
-        return bool(self.items)
-
-    def count(self, kind: str) -> int:
-        return sum(1 for i in self.items if i.kind == kind)
-
-
-def detect_drift(
-    prior: State,
-    actual: Mapping[str, Mapping[str, object]],
-    inventory: Mapping[str, Mapping[str, object]],
-    namespaces: Mapping[str, str],
-    declared: set[str],
-    territory: Territory | None = None,
-    scope: frozenset[str] = frozenset(),
-) -> DriftReport:
-    """prior: state; actual: refresh of the recorded resources; inventory: everything live;
-    namespaces: domain -> topic prefix (`commerce.sales.`); declared: addresses in config;
-    territory: what meshctl owns (plan.outside), by default the namespaces and domain principals;
-    scope: the domains of a `--domain` report (empty: all)."""
-    report = DriftReport(managed=len(prior.resources))
-    for address in sorted(prior.resources):
-        rs = prior.resources[address]
-        live = actual.get(address)
-        if live is None:
-            report.items.append(DriftItem(DELETED, address, rs.type, rs.domain, rs.attributes, None))
-            continue
-        recorded = {k: v for k, v in rs.attributes.items() if k in live}
-        rtype = RESOURCE_TYPES[rs.type]
-        if rtype.compare(recorded, live).actions != ("no-op",):
-            detail = "; ".join(escalations(live))
-            report.items.append(DriftItem(CHANGED, address, rs.type, rs.domain, recorded, dict(live), detail))
-    t = territory or Territory(dict(namespaces), principals={f"User:{d}": d for d in namespaces})
-    _, found = outside(t, inventory, set(prior.resources) | declared, scope)
-    for u in found:
-        detail = u.detail + ("; `meshctl plan` deletes it" if u.deleted else "")
-        report.items.append(DriftItem(UNMANAGED, u.address, u.type, u.domain, None, dict(u.live), detail))
-    return report
+def detect(run: Run, scope: Scope) -> DriftReport:
+    ws, state, desired = run.workspace, run.state, run.connected
+    mesh = desired.mesh
+    _, prior = narrow(list(desired.resources), state, scope)
+    actual = read_live([], prior, ws.providers)
+    domains = set(scope.domains) if scope.domains else set(mesh.domains)
+    namespaces = {d: mesh.path(d) + "." for d in mesh.domains if d in domains}
+    inventory: dict[str, dict[str, object]] = {}
+    for provider in ws.providers_in_use(prior).values():
+        inventory.update(provider.inventory(tuple(namespaces.values())))
+    # What meshctl owns comes from the whole configuration and state, so a scoped report never
+    # mistakes another domain's grant on this domain's topic for an escalation.
+    declared = {r.address for r in desired.resources} | set(state.resources)
+    return detect_drift(prior, actual, inventory, namespaces, declared, territory_of(desired, state), scope.domains)

@@ -1,11 +1,28 @@
-"""Refresh: the only I/O during plan. Each provider reads its resources in batches."""
+"""Refresh: the only I/O before a plan. It gathers every fact the planner reads, each in a
+constant number of requests, and only what the scope needs: a plan of nothing asks nothing.
+
+First the live attributes of the resources in scope (each provider reads its own in batches);
+then, from those, the facts a plan rests on, each asked of the provider that declares the
+capability (providers.base): the records of the topics the plan may delete or replace, the
+consumer positions on versions in migration, the registry's verdict on each schema an update
+would register, and the broker count the connection learnt.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
 
-from meshctl.providers.base import Managed, Provider
+from meshctl.plan.build import Scoped, facts_wanted
+from meshctl.plan.observed import Observed
+from meshctl.providers.base import (
+    JudgesSchemaCompatibility,
+    Managed,
+    Provider,
+    ReportsBrokerCount,
+    ReportsConsumerPositions,
+    ReportsRecordCounts,
+)
 from meshctl.resources import RESOURCE_TYPES, Resource
 from meshctl.state.model import State
 
@@ -18,7 +35,7 @@ def managed_resources(desired: list[Resource], prior: State) -> list[Managed]:
     return list(out.values())
 
 
-def refresh(desired: list[Resource], prior: State, providers: Mapping[str, Provider]) -> dict[str, dict[str, object]]:
+def read_live(desired: list[Resource], prior: State, providers: Mapping[str, Provider]) -> dict[str, dict[str, object]]:
     """Live attributes by address: of the managed resources that exist, and of whatever else the
     providers' listings showed (topics, ACLs, SCRAM users, subjects nobody declared), which the
     planner sorts into escalations to revert and unmanaged objects to list (plan.outside)."""
@@ -29,3 +46,22 @@ def refresh(desired: list[Resource], prior: State, providers: Mapping[str, Provi
     for name, managed in by_provider.items():
         actual.update(providers[name].refresh(managed))
     return actual
+
+
+def refresh(scoped: Scoped, providers: Mapping[str, Provider]) -> Observed:
+    """Every fact the plan of `scoped` needs (plan.build.scope_plan says what is in scope)."""
+    live = read_live(scoped.resources, scoped.prior, providers)
+    at_stake, candidates = facts_wanted(scoped, live)
+    topics = providers.get(RESOURCE_TYPES["kafka_topic"].provider)
+    subjects = providers.get(RESOURCE_TYPES["schema_subject"].provider)
+    records = {}
+    if at_stake and isinstance(topics, ReportsRecordCounts):
+        records = topics.topic_records(at_stake)
+    positions = {}
+    if scoped.watched and scoped.group_prefixes and isinstance(topics, ReportsConsumerPositions):
+        positions = topics.consumer_positions(list(scoped.watched), scoped.group_prefixes)
+    verdicts = {}
+    if candidates and isinstance(subjects, JudgesSchemaCompatibility):
+        verdicts = subjects.judge_schemas(candidates)
+    brokers = topics.broker_count() if isinstance(topics, ReportsBrokerCount) else None
+    return Observed(live, brokers, records, positions, verdicts)

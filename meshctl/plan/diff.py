@@ -11,7 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from meshctl.errors import Diagnostic, SourceRange, error
-from meshctl.plan.model import CREATE, DELETE, NOOP, REPLACE, Plan, ResourceChange
+from meshctl.plan.details import policy_changes, schema_changes
+from meshctl.plan.model import (
+    CREATE,
+    DELETE,
+    DELETE_BECAUSE_NO_RESOURCE_CONFIG,
+    NOOP,
+    REPLACE,
+    REPLACE_BECAUSE_CANNOT_UPDATE,
+    Plan,
+    ResourceChange,
+)
+from meshctl.plan.scope import Scope
 from meshctl.resources import RESOURCE_TYPES, Resource
 from meshctl.state.model import State
 
@@ -22,6 +33,7 @@ class PlanOptions:
     allow_delete_data: bool = False  # `--allow-delete-topics`: the same as `--allow-delete kafka_topic`
     force_retire: bool = False  # retire a version although consumer groups still have offsets on it
     allow_delete: frozenset[str] = frozenset()  # `--allow-delete TYPE`, repeatable; "all" = every type
+    scope: Scope = Scope()  # `--target` and `--domain`: the part of the mesh to plan
 
     def allows_delete(self, type_: str) -> bool:
         if type_ == "kafka_topic" and self.allow_delete_data:
@@ -81,7 +93,17 @@ def _desired_change(
     if previous:
         reason = f"moved from {previous}" + (f"; {reason}" if reason else "")
     change = _change(r, verdict.actions, dict(live), after, reason, blocked)
-    return replace(change, previous_address=previous, opt_in=opt_in)
+    if verdict.actions == NOOP:
+        return replace(change, previous_address=previous)
+    return replace(
+        change,
+        previous_address=previous,
+        opt_in=opt_in,
+        action_reason=REPLACE_BECAUSE_CANNOT_UPDATE if verdict.actions == REPLACE else "",
+        replace_paths=verdict.replace_paths,
+        schema_changes=schema_changes(r.type, live, after),
+        policy_changes=policy_changes(live, after),
+    )
 
 
 def _delete_change(
@@ -112,6 +134,8 @@ def _delete_change(
         module=old.module,
         opt_in=opt_in,
         protected_at=old.protected_at,
+        action_reason=DELETE_BECAUSE_NO_RESOURCE_CONFIG,
+        holds_data=rtype.holds_data,
     )
 
 
@@ -238,6 +262,7 @@ def _change(
         r.domain,
         module=r.module,
         protected_at=r.protected_at,
+        holds_data=RESOURCE_TYPES[r.type].holds_data,
     )
 
 

@@ -1,4 +1,6 @@
-"""A plan is data: resource changes with actions, before and after (Terraform's model)."""
+"""A plan is data: resource changes with actions, before and after (Terraform's model),
+and everything a view of it shows, decided by the planner: why each action, which
+attribute paths force a replacement, what a schema or policy change adds and removes."""
 
 from __future__ import annotations
 
@@ -10,6 +12,44 @@ CREATE = ("create",)
 UPDATE = ("update",)
 DELETE = ("delete",)
 REPLACE = ("delete", "create")
+
+# Why an action, set by the planner (Terraform's `action_reason` where one fits).
+REPLACE_BECAUSE_CANNOT_UPDATE = "replace_because_cannot_update"
+DELETE_BECAUSE_NO_RESOURCE_CONFIG = "delete_because_no_resource_config"
+DELETE_BECAUSE_RETIRED = "delete_because_retired"  # meshctl: a product version past its sunset
+DELETE_BECAUSE_NOT_GRANTED = "delete_because_not_granted"  # meshctl: an ACL no configuration grants
+ACTION_REASONS = frozenset(
+    {
+        REPLACE_BECAUSE_CANNOT_UPDATE,
+        DELETE_BECAUSE_NO_RESOURCE_CONFIG,
+        DELETE_BECAUSE_RETIRED,
+        DELETE_BECAUSE_NOT_GRANTED,
+    }
+)
+
+# The effect of one part of a schema or policy change, as a view marks it.
+ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """One field-level change of a schema (schemas.diff), as data."""
+
+    kind: str  # schemas.model.CHANGE_KINDS
+    effect: str  # ADDED, REMOVED or CHANGED
+    description: str
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """Statements a policy document loses and gains. `path` is the attribute path of the
+    document: ("policy",), or ("inline_policies", NAME) for one inline policy, which may
+    also be added or removed whole (`effect`)."""
+
+    path: tuple[str, ...]
+    effect: str  # CHANGED, or ADDED / REMOVED for a whole inline policy
+    removed: tuple[Mapping[str, object], ...] = ()
+    added: tuple[Mapping[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -30,6 +70,13 @@ class ResourceChange:
     previous_address: str = ""  # set on a move: the address state knew the object by
     opt_in: str = ""  # the flag that lifts `blocked`, e.g. `--allow-delete aws_s3_bucket`
     protected_at: str = ""  # `file.hcl:12` where prevent_destroy protects it (recorded in state)
+    action_reason: str = ""  # one of ACTION_REASONS, or "" for none
+    replace_paths: tuple[tuple[str, ...], ...] = ()  # attribute paths that force a replacement
+    holds_data: bool = False  # deleting the object loses what it holds (records, objects, access)
+    # A schema changed in place or on a replace: what it adds, removes and changes (empty: layout
+    # only); None when the schema is not what changes.
+    schema_changes: tuple[SchemaChange, ...] | None = None
+    policy_changes: tuple[PolicyChange, ...] = ()  # policy documents that change, statement by statement
 
     @property
     def is_noop(self) -> bool:

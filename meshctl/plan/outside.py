@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from meshctl.plan.model import DELETE, ResourceChange
+from meshctl.plan.model import DELETE, DELETE_BECAUSE_NOT_GRANTED, ResourceChange
 
 NOT_GRANTED = "not granted by the configuration"
 
@@ -186,6 +186,7 @@ def outside(
                     None,
                     reason=claimed[1],
                     domain=domain,
+                    action_reason=DELETE_BECAUSE_NOT_GRANTED,
                 )
             )
         elif type_ in ("kafka_topic", "schema_subject"):

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from meshctl import __version__
-from meshctl.documents import BadDocumentError, JsonValue, atomic_write, read_json
+from meshctl.documents import BadDocumentError, atomic_write, read_json
 from meshctl.errors import MeshError
-from meshctl.plan.model import CREATE, DELETE, NOOP, REPLACE, UPDATE, Plan, ResourceChange
-from meshctl.render.jsonplan import FORMAT_VERSION
-from meshctl.resources import RESOURCE_TYPES, Resource
+from meshctl.plan.jsonformat import FORMAT_VERSION, plan_from_json
+from meshctl.plan.model import Plan
+from meshctl.resources import Resource
 
 KIND = "meshctl-saved-plan"
 
@@ -133,53 +133,3 @@ def load(path: Path) -> SavedPlan:
         saved.get("variables", dict, {}),
         frozenset(str(n) for n in saved.get("sensitive_variables", list, [])),
     )
-
-
-_ACTIONS = {NOOP, CREATE, UPDATE, DELETE, REPLACE}
-
-
-def _actions(change: JsonValue) -> tuple[str, ...]:
-    """The change's actions, one of the shapes the planner makes: apply acts on nothing else."""
-    actions = tuple(change.get("actions", list))
-    if not all(isinstance(a, str) for a in actions) or actions not in _ACTIONS:
-        raise BadDocumentError(change.file, f"{change.path}.actions: {list(actions)} is not a planned action")
-    return actions  # type: ignore[return-value]
-
-
-def plan_from_json(data: Mapping[str, object], where: str = "the plan") -> Plan:
-    """The inverse of render.jsonplan.plan_to_json; a document of another shape is one clear error."""
-    doc = JsonValue(data, where)
-    prior = doc.member("prior_state")
-    plan = Plan(
-        state_serial=prior.get("serial", int),
-        state_lineage=prior.get("lineage", str),
-        forgotten=prior.get("forgotten", list, []),
-        migrations=doc.get("migrations", list, []),
-        unmanaged=doc.get("unmanaged", list, []),
-    )
-    for rc in doc.items("resource_changes"):
-        extra = rc.member("meshctl")
-        change = rc.member("change")
-        if rc.get("type", str) not in RESOURCE_TYPES:
-            raise BadDocumentError(where, f"{rc.path}.type: unknown resource type {rc.get('type', str)!r}")
-        plan.changes.append(
-            ResourceChange(
-                address=rc.get("address", str),
-                type=rc.get("type", str),
-                name=rc.get("name", str),
-                source=extra.get("source", str),
-                actions=_actions(change),
-                before=change.optional("before", dict),
-                after=change.optional("after", dict),
-                depends_on=tuple(extra.get("depends_on", list, [])),
-                reason=extra.get("reason", str, ""),
-                blocked=extra.get("blocked", str, ""),
-                domain=extra.get("domain", str, ""),
-                retire=extra.get("retire", bool, False),
-                module=rc.get("module_address", str, ""),
-                previous_address=rc.get("previous_address", str, ""),
-                opt_in=extra.get("opt_in", str, ""),
-                protected_at=extra.get("prevent_destroy", str, ""),
-            )
-        )
-    return plan

@@ -1,12 +1,19 @@
-"""The one interface every provider (Kafka, later the registry and AWS) implements."""
+"""The one interface every provider (Kafka, the registry, AWS) implements, and the
+capabilities some declare: facts beyond live attributes that refresh gathers for the planner.
+
+A provider declares a capability by subclassing its protocol; refresh asks for a fact only
+of a provider that declares it (an `isinstance` check on the runtime-checkable protocol),
+never by probing for a method.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from meshctl.plan.model import ResourceChange
+from meshctl.plan.observed import GroupLag, SchemaCandidate, SchemaVerdict
 
 
 @dataclass(frozen=True)
@@ -52,4 +59,39 @@ class Provider(Protocol):
     @property
     def requests(self) -> int:
         """Remote requests made so far (for benchmarks and tests of batching)."""
+        ...
+
+
+# -- capabilities: facts refresh gathers, each in a constant number of requests ----------------
+
+
+@runtime_checkable
+class ReportsBrokerCount(Protocol):
+    def broker_count(self) -> int | None:
+        """The cluster's brokers, as the connection found them; None when nothing was asked
+        (no request of its own)."""
+        ...
+
+
+@runtime_checkable
+class ReportsRecordCounts(Protocol):
+    def topic_records(self, partitions: Mapping[str, int]) -> dict[str, int]:
+        """Records each topic (name -> partition count) still holds; a topic it could not
+        count is left out (it may hold data)."""
+        ...
+
+
+@runtime_checkable
+class ReportsConsumerPositions(Protocol):
+    def consumer_positions(self, topics: list[str], group_prefixes: tuple[str, ...]) -> dict[str, tuple[GroupLag, ...]]:
+        """For each topic, the consumer groups (under the prefixes) with committed offsets on
+        it, and their lag."""
+        ...
+
+
+@runtime_checkable
+class JudgesSchemaCompatibility(Protocol):
+    def judge_schemas(self, candidates: list[SchemaCandidate]) -> dict[SchemaCandidate, SchemaVerdict]:
+        """Whether each schema may be registered next to its subject's latest version (every
+        version, for a transitive level), with the registered versions when a transitive level breaks."""
         ...

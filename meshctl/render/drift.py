@@ -1,76 +1,57 @@
-"""Drift reports for people (text) and for cron jobs and alerting (JSON)."""
+"""Drift reports for people, drawn from the drift document (plan.jsonformat.drift_to_json)
+that cron jobs and alerting read."""
 
 from __future__ import annotations
 
-from meshctl import __version__
-from meshctl.engine.drift import CHANGED, DELETED, UNMANAGED, DriftReport
-from meshctl.render.text import Styler, render_changes
+from collections.abc import Mapping
 
-FORMAT_VERSION = "1.0"
+from meshctl.render.text import Block, Styler, draw_block
 
 
-def drift_to_json(report: DriftReport) -> dict[str, object]:
-    return {
-        "format_version": FORMAT_VERSION,
-        "meshctl_version": __version__,
-        "drift": report.has_drift,
-        "summary": {
-            "managed": report.managed,
-            CHANGED: report.count(CHANGED),
-            DELETED: report.count(DELETED),
-            UNMANAGED: report.count(UNMANAGED),
-        },
-        "resources": [
-            {
-                "address": i.address,
-                "type": i.type,
-                "kind": i.kind,
-                "domain": i.domain,
-                "recorded": i.recorded,
-                "live": i.live,
-                "detail": i.detail,
-            }
-            for i in report.items
-        ],
-    }
-
-
-def render_drift(report: DriftReport, color: bool) -> str:
+def render_drift(doc: Mapping[str, object], color: bool) -> str:
     s = Styler(color)
-    if not report.has_drift:
-        return s("No drift.", bold=True) + f" The {report.managed} managed resources match what meshctl recorded.\n"
+    summary: Mapping[str, int] = doc["summary"]  # type: ignore[assignment]
+    items: list[Mapping] = doc["resources"]  # type: ignore[assignment]
+    if not doc["drift"]:
+        return s("No drift.", bold=True) + f" The {summary['managed']} managed resources match what meshctl recorded.\n"
     out = [
-        s("Drift detected:", "yellow", bold=True)
-        + f" {report.count(CHANGED)} changed, {report.count(DELETED)} deleted, "
-        f"{report.count(UNMANAGED)} unmanaged (of {report.managed} managed resources).",
+        s("Drift detected:", "yellow", bold=True) + f" {summary['changed']} changed, {summary['deleted']} deleted, "
+        f"{summary['unmanaged']} unmanaged (of {summary['managed']} managed resources).",
         "",
     ]
-    changed = [i for i in report.items if i.kind == CHANGED]
+    changed = [i for i in items if i["kind"] == "changed"]
     if changed:
         out.append("Changed outside meshctl (recorded -> live):")
         out.append("")
-        pseudo = [
-            {
-                "address": i.address,
-                "type": i.type,
-                "name": i.address.split(".", 1)[1],
-                "headline": "changed outside meshctl",
-                "change": {"actions": ["update"], "before": i.recorded, "after": i.live},
-                "meshctl": {"source": f"domain.{i.domain}", "reason": i.detail},
-            }
-            for i in changed
-        ]
-        out.append(render_changes(pseudo))
-        out.append("")
+        for i in changed:
+            out.extend(draw_block(_block(i), Styler(False)))  # blocks plain, as in Markdown
+            out.append("")
     for kind, title, symbol, fg in (
-        (DELETED, "Deleted outside meshctl:", "-", "red"),
-        (UNMANAGED, "Not managed by meshctl, inside managed namespaces:", "?", "yellow"),
+        ("deleted", "Deleted outside meshctl:", "-", "red"),
+        ("unmanaged", "Not managed by meshctl, inside managed namespaces:", "?", "yellow"),
     ):
-        items = [i for i in report.items if i.kind == kind]
-        if items:
+        listed = [i for i in items if i["kind"] == kind]
+        if listed:
             out.append(title)
-            for i in items:
-                out.append(f"  {s(symbol, fg)} {i.address}" + (f"  # {i.detail}" if i.detail else ""))
+            for i in listed:
+                out.append(f"  {s(symbol, fg)} {i['address']}" + (f"  # {i['detail']}" if i["detail"] else ""))
             out.append("")
     out.append("Run `meshctl plan` to see how apply would restore the recorded state.")
     return "\n".join(out) + "\n"
+
+
+def _block(i: Mapping) -> Block:
+    """A changed resource drawn as an update from what state recorded to what is live."""
+    detail = i["detail"] or ""
+    return Block(
+        i["address"],
+        i["type"],
+        i["name"],
+        ("update",),
+        f"from domain.{i['domain']}{'; ' + detail if detail else ''}",
+        i["recorded"] or {},
+        i["live"] or {},
+        headline="changed outside meshctl",
+        schema_changes=i.get("schema_changes"),
+        policy_changes=i.get("policy_changes") or [],
+    )

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 import jinja2
 
 from meshctl.render.text import render_changes
-from meshctl.resources import GUARDED_TYPES
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("meshctl.render", "templates"),
@@ -42,8 +41,9 @@ def render_markdown(doc: Mapping[str, object]) -> str:
                 "text": _as_diff(render_changes(group)),
             }
         )
+    # What a delete or replace of loses data (or access), as the planner marked it.
     destructive = [
-        _destructive_line(c) for c in changes if "delete" in c["change"]["actions"] and c["type"] in _HOLDS_DATA
+        _destructive_line(c) for c in changes if "delete" in c["change"]["actions"] and c["meshctl"].get("holds_data")
     ]
     warnings = [d["summary"] for d in doc.get("diagnostics", [])]  # type: ignore[attr-defined]
     return _ENV.get_template("plan.md.j2").render(
@@ -54,9 +54,6 @@ def render_markdown(doc: Mapping[str, object]) -> str:
         warnings=warnings,
         unmanaged=doc.get("unmanaged") or [],
     )
-
-
-_HOLDS_DATA = set(GUARDED_TYPES)  # what a delete or replace of loses data (or access)
 
 
 def _destructive_line(c: Mapping) -> str:

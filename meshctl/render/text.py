@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import click
 
@@ -136,18 +137,54 @@ def render_changes(changes: list[Mapping]) -> str:
     return "\n".join(out).rstrip("\n")
 
 
+@dataclass(frozen=True)
+class Block:
+    """One resource block to draw: from a plan's resource change or a drift report's item."""
+
+    address: str
+    type: str
+    name: str
+    actions: tuple[str, ...]
+    comment: str  # `from data_product.x.v1; why`
+    before: Mapping
+    after: Mapping
+    headline: str = ""  # instead of the action's own (`changed outside meshctl`)
+    replace_paths: tuple[tuple[str, ...], ...] = ()
+    schema_changes: list[Mapping] | None = None
+    policy_changes: list[Mapping] = field(default_factory=list)
+
+
+def change_block(c: Mapping) -> Block:
+    """The block of a resource change of the JSON plan (plan.jsonformat)."""
+    extra = c["meshctl"]
+    detail = extra["reason"] or ""
+    return Block(
+        c["address"],
+        c["type"],
+        c["name"],
+        tuple(c["change"]["actions"]),
+        f"from {extra['source']}{'; ' + detail if detail else ''}",
+        c["change"]["before"] or {},
+        c["change"]["after"] or {},
+        replace_paths=tuple(tuple(p) for p in c["change"].get("replace_paths") or ()),
+        schema_changes=extra.get("schema_changes"),
+        policy_changes=extra.get("policy_changes") or [],
+    )
+
+
 def _render_change(c: Mapping, s: Styler) -> list[str]:
-    actions = tuple(c["change"]["actions"])
-    if actions == ("no-op",):
+    if tuple(c["change"]["actions"]) == ("no-op",):
         return _render_move(c, s)
+    return draw_block(change_block(c), s)
+
+
+def draw_block(b: Block, s: Styler) -> list[str]:
+    actions, before, after = b.actions, b.before, b.after
     sym, fg = _SYMBOL[actions]
-    before = c["change"]["before"] or {}
-    after = c["change"]["after"] or {}
-    lines = [s(f"  # {c['address']}", bold=True) + f" {c.get('headline') or _HEADLINE[actions]}"]
-    detail = c["meshctl"]["reason"] or ""
-    src = c["meshctl"]["source"]
-    lines.append(f"  # (from {src}{'; ' + detail if detail else ''})")
-    lines.append(f'{s(sym.rjust(3), fg)} resource "{c["type"]}" "{c["name"]}" {{')
+    lines = [s(f"  # {b.address}", bold=True) + f" {b.headline or _HEADLINE[actions]}"]
+    lines.append(f"  # ({b.comment})")
+    lines.append(f'{s(sym.rjust(3), fg)} resource "{b.type}" "{b.name}" {{')
+    policies = {tuple(p["path"]): p for p in b.policy_changes}
     keys = list(dict.fromkeys([*after, *before]))
     width = max((len(k) for k in keys), default=0)
     hidden = 0
@@ -158,12 +195,12 @@ def _render_change(c: Mapping, s: Styler) -> list[str]:
             lines.extend(_attr("+", key, new, width, s))
         elif actions == ("delete",):
             lines.extend(_attr("-", key, old, width, s))
-        elif key in _POLICY_KEYS and old != new and isinstance(old, str) and isinstance(new, str) and old and new:
-            lines.extend(_policy_diff(key, old, new, width, s))
-        elif key == "inline_policies" and old != new and isinstance(old, dict) and isinstance(new, dict):
-            lines.extend(_inline_policies_diff(old, new, width, s))
-        elif c["type"] == "schema_subject" and key == "schema" and old != new and old and new:
-            lines.extend(_schema_diff(str(before.get("schema_type", "AVRO")), str(old), str(new), width, s))
+        elif (key,) in policies:
+            lines.extend(_policy_diff(key, policies[(key,)], width, s))
+        elif any(len(path) == 2 and path[0] == key for path in policies):
+            lines.extend(_inline_policies_diff(key, [p for path, p in policies.items() if path[0] == key], width, s))
+        elif key == "schema" and b.schema_changes is not None:
+            lines.extend(_schema_diff(b.schema_changes, width, s))
         elif old == new:
             if key in IDENTITY:
                 lines.append(f"        {key.ljust(width)} = {_scalar(new, key)}")
@@ -174,7 +211,7 @@ def _render_change(c: Mapping, s: Styler) -> list[str]:
         elif isinstance(old, list) and isinstance(new, list):
             lines.extend(_list_diff(key, old, new, width, s))
         elif in_old and in_new:
-            note = "  # forces replacement" if actions == ("delete", "create") else ""
+            note = "  # forces replacement" if (key,) in b.replace_paths else ""
             lines.append(f"      {s('~', 'yellow')} {key.ljust(width)} = {_change(old, new, key)}{note}")
         elif in_new:
             lines.extend(_attr("+", key, new, width, s))
@@ -204,57 +241,48 @@ def _render_move(c: Mapping, s: Styler) -> list[str]:
 _COLORS = {"+": "green", "-": "red", "~": "yellow"}
 
 
-def _schema_diff(type_: str, old: str, new: str, width: int, s: Styler) -> list[str]:
-    """A schema change as the fields it adds, removes and changes, not as a blob."""
-    from meshctl.schemas.diff import diff_schemas
+_EFFECT_SYMBOL = {"added": "+", "removed": "-", "changed": "~"}
 
+
+def _schema_diff(changes: list[Mapping], width: int, s: Styler) -> list[str]:
+    """A schema change as the fields it adds, removes and changes (plan.details), not as a blob."""
     lines = [f"      {s('~', 'yellow')} {'schema'.ljust(width)} = {{"]
-    try:
-        changes = diff_schemas(type_, old, new)
-    except Exception:  # an unparsable schema from the registry: say so, still show the change
-        changes = []
     for ch in changes:
-        sym = "+" if ch.kind in _ADDING else "-" if ch.kind in _REMOVING else "~"
-        lines.append(f"          {s(sym, _COLORS[sym])} {ch.describe()}")
+        sym = _EFFECT_SYMBOL[ch["effect"]]
+        lines.append(f"          {s(sym, _COLORS[sym])} {ch['description']}")
     if not changes:
         lines.append("          ~ layout or documentation only")
     lines.append("        }")
     return lines
 
 
-_POLICY_KEYS = {"policy", "assume_role_policy"}
-
-
-def _policy_diff(key: str, old: str, new: str, width: int, s: Styler, indent: str = "      ") -> list[str]:
-    """A policy change as the statements it removes and adds, not as a blob of JSON."""
-    from meshctl.iam.policy import statement_diff
-
-    removed, added = statement_diff(old, new)
+def _policy_diff(key: str, change: Mapping, width: int, s: Styler, indent: str = "      ") -> list[str]:
+    """A policy change as the statements it removes and adds (plan.details), not as a blob of JSON."""
     lines = [f"{indent}{s('~', 'yellow')} {key.ljust(width)} = {{"]
-    for statement in removed:
-        lines.append(f"{indent}    {s('-', 'red')} statement {json.dumps(statement, sort_keys=True)}")
-    for statement in added:
-        lines.append(f"{indent}    {s('+', 'green')} statement {json.dumps(statement, sort_keys=True)}")
+    lines += _statements(change, s, indent + "    ")
     lines.append(f"{indent}  }}")
     return lines
 
 
-def _inline_policies_diff(old: Mapping, new: Mapping, width: int, s: Styler) -> list[str]:
-    lines = [f"      {s('~', 'yellow')} {'inline_policies'.ljust(width)} = {{"]
-    for name in sorted({*old, *new}):
-        if name not in new:
-            lines.append(f"          {s('-', 'red')} {json.dumps(name)} (policy removed)")
-        elif name not in old:
-            lines.append(f"          {s('+', 'green')} {json.dumps(name)} (policy added)")
-            lines.extend(_policy_diff(json.dumps(name), "{}", str(new[name]), 0, s, "            ")[1:-1])
-        elif old[name] != new[name]:
-            lines.extend(_policy_diff(json.dumps(name), str(old[name]), str(new[name]), 0, s, "          "))
-    lines.append("        }")
+def _statements(change: Mapping, s: Styler, indent: str) -> list[str]:
+    lines = [f"{indent}{s('-', 'red')} statement {json.dumps(st, sort_keys=True)}" for st in change["removed"]]
+    lines += [f"{indent}{s('+', 'green')} statement {json.dumps(st, sort_keys=True)}" for st in change["added"]]
     return lines
 
 
-_ADDING = {"added", "default_added", "required_added", "symbol_added"}
-_REMOVING = {"removed", "default_removed", "required_removed", "symbol_removed"}
+def _inline_policies_diff(key: str, changes: list[Mapping], width: int, s: Styler) -> list[str]:
+    lines = [f"      {s('~', 'yellow')} {key.ljust(width)} = {{"]
+    for change in sorted(changes, key=lambda c: c["path"][1]):
+        name = json.dumps(change["path"][1])
+        if change["effect"] == "removed":
+            lines.append(f"          {s('-', 'red')} {name} (policy removed)")
+        elif change["effect"] == "added":
+            lines.append(f"          {s('+', 'green')} {name} (policy added)")
+            lines += _statements(change, s, "                ")
+        else:
+            lines.extend(_policy_diff(name, change, 0, s, "          "))
+    lines.append("        }")
+    return lines
 
 
 def _attr(sym: str, key: str, value: object, width: int, s: Styler) -> list[str]:

@@ -40,7 +40,7 @@ module "baseline" {
 
 def _desired(path: Path) -> dict[str, dict]:
     ws = Workspace(path, LoadOptions(env={}))
-    return {r.address: dict(r.attributes) for r in ws.desired()}
+    return {r.address: dict(r.attributes) for r in ws.run().resources}
 
 
 def test_baseline_per_domain_with_nested_addresses(mesh_dir: Path) -> None:

@@ -189,7 +189,7 @@ def test_refresh_makes_the_same_number_of_requests_for_any_size(
     mesh.write(workdir, prefix)
     _apply()
     small = Workspace(workdir)
-    small.plan()
+    small.run().plan()
     bigger_dir = workdir / "bigger"
     files = mesh.mesh_files(prefix)
     extra = "".join(
@@ -201,7 +201,7 @@ def test_refresh_makes_the_same_number_of_requests_for_any_size(
 
     write_mesh(bigger_dir, files)
     big = Workspace(bigger_dir, state_dir=workdir / ".meshctl")
-    plan, _ = big.plan()
+    plan = big.run().plan()
     assert len(plan.actionable) == 75  # 25 topics, 25 owner ACLs, 25 grants
     # describe_cluster, metadata, describe_configs, describe_acls, describe_user_scram_credentials
     assert small.admin_requests() == big.admin_requests() == 5

@@ -110,7 +110,7 @@ def test_a_signal_mid_apply_finishes_the_batch_in_flight_records_it_and_stops(
     workdir: Path, prefix: str, broker: KafkaSandbox, signum: int
 ) -> None:
     mesh.write(workdir, prefix)
-    total = len(Workspace(workdir).plan()[0].actionable)
+    total = len(Workspace(workdir).run().plan().actionable)
     p = Meshctl("apply", "--auto-approve", ".", cwd=workdir)
     p.wait_for("Plan: ", where="stdout")
     with paused(broker):
@@ -250,10 +250,11 @@ def test_the_engine_asked_to_stop_finishes_the_wave_and_starts_no_other(workdir:
     mesh.write(workdir, prefix)
     ws = Workspace(workdir)
     state = ws.read_state()
-    plan, _ = ws.plan(state=state)
+    run = ws.run(state)
+    plan = run.plan()
     first_wave = {c.address for c in plan.actionable if c.type in ("kafka_scram_user", "kafka_topic")}
     hooks = StopHooks()
-    result = ws.apply(plan, state, hooks, lambda: hooks.stop)
+    result = run.apply(plan, hooks, lambda: hooks.stop)
     assert result.interrupted and not result.ok
     assert set(result.done) == first_wave and result.in_flight == []
     assert set(result.not_started) == {c.address for c in plan.actionable} - first_wave
@@ -264,9 +265,10 @@ def test_the_engine_interrupted_inside_a_wave_records_what_finished(workdir: Pat
     mesh.write(workdir, prefix)
     ws = Workspace(workdir)
     state = ws.read_state()
-    plan, _ = ws.plan(state=state)
+    run = ws.run(state)
+    plan = run.plan()
     first_wave = {c.address for c in plan.actionable if c.type in ("kafka_scram_user", "kafka_topic")}
-    result = ws.apply(plan, state, StopHooks(raise_after=3))
+    result = run.apply(plan, StopHooks(raise_after=3))
     assert result.interrupted
     assert len(result.done) == 3
     assert set(result.in_flight) == first_wave - set(result.done)  # sent, outcome not recorded

@@ -20,6 +20,7 @@ from meshctl.config.loader import LoadOptions
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError
 from meshctl.resources import RESOURCE_TYPES
+from meshctl.state.model import State
 from tests.helpers import MINIMAL, write_mesh
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -33,7 +34,7 @@ def test_every_resource_type_has_an_attribute_shape() -> None:
 
 def test_every_resource_the_examples_compile_to_has_its_types_shape() -> None:
     ws = Workspace(EXAMPLES, LoadOptions(env={}))
-    resources = ws.desired(offline=True)
+    resources = ws.run(State(), offline=True).resources
     assert {r.type for r in resources} == set(SHAPES)  # the examples use every type
     for r in resources:
         check_attributes(r.type, r.attributes, r.address)
@@ -112,10 +113,10 @@ def test_an_attribute_written_null_takes_its_default_so_the_plan_settles(tmp_pat
     write_mesh(tmp_path, {"main.hcl": MINIMAL, "aws.hcl": aws})
     ws = Workspace(tmp_path, LoadOptions(env={}))
     with pytest.raises(BadAttributesError, match="aws_iam_role.reader: attribute 'assume_role_policy' is missing"):
-        ws.desired(offline=True)  # required: no default to take
+        ws.run(State(), offline=True).check_moved()  # compiles: required, no default to take
     write_mesh(tmp_path, {"aws.hcl": aws.replace("assume_role_policy = null", 'assume_role_policy = "{}"')})
     ws = Workspace(tmp_path, LoadOptions(env={}))
-    bucket = next(r for r in ws.desired(offline=True) if r.address == "aws_s3_bucket.data")
+    bucket = next(r for r in ws.run(State(), offline=True).resources if r.address == "aws_s3_bucket.data")
     assert bucket.attributes["policy"] == ""
     live = {**bucket.attributes}  # what refresh reads from a bucket without a policy or tags
     assert RESOURCE_TYPES["aws_s3_bucket"].compare(bucket.attributes, live).actions == ("no-op",)

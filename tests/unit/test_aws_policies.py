@@ -186,7 +186,7 @@ integration "lake" {{
 @pytest.fixture
 def desired(mesh_dir: Path) -> dict[str, dict]:
     write_mesh(mesh_dir, {"main.hcl": MESH})
-    return {r.address: dict(r.attributes) for r in Workspace(mesh_dir, LoadOptions(env={})).desired()}
+    return {r.address: dict(r.attributes) for r in Workspace(mesh_dir, LoadOptions(env={})).run().resources}
 
 
 def _resource_policies(desired: dict[str, dict]) -> dict[str, str]:

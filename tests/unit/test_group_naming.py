@@ -16,10 +16,10 @@ import pytest
 from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.lifecycle import stages
 from meshctl.config.loader import LoadOptions, load
-from meshctl.engine.migration import watched_groups
 from meshctl.errors import ConfigError
 from meshctl.mesh.model import Mesh
 from meshctl.naming import group_prefix
+from meshctl.plan.migration import watched_groups
 from meshctl.render.client_config import client_configs
 from tests.helpers import write_mesh
 

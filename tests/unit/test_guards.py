@@ -15,13 +15,13 @@ from meshctl.compile.protection import protect
 from meshctl.compile.registry import compile_registry
 from meshctl.config.loader import LoadOptions, load
 from meshctl.engine.apply import apply_plan
-from meshctl.engine.migration import guard_retirement
 from meshctl.errors import ConfigError, Diagnostics, SourceRange
 from meshctl.mesh.model import MovedBlock
 from meshctl.plan.diff import PlanOptions, diff, prevent_destroy_errors
+from meshctl.plan.jsonformat import plan_from_json, plan_to_json
+from meshctl.plan.migration import guard_retirement
 from meshctl.plan.moves import resolve_moved
-from meshctl.plan.planfile import plan_from_json
-from meshctl.render.jsonplan import plan_to_json
+from meshctl.plan.observed import GroupLag
 from meshctl.render.text import render_plan
 from meshctl.resources import GUARDED_TYPES, Resource
 from meshctl.state.model import ResourceState, State
@@ -458,7 +458,7 @@ def test_retirement_of_a_version_with_records_needs_the_topic_opt_in(tmp_path: P
     desired = compile_kafka(mesh, retiring) + compile_registry(mesh, retiring)
     records = {} if held is None else {"sales.orders.v1": held}
     plan = diff(desired, state, actual, options, records=records)
-    positions = {"sales.orders.v1": [{"group": g, "lag": 0} for g in groups]}
+    positions = {"sales.orders.v1": tuple(GroupLag(g, 0) for g in groups)}
     plan = guard_retirement(plan, mesh, retiring, positions, options, records)
     topic = next(c for c in plan.changes if c.address == "kafka_topic.sales.orders.v1")
     subject = next(c for c in plan.changes if c.address == "schema_subject.sales.orders.v1-value")
@@ -482,7 +482,7 @@ def test_markdown_calls_out_every_guarded_delete_and_lists_moves() -> None:
 
 
 def test_a_scoped_plan_sees_the_entry_a_chosen_resource_moves_from() -> None:
-    from meshctl.engine.workspace import _with_move_sources
+    from meshctl.plan.build import with_move_sources
     from meshctl.plan.scope import Scope, narrow
 
     old, other = _recorded("aws_s3_bucket", "module.a"), _recorded("aws_iam_role", "module.x")
@@ -490,7 +490,7 @@ def test_a_scoped_plan_sees_the_entry_a_chosen_resource_moves_from() -> None:
     everything = [_desired("aws_s3_bucket", "module.b"), _desired("aws_iam_role", "module.x")]
     desired, scoped = narrow(everything, prior, Scope(targets=("module.b",)))
     assert [r.address for r in desired] == ["module.b.aws_s3_bucket.data"] and not scoped.resources
-    scoped = _with_move_sources(everything, desired, prior, scoped, {})
+    scoped = with_move_sources(everything, desired, prior, scoped, {})
     assert list(scoped.resources) == ["module.a.aws_s3_bucket.data"]
     plan = diff(desired, scoped, {old.address: dict(old.attributes)})
     assert [(c.address, c.previous_address) for c in plan.changes] == [(desired[0].address, old.address)]

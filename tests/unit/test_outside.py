@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 
 from meshctl.config.loader import LoadOptions, load
-from meshctl.engine.drift import detect_drift
 from meshctl.errors import ConfigError
+from meshctl.plan.drift import detect_drift
+from meshctl.plan.jsonformat import plan_from_json, plan_to_json
 from meshctl.plan.model import Plan, ResourceChange
 from meshctl.plan.outside import NOT_GRANTED, Territory, claim, escalations, explain, outside, territory
-from meshctl.plan.planfile import plan_from_json
 from meshctl.providers.kafka.client import Acl
 from meshctl.providers.kafka.provider import group_acls
-from meshctl.render.jsonplan import plan_to_json
 from meshctl.render.markdown import render_markdown
 from meshctl.render.text import render_plan
 from meshctl.state.model import ResourceState, State

@@ -9,11 +9,11 @@ import pytest
 from meshctl.config.hcl import parse
 from meshctl.config.loader import LoadOptions, load
 from meshctl.engine.discover import discover
-from meshctl.engine.drift import detect_drift
+from meshctl.plan.drift import detect_drift
+from meshctl.plan.jsonformat import plan_from_json, plan_to_json
 from meshctl.plan.model import Plan, ResourceChange
-from meshctl.plan.planfile import Fingerprint, fingerprint, plan_from_json
+from meshctl.plan.planfile import Fingerprint, fingerprint
 from meshctl.plan.scope import Scope, narrow
-from meshctl.render.jsonplan import plan_to_json
 from meshctl.render.markdown import render_markdown
 from meshctl.resources import Resource
 from meshctl.state.model import ResourceState, State

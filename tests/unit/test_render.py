@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from meshctl.plan.jsonformat import plan_to_json
 from meshctl.plan.model import Plan, ResourceChange
-from meshctl.render.jsonplan import plan_to_json
 from meshctl.render.text import render_plan
 
 TOPIC_BEFORE = {
@@ -71,6 +71,7 @@ def _plan() -> Plan:
                 {"principal": "User:b", "operations": ["DESCRIBE", "READ"]},
                 None,
                 reason="access.x is no longer in the configuration",
+                action_reason="delete_because_no_resource_config",  # set by the planner
             ),
             ResourceChange(
                 "kafka_scram_user.c",
@@ -124,6 +125,8 @@ def test_replace_is_marked_and_blocked_changes_are_called_out() -> None:
                 {"name": "t", "partitions": 3},
                 reason="Kafka cannot reduce a topic's partitions (6 -> 3)",
                 blocked="pass --allow-replace",
+                action_reason="replace_because_cannot_update",
+                replace_paths=(("partitions",),),
             )
         ]
     )

@@ -10,8 +10,8 @@ import pytest
 from meshctl.config.loader import LoadOptions, load
 from meshctl.errors import ConfigError
 from meshctl.plan import planfile
+from meshctl.plan.jsonformat import plan_to_json
 from meshctl.plan.model import Plan
-from meshctl.render.jsonplan import plan_to_json
 from tests.helpers import write_mesh
 
 MESH = """

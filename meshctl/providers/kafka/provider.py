@@ -11,7 +11,14 @@ from collections.abc import Callable, Mapping
 from meshctl.credentials import CredentialStore, fingerprint
 from meshctl.naming import acl_name
 from meshctl.plan.model import ResourceChange
-from meshctl.providers.base import ChangeResult, Managed
+from meshctl.plan.observed import GroupLag
+from meshctl.providers.base import (
+    ChangeResult,
+    Managed,
+    ReportsBrokerCount,
+    ReportsConsumerPositions,
+    ReportsRecordCounts,
+)
 from meshctl.providers.kafka.client import (
     Acl,
     ConfigChange,
@@ -22,7 +29,7 @@ from meshctl.providers.kafka.client import (
 from meshctl.resources import make_address
 
 
-class KafkaProvider:
+class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPositions):
     name = "kafka"
 
     def __init__(self, connect: Callable[[], KafkaClient], credentials: CredentialStore):
@@ -41,7 +48,6 @@ class KafkaProvider:
     def requests(self) -> int:
         return self._client.requests if self._client else 0
 
-    @property
     def broker_count(self) -> int | None:
         """The cluster's brokers, as refresh found them (None before Kafka was asked anything)."""
         return self._client.broker_count if self._client else None
@@ -141,7 +147,7 @@ class KafkaProvider:
             out[make_address("kafka_scram_user", user)] = {"name": user, "mechanism": mech, "iterations": iterations}
         return out
 
-    def consumer_positions(self, topics: list[str], group_prefixes: tuple[str, ...]) -> dict[str, list[dict]]:
+    def consumer_positions(self, topics: list[str], group_prefixes: tuple[str, ...]) -> dict[str, tuple[GroupLag, ...]]:
         """For each topic, the consumer groups (under the prefixes) with committed offsets on it,
         and their lag: what a migration needs to know before an old version may go."""
         if not topics or not group_prefixes:
@@ -151,15 +157,15 @@ class KafkaProvider:
         wanted = set(topics)
         partitions = sorted({tp for offsets in committed.values() for tp in offsets if tp[0] in wanted})
         ends = self.client.end_offsets(partitions)
-        out: dict[str, list[dict]] = {t: [] for t in topics}
+        out: dict[str, list[GroupLag]] = {t: [] for t in topics}
         for group in groups:
             per_topic: dict[str, int] = {}
             for (topic, partition), offset in committed[group].items():
                 if topic in wanted:
                     per_topic[topic] = per_topic.get(topic, 0) + max(ends.get((topic, partition), offset) - offset, 0)
             for topic, lag in per_topic.items():
-                out[topic].append({"group": group, "lag": lag})
-        return out
+                out[topic].append(GroupLag(group, lag))
+        return {t: tuple(lags) for t, lags in out.items()}
 
     def topic_records(self, partitions: Mapping[str, int]) -> dict[str, int]:
         """How many records each topic (name -> partition count) still holds: end minus start

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from meshctl.plan.model import ResourceChange
-from meshctl.providers.base import ChangeResult, Managed
+from meshctl.plan.observed import SchemaCandidate, SchemaVerdict
+from meshctl.providers.base import ChangeResult, JudgesSchemaCompatibility, Managed
 from meshctl.providers.registry.client import RegistryClient
-from meshctl.schemas.diff import canonical, incompatible_changes
+from meshctl.schemas.diff import canonical
 from meshctl.schemas.model import SchemaError
 
+_PARALLEL = 8
 
-class RegistryProvider:
+
+class RegistryProvider(JudgesSchemaCompatibility):
     name = "registry"
 
     def __init__(self, connect: Callable[[], RegistryClient]):
@@ -50,28 +54,22 @@ class RegistryProvider:
     def inventory(self, with_configs_under: tuple[str, ...] = ()) -> dict[str, dict[str, object]]:
         return {f"schema_subject.{s}": {"subject": s} for s in self.client.subjects()}
 
-    def check(self, changes: list[ResourceChange]) -> list[tuple[str, str]]:
-        """Plan-time verdicts: each schema change tested by the registry, breaking ones explained
-        as (address, why)."""
-        problems = []
-        for c in changes:
-            before, after = c.before or {}, c.after or {}
-            if c.actions != ("update",) or before.get("schema") == after.get("schema"):
-                continue
-            subject, type_ = str(after["subject"]), str(after["schema_type"])
-            level = str(after.get("compatibility") or before.get("compatibility"))
-            transitive = level.upper().endswith("_TRANSITIVE")
-            if self.client.is_compatible(subject, type_, str(after["schema"]), all_versions=transitive):
-                continue
-            earlier = self.client.versions(subject) if transitive else {0: str(before["schema"])}
-            try:
-                found = incompatible_changes(type_, earlier, str(after["schema"]), level)
-            except SchemaError:  # a live schema does not parse here: the registry's verdict stands alone
-                found = []
-            reasons = [f"{b.change.describe()} ({b.rule})" for b in found]
-            why = "; ".join(reasons) if reasons else f"the registry reports it incompatible under {level}"
-            problems.append((c.address, f"subject {subject}: {why}"))
-        return problems
+    def judge_schemas(self, candidates: list[SchemaCandidate]) -> dict[SchemaCandidate, SchemaVerdict]:
+        """The registry's verdict on each schema a plan would register, asked in parallel: next to
+        the latest version, or every version for a *_TRANSITIVE level (a registry checks only the
+        version it is asked about). For a transitive level that breaks, every registered version
+        is read too: the planner explains the break against the version it breaks."""
+        if not candidates:
+            return {}
+        client = self.client
+
+        def judge(c: SchemaCandidate) -> tuple[SchemaCandidate, SchemaVerdict]:
+            if client.is_compatible(c.subject, c.schema_type, c.schema, all_versions=c.transitive):
+                return c, SchemaVerdict(True)
+            return c, SchemaVerdict(False, client.versions(c.subject) if c.transitive else {})
+
+        with ThreadPoolExecutor(max_workers=min(_PARALLEL, len(candidates))) as pool:
+            return dict(pool.map(judge, candidates))
 
     def delete(self, changes: list[ResourceChange]) -> list[ChangeResult]:
         results = []

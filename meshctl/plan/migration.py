@@ -7,19 +7,20 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 
-from meshctl.compile.lifecycle import RETIRE, Stage
+from meshctl.mesh.lifecycle import RETIRE, Stage
 from meshctl.mesh.model import DataProduct, Mesh
 from meshctl.mesh.readers import legacy_group_prefixes, reader_principals
 from meshctl.naming import group_prefix
 from meshctl.plan.diff import PlanOptions, delete_flag
-from meshctl.plan.model import Plan, ResourceChange
+from meshctl.plan.model import DELETE_BECAUSE_RETIRED, Plan, ResourceChange
+from meshctl.plan.observed import GroupLag
 
 
 def guard_retirement(
     plan: Plan,
     mesh: Mesh,
     stages: Mapping[str, Stage],
-    positions: Mapping[str, list[dict]],
+    positions: Mapping[str, tuple[GroupLag, ...]],
     options: PlanOptions,
     records: Mapping[str, int],
 ) -> Plan:
@@ -44,7 +45,7 @@ def _retire(
     c: ResourceChange,
     product: DataProduct,
     stages: Mapping[str, Stage],
-    positions: Mapping[str, list[dict]],
+    positions: Mapping[str, tuple[GroupLag, ...]],
     options: PlanOptions,
     held: int | None,
     mesh: Mesh,
@@ -52,7 +53,7 @@ def _retire(
     topic = mesh.topic_name(product)
     successor = stages[product.address].successor
     reasons, opt_in = [], ""
-    groups = [g["group"] for g in positions.get(topic, [])]
+    groups = [g.group for g in positions.get(topic, ())]
     if groups and not options.force_retire:
         reasons.append(
             f"consumer groups still have committed offsets on it ({', '.join(groups)}): move them to "
@@ -72,12 +73,20 @@ def _retire(
         blocked="; ".join(reasons),
         opt_in=opt_in,
         reason=f"{product.key} v{product.version} is retired",
+        action_reason=DELETE_BECAUSE_RETIRED,
     )
 
 
 def migrations(
-    mesh: Mesh, stages: Mapping[str, Stage], positions: Mapping[str, list[dict]], today: date
+    mesh: Mesh,
+    stages: Mapping[str, Stage],
+    positions: Mapping[str, tuple[GroupLag, ...]],
+    today: date,
+    watched: frozenset[str] | None = None,
 ) -> list[dict[str, object]]:
+    """Each product version in migration, with who reads which version and the dates ahead.
+    `watched`: the topics whose positions refresh read (a scoped plan shows only its own
+    versions); None shows every version in migration."""
     out: list[dict[str, object]] = []
     for p in sorted(mesh.products, key=lambda p: p.address):
         stage = stages.get(p.address)
@@ -85,12 +94,12 @@ def migrations(
             continue
         nxt = stage.successor
         old_topic, new_topic = mesh.topic_name(p), mesh.topic_name(nxt)
+        if watched is not None and not {old_topic, new_topic} & watched:
+            continue
         lags: dict[str, dict[str, object]] = {}
         for topic, key in ((old_topic, "old_lag"), (new_topic, "new_lag")):
-            for g in positions.get(topic, []):
-                lags.setdefault(str(g["group"]), {"group": g["group"], "old_lag": None, "new_lag": None})[key] = g[
-                    "lag"
-                ]
+            for g in positions.get(topic, ()):
+                lags.setdefault(g.group, {"group": g.group, "old_lag": None, "new_lag": None})[key] = g.lag
         sunset = nxt.lifecycle.sunset
         out.append(
             {
@@ -109,20 +118,28 @@ def migrations(
     return out
 
 
-def watched_groups(mesh: Mesh, stages: Mapping[str, Stage]) -> tuple[list[str], tuple[str, ...]]:
+def watched_groups(
+    mesh: Mesh, stages: Mapping[str, Stage], in_scope: frozenset[str] | None = None
+) -> tuple[list[str], tuple[str, ...]]:
     """The topics of versions being replaced and of their successors, and the group prefixes of
     the principals that read them (granted domains and their integrations): whose committed
     offsets decide when an old version may go. Readers use `grp.<principal>.`; groups named
     before that (`<domain path>.`) are counted too, so a reader that has not moved its group
     yet still keeps its old version from being deleted. Listing more groups is safe: only
-    groups with offsets on these topics are reported."""
+    groups with offsets on these topics are reported.
+
+    `in_scope`: the topic names a scoped plan looks at (None: all); a version neither of whose
+    topics is among them is not watched, so a plan of nothing asks nothing."""
     topics: set[str] = set()
     readers: set[str] = set()
     for p in mesh.products:
         stage = stages.get(p.address)
         if stage is None or stage.successor is None:
             continue
-        topics |= {mesh.topic_name(p), mesh.topic_name(stage.successor)}
+        pair = {mesh.topic_name(p), mesh.topic_name(stage.successor)}
+        if in_scope is not None and not pair & in_scope:
+            continue
+        topics |= pair
         readers |= {group_prefix(r) for r in reader_principals(mesh, p.key)}
         readers |= legacy_group_prefixes(mesh, p.key)
     if not topics:

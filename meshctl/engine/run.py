@@ -1,0 +1,196 @@
+"""One run of a command against one state: compile the desired state once, refresh, plan, apply.
+
+The workspace (engine.workspace) wires providers, the state backend and credentials from the
+configuration; a run reads nothing of its own but the state it was given, and compiles the
+configuration exactly once however many steps (scope, plan, fingerprint) ask for it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from meshctl import interrupt
+from meshctl.compile.aws import compile_resources
+from meshctl.compile.kafka import compile_kafka
+from meshctl.compile.lifecycle import stages
+from meshctl.compile.protection import protect
+from meshctl.compile.registry import compile_registry
+from meshctl.config.loader import LoadedConfig
+from meshctl.engine.apply import ApplyHooks, ApplyResult, apply_plan
+from meshctl.engine.refresh import refresh
+from meshctl.errors import Diagnostics, MeshError
+from meshctl.plan.build import Desired, build_plan, scope_plan
+from meshctl.plan.diff import PlanOptions
+from meshctl.plan.model import Plan
+from meshctl.plan.moves import resolve_moved
+from meshctl.plan.observed import Observed
+from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
+from meshctl.plan.scope import Scope, unmatched_targets
+from meshctl.redaction import leaves
+from meshctl.resources import Resource
+from meshctl.state.model import ResourceState, State, frozen_topics
+
+if TYPE_CHECKING:
+    from meshctl.engine.workspace import Workspace
+
+
+def compile_desired(
+    config: LoadedConfig, prior: State, today: date, deployers: tuple[str, ...] = (), principal: str = ""
+) -> Desired:
+    """What the configuration compiles to, given where each product version is in its life
+    (from today's date and what state recorded), with what of the configuration the planner
+    reads. Pure: `deployers` (whom resource policies admit) and `principal` (whom meshctl
+    connects as) come from the wiring."""
+    mesh = config.mesh
+    # A retired version stays retired: its name is in state even after its resources are gone.
+    current = stages(mesh, today, frozen_topics(prior) | set(prior.retired))
+    resources = compile_kafka(mesh, current) + compile_registry(mesh, current) + compile_resources(mesh, deployers)
+    sensitive = tuple(
+        (f"var.{n}", leaf) for n, v in config.variables.items() if v.sensitive for leaf in leaves(v.value)
+    )
+    return Desired(mesh, tuple(protect(resources, mesh)), current, sensitive, principal)
+
+
+class Run:
+    """A command's run against `state`: the desired state compiled once, then planned and applied."""
+
+    def __init__(self, workspace: Workspace, state: State, *, offline: bool = False):
+        self.workspace = workspace
+        self.state = state
+        self.offline = offline  # `validate`: resource policies admit no deployer, nothing is applied
+        self.observed: Observed | None = None  # what the last plan's refresh saw
+
+    @cached_property
+    def desired(self) -> Desired:
+        ws = self.workspace
+        return compile_desired(ws.config, self.state, ws.today, () if self.offline else ws.deployers())
+
+    @cached_property
+    def connected(self) -> Desired:
+        """The desired state with the principal meshctl connects as, which needs the Kafka
+        settings: what planning and drift read (never managed, its ACLs never touched)."""
+        return replace(self.desired, principal=self.workspace.principal)
+
+    @property
+    def resources(self) -> list[Resource]:
+        return list(self.desired.resources)
+
+    # -- before planning ----------------------------------------------------
+
+    def scope(self, targets: tuple[str, ...] = (), domains: tuple[str, ...] = ()) -> Scope:
+        return Scope(tuple(targets), self.workspace.domain_scope(domains) if domains else frozenset())
+
+    def unmatched_targets(self, targets: tuple[str, ...]) -> list[tuple[str, str]]:
+        """Each `--target` that matches nothing, with the closest address ("" if none is close)."""
+        return unmatched_targets(self.resources, self.state, targets) if targets else []
+
+    def check_moved(self) -> dict[str, str]:
+        """The configuration's `moved` blocks, checked against what it declares: old -> new address."""
+        diags = Diagnostics()
+        out = resolve_moved(self.desired.mesh.moved, (r.address for r in self.desired.resources), diags)
+        diags.raise_if_errors()
+        return out
+
+    def fingerprint(self) -> Fingerprint:
+        return fingerprint(self.workspace.config.files, self.resources)
+
+    # -- plan -----------------------------------------------------------------
+
+    def plan(self, options: PlanOptions | None = None, scope: Scope | None = None) -> Plan:
+        """Refresh what the scope needs, then plan (plan.build): configuration errors are raised
+        before any request when the configuration alone shows them."""
+        options = options or PlanOptions()
+        if scope is not None:
+            options = replace(options, scope=scope)
+        scoped, diags = scope_plan(self.connected, self.state, options.scope)
+        diags.raise_if_errors()
+        self.observed = refresh(scoped, self.workspace.providers)
+        plan, diags = build_plan(self.connected, self.state, self.observed, options, self.workspace.today)
+        diags.raise_if_errors()
+        return plan
+
+    def refuse_stale(self, saved: SavedPlan) -> None:
+        """A saved plan applies only to the state and configuration it was made from."""
+        plan, state, where = saved.plan, self.state, self.workspace.backend.describe()
+        if plan.state_lineage and state.lineage and state.lineage != plan.state_lineage:
+            raise MeshError(
+                f"the saved plan is for another state (lineage {plan.state_lineage}, "
+                f"the state at {where} has lineage {state.lineage}): plan again"
+            )
+        if plan.state_lineage and not state.lineage:
+            raise MeshError(
+                f"the saved plan was made from state serial {plan.state_serial} (lineage {plan.state_lineage}), "
+                f"but there is no state at {where} now: restore it, or plan again"
+            )
+        if state.serial < plan.state_serial:
+            raise MeshError(
+                f"the state looks rolled back: the saved plan was made from serial {plan.state_serial}, the state "
+                f"at {where} has serial {state.serial} (same lineage); it was restored or edited "
+                "by hand, so the plan would act on a past it does not know: plan again"
+            )
+        if state.serial != plan.state_serial:
+            raise MeshError(
+                f"the saved plan is stale: the state moved from serial {plan.state_serial} to {state.serial} "
+                "since it was made (another apply ran); plan again"
+            )
+        self._refuse_other_variables(saved)
+        changed = saved.fingerprint.differences(self.fingerprint())
+        if changed:
+            raise MeshError(
+                "the saved plan is stale: the configuration changed since it was made ("
+                + "; ".join(changed)
+                + "); plan again"
+            )
+
+    def _refuse_other_variables(self, saved: SavedPlan) -> None:
+        """A saved plan applies with the values it was made with; a different one given now is an error."""
+        problems = []
+        for name, recorded in sorted(saved.variables.items()):
+            now = self.workspace.config.variables.get(name)
+            if now is not None and now.origin != "saved plan" and now.value != recorded:
+                problems.append(
+                    f"var.{name} is {json.dumps(recorded)} in the plan, {now.origin} gives {json.dumps(now.value)}"
+                )
+        if problems:
+            raise MeshError(
+                "the saved plan was made with other variable values: "
+                + "; ".join(problems)
+                + ". A saved plan applies with the values it was made with: drop those settings, or plan again"
+            )
+
+    # -- apply ----------------------------------------------------------------
+
+    @staticmethod
+    def refuse_blocked(plan: Plan) -> None:
+        """Changes that lose data need an explicit opt-in; refuse before touching anything."""
+        if plan.blocked:
+            lines = "\n".join(f"  {c.address}: {c.blocked}" for c in plan.blocked)
+            raise MeshError(f"the plan has changes that lose data and need an explicit opt-in:\n{lines}")
+
+    def apply(self, plan: Plan, hooks: ApplyHooks, stop_requested: Callable[[], bool] = lambda: False) -> ApplyResult:
+        self.refuse_blocked(plan)
+        ws = self.workspace
+        ws.migrate_credentials()
+        # Unchanged resources are recorded too: adopted when they already existed as configured,
+        # and with the block, domain and dependencies the configuration now gives them.
+        adopt = {}
+        for c in plan.changes:
+            if not c.is_noop:
+                continue
+            known = self.state.resources.get(c.address) or self.state.resources.get(c.previous_address)
+            attributes = dict(known.attributes) if known else dict(c.after or {})
+            fresh = ResourceState(
+                c.type, c.name, attributes, c.source, c.depends_on, c.domain, c.module, c.protected_at
+            )
+            if fresh != known:
+                adopt[c.address] = fresh
+        return apply_plan(plan, self.state, ws.providers, self._write_state, hooks, adopt, stop_requested)
+
+    def _write_state(self, state: State) -> None:
+        with interrupt.shielded():  # a signal never cuts a state write in half
+            self.workspace.backend.write(state)

@@ -1,0 +1,224 @@
+"""The JSON plan, in both directions: the one serialized form of a plan, shaped like
+Terraform's JSON plan so tools that read Terraform plans can read it. The text and Markdown
+views are drawn from it, saved plans are it (plan.planfile), and reading one back gives the
+plan it was written from.
+
+meshctl's own fields sit under `meshctl` in each resource change; Terraform's `action_reason`
+and `change.replace_paths` carry what the planner decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from meshctl import __version__
+from meshctl.documents import BadDocumentError, JsonValue
+from meshctl.plan.drift import CHANGED as DRIFT_CHANGED
+from meshctl.plan.drift import DELETED, UNMANAGED, DriftReport
+from meshctl.plan.model import (
+    ACTION_REASONS,
+    CREATE,
+    DELETE,
+    NOOP,
+    REPLACE,
+    UPDATE,
+    Plan,
+    PolicyChange,
+    ResourceChange,
+    SchemaChange,
+)
+from meshctl.resources import RESOURCE_TYPES
+
+FORMAT_VERSION = "1.0"
+
+
+def plan_to_json(plan: Plan, warnings: list[str] | None = None) -> dict[str, object]:
+    add, change, destroy = plan.counts()
+    return {
+        "format_version": FORMAT_VERSION,
+        "meshctl_version": __version__,
+        "applyable": plan.has_changes and not plan.blocked,
+        "complete": True,
+        "errored": False,
+        "resource_changes": [_change_to_json(c) for c in sorted(plan.changes, key=lambda c: c.address)],
+        "summary": {"add": add, "change": change, "destroy": destroy, "blocked": len(plan.blocked)},
+        "prior_state": {"serial": plan.state_serial, "lineage": plan.state_lineage, "forgotten": plan.forgotten},
+        "migrations": plan.migrations,
+        # Live objects in managed namespaces that nothing declares: ACLs (action "delete", planned
+        # above as resource changes) and topics or subjects (action "none", left alone).
+        "unmanaged": plan.unmanaged,
+        "diagnostics": [{"severity": "warning", "summary": w} for w in (warnings or [])],
+    }
+
+
+def _change_to_json(c: ResourceChange) -> dict[str, object]:
+    change: dict[str, object] = {
+        "actions": list(c.actions),
+        "before": c.before,
+        "after": c.after,
+        "after_unknown": {},
+        "before_sensitive": {},
+        "after_sensitive": {},
+    }
+    if c.replace_paths:
+        change["replace_paths"] = [list(p) for p in c.replace_paths]
+    extra: dict[str, object] = {
+        "source": c.source,
+        "domain": c.domain,
+        "reason": c.reason,
+        "blocked": c.blocked,
+        "opt_in": c.opt_in,  # the flag that lifts `blocked`
+        "prevent_destroy": c.protected_at,
+        "depends_on": list(c.depends_on),
+        "retire": c.retire,
+        "holds_data": c.holds_data,
+    }
+    extra.update(details_to_json(c.schema_changes, c.policy_changes))
+    return {
+        "address": c.address,
+        "mode": "managed",
+        **({"module_address": c.module} if c.module else {}),
+        **({"previous_address": c.previous_address} if c.previous_address else {}),
+        "type": c.type,
+        "name": c.name,
+        "provider_name": f"meshctl/{RESOURCE_TYPES[c.type].provider}",
+        "change": change,
+        **({"action_reason": c.action_reason} if c.action_reason else {}),
+        "meshctl": extra,
+    }
+
+
+def details_to_json(schema: tuple[SchemaChange, ...] | None, policies: tuple[PolicyChange, ...]) -> dict[str, object]:
+    """`schema_changes` (present when the schema changes) and `policy_changes` (when any)."""
+    out: dict[str, object] = {}
+    if schema is not None:
+        out["schema_changes"] = [{"kind": s.kind, "effect": s.effect, "description": s.description} for s in schema]
+    if policies:
+        out["policy_changes"] = [
+            {
+                "path": list(p.path),
+                "effect": p.effect,
+                "removed": [dict(s) for s in p.removed],
+                "added": [dict(s) for s in p.added],
+            }
+            for p in policies
+        ]
+    return out
+
+
+def drift_to_json(report: DriftReport) -> dict[str, object]:
+    """The drift report: for cron jobs and alerting, and what `meshctl drift` draws."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "meshctl_version": __version__,
+        "drift": report.has_drift,
+        "summary": {
+            "managed": report.managed,
+            DRIFT_CHANGED: report.count(DRIFT_CHANGED),
+            DELETED: report.count(DELETED),
+            UNMANAGED: report.count(UNMANAGED),
+        },
+        "resources": [
+            {
+                "address": i.address,
+                "type": i.type,
+                "name": i.name,
+                "kind": i.kind,
+                "domain": i.domain,
+                "recorded": i.recorded,
+                "live": i.live,
+                "detail": i.detail,
+                **details_to_json(i.schema_changes, i.policy_changes),
+            }
+            for i in report.items
+        ],
+    }
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+_ACTIONS = {NOOP, CREATE, UPDATE, DELETE, REPLACE}
+
+
+def _actions(change: JsonValue) -> tuple[str, ...]:
+    """The change's actions, one of the shapes the planner makes: apply acts on nothing else."""
+    actions = tuple(change.get("actions", list))
+    if not all(isinstance(a, str) for a in actions) or actions not in _ACTIONS:
+        raise BadDocumentError(change.file, f"{change.path}.actions: {list(actions)} is not a planned action")
+    return actions  # type: ignore[return-value]
+
+
+def _strings(value: JsonValue) -> tuple[str, ...]:
+    items = value.expect(list)
+    if not all(isinstance(i, str) for i in items):
+        raise BadDocumentError(value.file, f"{value.path} should be a list of strings")
+    return tuple(items)
+
+
+def plan_from_json(data: Mapping[str, object], where: str = "the plan") -> Plan:
+    """The inverse of plan_to_json; a document of another shape is one clear error."""
+    doc = JsonValue(data, where)
+    prior = doc.member("prior_state")
+    plan = Plan(
+        state_serial=prior.get("serial", int),
+        state_lineage=prior.get("lineage", str),
+        forgotten=prior.get("forgotten", list, []),
+        migrations=doc.get("migrations", list, []),
+        unmanaged=doc.get("unmanaged", list, []),
+    )
+    for rc in doc.items("resource_changes"):
+        plan.changes.append(_change_from_json(rc, where))
+    return plan
+
+
+def _change_from_json(rc: JsonValue, where: str) -> ResourceChange:
+    extra = rc.member("meshctl")
+    change = rc.member("change")
+    if rc.get("type", str) not in RESOURCE_TYPES:
+        raise BadDocumentError(where, f"{rc.path}.type: unknown resource type {rc.get('type', str)!r}")
+    reason = rc.get("action_reason", str, "")
+    if reason and reason not in ACTION_REASONS:
+        raise BadDocumentError(where, f"{rc.path}.action_reason: unknown reason {reason!r}")
+    schema, policies = details_from_json(extra)
+    return ResourceChange(
+        address=rc.get("address", str),
+        type=rc.get("type", str),
+        name=rc.get("name", str),
+        source=extra.get("source", str),
+        actions=_actions(change),
+        before=change.optional("before", dict),
+        after=change.optional("after", dict),
+        depends_on=tuple(extra.get("depends_on", list, [])),
+        reason=extra.get("reason", str, ""),
+        blocked=extra.get("blocked", str, ""),
+        domain=extra.get("domain", str, ""),
+        retire=extra.get("retire", bool, False),
+        module=rc.get("module_address", str, ""),
+        previous_address=rc.get("previous_address", str, ""),
+        opt_in=extra.get("opt_in", str, ""),
+        protected_at=extra.get("prevent_destroy", str, ""),
+        action_reason=reason,
+        replace_paths=tuple(_strings(p) for p in change.items("replace_paths")),
+        holds_data=extra.get("holds_data", bool, False),
+        schema_changes=schema,
+        policy_changes=policies,
+    )
+
+
+def details_from_json(extra: JsonValue) -> tuple[tuple[SchemaChange, ...] | None, tuple[PolicyChange, ...]]:
+    schema = None
+    if extra.optional("schema_changes", list) is not None:
+        schema = tuple(
+            SchemaChange(s.get("kind", str), s.get("effect", str), s.get("description", str))
+            for s in extra.items("schema_changes")
+        )
+    policies = tuple(
+        PolicyChange(
+            _strings(p.member("path")),
+            p.get("effect", str),
+            tuple(s.expect(dict) for s in p.items("removed")),
+            tuple(s.expect(dict) for s in p.items("added")),
+        )
+        for p in extra.items("policy_changes")
+    )
+    return schema, policies
