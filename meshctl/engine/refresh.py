@@ -63,5 +63,7 @@ def refresh(scoped: Scoped, providers: Mapping[str, Provider]) -> Observed:
     verdicts = {}
     if candidates and isinstance(subjects, JudgesSchemaCompatibility):
         verdicts = subjects.judge_schemas(candidates)
-    brokers = topics.broker_count() if isinstance(topics, ReportsBrokerCount) else None
+    brokers = None  # what the connection learnt; asked only when topics are in scope
+    if any(r.type == "kafka_topic" for r in scoped.resources) and isinstance(topics, ReportsBrokerCount):
+        brokers = topics.broker_count()
     return Observed(live, brokers, records, positions, verdicts)

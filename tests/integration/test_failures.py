@@ -42,10 +42,10 @@ def test_broker_lost_mid_apply_leaves_true_state_and_rerun_converges(
     mesh.write(workdir, prefix)
     ws = Workspace(workdir)
     state = ws.read_state()
-    run = ws.run(state)
-    plan = run.plan()
+    ws_run = ws.run(state)
+    plan = ws_run.plan()
     hooks = StopBrokerAfterFirstWave(broker)
-    result = run.apply(plan, hooks)
+    result = ws_run.apply(plan, hooks)
     assert not result.ok
     users = {c.address for c in plan.actionable if c.type == "kafka_scram_user"}
     # The first wave (principals and topics) finished before the broker went away ...

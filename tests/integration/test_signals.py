@@ -250,11 +250,11 @@ def test_the_engine_asked_to_stop_finishes_the_wave_and_starts_no_other(workdir:
     mesh.write(workdir, prefix)
     ws = Workspace(workdir)
     state = ws.read_state()
-    run = ws.run(state)
-    plan = run.plan()
+    ws_run = ws.run(state)
+    plan = ws_run.plan()
     first_wave = {c.address for c in plan.actionable if c.type in ("kafka_scram_user", "kafka_topic")}
     hooks = StopHooks()
-    result = run.apply(plan, hooks, lambda: hooks.stop)
+    result = ws_run.apply(plan, hooks, lambda: hooks.stop)
     assert result.interrupted and not result.ok
     assert set(result.done) == first_wave and result.in_flight == []
     assert set(result.not_started) == {c.address for c in plan.actionable} - first_wave
@@ -265,10 +265,10 @@ def test_the_engine_interrupted_inside_a_wave_records_what_finished(workdir: Pat
     mesh.write(workdir, prefix)
     ws = Workspace(workdir)
     state = ws.read_state()
-    run = ws.run(state)
-    plan = run.plan()
+    ws_run = ws.run(state)
+    plan = ws_run.plan()
     first_wave = {c.address for c in plan.actionable if c.type in ("kafka_scram_user", "kafka_topic")}
-    result = run.apply(plan, StopHooks(raise_after=3))
+    result = ws_run.apply(plan, StopHooks(raise_after=3))
     assert result.interrupted
     assert len(result.done) == 3
     assert set(result.in_flight) == first_wave - set(result.done)  # sent, outcome not recorded

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from meshctl.plan.jsonformat import plan_to_json
-from meshctl.plan.model import Plan, ResourceChange
-from meshctl.render.text import render_plan
+import json
+from dataclasses import replace
+
+from meshctl.plan.diff import diff
+from meshctl.plan.drift import detect_drift
+from meshctl.plan.jsonformat import drift_to_json, plan_to_json
+from meshctl.plan.model import Plan, ResourceChange, SchemaChange
+from meshctl.render.drift import render_drift
+from meshctl.render.text import render_changes, render_plan
+from meshctl.resources import Resource
+from meshctl.state.model import ResourceState, State
 
 TOPIC_BEFORE = {
     "name": "a.t.v1",
@@ -147,3 +155,110 @@ def test_json_plan_shape() -> None:
     assert changes["kafka_topic.same"]["change"]["actions"] == ["no-op"]
     assert changes["kafka_topic.a.t.v1"]["provider_name"] == "meshctl/kafka"
     assert doc["summary"] == {"add": 1, "change": 1, "destroy": 1, "blocked": 0}
+
+
+# -- what the planner decided, drawn: schema and policy changes, replace paths, drift --------------
+
+ROLE_BEFORE = {
+    "name": "acme-reader",
+    "assume_role_policy": json.dumps(
+        {"Statement": [{"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    ),
+    "inline_policies": {
+        "data": json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+        "old": json.dumps({"Statement": [{"Effect": "Allow", "Action": "glue:*", "Resource": "*"}]}),
+    },
+}
+ROLE_AFTER = {
+    "name": "acme-reader",
+    "assume_role_policy": ROLE_BEFORE["assume_role_policy"],
+    "inline_policies": {
+        "data": json.dumps({"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]}),
+        "new": json.dumps({"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}),
+    },
+}
+
+ROLE_GOLDEN = """\
+  # aws_iam_role.reader will be updated in-place
+  # (from resource.aws_iam_role.reader)
+  ~ resource "aws_iam_role" "reader" {
+        name               = "acme-reader"
+      ~ inline_policies    = {
+          ~ "data" = {
+              - statement {"Action": ["s3:*"], "Effect": "Allow", "Resource": ["*"]}
+              + statement {"Action": ["s3:GetObject"], "Effect": "Allow", "Resource": ["*"]}
+            }
+          + "new" (policy added)
+                + statement {"Action": ["kms:Decrypt"], "Effect": "Allow", "Resource": ["*"]}
+          - "old" (policy removed)
+        }
+        # (1 unchanged attribute hidden)
+    }"""
+
+
+def _role_plan() -> Plan:
+    desired = Resource("aws_iam_role", "reader", ROLE_AFTER, "resource.aws_iam_role.reader")
+    state = State(resources={"aws_iam_role.reader": ResourceState("aws_iam_role", "reader", ROLE_BEFORE, "r")})
+    return diff([desired], state, {"aws_iam_role.reader": ROLE_BEFORE})
+
+
+def test_policy_changes_are_planned_as_data_and_drawn_statement_by_statement() -> None:
+    plan = _role_plan()
+    (change,) = plan.changes
+    assert [(p.path, p.effect) for p in change.policy_changes] == [
+        (("inline_policies", "data"), "changed"),
+        (("inline_policies", "new"), "added"),
+        (("inline_policies", "old"), "removed"),
+    ]
+    doc = plan_to_json(plan)
+    assert render_changes(doc["resource_changes"]) == ROLE_GOLDEN  # type: ignore[arg-type]
+    # The view draws what the plan says, not what it could work out from before and after.
+    doc["resource_changes"][0]["meshctl"]["policy_changes"] = []  # type: ignore[index]
+    assert "(policy added)" not in render_changes(doc["resource_changes"])  # type: ignore[arg-type]
+
+
+def test_schema_changes_are_drawn_from_the_plan() -> None:
+    change = ResourceChange(
+        "schema_subject.s",
+        "schema_subject",
+        "s",
+        "data_product.x.s.v1",
+        ("update",),
+        {"subject": "s", "schema": "{}"},
+        {"subject": "s", "schema": "{ }"},
+        schema_changes=(
+            SchemaChange("added", "added", "field a added: string"),
+            SchemaChange("type_changed", "changed", "field b: int -> long"),
+            SchemaChange("removed", "removed", "field c removed"),
+        ),
+    )
+    text = render_plan(plan_to_json(Plan(changes=[change])), color=False)
+    assert "~ schema  = {\n          + field a added: string\n          ~ field b: int -> long\n" in text
+    assert "          - field c removed\n        }" in text
+    layout = replace(change, schema_changes=())
+    assert "~ layout or documentation only" in render_plan(plan_to_json(Plan(changes=[layout])), color=False)
+
+
+def test_only_the_paths_the_planner_names_force_a_replacement() -> None:
+    before = {"name": "t", "partitions": 6, "replication_factor": 1}
+    after = {"name": "t", "partitions": 8, "replication_factor": 3}
+    change = ResourceChange(
+        "kafka_topic.t", "kafka_topic", "t", "p", ("delete", "create"), before, after,
+        replace_paths=(("replication_factor",),),
+    )  # fmt: skip
+    text = render_plan(plan_to_json(Plan(changes=[change])), color=False)
+    assert "~ replication_factor = 1 -> 3  # forces replacement" in text
+    assert "~ partitions         = 6 -> 8\n" in text
+
+
+def test_drift_is_drawn_from_its_document() -> None:
+    state = State(resources={"aws_iam_role.reader": ResourceState("aws_iam_role", "reader", ROLE_AFTER, "r", (), "a")})
+    report = detect_drift(state, {"aws_iam_role.reader": ROLE_BEFORE}, {}, {"a": "a."}, set(state.resources))
+    doc = drift_to_json(report)
+    (item,) = doc["resources"]  # type: ignore[misc]
+    assert item["name"] == "reader" and [p["effect"] for p in item["policy_changes"]] == ["changed", "removed", "added"]
+    text = render_drift(doc, color=False)
+    assert "  # aws_iam_role.reader changed outside meshctl\n  # (from domain.a)\n" in text
+    assert '              - statement {"Action": ["s3:GetObject"], "Effect": "Allow", "Resource": ["*"]}' in text
+    assert '          + "old" (policy added)' in text and '          - "new" (policy removed)' in text
+    assert text.startswith("Drift detected: 1 changed, 0 deleted, 0 unmanaged (of 1 managed resources).\n")
