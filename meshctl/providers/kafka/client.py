@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
@@ -31,6 +32,7 @@ from confluent_kafka.admin import (
     ResourceType,
     ScramCredentialInfo,
     ScramMechanism,
+    UserScramCredentialAlteration,
     UserScramCredentialDeletion,
     UserScramCredentialUpsertion,
 )
@@ -77,6 +79,7 @@ class KafkaUnreachable(KafkaClientError):
 
 T = TypeVar("T")
 X = TypeVar("X")
+K = TypeVar("K")
 # Metadata records per write request: under the KRaft controller's 10,000 per operation.
 _RECORDS_PER_REQUEST = 5000
 
@@ -125,7 +128,8 @@ class KafkaClient:
         self.logins = 0  # SCRAM logins made to verify stored passwords: one per principal, apart from requests
         self._settings = dict(config)  # for the short-lived clients that verify principals' passwords
         self._errors: list[KafkaError] = []
-        conf: dict[str, object] = {
+        # librdkafka settings plus callbacks and a logger, which confluent-kafka's hints (scalars only) leave out.
+        conf: dict[str, Any] = {
             **config,
             "error_cb": self._errors.append,
             "logger": _rdkafka_log,
@@ -180,7 +184,7 @@ class KafkaClient:
             )
         return f"Kafka at {self.bootstrap} did not answer in {waited} to {what}: {self._errors[-1].str()}"
 
-    def _result(self, future: Future, what: str) -> object:
+    def _result(self, future: Future[T], what: str) -> T:
         self._wait([future], what)
         try:
             return future.result()
@@ -210,10 +214,10 @@ class KafkaClient:
             )
         return KafkaClientError(f"Kafka refused to {what}: {err.str()}")
 
-    def _each(self, futures: dict, what: str) -> dict[object, KafkaClientError | None]:
+    def _each(self, futures: Mapping[K, Future[Any]], what: str) -> dict[K, KafkaClientError | None]:
         """Results of a batched call, one per item: None for success or the error."""
         self._wait(futures.values(), what)
-        out: dict[object, KafkaClientError | None] = {}
+        out: dict[K, KafkaClientError | None] = {}
         for key, fut in futures.items():
             try:
                 fut.result()
@@ -300,8 +304,15 @@ class KafkaClient:
 
         Returns at once; `.result()` waits, so other reads can run meanwhile."""
         self.requests += 1
+        # None matches any name, principal and host (confluent-kafka's documented filter); its hints say str.
         flt = AclBindingFilter(
-            ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY, AclPermissionType.ANY
+            ResourceType.ANY,
+            None,  # type: ignore[arg-type]
+            ResourcePatternType.ANY,
+            None,  # type: ignore[arg-type]
+            None,  # type: ignore[arg-type]
+            AclOperation.ANY,
+            AclPermissionType.ANY,
         )
         future = self.admin.describe_acls(flt, request_timeout=self.timeout_s)
 
@@ -310,11 +321,11 @@ class KafkaClient:
                 Acl(
                     b.principal,
                     b.host,
-                    b.restype.name,
+                    _name(b.restype),
                     b.name,
-                    b.resource_pattern_type.name,
-                    b.operation.name,
-                    b.permission_type.name,
+                    _name(b.resource_pattern_type),
+                    _name(b.operation),
+                    _name(b.permission_type),
                 )
                 for b in bindings
             ]
@@ -332,6 +343,8 @@ class KafkaClient:
                 for user, d in result.items()
             }
 
+        if not isinstance(future, Future):  # a dict of futures only when asked about named users
+            raise TypeError("describe_user_scram_credentials() without users answers one future")
         # A cluster without any SCRAM user answers RESOURCE_NOT_FOUND rather than nothing.
         return Pending(self, future, "describe SCRAM users", convert, empty_on=KafkaError.RESOURCE_NOT_FOUND)
 
@@ -365,7 +378,7 @@ class KafkaClient:
         """Consumer groups whose id starts with one of `prefixes`: one listing request."""
         self.requests += 1
         listed = self._result(self.admin.list_consumer_groups(request_timeout=self.timeout_s), "list consumer groups")
-        return sorted(g.group_id for g in listed.valid if g.group_id.startswith(prefixes))  # type: ignore[attr-defined]
+        return sorted(g.group_id for g in listed.valid if g.group_id.startswith(prefixes))
 
     def committed_offsets(self, groups: list[str]) -> dict[str, dict[tuple[str, int], int]]:
         """Committed offsets of each group. The API takes one group per request, so all are
@@ -423,15 +436,15 @@ class KafkaClient:
         self,
         items: list[X],
         weight: Callable[[X], int],
-        call: Callable[[list[X]], dict],
+        call: Callable[[list[X]], Mapping[K, Future[Any]]],
         what: str,
-    ) -> dict[object, KafkaClientError | None]:
+    ) -> dict[K, KafkaClientError | None]:
         """Send `items` in as few requests as the KRaft controller accepts.
 
         The controller refuses an operation of more than 10,000 metadata records
         ("excessively large batch"), so large batches go in chunks of a records budget.
         """
-        out: dict[object, KafkaClientError | None] = {}
+        out: dict[K, KafkaClientError | None] = {}
         chunk: list[X] = []
         used = 0
         for item in items:
@@ -454,9 +467,9 @@ class KafkaClient:
             NewTopic(n, num_partitions=p, replication_factor=-1 if rf is None else rf, config=dict(c))
             for n, p, rf, c in topics
         ]
-        return self._batched(  # type: ignore[return-value]
+        return self._batched(
             new,
-            lambda t: 1 + t.num_partitions + len(t.config),
+            lambda t: 1 + t.num_partitions + len(t.config or {}),
             lambda chunk: self.admin.create_topics(
                 chunk, operation_timeout=self.timeout_s, request_timeout=self.timeout_s
             ),
@@ -464,7 +477,7 @@ class KafkaClient:
         )
 
     def delete_topics(self, names: list[str]) -> dict[str, KafkaClientError | None]:
-        return self._batched(  # type: ignore[return-value]
+        return self._batched(
             names,
             lambda _: 1,
             lambda chunk: self.admin.delete_topics(
@@ -491,7 +504,7 @@ class KafkaClient:
             time.sleep(0.2)
 
     def create_partitions(self, counts: dict[str, int]) -> dict[str, KafkaClientError | None]:
-        return self._batched(  # type: ignore[return-value]
+        return self._batched(
             [NewPartitions(t, n) for t, n in counts.items()],
             lambda p: p.new_total_count,
             lambda chunk: self.admin.create_partitions(
@@ -512,7 +525,7 @@ class KafkaClient:
             lambda chunk: self.admin.incremental_alter_configs(chunk, request_timeout=self.timeout_s),
             "alter topic configs",
         )
-        return {r.name: err for r, err in results.items()}  # type: ignore[attr-defined]
+        return {r.name: err for r, err in results.items()}
 
     def create_acls(self, acls: list[Acl]) -> dict[Acl, KafkaClientError | None]:
         bindings = {_binding(a): a for a in acls}
@@ -522,25 +535,25 @@ class KafkaClient:
             lambda chunk: self.admin.create_acls(chunk, request_timeout=self.timeout_s),
             "create ACLs",
         )
-        return {bindings[b]: err for b, err in results.items()}  # type: ignore[index]
+        return {bindings[b]: err for b, err in results.items()}
 
     def delete_acls(self, acls: list[Acl]) -> dict[Acl, KafkaClientError | None]:
-        filters = {_binding(a, filter_=True): a for a in acls}
+        filters = {_filter(a): a for a in acls}
         results = self._batched(
             list(filters),
             lambda _: 1,
             lambda chunk: self.admin.delete_acls(chunk, request_timeout=self.timeout_s),
             "delete ACLs",
         )
-        return {filters[f]: err for f, err in results.items()}  # type: ignore[index]
+        return {filters[f]: err for f, err in results.items()}
 
     def upsert_scram_users(self, users: dict[str, tuple[str, int, str]]) -> dict[str, KafkaClientError | None]:
         """users: name -> (mechanism, iterations, password)."""
-        alterations = [
+        alterations: list[UserScramCredentialAlteration] = [
             UserScramCredentialUpsertion(name, ScramCredentialInfo(_mechanism(mech), iters), password.encode())
             for name, (mech, iters, password) in users.items()
         ]
-        return self._batched(  # type: ignore[return-value]
+        return self._batched(
             alterations,
             lambda _: 1,
             lambda chunk: self.admin.alter_user_scram_credentials(chunk, request_timeout=self.timeout_s),
@@ -549,8 +562,11 @@ class KafkaClient:
 
     def delete_scram_users(self, users: dict[str, str]) -> dict[str, KafkaClientError | None]:
         """users: name -> mechanism."""
-        return self._batched(  # type: ignore[return-value]
-            [UserScramCredentialDeletion(n, _mechanism(m)) for n, m in users.items()],
+        deletions: list[UserScramCredentialAlteration] = [
+            UserScramCredentialDeletion(n, _mechanism(m)) for n, m in users.items()
+        ]
+        return self._batched(
+            deletions,
             lambda _: 1,
             lambda chunk: self.admin.alter_user_scram_credentials(chunk, request_timeout=self.timeout_s),
             "delete SCRAM users",
@@ -564,7 +580,8 @@ _LOGIN_THREADS = 16
 def _login(settings: dict[str, str], password: str, timeout_s: float) -> bool | None:
     """One SASL login and a metadata request (which every authenticated principal may make)."""
     errors: list[KafkaError] = []
-    conf: dict[str, object] = {
+    # librdkafka settings plus callbacks and a logger, which confluent-kafka's hints (scalars only) leave out.
+    conf: dict[str, Any] = {
         **settings,
         "sasl.password": password,
         "error_cb": errors.append,
@@ -594,9 +611,8 @@ def _mechanism(name: str) -> ScramMechanism:
     return ScramMechanism[name.replace("-", "_")]
 
 
-def _binding(a: Acl, filter_: bool = False) -> AclBinding:
-    cls = AclBindingFilter if filter_ else AclBinding
-    return cls(
+def _binding(a: Acl) -> AclBinding:
+    return AclBinding(
         ResourceType[a.resource_type],
         a.resource_name,
         ResourcePatternType[a.pattern_type],
@@ -605,6 +621,24 @@ def _binding(a: Acl, filter_: bool = False) -> AclBinding:
         AclOperation[a.operation],
         AclPermissionType[a.permission],
     )
+
+
+def _filter(a: Acl) -> AclBindingFilter:
+    """The filter that matches exactly the binding of `a` (to delete it)."""
+    return AclBindingFilter(
+        ResourceType[a.resource_type],
+        a.resource_name,
+        ResourcePatternType[a.pattern_type],
+        a.principal,
+        a.host,
+        AclOperation[a.operation],
+        AclPermissionType[a.permission],
+    )
+
+
+def _name(value: Enum | str | int) -> str:
+    """An enum member's name: confluent-kafka's bindings hold the enums their constructor was given or made."""
+    return value.name if isinstance(value, Enum) else str(value)
 
 
 _rdkafka_log.addHandler(logging.NullHandler())
