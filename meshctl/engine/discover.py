@@ -83,13 +83,14 @@ def discover(inventory: Mapping[str, Mapping[str, object]], prefix: str = "") ->
         if not address.startswith("kafka_acl.") or live.get("resource_type") != "TOPIC":
             continue
         user = str(live["principal"]).split(":", 1)[1]
-        product = topic_product.get(str(live.get("resource_name")))
-        if product is None or "READ" not in live.get("operations", []) or user == product.domain:  # type: ignore[operator]
+        read = topic_product.get(str(live.get("resource_name")))
+        operations = live.get("operations")
+        if read is None or not isinstance(operations, list) or "READ" not in operations or user == read.domain:
             continue
         if not NAME_RE.match(user):
             skipped.append(f"ACL of User:{user}: not a valid domain name")
             continue
-        grants.append((user, product))
+        grants.append((user, read))
         if user not in parents:
             consumers.add(user)
             parents[user] = None
@@ -113,8 +114,9 @@ def _tree_clash(parents: Mapping[str, str | None], path: list[str]) -> str:
 
 
 def _product(domain: str, name: str, version: int, live: Mapping[str, object]) -> _Product:
-    config = dict(live.get("config") or {})  # type: ignore[call-overload]
-    p = _Product(domain, name, version, int(live["partitions"]), int(live["replication_factor"]), config)  # type: ignore[call-overload]
+    raw = live.get("config")
+    config = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+    p = _Product(domain, name, version, _count(live["partitions"]), _count(live["replication_factor"]), config)
     policy = config.pop("cleanup.policy", None)
     if policy in _KIND_OF_POLICY:
         p.notes.append(f"kind from cleanup.policy = {policy}")
@@ -126,6 +128,11 @@ def _product(domain: str, name: str, version: int, live: Mapping[str, object]) -
             config["cleanup.policy"] = policy
             p.notes.append(f"guessed: cleanup.policy = {policy} is neither compact nor delete; kept as config")
     return p
+
+
+def _count(value: object) -> int:
+    """A partition count or replication factor the cluster reported (an int; tolerantly read)."""
+    return value if isinstance(value, int) else int(str(value))
 
 
 def _q(value: object) -> str:

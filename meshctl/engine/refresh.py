@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from meshctl.plan.build import Scoped, facts_wanted
-from meshctl.plan.observed import Observed
+from meshctl.plan.observed import GroupLag, Observed, SchemaCandidate, SchemaVerdict
 from meshctl.providers.base import (
     JudgesSchemaCompatibility,
     Managed,
@@ -54,13 +54,13 @@ def refresh(scoped: Scoped, providers: Mapping[str, Provider]) -> Observed:
     at_stake, candidates = facts_wanted(scoped, live)
     topics = providers.get(RESOURCE_TYPES["kafka_topic"].provider)
     subjects = providers.get(RESOURCE_TYPES["schema_subject"].provider)
-    records = {}
+    records: dict[str, int] = {}
     if at_stake and isinstance(topics, ReportsRecordCounts):
         records = topics.topic_records(at_stake)
-    positions = {}
+    positions: dict[str, tuple[GroupLag, ...]] = {}
     if scoped.watched and scoped.group_prefixes and isinstance(topics, ReportsConsumerPositions):
         positions = topics.consumer_positions(list(scoped.watched), scoped.group_prefixes)
-    verdicts = {}
+    verdicts: dict[SchemaCandidate, SchemaVerdict] = {}
     if candidates and isinstance(subjects, JudgesSchemaCompatibility):
         verdicts = subjects.judge_schemas(candidates)
     brokers = None  # what the connection learnt; asked only when topics are in scope

@@ -154,7 +154,8 @@ def topics_at_stake(
         else:
             doomed = r.type == "kafka_topic" and RESOURCE_TYPES[r.type].compare(r.attributes, live).actions == REPLACE
         if doomed:
-            out[str(live["name"])] = int(live.get("partitions") or 0)  # type: ignore[call-overload]
+            partitions = live.get("partitions")
+            out[str(live["name"])] = partitions if isinstance(partitions, int) else 0
     return out
 
 

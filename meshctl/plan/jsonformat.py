@@ -10,6 +10,7 @@ and `change.replace_paths` carry what the planner decided.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict
 
 from meshctl import __version__
 from meshctl.documents import BadDocumentError, JsonValue
@@ -32,7 +33,124 @@ from meshctl.resources import RESOURCE_TYPES
 FORMAT_VERSION = "1.0"
 
 
-def plan_to_json(plan: Plan, warnings: list[str] | None = None) -> dict[str, object]:
+# -- the document's shape: what the views read ---------------------------------------------------
+
+
+class SchemaChangeDoc(TypedDict):
+    kind: str
+    effect: str  # added, removed, changed
+    description: str
+
+
+class PolicyChangeDoc(TypedDict):
+    path: list[str]
+    effect: str  # changed; added or removed for a whole inline policy
+    removed: list[dict[str, object]]
+    added: list[dict[str, object]]
+
+
+class ChangeDoc(TypedDict):
+    actions: list[str]
+    before: Mapping[str, object] | None
+    after: Mapping[str, object] | None
+    after_unknown: dict[str, object]
+    before_sensitive: dict[str, object]
+    after_sensitive: dict[str, object]
+    replace_paths: NotRequired[list[list[str]]]
+
+
+class MeshctlDoc(TypedDict):
+    source: str
+    domain: str
+    reason: str
+    blocked: str
+    opt_in: str
+    prevent_destroy: str
+    depends_on: list[str]
+    retire: bool
+    holds_data: bool
+    schema_changes: NotRequired[list[SchemaChangeDoc]]
+    policy_changes: NotRequired[list[PolicyChangeDoc]]
+
+
+class ResourceChangeDoc(TypedDict):
+    address: str
+    mode: str
+    module_address: NotRequired[str]
+    previous_address: NotRequired[str]
+    type: str
+    name: str
+    provider_name: str
+    change: ChangeDoc
+    action_reason: NotRequired[str]
+    meshctl: MeshctlDoc
+
+
+class SummaryDoc(TypedDict):
+    add: int
+    change: int
+    destroy: int
+    blocked: int
+
+
+class PriorStateDoc(TypedDict):
+    serial: int
+    lineage: str
+    forgotten: list[str]
+
+
+class DiagnosticDoc(TypedDict):
+    severity: str
+    summary: str
+
+
+class PlanDoc(TypedDict):
+    format_version: str
+    meshctl_version: str
+    applyable: bool
+    complete: bool
+    errored: bool
+    resource_changes: list[ResourceChangeDoc]
+    summary: SummaryDoc
+    prior_state: PriorStateDoc
+    # Each as plan.migration.migrations and plan.outside.Unmanaged.to_json make them.
+    migrations: list[dict[str, Any]]
+    unmanaged: list[dict[str, Any]]
+    diagnostics: list[DiagnosticDoc]
+
+
+class DriftSummaryDoc(TypedDict):
+    managed: int
+    changed: int
+    deleted: int
+    unmanaged: int
+
+
+class DriftItemDoc(TypedDict):
+    address: str
+    type: str
+    name: str
+    kind: str  # changed, deleted, unmanaged
+    domain: str
+    recorded: Mapping[str, object] | None
+    live: Mapping[str, object] | None
+    detail: str
+    schema_changes: NotRequired[list[SchemaChangeDoc]]
+    policy_changes: NotRequired[list[PolicyChangeDoc]]
+
+
+class DriftDoc(TypedDict):
+    format_version: str
+    meshctl_version: str
+    drift: bool
+    summary: DriftSummaryDoc
+    resources: list[DriftItemDoc]
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+
+def plan_to_json(plan: Plan, warnings: list[str] | None = None) -> PlanDoc:
     add, change, destroy = plan.counts()
     return {
         "format_version": FORMAT_VERSION,
@@ -51,8 +169,8 @@ def plan_to_json(plan: Plan, warnings: list[str] | None = None) -> dict[str, obj
     }
 
 
-def _change_to_json(c: ResourceChange) -> dict[str, object]:
-    change: dict[str, object] = {
+def _change_to_json(c: ResourceChange) -> ResourceChangeDoc:
+    change: ChangeDoc = {
         "actions": list(c.actions),
         "before": c.before,
         "after": c.after,
@@ -62,7 +180,7 @@ def _change_to_json(c: ResourceChange) -> dict[str, object]:
     }
     if c.replace_paths:
         change["replace_paths"] = [list(p) for p in c.replace_paths]
-    extra: dict[str, object] = {
+    extra: MeshctlDoc = {
         "source": c.source,
         "domain": c.domain,
         "reason": c.reason,
@@ -73,65 +191,74 @@ def _change_to_json(c: ResourceChange) -> dict[str, object]:
         "retire": c.retire,
         "holds_data": c.holds_data,
     }
-    extra.update(details_to_json(c.schema_changes, c.policy_changes))
-    return {
+    if c.schema_changes is not None:
+        extra["schema_changes"] = schema_changes_to_json(c.schema_changes)
+    if c.policy_changes:
+        extra["policy_changes"] = policy_changes_to_json(c.policy_changes)
+    entry: ResourceChangeDoc = {
         "address": c.address,
         "mode": "managed",
-        **({"module_address": c.module} if c.module else {}),
-        **({"previous_address": c.previous_address} if c.previous_address else {}),
         "type": c.type,
         "name": c.name,
         "provider_name": f"meshctl/{RESOURCE_TYPES[c.type].provider}",
         "change": change,
-        **({"action_reason": c.action_reason} if c.action_reason else {}),
         "meshctl": extra,
     }
+    if c.module:
+        entry["module_address"] = c.module
+    if c.previous_address:
+        entry["previous_address"] = c.previous_address
+    if c.action_reason:
+        entry["action_reason"] = c.action_reason
+    return entry
 
 
-def details_to_json(schema: tuple[SchemaChange, ...] | None, policies: tuple[PolicyChange, ...]) -> dict[str, object]:
-    """`schema_changes` (present when the schema changes) and `policy_changes` (when any)."""
-    out: dict[str, object] = {}
-    if schema is not None:
-        out["schema_changes"] = [{"kind": s.kind, "effect": s.effect, "description": s.description} for s in schema]
-    if policies:
-        out["policy_changes"] = [
-            {
-                "path": list(p.path),
-                "effect": p.effect,
-                "removed": [dict(s) for s in p.removed],
-                "added": [dict(s) for s in p.added],
-            }
-            for p in policies
-        ]
-    return out
+def schema_changes_to_json(changes: tuple[SchemaChange, ...]) -> list[SchemaChangeDoc]:
+    return [{"kind": s.kind, "effect": s.effect, "description": s.description} for s in changes]
 
 
-def drift_to_json(report: DriftReport) -> dict[str, object]:
+def policy_changes_to_json(changes: tuple[PolicyChange, ...]) -> list[PolicyChangeDoc]:
+    return [
+        {
+            "path": list(p.path),
+            "effect": p.effect,
+            "removed": [dict(s) for s in p.removed],
+            "added": [dict(s) for s in p.added],
+        }
+        for p in changes
+    ]
+
+
+def drift_to_json(report: DriftReport) -> DriftDoc:
     """The drift report: for cron jobs and alerting, and what `meshctl drift` draws."""
+    items: list[DriftItemDoc] = []
+    for i in report.items:
+        item: DriftItemDoc = {
+            "address": i.address,
+            "type": i.type,
+            "name": i.name,
+            "kind": i.kind,
+            "domain": i.domain,
+            "recorded": i.recorded,
+            "live": i.live,
+            "detail": i.detail,
+        }
+        if i.schema_changes is not None:
+            item["schema_changes"] = schema_changes_to_json(i.schema_changes)
+        if i.policy_changes:
+            item["policy_changes"] = policy_changes_to_json(i.policy_changes)
+        items.append(item)
     return {
         "format_version": FORMAT_VERSION,
         "meshctl_version": __version__,
         "drift": report.has_drift,
         "summary": {
             "managed": report.managed,
-            DRIFT_CHANGED: report.count(DRIFT_CHANGED),
-            DELETED: report.count(DELETED),
-            UNMANAGED: report.count(UNMANAGED),
+            "changed": report.count(DRIFT_CHANGED),
+            "deleted": report.count(DELETED),
+            "unmanaged": report.count(UNMANAGED),
         },
-        "resources": [
-            {
-                "address": i.address,
-                "type": i.type,
-                "name": i.name,
-                "kind": i.kind,
-                "domain": i.domain,
-                "recorded": i.recorded,
-                "live": i.live,
-                "detail": i.detail,
-                **details_to_json(i.schema_changes, i.policy_changes),
-            }
-            for i in report.items
-        ],
+        "resources": items,
     }
 
 
@@ -145,7 +272,7 @@ def _actions(change: JsonValue) -> tuple[str, ...]:
     actions = tuple(change.get("actions", list))
     if not all(isinstance(a, str) for a in actions) or actions not in _ACTIONS:
         raise BadDocumentError(change.file, f"{change.path}.actions: {list(actions)} is not a planned action")
-    return actions  # type: ignore[return-value]
+    return actions
 
 
 def _strings(value: JsonValue) -> tuple[str, ...]:

@@ -128,7 +128,7 @@ def claim(t: Territory, acl: Mapping[str, object]) -> tuple[frozenset[str], str]
     inside = [(obj, d) for obj, d in reached if name.startswith(obj) and not obj.startswith(name) and obj != name]
     if inside:
         reached = [r for r in reached if r not in inside] + [max(inside, key=lambda r: len(r[0]))]
-    ops = ", ".join(str(o) for o in acl.get("operations") or [])  # type: ignore[attr-defined]
+    ops = ", ".join(str(o) for o in _items(acl.get("operations")))
     who = f"{principal} {ops}".strip()
     if reached:
         domains = frozenset(d for _, d in reached)
@@ -204,12 +204,17 @@ def escalations(live: Mapping[str, object]) -> list[str]:
     if live.get("authenticates") is False:
         why.append("the stored password no longer logs in (changed out of band): apply sets it again")
     if live.get("other_mechanisms"):
-        added = ", ".join(str(m) for m in live["other_mechanisms"])  # type: ignore[attr-defined]
+        added = ", ".join(str(m) for m in _items(live["other_mechanisms"]))
         why.append(f"a {added} credential was added next to the managed one: apply removes it")
     if live.get("attached_policies"):
-        arns = ", ".join(str(a) for a in live["attached_policies"])  # type: ignore[attr-defined]
+        arns = ", ".join(str(a) for a in _items(live["attached_policies"]))
         why.append(f"managed policies attached out of band ({arns}): apply detaches them")
     return why
+
+
+def _items(value: object) -> list[object]:
+    """A list attribute's elements (none when it is not a list)."""
+    return list(value) if isinstance(value, list) else []
 
 
 def explain(change: ResourceChange) -> ResourceChange:

@@ -18,7 +18,7 @@ from pathlib import Path
 from meshctl import __version__
 from meshctl.documents import BadDocumentError, atomic_write, read_json
 from meshctl.errors import MeshError
-from meshctl.plan.jsonformat import FORMAT_VERSION, plan_from_json
+from meshctl.plan.jsonformat import FORMAT_VERSION, PlanDoc, plan_from_json
 from meshctl.plan.model import Plan
 from meshctl.resources import Resource
 
@@ -69,7 +69,7 @@ class SavedPlan:
 
 def save(
     path: Path,
-    doc: dict[str, object],
+    doc: PlanDoc,
     fp: Fingerprint,
     directory: Path,
     options: Mapping[str, object],

@@ -3,15 +3,13 @@ that cron jobs and alerting read."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
+from meshctl.plan.jsonformat import DriftDoc, DriftItemDoc
 from meshctl.render.text import Block, Styler, draw_block
 
 
-def render_drift(doc: Mapping[str, object], color: bool) -> str:
+def render_drift(doc: DriftDoc, color: bool) -> str:
     s = Styler(color)
-    summary: Mapping[str, int] = doc["summary"]  # type: ignore[assignment]
-    items: list[Mapping] = doc["resources"]  # type: ignore[assignment]
+    summary, items = doc["summary"], doc["resources"]
     if not doc["drift"]:
         return s("No drift.", bold=True) + f" The {summary['managed']} managed resources match what meshctl recorded.\n"
     out = [
@@ -40,7 +38,7 @@ def render_drift(doc: Mapping[str, object], color: bool) -> str:
     return "\n".join(out) + "\n"
 
 
-def _block(i: Mapping) -> Block:
+def _block(i: DriftItemDoc) -> Block:
     """A changed resource drawn as an update from what state recorded to what is live."""
     detail = i["detail"] or ""
     return Block(

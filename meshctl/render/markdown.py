@@ -3,10 +3,9 @@ called out, details folded per domain. Rendered from the JSON plan with jinja2."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import jinja2
 
+from meshctl.plan.jsonformat import PlanDoc, ResourceChangeDoc
 from meshctl.render.text import render_changes
 
 _ENV = jinja2.Environment(
@@ -18,14 +17,10 @@ _ENV = jinja2.Environment(
 )
 
 
-def render_markdown(doc: Mapping[str, object]) -> str:
+def render_markdown(doc: PlanDoc) -> str:
     # Moves show too: a move may change nothing but the address.
-    changes = [
-        c
-        for c in doc["resource_changes"]  # type: ignore[attr-defined]
-        if c["change"]["actions"] != ["no-op"] or c.get("previous_address")
-    ]
-    by_domain: dict[str, list[Mapping]] = {}
+    changes = [c for c in doc["resource_changes"] if c["change"]["actions"] != ["no-op"] or c.get("previous_address")]
+    by_domain: dict[str, list[ResourceChangeDoc]] = {}
     for c in changes:
         by_domain.setdefault(c["meshctl"].get("domain") or "(none)", []).append(c)
     domains = []
@@ -45,7 +40,7 @@ def render_markdown(doc: Mapping[str, object]) -> str:
     destructive = [
         _destructive_line(c) for c in changes if "delete" in c["change"]["actions"] and c["meshctl"].get("holds_data")
     ]
-    warnings = [d["summary"] for d in doc.get("diagnostics", [])]  # type: ignore[attr-defined]
+    warnings = [d["summary"] for d in doc.get("diagnostics", [])]
     return _ENV.get_template("plan.md.j2").render(
         changes=changes,
         summary=doc["summary"],
@@ -56,7 +51,7 @@ def render_markdown(doc: Mapping[str, object]) -> str:
     )
 
 
-def _destructive_line(c: Mapping) -> str:
+def _destructive_line(c: ResourceChangeDoc) -> str:
     what = "is replaced" if c["change"]["actions"] == ["delete", "create"] else "is destroyed"
     line = f"`{c['address']}` {what}"
     if c["meshctl"].get("reason"):

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import click
 
 from meshctl.mesh.durations import format_ms
+from meshctl.plan.jsonformat import PlanDoc, PolicyChangeDoc, ResourceChangeDoc, SchemaChangeDoc
 
 _SYMBOL = {
     ("create",): ("+", "green"),
@@ -41,12 +43,12 @@ class Styler:
         return click.style(text, fg=fg, bold=bold) if self.color else text
 
 
-def render_plan(doc: Mapping[str, object], color: bool) -> str:
+def render_plan(doc: PlanDoc, color: bool) -> str:
     s = Styler(color)
-    changes = [c for c in doc["resource_changes"] if _shown(c)]  # type: ignore[attr-defined]
-    unmanaged = render_unmanaged(doc.get("unmanaged") or [], s)  # type: ignore[arg-type]
+    changes = [c for c in doc["resource_changes"] if _shown(c)]
+    unmanaged = render_unmanaged(doc.get("unmanaged") or [], s)
     if not changes:
-        tail = "\n".join(unmanaged + render_migrations(doc.get("migrations") or [], s))  # type: ignore[arg-type]
+        tail = "\n".join(unmanaged + render_migrations(doc.get("migrations") or [], s))
         return s("No changes.", bold=True) + " Your mesh matches the configuration.\n" + (f"\n{tail}" if tail else "")
     used = sorted({tuple(c["change"]["actions"]) for c in changes} - {("no-op",)}, key=list(_SYMBOL).index)
     out = ["meshctl will perform the following actions:", ""]
@@ -63,7 +65,7 @@ def render_plan(doc: Mapping[str, object], color: bool) -> str:
     moves = sum(1 for c in changes if c.get("previous_address"))
     out.append(
         s("Plan:", bold=True)
-        + f" {summary['add']} to add, {summary['change']} to change, {summary['destroy']} to destroy"  # type: ignore[index]
+        + f" {summary['add']} to add, {summary['change']} to change, {summary['destroy']} to destroy"
         + (f", {moves} to move." if moves else ".")
     )
     blocked = [c for c in changes if c["meshctl"]["blocked"]]
@@ -75,12 +77,12 @@ def render_plan(doc: Mapping[str, object], color: bool) -> str:
     return "\n".join(out) + "\n"
 
 
-def _shown(c: Mapping) -> bool:
+def _shown(c: ResourceChangeDoc) -> bool:
     """A change to show: any action, or a move (which may change nothing but the address)."""
     return c["change"]["actions"] != ["no-op"] or bool(c.get("previous_address"))
 
 
-def render_unmanaged(unmanaged: list[Mapping], s: Styler) -> list[str]:
+def render_unmanaged(unmanaged: Sequence[Mapping[str, Any]], s: Styler) -> list[str]:
     """Objects in managed namespaces that nothing declares, before the actions (as Terraform
     shows objects changed outside it first): ACLs the plan deletes, topics and subjects it leaves."""
     if not unmanaged:
@@ -101,7 +103,7 @@ _STAGE_WORDS = {
 }
 
 
-def render_migrations(migrations: list[Mapping], s: Styler) -> list[str]:
+def render_migrations(migrations: Sequence[Mapping[str, Any]], s: Styler) -> list[str]:
     """The migration section: per product in migration, who still reads the old version."""
     if not migrations:
         return []
@@ -127,7 +129,7 @@ def render_migrations(migrations: list[Mapping], s: Styler) -> list[str]:
     return out
 
 
-def render_changes(changes: list[Mapping]) -> str:
+def render_changes(changes: Sequence[ResourceChangeDoc]) -> str:
     """Just the change blocks, without colour (for Markdown and drift reports)."""
     s = Styler(False)
     out: list[str] = []
@@ -146,15 +148,15 @@ class Block:
     name: str
     actions: tuple[str, ...]
     comment: str  # `from data_product.x.v1; why`
-    before: Mapping
-    after: Mapping
+    before: Mapping[str, object]
+    after: Mapping[str, object]
     headline: str = ""  # instead of the action's own (`changed outside meshctl`)
     replace_paths: tuple[tuple[str, ...], ...] = ()
-    schema_changes: list[Mapping] | None = None
-    policy_changes: list[Mapping] = field(default_factory=list)
+    schema_changes: Sequence[SchemaChangeDoc] | None = None
+    policy_changes: Sequence[PolicyChangeDoc] = field(default_factory=list)
 
 
-def change_block(c: Mapping) -> Block:
+def change_block(c: ResourceChangeDoc) -> Block:
     """The block of a resource change of the JSON plan (plan.jsonformat)."""
     extra = c["meshctl"]
     detail = extra["reason"] or ""
@@ -172,7 +174,7 @@ def change_block(c: Mapping) -> Block:
     )
 
 
-def _render_change(c: Mapping, s: Styler) -> list[str]:
+def _render_change(c: ResourceChangeDoc, s: Styler) -> list[str]:
     if tuple(c["change"]["actions"]) == ("no-op",):
         return _render_move(c, s)
     return draw_block(change_block(c), s)
@@ -207,7 +209,7 @@ def draw_block(b: Block, s: Styler) -> list[str]:
             else:
                 hidden += 1
         elif isinstance(old, dict) or isinstance(new, dict):
-            lines.extend(_map_diff(key, old or {}, new or {}, width, s))
+            lines.extend(_map_diff(key, _mapping(old), _mapping(new), width, s))
         elif isinstance(old, list) and isinstance(new, list):
             lines.extend(_list_diff(key, old, new, width, s))
         elif in_old and in_new:
@@ -223,7 +225,7 @@ def draw_block(b: Block, s: Styler) -> list[str]:
     return lines
 
 
-def _render_move(c: Mapping, s: Styler) -> list[str]:
+def _render_move(c: ResourceChangeDoc, s: Styler) -> list[str]:
     """Terraform's `# a has moved to b`: only the address changes, the object stays."""
     after = c["change"]["after"] or {}
     lines = [s(f"  # {c['previous_address']}", bold=True) + f" has moved to {s(c['address'], bold=True)}"]
@@ -238,13 +240,17 @@ def _render_move(c: Mapping, s: Styler) -> list[str]:
     return lines
 
 
+def _mapping(value: object) -> Mapping[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
 _COLORS = {"+": "green", "-": "red", "~": "yellow"}
 
 
 _EFFECT_SYMBOL = {"added": "+", "removed": "-", "changed": "~"}
 
 
-def _schema_diff(changes: list[Mapping], width: int, s: Styler) -> list[str]:
+def _schema_diff(changes: Sequence[SchemaChangeDoc], width: int, s: Styler) -> list[str]:
     """A schema change as the fields it adds, removes and changes (plan.details), not as a blob."""
     lines = [f"      {s('~', 'yellow')} {'schema'.ljust(width)} = {{"]
     for ch in changes:
@@ -256,7 +262,7 @@ def _schema_diff(changes: list[Mapping], width: int, s: Styler) -> list[str]:
     return lines
 
 
-def _policy_diff(key: str, change: Mapping, width: int, s: Styler, indent: str = "      ") -> list[str]:
+def _policy_diff(key: str, change: PolicyChangeDoc, width: int, s: Styler, indent: str = "      ") -> list[str]:
     """A policy change as the statements it removes and adds (plan.details), not as a blob of JSON."""
     lines = [f"{indent}{s('~', 'yellow')} {key.ljust(width)} = {{"]
     lines += _statements(change, s, indent + "    ")
@@ -264,13 +270,13 @@ def _policy_diff(key: str, change: Mapping, width: int, s: Styler, indent: str =
     return lines
 
 
-def _statements(change: Mapping, s: Styler, indent: str) -> list[str]:
+def _statements(change: PolicyChangeDoc, s: Styler, indent: str) -> list[str]:
     lines = [f"{indent}{s('-', 'red')} statement {json.dumps(st, sort_keys=True)}" for st in change["removed"]]
     lines += [f"{indent}{s('+', 'green')} statement {json.dumps(st, sort_keys=True)}" for st in change["added"]]
     return lines
 
 
-def _inline_policies_diff(key: str, changes: list[Mapping], width: int, s: Styler) -> list[str]:
+def _inline_policies_diff(key: str, changes: list[PolicyChangeDoc], width: int, s: Styler) -> list[str]:
     lines = [f"      {s('~', 'yellow')} {key.ljust(width)} = {{"]
     for change in sorted(changes, key=lambda c: c["path"][1]):
         name = json.dumps(change["path"][1])
@@ -304,7 +310,7 @@ def _attr(sym: str, key: str, value: object, width: int, s: Styler) -> list[str]
     return [f"      {mark} {key.ljust(width)} = {_scalar(value, key)}"]
 
 
-def _map_diff(key: str, old: Mapping, new: Mapping, width: int, s: Styler) -> list[str]:
+def _map_diff(key: str, old: Mapping[str, object], new: Mapping[str, object], width: int, s: Styler) -> list[str]:
     lines = [f"      {s('~', 'yellow')} {key.ljust(width)} = {{"]
     keys = sorted({*old, *new})
     inner = max((len(json.dumps(k)) for k in keys), default=0)
