@@ -8,17 +8,14 @@ from pathlib import Path
 
 import click
 
-from meshctl import interrupt
 from meshctl.cli.common import config_flags, config_options, progress, workspace
 from meshctl.cli.errors import handle_errors
 from meshctl.config.loader import LoadOptions
 from meshctl.documents import display_path
+from meshctl.engine.adopt import adopt
 from meshctl.engine.discover import discover_cluster, discovery_workspace, write_discovery
 from meshctl.errors import MeshError
-from meshctl.providers.base import Managed
-from meshctl.resources import RESOURCE_TYPES, split_address
 from meshctl.state.local import LocalBackend
-from meshctl.state.model import ResourceState, State
 
 
 @click.group()
@@ -74,18 +71,13 @@ def state_rm(
 ) -> None:
     """Stop managing resources without touching them on the cluster."""
     ws = workspace(directory, vars_, var_files, state_dir)
-    ws.backend.lock("state rm")
-    try:
-        current = ws.read_state()
+    with ws.locked("state rm") as current:
         missing = [a for a in addresses if a not in current.resources]
         if missing:
             raise MeshError(f"{missing[0]} is not in the state{_did_you_mean(missing[0], list(current.resources))}")
         for a in addresses:
             del current.resources[a]
         ws.backend.write(current)
-    finally:
-        with interrupt.shielded():  # Ctrl-C here must not leave the lock behind
-            ws.backend.unlock()
     click.echo(
         f"Removed {len(addresses)} resource(s) from the state. They still exist; meshctl no longer manages them."
     )
@@ -106,9 +98,7 @@ def state_migrate(
     if not local.path.exists():
         raise MeshError(f"no local state at {display_path(local.path)}")
     old = local.read()
-    ws.backend.lock("state migrate")
-    try:
-        remote = ws.read_state()
+    with ws.locked("state migrate") as remote:
         if remote.resources or remote.serial:
             raise MeshError(
                 f"{ws.backend.describe()} already holds a state (serial {remote.serial}, lineage {remote.lineage}); "
@@ -116,9 +106,6 @@ def state_migrate(
             )
         old.serial -= 1  # write() raises it again: the migrated state keeps its serial
         ws.backend.write(old)
-    finally:
-        with interrupt.shielded():  # Ctrl-C here must not leave the lock behind
-            ws.backend.unlock()
     backup = local.path.with_name("state.json.migrated")
     local.path.rename(backup)
     click.echo(
@@ -186,38 +173,7 @@ def import_(
         return
     if not address or not resource_id:
         raise click.UsageError("give ADDRESS and ID, or --discover")
-    ws = workspace(directory, vars_, var_files, state_dir)
-    try:
-        type_, _ = split_address(address)
-    except ValueError as exc:
-        raise MeshError(str(exc)) from None
-    if type_ not in RESOURCE_TYPES:
-        raise MeshError(f"unknown resource type {type_!r} (types: {', '.join(sorted(RESOURCE_TYPES))})")
-    desired = {r.address: r for r in ws.run(State()).resources}
-    resource = desired.get(address)
-    if resource is None:
-        raise MeshError(
-            f"{address} is not in the configuration{_did_you_mean(address, list(desired))}; "
-            "declare it first, then import it"
-        )
-    if resource_id != resource.name:
-        raise MeshError(f"{address} is the resource named {resource.name!r}, not {resource_id!r}")
-    ws.backend.lock("import")
-    try:
-        current = ws.read_state()
-        if address in current.resources:
-            raise MeshError(f"{address} is already managed")
-        provider = ws.providers[RESOURCE_TYPES[type_].provider]
-        live = provider.refresh([Managed(address, type_, resource.attributes)]).get(address)
-        if live is None:
-            raise MeshError(f"no live {type_} named {resource_id!r} on the cluster")
-        current.resources[address] = ResourceState(
-            type_, resource.name, live, resource.source, resource.depends_on, resource.domain
-        )
-        ws.backend.write(current)
-    finally:
-        with interrupt.shielded():  # Ctrl-C here must not leave the lock behind
-            ws.backend.unlock()
+    adopt(workspace(directory, vars_, var_files, state_dir), address, resource_id)
     click.echo(f"Import successful: {address} is now managed. Run `meshctl plan` to see how it differs.")
 
 

@@ -19,7 +19,6 @@ from meshctl.errors import ConfigError, Diagnostic, MeshError, error
 from meshctl.redaction import MASK
 from meshctl.render.client_config import client_configs
 from meshctl.render.graph import render_dot
-from meshctl.state.model import State
 
 
 @click.command()
@@ -36,7 +35,7 @@ def validate(
         return
     mesh = ws.config.mesh
     print_warnings(ws)
-    run = ws.run(State(), offline=True)
+    run = ws.run(offline=True)
     run.check_moved()  # moved blocks name addresses the configuration must (not) declare
     resources = run.resources
     click.echo(

@@ -7,11 +7,13 @@ It never prints; callers pass hooks and render results.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from meshctl import interrupt
 from meshctl.aws_session import client as aws_client
 from meshctl.compile.aws import RESOURCE_POLICY_TYPES
 from meshctl.config.builder import http_url_problem
@@ -126,6 +128,17 @@ class Workspace:
     def read_state(self) -> State:
         return self.backend.read()
 
+    @contextmanager
+    def locked(self, operation: str) -> Iterator[State]:
+        """The state, read under the backend's lock, which is released however the block ends
+        (a signal included)."""
+        self.backend.lock(operation)
+        try:
+            yield self.read_state()
+        finally:
+            with interrupt.shielded():  # Ctrl-C here must not leave the lock behind
+                self.backend.unlock()
+
     # -- providers ----------------------------------------------------------
 
     def kafka_settings(self) -> dict[str, str]:
@@ -206,6 +219,8 @@ class Workspace:
     # -- runs -----------------------------------------------------------------
 
     def run(self, state: State | None = None, *, offline: bool = False) -> Run:
-        """A run against `state` (read from the backend when not given); `offline` (validate)
-        compiles without asking who deploys: nothing is applied."""
-        return Run(self, state if state is not None else self.read_state(), offline=offline)
+        """A run against `state`, read from the backend when not given; `offline` (validate)
+        reads no state and asks nobody who deploys: nothing is applied."""
+        if state is None:
+            state = State() if offline else self.read_state()
+        return Run(self, state, offline=offline)
