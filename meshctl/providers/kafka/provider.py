@@ -8,6 +8,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 
+from meshctl.attributes import BadAttributesError, KafkaAcl, KafkaScramUser, KafkaTopic, attributes_of
 from meshctl.credentials import CredentialStore, fingerprint
 from meshctl.naming import acl_name
 from meshctl.plan.model import ResourceChange
@@ -102,9 +103,9 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
             if verdicts.get(str(m.attributes["name"])) is False:
                 out[m.address]["authenticates"] = False
         managed_names = {str(m.attributes["name"]) for m in managed}
-        for user, mechanisms in users.items():
-            if user not in managed_names and mechanisms:
-                mech, iterations = mechanisms[0]
+        for user, listed in users.items():
+            if user not in managed_names and listed:
+                mech, iterations = listed[0]
                 out[make_address("kafka_scram_user", user)] = {
                     "name": user,
                     "mechanism": mech,
@@ -229,15 +230,15 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
         by_type = _by_type(changes)
         if by_type["kafka_acl"]:
             acls = {c.address: _acls_of(c.before or {}) for c in by_type["kafka_acl"]}
-            outcome = self.client.delete_acls([a for group in acls.values() for a in group])
-            results += [_result(addr, [outcome[a] for a in group], None) for addr, group in acls.items()]
+            acl_outcome = self.client.delete_acls([a for group in acls.values() for a in group])
+            results += [_result(addr, [acl_outcome[a] for a in group], None) for addr, group in acls.items()]
         if by_type["kafka_topic"]:
             names = {c.address: str((c.before or {})["name"]) for c in by_type["kafka_topic"]}
-            outcome = self.client.delete_topics(list(names.values()))
-            gone = [n for n in names.values() if outcome.get(n) is None]
+            topic_outcome = self.client.delete_topics(list(names.values()))
+            gone = [n for n in names.values() if topic_outcome.get(n) is None]
             if gone:
                 self.client.wait_topics_gone(gone)
-            results += [_result(addr, [outcome[n]], None) for addr, n in names.items()]
+            results += [_result(addr, [topic_outcome[n]], None) for addr, n in names.items()]
         if by_type["kafka_scram_user"]:
             users = {
                 c.address: (str((c.before or {})["name"]), str((c.before or {})["mechanism"]))
@@ -266,16 +267,16 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
     def _apply_users(self, changes: list[ResourceChange]) -> list[ChangeResult]:
         users: dict[str, tuple[str, int, str]] = {}
         for c in changes:
-            after = c.after or {}
-            name, mech = str(after["name"]), str(after["mechanism"])
-            users[name] = (mech, int(after["iterations"]), self.credentials.get_or_create(name, mech))  # type: ignore[call-overload]
+            after = attributes_of(KafkaScramUser, c.after or {}, c.address)
+            name, mech = after["name"], after["mechanism"]
+            users[name] = (mech, after["iterations"], self.credentials.get_or_create(name, mech))
         outcome = self.client.upsert_scram_users(users)
         # A mechanism added next to the managed one out of band is a second way in: remove it.
         extra = [
             (str((c.after or {})["name"]), str(m))
             for c in changes
-            for m in (c.before or {}).get("other_mechanisms") or []
-        ]  # type: ignore[attr-defined]
+            for m in _listed((c.before or {}).get("other_mechanisms"), "other_mechanisms")
+        ]
         removed: dict[str, KafkaClientError | None] = {}
         for mechanism in sorted({m for _, m in extra}):  # one request per mechanism: a user appears once in each
             removed.update(self.client.delete_scram_users({n: m for n, m in extra if m == mechanism}))
@@ -297,8 +298,8 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
         errors: dict[str, list[KafkaClientError | None]] = defaultdict(list)
         created = self.client.create_topics(
             [
-                (str(a["name"]), int(a["partitions"]), a.get("replication_factor"), dict(a.get("config") or {}))  # type: ignore[arg-type, call-overload]
-                for a in (c.after or {} for c in creates)
+                (a["name"], a["partitions"], a["replication_factor"], dict(a["config"]))
+                for a in (attributes_of(KafkaTopic, c.after or {}, c.address) for c in creates)
             ]
         )
         for c in creates:
@@ -310,13 +311,14 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
         config_changes: list[ConfigChange] = []
         topic_address: dict[str, str] = {}
         for c in updates:
-            before, after = c.before or {}, c.after or {}
-            name = str(after["name"])
+            before, after = c.before or {}, attributes_of(KafkaTopic, c.after or {}, c.address)
+            name = after["name"]
             topic_address[name] = c.address
             if after["partitions"] != before.get("partitions"):
-                partitions[name] = int(after["partitions"])  # type: ignore[call-overload]
-            new_cfg: Mapping[str, str] = after.get("config") or {}  # type: ignore[assignment]
-            old_cfg: Mapping[str, str] = before.get("config") or {}  # type: ignore[assignment]
+                partitions[name] = after["partitions"]
+            new_cfg = after["config"]
+            old_cfg = before.get("config")
+            old_cfg = old_cfg if isinstance(old_cfg, Mapping) else {}
             to_set = {k: v for k, v in new_cfg.items() if old_cfg.get(k) != v}
             to_delete = tuple(k for k in old_cfg if k not in new_cfg)
             if to_set or to_delete:
@@ -381,7 +383,7 @@ def group_acls(bindings: list[Acl]) -> dict[str, dict[str, object]]:
     LITERAL group `g*` and a PREFIXED `g`, a group `g@h` and group `g` for host `h`). The
     shape meshctl writes (any host, PREFIXED) keeps the plain address; the other gets a
     suffix from its identity, so no binding hides behind another's address."""
-    groups: dict[str, dict[str, object]] = {}
+    groups: dict[str, KafkaAcl] = {}
     for b in sorted(bindings, key=_meshctl_shape_first):
         if b.permission != "ALLOW":
             continue
@@ -397,11 +399,21 @@ def group_acls(bindings: list[Acl]) -> dict[str, dict[str, object]]:
             "host": b.host,
         }
         taken = groups.get(address)
-        if taken is not None and {k: taken[k] for k in identity} != identity:
+        if taken is not None and {k: v for k, v in taken.items() if k in identity} != identity:
             address += "#" + hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
-        g = groups.setdefault(address, {**identity, "operations": []})
-        g["operations"] = sorted({*g["operations"], b.operation})  # type: ignore[misc]
-    return groups
+        g = groups.setdefault(
+            address,
+            KafkaAcl(
+                principal=b.principal,
+                resource_type=b.resource_type,
+                resource_name=b.resource_name,
+                pattern_type=b.pattern_type,
+                host=b.host,
+                operations=[],
+            ),
+        )
+        g["operations"] = sorted({*g["operations"], b.operation})
+    return {address: dict(g) for address, g in groups.items()}
 
 
 def _meshctl_shape_first(b: Acl) -> tuple[object, ...]:
@@ -421,8 +433,17 @@ def _acls_of(attrs: Mapping[str, object]) -> list[Acl]:
             str(op),
             "ALLOW",
         )
-        for op in attrs["operations"]  # type: ignore[attr-defined]
+        for op in _listed(attrs["operations"], "operations", required=True)
     ]
+
+
+def _listed(value: object, name: str, required: bool = False) -> list[object]:
+    """The list member `name` of recorded attributes; absent (None) is empty unless required."""
+    if isinstance(value, list):
+        return value
+    if value is None and not required:
+        return []
+    raise BadAttributesError(f"attribute {name!r} should be a list, not {type(value).__name__}")
 
 
 def _by_type(changes: list[ResourceChange]) -> defaultdict[str, list[ResourceChange]]:
