@@ -215,7 +215,7 @@ class DetachedProcess:
         ``timeout`` seconds. ``probe`` may call :meth:`fail` itself.
         """
         deadline = time.monotonic() + timeout
-        why = "no answer yet"
+        why: str | None = "no answer yet"
         while time.monotonic() < deadline:
             if not self.is_running():
                 self.fail(f"{self.label} exited during startup{self._exit_note()}", log_offset)
