@@ -3,9 +3,11 @@ mesh compiles to, with stable addresses, and the per-type rules of how they chan
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+
+from meshctl.address import Address
 
 
 @dataclass(frozen=True)
@@ -13,7 +15,7 @@ class Resource:
     """A desired resource. `attributes` is plain JSON data; `source` names the block."""
 
     type: str
-    name: str
+    name: str  # as its block's label reads: `data["k"]` for a `for_each` instance
     attributes: Mapping[str, object]
     source: str
     depends_on: tuple[str, ...] = ()
@@ -21,27 +23,14 @@ class Resource:
     module: str = ""  # `module.NAME` or `module.NAME["KEY"]` when a module declared it
     protected_at: str = ""  # `file.hcl:12` where `prevent_destroy = true` is set; "" = not protected
 
-    @property
+    @cached_property
+    def addr(self) -> Address:
+        """`kafka_topic.commerce.orders.v1`, `module.baseline["sales"].aws_s3_bucket.data`."""
+        return Address.of(self.type, self.name, self.module)
+
+    @cached_property
     def address(self) -> str:
-        return make_address(self.type, self.name, self.module)
-
-
-def make_address(type_: str, name: str, module: str = "") -> str:
-    """`kafka_topic.commerce.orders.v1`, or `module.baseline["sales"].aws_s3_bucket.data` in a module."""
-    return f"{module}.{type_}.{name}" if module else f"{type_}.{name}"
-
-
-_MODULE_PREFIX = re.compile(r'^(?:module\.[A-Za-z_][\w-]*(?:\["[^"]*"\])?\.)+')
-
-
-def split_address(address: str) -> tuple[str, str]:
-    """`kafka_topic.commerce.orders.v1` -> ("kafka_topic", "commerce.orders.v1"); a module
-    prefix is dropped."""
-    m = _MODULE_PREFIX.match(address)
-    type_, sep, name = address[m.end() if m else 0 :].partition(".")
-    if not sep or not name:
-        raise ValueError(f"{address!r} is not a resource address (TYPE.NAME)")
-    return type_, name
+        return str(self.addr)
 
 
 @dataclass(frozen=True)

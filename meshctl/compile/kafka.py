@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from meshctl.address import Address
 from meshctl.attributes import KafkaAcl, KafkaScramUser, KafkaTopic, attributes_of
 from meshctl.compile.lifecycle import LIVE, Stage
 from meshctl.mesh.model import DataProduct, Mesh
 from meshctl.mesh.policy import Setting, effective_policy
 from meshctl.naming import acl_name, group_prefix, integration_namespace, kafka_principal
-from meshctl.resources import Resource, make_address
+from meshctl.resources import Resource
 
 SCRAM_MECHANISM = "SCRAM-SHA-512"
 SCRAM_ITERATIONS = 8192
@@ -57,7 +58,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
                 "LITERAL",
                 ["DESCRIBE", "WRITE"] if stage.writable else ["DESCRIBE"],  # a frozen version takes no writes
                 product.address,
-                (topic.address, make_address("kafka_scram_user", product.domain)),
+                (topic.address, str(Address("kafka_scram_user", product.domain))),
             )
         )
     readers: dict[str, set[str]] = {}
@@ -75,7 +76,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
                     "LITERAL",
                     ["DESCRIBE", "READ"],
                     grant.address,
-                    (topics[granted_product.address], make_address("kafka_scram_user", grant.consumer)),
+                    (topics[granted_product.address], str(Address("kafka_scram_user", grant.consumer))),
                 )
             )
             readers.setdefault(grant.consumer, set()).add(grant.address)
@@ -88,7 +89,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
                 "PREFIXED",
                 ["DESCRIBE", "READ"],
                 mesh.domains[consumer].address,
-                (make_address("kafka_scram_user", consumer),),
+                (str(Address("kafka_scram_user", consumer)),),
             )
         )
     out.extend(_integrations(mesh, topics))
@@ -103,7 +104,7 @@ def _integrations(mesh: Mesh, topics: Mapping[str, str]) -> list[Resource]:
         if i.domain not in mesh.domains:
             continue
         user = i.principal_name
-        user_address = make_address("kafka_scram_user", user)
+        user_address = str(Address("kafka_scram_user", user))
         out.append(
             Resource(
                 "kafka_scram_user",

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import difflib
 
+from meshctl.address import Address
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError
 from meshctl.providers.base import Managed
-from meshctl.resources import RESOURCE_TYPES, split_address
+from meshctl.resources import RESOURCE_TYPES
 from meshctl.state.model import ResourceState, State
 
 
 def adopt(ws: Workspace, address: str, resource_id: str) -> None:
     """Record the live object named `resource_id` at `address`, which the configuration must declare."""
-    try:
-        type_, _ = split_address(address)
-    except ValueError as exc:
-        raise MeshError(str(exc)) from None
+    parsed = Address.parse(address)  # an AddressError says what is wrong with the text
+    type_, address = parsed.type, str(parsed)
     if type_ not in RESOURCE_TYPES:
         raise MeshError(f"unknown resource type {type_!r} (types: {', '.join(sorted(RESOURCE_TYPES))})")
     declared = {r.address: r for r in ws.run(State()).resources}

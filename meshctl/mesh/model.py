@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
+from meshctl.address import Address
 from meshctl.errors import SourceRange
 from meshctl.naming import default_topic_name, integration_principal
 
@@ -196,9 +198,13 @@ class ResourceBlock:
     module: str = ""
     protected_at: str = ""  # `file.hcl:12` of `lifecycle { prevent_destroy = true }`, or ""
 
-    @property
+    @cached_property
+    def addr(self) -> Address:
+        return Address.of(self.type, self.name, self.module)
+
+    @cached_property
     def address(self) -> str:
-        return f"{self.module}.{self.type}.{self.name}" if self.module else f"{self.type}.{self.name}"
+        return str(self.addr)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from meshctl import __version__
+from meshctl.address import Address
 from meshctl.documents import BadDocumentError, JsonValue
 from meshctl.errors import MeshError
 from meshctl.resources import RESOURCE_TYPES
@@ -27,9 +29,13 @@ class ResourceState:
     # object after its block is removed, until an apply records the protection lifted.
     protected_at: str = ""
 
-    @property
+    @cached_property
+    def addr(self) -> Address:
+        return Address.of(self.type, self.name, self.module)
+
+    @cached_property
     def address(self) -> str:
-        return f"{self.module}.{self.type}.{self.name}" if self.module else f"{self.type}.{self.name}"
+        return str(self.addr)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -91,7 +97,11 @@ class State:
             )
             if rs.type not in RESOURCE_TYPES:
                 raise BadDocumentError(where, f"{r.path}.type: unknown resource type {rs.type!r}")
-            state.resources[rs.address] = rs
+            try:
+                address = rs.address
+            except ValueError as exc:  # a module or name no address can hold (AddressError says which)
+                raise BadDocumentError(where, f"{r.path}: {exc}") from None
+            state.resources[address] = rs
         state.retired = {
             k: JsonValue(v, where, f"retired.{k}").expect(str) for k, v in doc.get("retired", dict, {}).items()
         }

@@ -132,6 +132,14 @@ RESOURCE = {"type": "kafka_topic", "name": "t", "attributes": {}}
         (json.dumps({**GOOD_STATE, "resources": [{"name": "t", "attributes": {}}]}), "resources[0].type is missing"),
         (json.dumps({**GOOD_STATE, "resources": [{**RESOURCE, "type": "bogus"}]}), "unknown resource type 'bogus'"),
         (json.dumps({**GOOD_STATE, "resources": [{**RESOURCE, "attributes": []}]}), "resources[0].attributes should"),
+        (
+            json.dumps({**GOOD_STATE, "resources": [{**RESOURCE, "module": "module.a b"}]}),
+            "resources[0]: 'module.a b' is not a module address (module.NAME or module.NAME[\"KEY\"]): ' ' after",
+        ),
+        (
+            json.dumps({**GOOD_STATE, "resources": [{**RESOURCE, "name": ""}]}),
+            "resources[0]: a kafka_topic needs a name",
+        ),
         ("[" * 100_000 + "]" * 100_000, "state.json: error: JSON nested too deeply"),
         (json.dumps({**GOOD_STATE, "version": 99}), "written by a newer meshctl (state version 99"),
     ],
@@ -146,6 +154,8 @@ RESOURCE = {"type": "kafka_topic", "name": "t", "attributes": {}}
         "resource-no-type",
         "resource-unknown-type",
         "attributes-list",
+        "module-no-address",
+        "no-name",
         "deep",
         "newer",
     ],

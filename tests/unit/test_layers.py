@@ -20,7 +20,19 @@ PACKAGE = Path(meshctl.__file__).parent
 
 # Pure helpers every layer may use. `(root)` is `meshctl/__init__.py` (the version).
 FLOOR = frozenset(
-    {"(root)", "errors", "documents", "redaction", "interrupt", "resources", "attributes", "naming", "iam", "schemas"}
+    {
+        "(root)",
+        "errors",
+        "address",
+        "documents",
+        "redaction",
+        "interrupt",
+        "resources",
+        "attributes",
+        "naming",
+        "iam",
+        "schemas",
+    }
 )
 # The one AWS edge (boto3): below everything that talks to AWS, above the pure floor.
 AWS_EDGE = "aws_session"

@@ -8,6 +8,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 
+from meshctl.address import Address
 from meshctl.attributes import BadAttributesError, KafkaAcl, KafkaScramUser, KafkaTopic, attributes_of
 from meshctl.credentials import CredentialStore, fingerprint
 from meshctl.naming import acl_name
@@ -27,7 +28,6 @@ from meshctl.providers.kafka.client import (
     KafkaClientError,
     KafkaUnreachable,
 )
-from meshctl.resources import make_address
 
 
 class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPositions):
@@ -106,7 +106,7 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
         for user, listed in users.items():
             if user not in managed_names and listed:
                 mech, iterations = listed[0]
-                out[make_address("kafka_scram_user", user)] = {
+                out[str(Address.of("kafka_scram_user", user))] = {
                     "name": user,
                     "mechanism": mech,
                     "iterations": iterations,
@@ -141,11 +141,11 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
             }
             if name in configs:
                 topic["config"] = dict(sorted(configs[name].items()))
-            out[make_address("kafka_topic", name)] = topic
+            out[str(Address.of("kafka_topic", name))] = topic
         out.update(group_acls(acls.result()))
         for user, mechanisms in users.result().items():
             mech, iterations = mechanisms[0]
-            out[make_address("kafka_scram_user", user)] = {"name": user, "mechanism": mech, "iterations": iterations}
+            out[str(Address.of("kafka_scram_user", user))] = {"name": user, "mechanism": mech, "iterations": iterations}
         return out
 
     def consumer_positions(self, topics: list[str], group_prefixes: tuple[str, ...]) -> dict[str, tuple[GroupLag, ...]]:
@@ -198,7 +198,7 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
         wanted = set(names.values())
         for name, info in live.items():  # the rest of the listing, for the plan's unmanaged section
             if name not in wanted and not name.startswith("__"):
-                address = make_address("kafka_topic", name)
+                address = str(Address.of("kafka_topic", name))
                 out[address] = {
                     "name": name,
                     "partitions": info.partitions,
@@ -388,9 +388,9 @@ def group_acls(bindings: list[Acl]) -> dict[str, dict[str, object]]:
         if b.permission != "ALLOW":
             continue
         who = b.principal if b.principal.startswith("User:") else f"_:{b.principal}"
-        address = "kafka_acl." + acl_name(who, b.resource_type, b.resource_name, b.pattern_type)
+        name = acl_name(who, b.resource_type, b.resource_name, b.pattern_type)
         if b.host != "*":
-            address += f"@{b.host}"
+            name += f"@{b.host}"
         identity = {
             "principal": b.principal,
             "resource_type": b.resource_type,
@@ -398,11 +398,11 @@ def group_acls(bindings: list[Acl]) -> dict[str, dict[str, object]]:
             "pattern_type": b.pattern_type,
             "host": b.host,
         }
-        taken = groups.get(address)
+        taken = groups.get(str(Address.of("kafka_acl", name)))
         if taken is not None and {k: v for k, v in taken.items() if k in identity} != identity:
-            address += "#" + hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
+            name += "#" + hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
         g = groups.setdefault(
-            address,
+            str(Address.of("kafka_acl", name)),
             KafkaAcl(
                 principal=b.principal,
                 resource_type=b.resource_type,

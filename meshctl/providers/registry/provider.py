@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from meshctl.address import Address
 from meshctl.plan.model import ResourceChange
 from meshctl.plan.observed import SchemaCandidate, SchemaVerdict
 from meshctl.providers.base import ChangeResult, JudgesSchemaCompatibility, Managed
@@ -13,6 +14,11 @@ from meshctl.schemas.diff import canonical
 from meshctl.schemas.model import SchemaError
 
 _PARALLEL = 8
+
+
+def _address(subject: str) -> str:
+    """A live subject's address; a subject may hold any character (a name is free text)."""
+    return str(Address.of("schema_subject", subject))
 
 
 class RegistryProvider(JudgesSchemaCompatibility):
@@ -48,11 +54,11 @@ class RegistryProvider(JudgesSchemaCompatibility):
                 "compatibility": info.compatibility,
             }
         # The rest of the same listing, for the plan's unmanaged section (subjects in managed namespaces).
-        out.update({f"schema_subject.{s}": {"subject": s} for s in existing if s not in wanted})
+        out.update({_address(s): {"subject": s} for s in existing if s not in wanted})
         return out
 
     def inventory(self, with_configs_under: tuple[str, ...] = ()) -> dict[str, dict[str, object]]:
-        return {f"schema_subject.{s}": {"subject": s} for s in self.client.subjects()}
+        return {_address(s): {"subject": s} for s in self.client.subjects()}
 
     def judge_schemas(self, candidates: list[SchemaCandidate]) -> dict[SchemaCandidate, SchemaVerdict]:
         """The registry's verdict on each schema a plan would register, asked in parallel: next to
