@@ -35,7 +35,6 @@ from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.errors import Diagnostics, SourceRange
 from meshctl.mesh.model import DataProduct, Integration, Mesh, ResourceBlock
 from meshctl.naming import group_prefix, kafka_principal, secret_name, subject_name
-from meshctl.redaction import register
 
 BUILTIN_PACKAGE = "meshctl.builtin_modules"  # the repository's modules/ folder, shipped as package data
 _MODULE_BLOCKS = ("variable", "locals", "resource", "output")
@@ -55,6 +54,7 @@ class ModuleInstance:
     source: Path
     outputs: dict[str, object] = field(default_factory=dict)
     sensitive_outputs: set[str] = field(default_factory=set)  # names declared `sensitive = true`
+    secrets: list[object] = field(default_factory=list)  # sensitive inputs' and outputs' values, to redact
 
 
 @functools.cache
@@ -244,7 +244,7 @@ def _instantiate(
             blocks[block.type].append(block)
     functions = {**make_functions(instance.source), "templatefile": _templatefile(instance.source)}
     bare = Scope({"mesh": mesh_ns}, functions)
-    variables = _bind(instance.address, call, blocks["variable"], inputs, bare, diags)
+    variables = _bind(instance.address, call, blocks["variable"], inputs, bare, diags, instance.secrets)
     local_ns = Locals(blocks["locals"], diags)
     scope = Scope({"var": Namespace(variables), "local": local_ns, "mesh": mesh_ns}, functions)
     local_ns.scope = scope
@@ -267,7 +267,7 @@ def _instantiate(
             instance.outputs[out.labels[0]] = out.get("value")
             if out.get("sensitive"):
                 instance.sensitive_outputs.add(out.labels[0])
-                register(out.get("value"))
+                instance.secrets.append(out.get("value"))
 
 
 def decode_resource_blocks(blocks: list[ast.Block], scope: Scope, diags: Diagnostics) -> list[Decoded]:
@@ -318,6 +318,7 @@ def _bind(
     inputs: dict[str, tuple[object, SourceRange]],
     bare: Scope,
     diags: Diagnostics,
+    secrets: list[object],
 ) -> dict[str, object]:
     values: dict[str, object] = {}
     names = set()
@@ -342,7 +343,7 @@ def _bind(
             )
             continue
         if d.get("sensitive"):
-            register(value)  # masked in any log or error message from now on
+            secrets.append(value)  # the loader registers it: masked in any output
         problem = type_problem(value, type_) if type_ != "any" else ""
         if problem:
             diags.error(f'{address}: input "{name}" must be a {type_}: {problem}', src)
