@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
+from meshctl.address import Address, AddressError
 from meshctl.cli.common import config_flags, config_options, progress, workspace
 from meshctl.cli.errors import handle_errors
 from meshctl.config.loader import LoadOptions
@@ -52,6 +54,7 @@ def state_show(
     """Show one managed resource as recorded."""
     ws = workspace(directory, vars_, var_files, state_dir)
     current = ws.read_state()
+    address = _address(address, current.resources)
     rs = current.resources.get(address)
     if rs is None:
         raise MeshError(f"{address} is not in the state{_did_you_mean(address, list(current.resources))}")
@@ -72,6 +75,7 @@ def state_rm(
     """Stop managing resources without touching them on the cluster."""
     ws = workspace(directory, vars_, var_files, state_dir)
     with ws.locked("state rm") as current:
+        addresses = tuple(dict.fromkeys(_address(a, current.resources) for a in addresses))
         missing = [a for a in addresses if a not in current.resources]
         if missing:
             raise MeshError(f"{missing[0]} is not in the state{_did_you_mean(missing[0], list(current.resources))}")
@@ -197,6 +201,14 @@ def _discover(
     )
     for reason in found.skipped:
         click.echo(f"  skipped {reason}", err=True)
+
+
+def _address(text: str, known: Iterable[str]) -> str:
+    """The address as state spells it (`module.a["\\u00e9"]` is `module.a["é"]`); bad text is refused."""
+    try:
+        return str(Address.parse(text))
+    except AddressError as exc:
+        raise MeshError(f"{exc}{_did_you_mean(text, list(known))}") from None
 
 
 def _did_you_mean(name: str, known: list[str]) -> str:

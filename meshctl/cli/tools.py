@@ -174,7 +174,7 @@ def output(
     As in Terraform, a `sensitive` output is printed only when asked for by name."""
     ws = workspace(directory, vars_, var_files, state_dir)
     outputs = {
-        f"{module}.{key}": value for module, values in ws.config.mesh.outputs.items() for key, value in values.items()
+        module.output(key): value for module, values in ws.config.mesh.outputs.items() for key, value in values.items()
     }
     hidden = ws.config.mesh.sensitive_outputs
     if name is None:

@@ -93,13 +93,12 @@ def compile_resources(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Resou
         inline = attrs.get("inline_policies")
         if isinstance(inline, Mapping):
             attrs["inline_policies"] = {n: canonical(d) for n, d in sorted(inline.items())}
-        source = f"{block.module}.resource.{block.type}.{block.name}" if block.module else f"resource.{block.address}"
         out.append(
             Resource(
                 block.type,
                 block.name,
                 attributes_of(SHAPES[block.type], attrs, block.address),
-                source,
+                block.addr.declared_by,
                 depends,
                 domain=str(block.values.get("domain", "")),
                 module=block.module,

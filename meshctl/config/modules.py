@@ -24,6 +24,7 @@ from typing import TypedDict
 import jinja2
 import jinja2.sandbox
 
+from meshctl.address import ROOT, Address, ModuleAddress, is_identifier
 from meshctl.config import ast, hcl
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.functions import FunctionError, make_functions
@@ -50,7 +51,7 @@ _OUTPUT = BlockSchema(
 
 @dataclass
 class ModuleInstance:
-    address: str  # module.NAME or module.NAME["KEY"]
+    address: ModuleAddress  # module.NAME or module.NAME["KEY"]
     source: Path
     outputs: dict[str, object] = field(default_factory=dict)
     sensitive_outputs: set[str] = field(default_factory=set)  # names declared `sensitive = true`
@@ -112,6 +113,13 @@ def expand_modules(
             diags.error('a module block needs one label: module "NAME" { ... }', block.src)
             continue
         name = block.labels[0]
+        if not is_identifier(name):
+            diags.error(
+                f'module "{name}": a module name is an identifier',
+                block.src,
+                hint="letters, digits, _ and -, starting with a letter or _: it is part of addresses (module.NAME)",
+            )
+            continue
         if name in names:
             diags.error(f'duplicate module "{name}"', block.src)
             continue
@@ -157,7 +165,7 @@ def expand_modules(
                 diags.error("for_each needs a map or a list of strings", for_each_attr.src)
                 continue
         for key, value in keys:
-            address = f'module.{name}["{key}"]' if key is not None else f"module.{name}"
+            address = ROOT.child(name, key)
             inner = scope.child(each={"key": key, "value": value}) if key is not None else scope
             inputs: dict[str, tuple[object, SourceRange]] = {}
             for attr in attrs.values():
@@ -183,7 +191,7 @@ def expand_modules(
             "integration": (integration_view(integration, view), where),
             **{k: (v, integration.srcs.get("inputs", where)) for k, v in integration.inputs.items()},
         }
-        instance = ModuleInstance(f"module.integration_{integration.name}", module_dir)
+        instance = ModuleInstance(ROOT.child(f"integration_{integration.name}"), module_dir)
         call = ast.Block("integration", [integration.name], ast.Body(), where)
         _instantiate(instance, call, given, mesh, mesh_ns, diags, parse)
         instances.append(instance)
@@ -257,7 +265,7 @@ def _instantiate(
                 dict(d.values),
                 d.src,
                 dict(d.srcs),
-                module=instance.address,
+                module=str(instance.address),
                 protected_at=protected_at(d),
             )
         )
@@ -291,6 +299,13 @@ def decode_resource_blocks(blocks: list[ast.Block], scope: Scope, diags: Diagnos
             if d is not None:
                 out.append(d)
             continue
+        if len(block.labels) == 2 and not is_identifier(block.labels[1]):
+            diags.error(
+                f'resource "{type_}" "{block.labels[1]}": with for_each, the name must be an identifier',
+                block.src,
+                hint='letters, digits, _ and -, starting with a letter or _: each instance is NAME["KEY"]',
+            )
+            continue
         try:
             collection = evaluate(for_each.expr, scope)
         except EvalError as exc:
@@ -303,7 +318,9 @@ def decode_resource_blocks(blocks: list[ast.Block], scope: Scope, diags: Diagnos
             continue
         body = ast.Body(attrs, block.body.blocks)
         for key, value in sorted(collection.items()):
-            labels = [type_, f'{block.labels[1]}["{key}"]'] if len(block.labels) == 2 else block.labels
+            labels = (
+                [type_, Address(type_, block.labels[1], str(key)).label] if len(block.labels) == 2 else block.labels
+            )
             instance = ast.Block(block.type, labels, body, block.src)
             d = decode(instance, schema, scope.child(each={"key": key, "value": value}), diags)
             if d is not None:
@@ -312,7 +329,7 @@ def decode_resource_blocks(blocks: list[ast.Block], scope: Scope, diags: Diagnos
 
 
 def _bind(
-    address: str,
+    address: ModuleAddress,
     call: ast.Block,
     declared: list[ast.Block],
     inputs: dict[str, tuple[object, SourceRange]],

@@ -7,8 +7,7 @@ with characters a reference cannot hold, such as a Kafka ACL's `User:x/topic/...
 
 from __future__ import annotations
 
-import json
-
+from meshctl.address import MODULE, Address, ModuleAddress
 from meshctl.config import ast
 from meshctl.errors import Diagnostics
 from meshctl.mesh.model import MovedBlock
@@ -46,18 +45,40 @@ def decode_moved(blocks: list[ast.Block], diags: Diagnostics) -> list[MovedBlock
 
 
 def address_text(expr: ast.Expr) -> str | None:
-    """`module.a["k"].aws_s3_bucket.data` from its syntax tree, or None when it is not an address."""
+    """`module.a["k"].aws_s3_bucket.data` from its syntax tree, or None when it is not an address.
+    A string is taken as written: resolving the moves parses it (and says what is wrong with it)."""
     if isinstance(expr, ast.Literal) and isinstance(expr.value, str):
         return expr.value
-    if isinstance(expr, ast.Variable):
-        return expr.name
-    if isinstance(expr, ast.GetAttr):
-        target = address_text(expr.target)
-        return None if target is None else f"{target}.{expr.name}"
-    if isinstance(expr, ast.Index) and isinstance(expr.key, ast.Literal):
-        target = address_text(expr.target)
-        key = expr.key.value
-        if target is None or isinstance(key, bool) or not isinstance(key, (str, int)):
+    parts = _reference(expr)
+    if not parts:
+        return None
+    steps: list[tuple[str, str | None]] = []
+    while len(parts) >= 2 and parts[0] == (MODULE, None):
+        steps.append(parts[1])
+        parts = parts[2:]
+    try:
+        if not parts:
+            return str(ModuleAddress(tuple(steps)))
+        (type_, type_key), *names = parts
+        if type_key is not None or not names or any(key is not None for _, key in names[:-1]):
             return None
-        return f"{target}[{json.dumps(str(key))}]"
+        # A name may hold dots: `kafka_topic.sales.orders.v1` reads as a chain of attributes.
+        return str(Address(type_, ".".join(n for n, _ in names), names[-1][1], ModuleAddress(tuple(steps))))
+    except ValueError:  # e.g. `aws_s3_bucket.a.b["k"]`: only an identifier takes a key
+        return None
+
+
+def _reference(expr: ast.Expr) -> list[tuple[str, str | None]] | None:
+    """`a.b["k"].c` as [("a", None), ("b", "k"), ("c", None)]; None for any other expression."""
+    if isinstance(expr, ast.Variable):
+        return [(expr.name, None)]
+    if isinstance(expr, ast.GetAttr):
+        target = _reference(expr.target)
+        return None if target is None else [*target, (expr.name, None)]
+    if isinstance(expr, ast.Index) and isinstance(expr.key, ast.Literal):
+        target = _reference(expr.target)
+        key = expr.key.value
+        if target is None or target[-1][1] is not None or isinstance(key, bool) or not isinstance(key, (str, int)):
+            return None
+        return [*target[:-1], (target[-1][0], str(key))]
     return None

@@ -234,7 +234,7 @@ def expand_modules(blocks: Sequence[ast.Block], mesh: Mesh, scope: Scope, parse:
     expanded = dataclasses.replace(mesh, resources=list(mesh.resources))
     instances = modules.expand_modules(list(blocks), expanded, scope, mesh.base_dir, diags, parse)
     expanded.outputs = {i.address: i.outputs for i in instances}
-    expanded.sensitive_outputs = {f"{i.address}.{name}" for i in instances for name in i.sensitive_outputs}
+    expanded.sensitive_outputs = {i.address.output(name) for i in instances for name in i.sensitive_outputs}
     return _staged(expanded, diags, (value for i in instances for value in i.secrets))
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from meshctl.address import Address
 from meshctl.config.loader import LoadedConfig, LoadOptions
 from meshctl.documents import display_path
 from meshctl.engine.workspace import Workspace
@@ -54,8 +55,9 @@ def discover(inventory: Mapping[str, Mapping[str, object]], prefix: str = "") ->
     products: list[_Product] = []
     skipped: list[str] = []
     topic_product: dict[str, _Product] = {}
+    types = {address: Address.parse(address).type for address in inventory}
     for address in sorted(inventory):
-        if not address.startswith("kafka_topic."):
+        if types[address] != "kafka_topic":
             continue
         live = inventory[address]
         name = str(live["name"])
@@ -80,7 +82,7 @@ def discover(inventory: Mapping[str, Mapping[str, object]], prefix: str = "") ->
     consumers: set[str] = set()
     for address in sorted(inventory):
         live = inventory[address]
-        if not address.startswith("kafka_acl.") or live.get("resource_type") != "TOPIC":
+        if types[address] != "kafka_acl" or live.get("resource_type") != "TOPIC":
             continue
         user = str(live["principal"]).split(":", 1)[1]
         read = topic_product.get(str(live.get("resource_name")))

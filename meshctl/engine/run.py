@@ -92,7 +92,7 @@ class Run:
     def check_moved(self) -> dict[str, str]:
         """The configuration's `moved` blocks, checked against what it declares: old -> new address."""
         diags = Diagnostics()
-        out = resolve_moved(self.desired.mesh.moved, (r.address for r in self.desired.resources), diags)
+        out = resolve_moved(self.desired.mesh.moved, (r.addr for r in self.desired.resources), diags)
         diags.raise_if_errors()
         return out
 

@@ -8,7 +8,7 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 
-from meshctl.address import Address
+from meshctl.address import Address, ModuleAddress
 from meshctl.errors import SourceRange
 from meshctl.naming import default_topic_name, integration_principal
 
@@ -232,7 +232,7 @@ class Mesh:
     aws: Mapping[str, str] = field(default_factory=dict)  # region, profile, endpoint_url
     # Principals every Deny of a resource policy admits (aws.deployer_arns); empty: the caller, from STS.
     deployers: tuple[str, ...] = ()
-    outputs: dict[str, dict[str, object]] = field(default_factory=dict)  # module address -> name -> value
+    outputs: dict[ModuleAddress, dict[str, object]] = field(default_factory=dict)  # module -> name -> value
     sensitive_outputs: set[str] = field(default_factory=set)  # "module.NAME.output" shown only when asked by name
     _index: dict[str, list[DataProduct]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _index_size: int = field(default=-1, init=False, repr=False, compare=False)

@@ -67,7 +67,7 @@ def scope_plan(desired: Desired, prior: State, scope: Scope) -> tuple[Scoped, Di
     diags = Diagnostics()
     _reused_names(resources, prior, desired.principal, diags)
     _sensitive_attributes(resources, desired.sensitive, diags)
-    moved = resolve_moved(desired.mesh.moved, (r.address for r in everything), diags)
+    moved = resolve_moved(desired.mesh.moved, (r.addr for r in everything), diags)
     scoped_prior = with_move_sources(everything, resources, prior, scoped_prior, moved)
     in_scope = None
     if not scope.everything:

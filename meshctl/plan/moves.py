@@ -8,39 +8,43 @@ every resource under it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from meshctl.address import Address, AddressError, ModuleAddress, parse_address
 from meshctl.errors import Diagnostics
 from meshctl.mesh.model import MovedBlock
 from meshctl.resources import RESOURCE_TYPES
 
-_MODULE = r'module\.[A-Za-z_][\w-]*(?:\["[^"]*"\])?'
-_MODULE_ONLY = re.compile(rf"^{_MODULE}(?:\.{_MODULE})*$")
-_RESOURCE = re.compile(rf"^(?:{_MODULE}\.)*([a-z][a-z0-9_]*)\.(.+)$")
+Moved = Address | ModuleAddress
 
 
-def resolve_moved(blocks: list[MovedBlock], desired: Iterable[str], diags: Diagnostics) -> dict[str, str]:
+def resolve_moved(blocks: list[MovedBlock], desired: Iterable[Address], diags: Diagnostics) -> dict[str, str]:
     """old address -> new address for every resource a moved block (or chain) moves."""
+    if not blocks:
+        return {}
     addresses = set(desired)
-    edges: dict[str, MovedBlock] = {}
-    targets: dict[str, MovedBlock] = {}
+    edges: dict[Moved, tuple[Moved, MovedBlock]] = {}
+    targets: dict[Moved, MovedBlock] = {}
     for b in blocks:
-        if not _check(b, addresses, diags):
+        checked = _check(b, addresses, diags)
+        if checked is None:
             continue
-        if b.from_ in edges:
+        from_, to = checked
+        if from_ in edges:
             diags.error(
-                f"two moved blocks move {b.from_}", b.srcs.get("from", b.src), detail=f"the other: {edges[b.from_].src}"
+                f"two moved blocks move {b.from_}",
+                b.srcs.get("from", b.src),
+                detail=f"the other: {edges[from_][1].src}",
             )
             continue
-        if b.to in targets:
+        if to in targets:
             diags.error(
-                f"two moved blocks move to {b.to}", b.srcs.get("to", b.src), detail=f"the other: {targets[b.to].src}"
+                f"two moved blocks move to {b.to}", b.srcs.get("to", b.src), detail=f"the other: {targets[to].src}"
             )
             continue
-        edges[b.from_], targets[b.to] = b, b
+        edges[from_], targets[to] = (to, b), b
     out: dict[str, str] = {}
-    for start, b in edges.items():
+    for start, (_, b) in edges.items():
         end = _follow(start, edges, diags)
         if end is None:
             continue
@@ -55,72 +59,89 @@ def resolve_moved(blocks: list[MovedBlock], desired: Iterable[str], diags: Diagn
     return out
 
 
-def _check(b: MovedBlock, addresses: set[str], diags: Diagnostics) -> bool:
-    kinds = (_kind(b.from_), _kind(b.to))
-    for attr, text, kind in (("from", b.from_, kinds[0]), ("to", b.to, kinds[1])):
-        if kind is None:
+def _check(b: MovedBlock, addresses: set[Address], diags: Diagnostics) -> tuple[Moved, Moved] | None:
+    parsed: list[Moved] = []
+    for attr, text in (("from", b.from_), ("to", b.to)):
+        address, problem = _parse(text)
+        if address is None:
             diags.error(
                 f"moved.{attr}: {text!r} is not a resource or module address",
                 b.srcs.get(attr, b.src),
+                detail=problem,
                 hint=f"TYPE.NAME with TYPE one of {', '.join(sorted(RESOURCE_TYPES))}, "
                 "optionally after module.NAME., or module.NAME",
             )
-            return False
-    if kinds[0] != kinds[1]:
+            return None
+        parsed.append(address)
+    from_, to = parsed
+    if _kind(from_) != _kind(to):
         diags.error(
             f"moved: {b.from_} and {b.to} are not the same kind of object",
             b.src,
-            detail=f"from is a {_describe(kinds[0])}, to a {_describe(kinds[1])}",
+            detail=f"from is a {_describe(_kind(from_))}, to a {_describe(_kind(to))}",
             hint="a move changes the address, never the resource type",
         )
-        return False
-    if b.from_ == b.to:
+        return None
+    if from_ == to:
         diags.error(f"moved: from and to are the same address {b.from_}", b.src)
-        return False
-    if _declared(b.from_, addresses):
+        return None
+    if _declared(from_, addresses):
         diags.error(
             f"moved: {b.from_} is still in the configuration",
             b.srcs.get("from", b.src),
             hint="`from` names the old address: rename or remove the block that declares it",
         )
-        return False
-    return True
+        return None
+    return from_, to
 
 
-def _kind(address: str) -> str | None:
+def _parse(text: str) -> tuple[Moved | None, str]:
+    """The address `text` names, or None and what is wrong with it."""
+    try:
+        address = parse_address(text)
+    except AddressError as exc:
+        return None, str(exc)
+    if isinstance(address, Address) and address.type not in RESOURCE_TYPES:
+        return None, f"unknown resource type {address.type!r}"
+    return address, ""
+
+
+def _kind(address: Moved) -> str | None:
     """ "module" for a module address, the resource type for a resource address, None otherwise."""
-    if _MODULE_ONLY.match(address):
+    if isinstance(address, ModuleAddress):
         return "module"
-    m = _RESOURCE.match(address)
-    return m.group(1) if m and m.group(1) in RESOURCE_TYPES else None
+    return address.type if address.type in RESOURCE_TYPES else None
 
 
 def _describe(kind: str | None) -> str:
     return "module" if kind == "module" else f"{kind} resource"
 
 
-def _declared(address: str, addresses: set[str]) -> bool:
-    if _MODULE_ONLY.match(address):
-        return any(a.startswith(address + ".") for a in addresses)
+def _declared(address: Moved, addresses: set[Address]) -> bool:
+    if isinstance(address, ModuleAddress):
+        return any(a.within(address) for a in addresses)
     return address in addresses
 
 
-def _follow(start: str, edges: dict[str, MovedBlock], diags: Diagnostics) -> str | None:
+def _follow(start: Moved, edges: dict[Moved, tuple[Moved, MovedBlock]], diags: Diagnostics) -> Moved | None:
     seen = [start]
-    at = edges[start].to
+    at = edges[start][0]
     while at in edges:
         if at in seen:
             loop = seen[seen.index(at) :]
-            if start == min(loop):  # one error per cycle, from its first address
-                b = edges[start]
-                diags.error(f"moved blocks form a cycle: {' -> '.join([*loop, at])}", b.src, hint="remove one of them")
+            if start == min(loop, key=str):  # one error per cycle, from its first address
+                b = edges[start][1]
+                diags.error(
+                    f"moved blocks form a cycle: {' -> '.join(map(str, [*loop, at]))}", b.src, hint="remove one of them"
+                )
             return None
         seen.append(at)
-        at = edges[at].to
+        at = edges[at][0]
     return at
 
 
-def _expand(old: str, new: str, addresses: set[str]) -> dict[str, str]:
-    if not _MODULE_ONLY.match(new):
-        return {old: new}
-    return {old + a[len(new) :]: a for a in addresses if a.startswith(new + ".")}
+def _expand(old: Moved, new: Moved, addresses: set[Address]) -> dict[str, str]:
+    if isinstance(new, Address):
+        return {str(old): str(new)}
+    assert isinstance(old, ModuleAddress)  # _check keeps both ends of a move the same kind
+    return {str(a.moved(new, old)): str(a) for a in addresses if a.within(new)}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from meshctl.address import Address, AddressError, Target
 from meshctl.resources import Resource
 from meshctl.state.model import State
 
 
 @dataclass(frozen=True)
 class Scope:
-    targets: tuple[str, ...] = ()  # resource or block addresses, or prefixes of them
+    targets: tuple[str, ...] = ()  # resource, module or block addresses, or prefixes of them (address.Target)
     domains: frozenset[str] = frozenset()  # the domain subtrees chosen with --domain
 
     @property
@@ -19,23 +20,36 @@ class Scope:
         return not self.targets and not self.domains
 
 
-def _matches(address: str, source: str, target: str) -> bool:
-    for candidate in (address, source):
-        if candidate == target or candidate.startswith(target + ".") or candidate.startswith(target + "/"):
-            return True
-    return False
+def _targets(texts: tuple[str, ...]) -> list[tuple[str, Target | None]]:
+    """Each `--target` as written (for the block addresses) and as a resource address, if it is one."""
+    out: list[tuple[str, Target | None]] = []
+    for text in texts:
+        try:
+            out.append((text, Target.parse(text)))
+        except AddressError:  # a block address (`data_product.sales.orders.v1`) need not parse
+            out.append((text, None))
+    return out
+
+
+def _matches(address: Address, source: str, target: tuple[str, Target | None]) -> bool:
+    """The resource is what the target names or inside it, or it comes from the block the
+    target names (`data_product.sales` or below, `resource.aws_s3_bucket.data`)."""
+    text, parsed = target
+    if parsed is not None and parsed.chooses(address):
+        return True
+    return source == text or source.startswith(text + ".") or source.startswith(text + "/")
 
 
 def unmatched_targets(desired: list[Resource], prior: State, targets: tuple[str, ...]) -> list[tuple[str, str]]:
     """Each `--target` that matches no resource, with the closest known address ("" if none is close)."""
-    known = {r.address for r in desired} | {r.source for r in desired}
-    known |= set(prior.resources) | {rs.source for rs in prior.resources.values()}
+    resources = [(r.addr, r.source) for r in desired] + [(rs.addr, rs.source) for rs in prior.resources.values()]
+    known = {str(a) for a, _ in resources} | {source for _, source in resources}
     known.discard("")
     out = []
-    for target in targets:
-        if not any(_matches(address, address, target) for address in known):
-            close = difflib.get_close_matches(target, sorted(known), n=1, cutoff=0.6)
-            out.append((target, close[0] if close else ""))
+    for target in _targets(targets):
+        if not any(_matches(address, source, target) for address, source in resources):
+            close = difflib.get_close_matches(target[0], sorted(known), n=1, cutoff=0.6)
+            out.append((target[0], close[0] if close else ""))
     return out
 
 
@@ -48,9 +62,10 @@ def narrow(desired: list[Resource], prior: State, scope: Scope) -> tuple[list[Re
     if scope.everything:
         return desired, prior
     by_address = {r.address: r for r in desired}
+    targets = _targets(scope.targets)
     chosen: set[str] = set()
     if scope.targets:
-        stack = [r.address for r in desired if any(_matches(r.address, r.source, t) for t in scope.targets)]
+        stack = [r.address for r in desired if any(_matches(r.addr, r.source, t) for t in targets)]
         while stack:
             address = stack.pop()
             if address in chosen or address not in by_address:
@@ -63,9 +78,7 @@ def narrow(desired: list[Resource], prior: State, scope: Scope) -> tuple[list[Re
         chosen = {a for a in chosen if by_address[a].domain in scope.domains}
     narrowed = State(lineage=prior.lineage, serial=prior.serial)
     for address, rs in prior.resources.items():
-        in_targets = (
-            not scope.targets or address in chosen or any(_matches(address, rs.source, t) for t in scope.targets)
-        )
+        in_targets = not scope.targets or address in chosen or any(_matches(rs.addr, rs.source, t) for t in targets)
         in_domains = not scope.domains or rs.domain in scope.domains
         if in_targets and in_domains:
             narrowed.resources[address] = rs

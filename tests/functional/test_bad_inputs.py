@@ -166,6 +166,32 @@ def test_a_state_file_of_the_wrong_shape(mesh: Path, text: str, expected: str) -
     _refused(run("state", "list"), expected)
 
 
+def test_state_show_and_rm_read_addresses_as_addresses(mesh: Path) -> None:
+    """Any spelling of an address finds its entry; text that is no address is refused saying why."""
+    entry = {**RESOURCE, "type": "aws_s3_bucket", "name": 'data["\u00e9"]', "module": 'module.b["k"]'}
+    (mesh / ".meshctl").mkdir()
+    (mesh / ".meshctl" / "state.json").write_text(json.dumps({**GOOD_STATE, "resources": [entry]}))
+    assert run("state", "list").stdout == 'module.b["k"].aws_s3_bucket.data["\u00e9"]\n'
+    shown = run("state", "show", 'module.b["k"].aws_s3_bucket.data["\\u00e9"]')
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["name"] == 'data["\u00e9"]', shown.output
+    _refused(
+        run("state", "show", 'module.b[k].aws_s3_bucket.data["\u00e9"]'),
+        "error: 'module.b[k].aws_s3_bucket.data[\"\u00e9\"]' is not a resource address (TYPE.NAME): "
+        'module.b[ must be followed by a quoted key and ]: module.b["KEY"] '
+        '(did you mean module.b["k"].aws_s3_bucket.data["\u00e9"]?)',
+    )
+    _refused(run("state", "rm", "module.b", "."), "'module.b' is not a resource address (TYPE.NAME): it names a module")
+    removed = run(
+        "state",
+        "rm",
+        'module.b["k"].aws_s3_bucket.data["\u00e9"]',
+        'module.b["\\u006b"].aws_s3_bucket.data["\u00e9"]',
+        ".",
+    )
+    assert removed.exit_code == 0 and "Removed 1 resource(s)" in removed.stdout, removed.output
+    assert run("state", "list").stdout == ""
+
+
 # -- saved plans of the wrong shape ----------------------------------------------------------------
 
 

@@ -71,6 +71,29 @@ def test_module_errors_name_the_line(mesh_dir: Path) -> None:
     assert 'error: module.baseline["commerce"]: missing input "domain"' in result.stderr
 
 
+def test_names_that_addresses_cannot_hold_are_refused_at_their_block(mesh_dir: Path) -> None:
+    """A module's name and a `for_each` resource's name become parts of addresses
+    (`module.NAME["KEY"].TYPE.NAME["KEY"]`): identifiers, as in Terraform."""
+    write_mesh(mesh_dir, {"main.hcl": MESH.replace('module "baseline"', 'module "base.line"')})
+    result = run("validate", ".")
+    assert result.exit_code == 1
+    assert 'main.hcl:18: error: module "base.line": a module name is an identifier' in result.stderr
+    module = mesh_dir / "modules" / "buckets"
+    module.mkdir(parents=True)
+    (module / "main.hcl").write_text(
+        'resource "aws_s3_bucket" "my data" {\n  for_each = ["a", "b"]\n  bucket = "acme-${each.key}"\n}\n'
+    )
+    write_mesh(mesh_dir, {"main.hcl": MESH + 'module "b" {\n  source = "./modules/buckets"\n}\n'})
+    result = run("validate", ".")
+    assert result.exit_code == 1
+    assert (
+        'modules/buckets/main.hcl:1: error: resource "aws_s3_bucket" "my data": with for_each, the name must be an '
+        "identifier" in result.stderr
+    )
+    (module / "main.hcl").write_text((module / "main.hcl").read_text().replace("my data", "my-data"))
+    assert _desired(mesh_dir).keys() >= {'module.b.aws_s3_bucket.my-data["a"]', 'module.b.aws_s3_bucket.my-data["b"]'}
+
+
 def test_the_builtin_modules_are_package_data_and_the_hint_lists_only_modules(mesh_dir: Path) -> None:
     """The built-ins are the package meshctl.builtin_modules (the repository's modules/), read
     through importlib.resources; its __init__.py and __pycache__ are not modules."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from meshctl.address import Address
 from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.lifecycle import stages
 from meshctl.compile.protection import protect
@@ -270,7 +271,7 @@ def test_a_saved_plan_keeps_blocked_opt_in_and_protection() -> None:
 def _moved(pairs: list[tuple[str, str]], desired: set[str]) -> tuple[dict[str, str], list[str]]:
     diags = Diagnostics()
     blocks = [MovedBlock(a, b, SourceRange("m.hcl", i + 1), {}) for i, (a, b) in enumerate(pairs)]
-    out = resolve_moved(blocks, desired, diags)
+    out = resolve_moved(blocks, {Address.parse(a) for a in desired}, diags)
     return out, [d.format() for d in diags.items]
 
 
@@ -297,6 +298,32 @@ MOVED_CASES = {
     "type changes": ([("aws_iam_role.a", "aws_s3_bucket.a")], {"aws_s3_bucket.a"}, {}, "not the same kind"),
     "unknown type": ([("aws_lambda.a", "aws_iam_role.a")], {"aws_iam_role.a"}, {}, "is not a resource or module"),
     "same address": ([("aws_iam_role.a", "aws_iam_role.a")], {"aws_iam_role.a"}, {}, "the same address"),
+    "module instances": (
+        [('module.a["k"]', 'module.b["k"]')],
+        {'module.b["k"].aws_iam_role.x', 'module.b["j"].aws_iam_role.x', "module.b.aws_iam_role.x"},
+        {'module.a["k"].aws_iam_role.x': 'module.b["k"].aws_iam_role.x'},
+        "",
+    ),
+    "nested module into the root's": (
+        [("module.a.module.b", "module.c")],
+        {'module.c.aws_iam_role.x["k"]'},
+        {'module.a.module.b.aws_iam_role.x["k"]': 'module.c.aws_iam_role.x["k"]'},
+        "",
+    ),
+    "escaped spelling": (
+        [('module.a["\\u00e9"].aws_iam_role.x', 'aws_iam_role.y["\\u00e9"]')],
+        {'aws_iam_role.y["é"]'},
+        {'module.a["é"].aws_iam_role.x': 'aws_iam_role.y["é"]'},
+        "",
+    ),
+    "two spellings of one from": (
+        [('aws_iam_role.a["é"]', "aws_iam_role.b"), ('aws_iam_role.a["\\u00e9"]', "aws_iam_role.c")],
+        {"aws_iam_role.b", "aws_iam_role.c"},
+        {},
+        "two moved blocks",
+    ),
+    "bad key": ([("module.a[x].aws_iam_role.x", RESOURCE_B)], {RESOURCE_B}, {}, "quoted key"),
+    "module to resource": ([("module.a", RESOURCE_B)], {RESOURCE_B}, {}, "from is a module, to a aws_iam_role"),
 }
 
 
@@ -309,6 +336,33 @@ def test_moved_blocks(case: str) -> None:
         assert all(e.startswith("m.hcl:") for e in errors)
     else:
         assert not errors and out == expected
+
+
+MOVED_EXPRESSIONS = {
+    "aws_iam_role.x": "aws_iam_role.x",
+    "kafka_topic.sales.orders.v1": "kafka_topic.sales.orders.v1",  # a name with dots, written bare
+    'module.a["k"].module.b.aws_s3_bucket.data["x"]': 'module.a["k"].module.b.aws_s3_bucket.data["x"]',
+    "aws_s3_bucket.data[0]": 'aws_s3_bucket.data["0"]',
+    'aws_s3_bucket.data["say \\"hi\\" \\u00e9"]': 'aws_s3_bucket.data["say \\"hi\\" é"]',
+    'module.a["k"]': 'module.a["k"]',
+    '"kafka_acl.User:x/topic/t"': "kafka_acl.User:x/topic/t",  # a string is taken as written
+    '"not an address"': "not an address",  # ... and refused when the moves are resolved
+    'upper("x")': None,
+    'aws_s3_bucket.a.b["k"]': None,  # only an identifier takes a key
+    'aws_s3_bucket["k"].data': None,
+    'module.a["k"]["j"]': None,
+    "module.a.module": None,
+    "aws_s3_bucket.data[true]": None,
+}
+
+
+@pytest.mark.parametrize("expression", sorted(MOVED_EXPRESSIONS))
+def test_a_moved_address_is_read_from_its_expression(expression: str) -> None:
+    from meshctl.config.hcl import parse
+    from meshctl.config.moved import address_text
+
+    (attr,) = parse(f"from = {expression}\n", "m.hcl").attributes.values()
+    assert address_text(attr.expr) == MOVED_EXPRESSIONS[expression]
 
 
 def test_moved_blocks_are_read_as_written_with_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ from meshctl.plan.drift import detect_drift
 from meshctl.plan.jsonformat import plan_from_json, plan_to_json
 from meshctl.plan.model import Plan, ResourceChange
 from meshctl.plan.planfile import Fingerprint, fingerprint
-from meshctl.plan.scope import Scope, narrow
+from meshctl.plan.scope import Scope, narrow, unmatched_targets
 from meshctl.render.markdown import render_markdown
 from meshctl.resources import Resource
 from meshctl.state.model import ResourceState, State
@@ -164,6 +164,46 @@ def test_scope(scope: Scope, expected: set[str]) -> None:
     desired, narrowed = narrow(_resources(), prior, scope)
     assert {r.address for r in desired} == expected
     assert ("kafka_topic.b.gone.v1" in narrowed.resources) == (scope.everything or "b" in scope.domains)
+
+
+def _in_modules() -> list[Resource]:
+    def bucket(module: str, name: str) -> Resource:
+        return Resource("aws_s3_bucket", name, {}, f"{module}.resource.aws_s3_bucket.{name}", module=module)
+
+    return [
+        bucket('module.base["a"]', "data"),
+        bucket('module.base["b"]', "data"),
+        bucket("module.lake", 'logs["eu"]'),
+        bucket("module.lake", 'logs["us"]'),
+    ]
+
+
+OLD = 'module.base["b"].aws_s3_bucket.old'  # in state only: gone from the configuration
+
+
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("module.base", ['module.base["a"].aws_s3_bucket.data', 'module.base["b"].aws_s3_bucket.data', OLD]),
+        ('module.base["b"]', ['module.base["b"].aws_s3_bucket.data', OLD]),
+        ('module.base["\\u0062"].aws_s3_bucket', ['module.base["b"].aws_s3_bucket.data', OLD]),
+        (
+            "module.lake.aws_s3_bucket.logs",
+            ['module.lake.aws_s3_bucket.logs["eu"]', 'module.lake.aws_s3_bucket.logs["us"]'],
+        ),
+        ('module.lake.aws_s3_bucket.logs["us"]', ['module.lake.aws_s3_bucket.logs["us"]']),
+        ('module.lake.resource.aws_s3_bucket.logs["eu"]', ['module.lake.aws_s3_bucket.logs["eu"]']),  # the block
+        ("module.bas", []),
+        ("module.lake.aws_s3_bucket.log", []),
+        ('module.base["a"', []),  # no address, no block: nothing
+    ],
+)
+def test_a_module_target_chooses_every_instance_inside_it(target: str, expected: list[str]) -> None:
+    prior = State()
+    prior.resources[OLD] = ResourceState("aws_s3_bucket", "old", {}, "x", module='module.base["b"]')
+    desired, narrowed = narrow(_in_modules(), prior, Scope(targets=(target,)))
+    assert [r.address for r in desired] + list(narrowed.resources) == expected
+    assert bool(unmatched_targets(_in_modules(), prior, (target,))) == (not expected)
 
 
 def test_fingerprint_names_what_changed() -> None:
