@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from meshctl import redaction
+from meshctl.address import ModuleAddress
 from meshctl.config import ast, hcl, stages
 from meshctl.config.evaluate import EvalError, Namespace, Scope
 from meshctl.config.functions import make_functions
@@ -320,7 +321,7 @@ def test_expand_modules_adds_the_modules_resources_to_a_copy(tmp_path: Path) -> 
     assert [(r.address, r.values["bucket"]) for r in expanded.value.resources] == [
         ("module.m.aws_s3_bucket.b", "bkt-one")
     ]
-    assert expanded.value.outputs == {"module.m": {"token": "tok-one", "plain": "one"}}
+    assert expanded.value.outputs == {ModuleAddress.parse("module.m"): {"token": "tok-one", "plain": "one"}}
     assert expanded.value.sensitive_outputs == {"module.m.token"}
     assert sorted(map(str, expanded.secrets)) == sorted([key, "tok-one"])
     assert redaction.MASK not in redaction.redact(key)  # handed back, not registered by the stage
@@ -390,7 +391,7 @@ def test_load_registers_the_sensitive_values_of_modules(mesh_dir: Path) -> None:
     write_mesh(mesh_dir, {"main.hcl": text})
     assert redaction.MASK not in redaction.redact(key)
     loaded = load(mesh_dir, LoadOptions(env={}))
-    assert loaded.mesh.outputs["module.m"]["plain"] == "one"
+    assert loaded.mesh.outputs[ModuleAddress.parse("module.m")]["plain"] == "one"
     assert redaction.redact(key) == redaction.MASK
 
 
