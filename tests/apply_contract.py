@@ -20,7 +20,7 @@ from meshctl.engine.apply import ApplyResult, apply_plan
 from meshctl.engine.walk import DependencyCycle
 from meshctl.plan.model import CREATE, DELETE, NOOP, REPLACE, UPDATE, Plan, ResourceChange
 from meshctl.providers.base import ChangeResult, Managed, Provider
-from meshctl.state.model import ResourceState, State
+from meshctl.state_model import ResourceState, State
 
 Binding = tuple[str, str, str, str, str]  # principal, resource type, resource name, pattern type, operation
 T = TypeVar("T")

@@ -10,7 +10,7 @@ from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError
 from meshctl.providers.base import Managed
 from meshctl.resources import RESOURCE_TYPES
-from meshctl.state.model import ResourceState, State
+from meshctl.state_model import ResourceState, State
 
 
 def adopt(ws: Workspace, address: str, resource_id: str) -> None:

@@ -14,7 +14,7 @@ from meshctl.engine.walk import DELETE, Round, Walk
 from meshctl.plan.model import Plan, ResourceChange
 from meshctl.providers.base import ChangeResult, Provider
 from meshctl.resources import RESOURCE_TYPES
-from meshctl.state.model import ResourceState, State
+from meshctl.state_model import ResourceState, State
 
 
 class ApplyHooks(Protocol):

@@ -24,7 +24,7 @@ from meshctl.providers.base import (
     ReportsRecordCounts,
 )
 from meshctl.resources import RESOURCE_TYPES, Resource
-from meshctl.state.model import State
+from meshctl.state_model import State
 
 
 def managed_resources(desired: list[Resource], prior: State) -> list[Managed]:

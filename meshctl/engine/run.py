@@ -33,7 +33,7 @@ from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
 from meshctl.plan.scope import Scope, unmatched_targets
 from meshctl.redaction import leaves
 from meshctl.resources import Resource
-from meshctl.state.model import ResourceState, State, frozen_topics
+from meshctl.state_model import ResourceState, State, frozen_topics
 
 if TYPE_CHECKING:
     from meshctl.engine.workspace import Workspace

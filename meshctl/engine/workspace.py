@@ -32,8 +32,8 @@ from meshctl.providers.registry.provider import RegistryProvider
 from meshctl.resources import RESOURCE_TYPES
 from meshctl.state.backend import StateBackend
 from meshctl.state.local import LocalBackend
-from meshctl.state.model import State
 from meshctl.state.s3 import S3Backend, S3Settings
+from meshctl.state_model import State
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Where each product version is in its life, from the configuration, today's date and
-what state recorded (the topics `state.model.frozen_topics` finds frozen). Pure.
+what state recorded (the topics `state_model.frozen_topics` finds frozen). Pure.
 
 A version replaced by a newer one stays live (both are readable) until the newer
 version's `sunset` date. After it, the old version is first frozen (its producer's WRITE

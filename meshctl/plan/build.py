@@ -32,7 +32,7 @@ from meshctl.redaction import secret_paths
 from meshctl.resources import Resource
 from meshctl.schemas.diff import incompatible_changes
 from meshctl.schemas.model import SchemaError
-from meshctl.state.model import State
+from meshctl.state_model import State
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from meshctl.plan.model import (
 )
 from meshctl.plan.scope import Scope
 from meshctl.resources import RESOURCE_TYPES, Resource
-from meshctl.state.model import State
+from meshctl.state_model import State
 
 
 @dataclass(frozen=True)

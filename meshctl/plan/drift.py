@@ -16,7 +16,7 @@ from meshctl.plan.details import policy_changes, schema_changes
 from meshctl.plan.model import PolicyChange, SchemaChange
 from meshctl.plan.outside import Territory, escalations, outside
 from meshctl.resources import RESOURCE_TYPES
-from meshctl.state.model import State
+from meshctl.state_model import State
 
 CHANGED, DELETED, UNMANAGED = "changed", "deleted", "unmanaged"
 

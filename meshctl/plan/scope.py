@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from meshctl.address import Address, AddressError, Target
 from meshctl.resources import Resource
-from meshctl.state.model import State
+from meshctl.state_model import State
 
 
 @dataclass(frozen=True)

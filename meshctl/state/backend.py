@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from meshctl.documents import JsonValue
-from meshctl.state.model import State
+from meshctl.state_model import State
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from meshctl.documents import atomic_write, read_json
 from meshctl.errors import MeshError
 from meshctl.state.backend import DAMAGED_LOCK_ID, LockInfo, damaged_lock
-from meshctl.state.model import State
+from meshctl.state_model import State
 
 
 class LocalBackend:

@@ -18,7 +18,7 @@ from meshctl.aws_session import aws_error, client, error_code
 from meshctl.documents import JsonValue, decode_text, parse_json
 from meshctl.errors import MeshError
 from meshctl.state.backend import LockInfo, damaged_lock
-from meshctl.state.model import State
+from meshctl.state_model import State
 
 if TYPE_CHECKING:  # the stubs are a development dependency (the test extra)
     from mypy_boto3_dynamodb import DynamoDBClient

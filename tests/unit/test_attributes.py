@@ -20,7 +20,7 @@ from meshctl.config.loader import LoadOptions
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError
 from meshctl.resources import RESOURCE_TYPES
-from meshctl.state.model import State
+from meshctl.state_model import State
 from tests.helpers import MINIMAL, write_mesh
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -22,7 +22,7 @@ from meshctl.plan.jsonformat import plan_from_json, plan_to_json
 from meshctl.plan.model import CREATE, DELETE, NOOP, REPLACE, UPDATE, Plan
 from meshctl.plan.observed import GroupLag, Observed, SchemaVerdict
 from meshctl.plan.scope import Scope
-from meshctl.state.model import ResourceState, State
+from meshctl.state_model import ResourceState, State
 from tests.helpers import write_mesh
 
 TODAY = date(2026, 6, 1)

@@ -6,7 +6,7 @@ import pytest
 
 from meshctl.plan.diff import PlanOptions, diff
 from meshctl.resources import Resource
-from meshctl.state.model import ResourceState, State
+from meshctl.state_model import ResourceState, State
 
 
 def topic(name: str = "a.t.v1", partitions: int = 3, rf: int | None = 1, **config: str) -> dict:

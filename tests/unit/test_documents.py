@@ -11,7 +11,7 @@ from meshctl.documents import BadDocumentError, JsonValue, atomic_write, decode_
 from meshctl.errors import MeshError
 from meshctl.plan.scope import unmatched_targets
 from meshctl.resources import Resource
-from meshctl.state.model import State
+from meshctl.state_model import State
 
 
 def test_the_line_of_the_first_bad_byte_is_named() -> None:

@@ -25,7 +25,7 @@ from meshctl.plan.moves import resolve_moved
 from meshctl.plan.observed import GroupLag
 from meshctl.render.text import render_plan
 from meshctl.resources import GUARDED_TYPES, Resource
-from meshctl.state.model import ResourceState, State
+from meshctl.state_model import ResourceState, State
 from tests.helpers import write_mesh
 
 # One object of every type: (type, name, attributes, an attribute change that forces a replace).

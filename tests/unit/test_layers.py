@@ -32,6 +32,7 @@ FLOOR = frozenset(
         "naming",
         "iam",
         "schemas",
+        "state_model",
     }
 )
 # The one AWS edge (boto3): below everything that talks to AWS, above the pure floor.

@@ -18,7 +18,7 @@ from meshctl.providers.kafka.client import Acl
 from meshctl.providers.kafka.provider import group_acls
 from meshctl.render.markdown import render_markdown
 from meshctl.render.text import render_plan
-from meshctl.state.model import ResourceState, State
+from meshctl.state_model import ResourceState, State
 from tests.helpers import MINIMAL, write_mesh
 
 NAMESPACES = {"commerce": "commerce.", "sales": "commerce.sales.", "analytics": "analytics."}

@@ -16,7 +16,7 @@ from meshctl.plan.planfile import Fingerprint, fingerprint
 from meshctl.plan.scope import Scope, narrow, unmatched_targets
 from meshctl.render.markdown import render_markdown
 from meshctl.resources import Resource
-from meshctl.state.model import ResourceState, State
+from meshctl.state_model import ResourceState, State
 
 
 def _topic(name: str, **config: str) -> dict:

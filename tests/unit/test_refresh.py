@@ -23,7 +23,7 @@ from meshctl.providers.base import (
     ReportsRecordCounts,
 )
 from meshctl.resources import Resource
-from meshctl.state.model import ResourceState, State
+from meshctl.state_model import ResourceState, State
 from tests.cli import run
 from tests.helpers import write_mesh
 

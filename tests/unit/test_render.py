@@ -12,7 +12,7 @@ from meshctl.plan.model import Plan, ResourceChange, SchemaChange
 from meshctl.render.drift import render_drift
 from meshctl.render.text import render_changes, render_plan
 from meshctl.resources import Resource
-from meshctl.state.model import ResourceState, State
+from meshctl.state_model import ResourceState, State
 
 TOPIC_BEFORE = {
     "name": "a.t.v1",

@@ -12,7 +12,7 @@ from meshctl.documents import BadDocumentError, JsonValue
 from meshctl.errors import MeshError
 from meshctl.state.backend import LockInfo
 from meshctl.state.local import LocalBackend
-from meshctl.state.model import ResourceState, State
+from meshctl.state_model import ResourceState, State
 
 
 def test_write_read_round_trip_and_serial(tmp_path: Path) -> None:

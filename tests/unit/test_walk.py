@@ -11,7 +11,7 @@ from meshctl.engine.walk import APPLY, DELETE, DependencyCycle, Walk
 from meshctl.plan.model import CREATE, NOOP, REPLACE, UPDATE, Plan, ResourceChange
 from meshctl.plan.model import DELETE as DELETE_ACTION
 from meshctl.providers.base import ChangeResult
-from meshctl.state.model import ResourceState, State
+from meshctl.state_model import ResourceState, State
 from tests.fake_providers import FakeProvider
 
 

@@ -1,4 +1,5 @@
-"""What meshctl manages and last saw: a versioned document with a serial and a lineage."""
+"""The state model: what meshctl manages and last saw, a versioned document with a serial and a
+lineage. Pure data, below the plan that reads it; `meshctl.state` holds the backends that store it."""
 
 from __future__ import annotations
 
