@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from meshctl.engine.apply import ChangeResult
 from meshctl.interrupt import SIGNAL_NAMES, write_stderr
 from meshctl.plan.model import ResourceChange
-from meshctl.providers.base import ChangeResult
 from meshctl.redaction import redact
 from meshctl.render.text import Styler
 

@@ -12,7 +12,8 @@ from typing import Protocol
 
 from meshctl.engine.walk import DELETE, Round, Walk
 from meshctl.plan.model import Plan, ResourceChange
-from meshctl.providers.base import ChangeResult, Provider
+from meshctl.providers.base import ChangeResult as ChangeResult  # in ApplyHooks: the CLI imports it from here
+from meshctl.providers.base import Provider
 from meshctl.resources import RESOURCE_TYPES
 from meshctl.state_model import ResourceState, State
 
