@@ -16,8 +16,8 @@ from meshctl.config.loader import LoadOptions
 from meshctl.documents import display_path
 from meshctl.engine.adopt import adopt
 from meshctl.engine.discover import discover_cluster, discovery_workspace, write_discovery
+from meshctl.engine.migrate import migrate_state
 from meshctl.errors import MeshError
-from meshctl.state.local import LocalBackend
 
 
 @click.group()
@@ -96,22 +96,7 @@ def state_migrate(
 ) -> None:
     """Copy local state to the backend the configuration names."""
     ws = workspace(directory, vars_, var_files, state_dir)
-    local = LocalBackend(from_dir or ws.meta_dir)
-    if isinstance(ws.backend, LocalBackend) and ws.backend.path == local.path:
-        raise MeshError('the configuration has no remote backend: add backend "s3" { ... } first')
-    if not local.path.exists():
-        raise MeshError(f"no local state at {display_path(local.path)}")
-    old = local.read()
-    with ws.locked("state migrate") as remote:
-        if remote.resources or remote.serial:
-            raise MeshError(
-                f"{ws.backend.describe()} already holds a state (serial {remote.serial}, lineage {remote.lineage}); "
-                "refusing to overwrite it"
-            )
-        old.serial -= 1  # write() raises it again: the migrated state keeps its serial
-        ws.backend.write(old)
-    backup = local.path.with_name("state.json.migrated")
-    local.path.rename(backup)
+    old, backup = migrate_state(ws, from_dir)
     click.echo(
         f"Migrated {len(old.resources)} resources (serial {old.serial}, lineage {old.lineage}) to "
         f"{ws.backend.describe()}; the local copy is now {display_path(backup)}."
