@@ -34,6 +34,7 @@ demo: sandbox-up
 lint: venv
 	$(BIN)/ruff check meshctl sandbox tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the import contracts in pyproject.toml: the layers of the pipeline
 
 unit: venv
 	$(BIN)/pytest -q tests/unit tests/functional

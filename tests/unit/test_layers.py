@@ -1,105 +1,148 @@
-"""The low layers import only what is below them: the floor nothing above it, `mesh` only
-the floor, `compile` and `config` only `mesh` and the floor, and the I/O edges under the
-engine (state, credentials) never a provider.
-
-Read from the source with `ast`, imports inside functions included, so a deferred import
-cannot hide an upward edge.
+"""The layers are the import contracts in pyproject.toml, checked by `lint-imports` (`make lint`
+runs it): they are the one statement of which package may import which. These tests run them on
+the package, then on copies of it with an import planted that each contract exists to refuse, so
+every contract is shown able to fail, and check that no contract is kept by ignoring an import.
 """
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 import meshctl
 
-PACKAGE = Path(meshctl.__file__).parent
+PROJECT = Path(meshctl.__file__).resolve().parent.parent
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")  # import-linter, in the test extra
 
-# Pure helpers every layer may use. `(root)` is `meshctl/__init__.py` (the version).
-FLOOR = frozenset(
-    {
-        "(root)",
-        "errors",
-        "address",
-        "documents",
-        "redaction",
-        "interrupt",
-        "resources",
-        "attributes",
-        "naming",
-        "iam",
-        "schemas",
-        "state_model",
-    }
-)
-# The one AWS edge (boto3): below everything that talks to AWS, above the pure floor.
-AWS_EDGE = "aws_session"
 
-ALLOWED: dict[str, frozenset[str]] = {
-    **{name: FLOOR for name in FLOOR},
-    AWS_EDGE: FLOOR,
-    "mesh": FLOOR,
-    "compile": FLOOR | {"mesh"},
-    "config": FLOOR | {"mesh"},
-    "credentials": FLOOR | {AWS_EDGE},
-    "state": FLOOR | {AWS_EDGE, "mesh", "plan", "compile", "config"},
+def _contracts() -> list[dict[str, object]]:
+    config = tomllib.loads((PROJECT / "pyproject.toml").read_text())
+    contracts: list[dict[str, object]] = config["tool"]["importlinter"]["contracts"]
+    return contracts
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """`lint-imports` in `root`, which it puts first on the path: it reads root/meshctl."""
+    env = {**os.environ, "COLUMNS": "400"}  # one line per contract
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def _contract_name(contract_id: str) -> str:
+    return next(str(c["name"]) for c in _contracts() if c["id"] == contract_id)
+
+
+def test_the_package_keeps_every_import_contract() -> None:
+    result = _lint_imports(PROJECT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Contracts: {len(_contracts())} kept, 0 broken." in result.stdout
+
+
+def test_no_contract_is_kept_by_ignoring_an_import() -> None:
+    """An upward import is removed by moving code down, never by an exemption in the contracts."""
+    assert [c["id"] for c in _contracts() if c.get("ignore_imports")] == []
+
+
+# (contract id, [(file under the package root, import planted in it)], what the report names)
+PLANTED = {
+    "mesh imports the engine": (
+        "pipeline",
+        [("meshctl/mesh/model.py", "import meshctl.engine.run")],
+        "meshctl.mesh.model -> meshctl.engine.run",
+    ),
+    "plan imports compile, its independent sibling": (
+        "pipeline",
+        [("meshctl/plan/build.py", "from meshctl.compile import kafka")],
+        "meshctl.plan.build -> meshctl.compile.kafka",
+    ),
+    "the floor imports the mesh": (
+        "pipeline",
+        [("meshctl/naming.py", "import meshctl.mesh.model")],
+        "meshctl.naming -> meshctl.mesh.model",
+    ),
+    "the state model imports the state backends": (
+        "pipeline",
+        [("meshctl/state_model.py", "from meshctl.state import local")],
+        "meshctl.state_model -> meshctl.state.local",
+    ),
+    "a module no layer names": (
+        "pipeline",
+        [("meshctl/newcomer.py", "")],
+        "- meshctl.newcomer",
+    ),
+    "the CLI imports a provider": (
+        "providers-behind-engine",
+        [("meshctl/cli/hooks.py", "import meshctl.providers.base")],
+        "meshctl.cli.hooks -> meshctl.providers.base",
+    ),
+    "the CLI imports a state backend": (
+        "backends-behind-engine",
+        [("meshctl/cli/state_cmds.py", "import meshctl.state.local")],
+        "meshctl.cli.state_cmds -> meshctl.state.local",
+    ),
+    "a renderer opens an AWS session": (
+        "render-draws",
+        [("meshctl/render/text.py", "import meshctl.aws_session")],
+        "meshctl.render.text -> meshctl.aws_session",
+    ),
+    "the plan imports boto3": (
+        "boto3-edge",
+        [("meshctl/plan/build.py", "import boto3")],
+        "meshctl.plan.build -> boto3",
+    ),
+    "compile imports botocore": (
+        "no-client-below-edges",
+        [("meshctl/compile/aws.py", "import botocore.exceptions")],
+        "meshctl.compile.aws -> botocore",
+    ),
+    "a provider talks to Kafka outside its client": (
+        "kafka-edge",
+        [("meshctl/providers/kafka/provider.py", "import confluent_kafka")],
+        "meshctl.providers.kafka.provider -> confluent_kafka",
+    ),
+    "the loader parses HCL itself": (
+        "hcl-adapter",
+        [("meshctl/config/loader.py", "import hcl2")],
+        "meshctl.config.loader -> hcl2",
+    ),
+    "two floor modules import each other": (
+        "acyclic",
+        [("meshctl/naming.py", "import meshctl.iam.policy"), ("meshctl/iam/policy.py", "import meshctl.naming")],
+        "No cycles are allowed in meshctl.",
+    ),
+    "the version module imports a layer": (
+        "root-module",
+        [("meshctl/__init__.py", "import meshctl.errors")],
+        "meshctl -> meshctl.errors",
+    ),
+    "the product imports the dev sandbox": (
+        "no-sandbox",
+        [("meshctl/compile/kafka.py", "import meshctl_sandbox")],
+        "meshctl.compile.kafka -> meshctl_sandbox",
+    ),
 }
 
 
-def _layer(module: str) -> str:
-    """`meshctl.mesh.model` -> `mesh`; `meshctl.errors` -> `errors`; `meshctl` -> `(root)`."""
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 else "(root)"
+@pytest.mark.parametrize("case", sorted(PLANTED))
+def test_a_planted_import_breaks_its_contract(case: str, tmp_path: Path) -> None:
+    contract_id, plants, reported = PLANTED[case]
+    shutil.copytree(PROJECT / "meshctl", tmp_path / "meshctl", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PROJECT / "pyproject.toml", tmp_path)
+    for name, line in plants:
+        path = tmp_path / name
+        path.write_text((path.read_text() if path.exists() else "") + f"\n{line}\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode != 0, result.stdout
+    assert f"{_contract_name(contract_id)} BROKEN" in result.stdout
+    assert reported in result.stdout
 
 
-def _imports(path: Path) -> Iterator[tuple[int, str]]:
-    """(line, imported meshctl module) of every import in the file, nested ones included."""
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            yield from ((node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "meshctl")
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            if node.module == "meshctl":  # `from meshctl import errors` imports the module errors
-                yield from ((node.lineno, f"meshctl.{a.name}") for a in node.names if a.name != "__version__")
-                yield from ((node.lineno, "meshctl") for a in node.names if a.name == "__version__")
-            elif node.module.split(".")[0] == "meshctl":
-                yield node.lineno, node.module
-
-
-def _sources(layer: str) -> list[Path]:
-    if (PACKAGE / layer).is_dir():
-        return sorted((PACKAGE / layer).rglob("*.py"))
-    if layer == "(root)":
-        return [PACKAGE / "__init__.py"]
-    return [PACKAGE / f"{layer}.py"]
-
-
-def test_the_layers_named_here_exist() -> None:
-    """A renamed module would otherwise make its rule check nothing."""
-    for layer in ALLOWED:
-        assert all(p.is_file() for p in _sources(layer)) and _sources(layer), layer
-
-
-@pytest.mark.parametrize("layer", sorted(ALLOWED))
-def test_a_low_layer_imports_only_what_is_below_it(layer: str) -> None:
-    upward = [
-        f"{path.relative_to(PACKAGE.parent)}:{line} imports {module}"
-        for path in _sources(layer)
-        for line, module in _imports(path)
-        if _layer(module) != layer and _layer(module) not in ALLOWED[layer]
-    ]
-    assert upward == [], f"{layer} may import only {sorted(ALLOWED[layer])}"
-
-
-def test_the_check_sees_nested_and_package_imports(tmp_path: Path) -> None:
-    """The reader finds what an upward import can look like, so the rule above can fail."""
-    source = tmp_path / "m.py"
-    source.write_text(
-        "import meshctl.engine.workspace\n"
-        "from meshctl import cli\n"
-        "def f():\n"
-        "    from meshctl.providers.kafka.provider import KafkaProvider\n"
-    )
-    assert [(line, _layer(m)) for line, m in _imports(source)] == [(1, "engine"), (2, "cli"), (4, "providers")]
+def test_every_contract_has_a_planted_import_that_breaks_it() -> None:
+    assert {contract_id for contract_id, _, _ in PLANTED.values()} == {str(c["id"]) for c in _contracts()}
