@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from meshctl import interrupt
 from meshctl.compile.aws import compile_resources
@@ -31,12 +31,40 @@ from meshctl.plan.moves import resolve_moved
 from meshctl.plan.observed import Observed
 from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
 from meshctl.plan.scope import Scope, unmatched_targets
+from meshctl.providers.base import Provider
 from meshctl.redaction import leaves
 from meshctl.resources import Resource
+from meshctl.state.backend import StateBackend
 from meshctl.state_model import ResourceState, State, frozen_topics
 
-if TYPE_CHECKING:
-    from meshctl.engine.workspace import Workspace
+
+class Wiring(Protocol):
+    """What a run needs of the workspace (engine.workspace) that wires it: the configuration, the
+    state backend, the providers and whom meshctl connects as. A protocol, so that the workspace
+    may make runs without the run module importing it back."""
+
+    @property
+    def today(self) -> date: ...
+
+    @property
+    def config(self) -> LoadedConfig: ...
+
+    @property
+    def backend(self) -> StateBackend: ...
+
+    @property
+    def providers(self) -> dict[str, Provider]: ...
+
+    @property
+    def principal(self) -> str: ...
+
+    def deployers(self) -> tuple[str, ...]: ...
+
+    def domain_scope(self, names: tuple[str, ...]) -> frozenset[str]: ...
+
+    def providers_in_use(self, state: State | None = None) -> dict[str, Provider]: ...
+
+    def migrate_credentials(self) -> list[str]: ...
 
 
 def compile_desired(
@@ -59,7 +87,7 @@ def compile_desired(
 class Run:
     """A command's run against `state`: the desired state compiled once, then planned and applied."""
 
-    def __init__(self, workspace: Workspace, state: State, *, offline: bool = False):
+    def __init__(self, workspace: Wiring, state: State, *, offline: bool = False):
         self.workspace = workspace
         self.state = state
         self.offline = offline  # `validate`: resource policies admit no deployer, nothing is applied
