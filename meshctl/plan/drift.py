@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from meshctl.address import Address
 from meshctl.plan.details import policy_changes, schema_changes
 from meshctl.plan.model import PolicyChange, SchemaChange
 from meshctl.plan.outside import Territory, escalations, outside
@@ -91,6 +92,6 @@ def detect_drift(
     _, found = outside(t, inventory, set(prior.resources) | declared, scope)
     for u in found:
         detail = u.detail + ("; `meshctl plan` deletes it" if u.deleted else "")
-        name = u.address.partition(".")[2]
+        name = Address.parse(u.address).label
         report.items.append(DriftItem(UNMANAGED, u.address, u.type, u.domain, None, dict(u.live), detail, name=name))
     return report

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from meshctl.address import Address
 from meshctl.plan.model import DELETE, DELETE_BECAUSE_NOT_GRANTED, ResourceChange
 
 NOT_GRANTED = "not granted by the configuration"
@@ -168,7 +169,8 @@ def outside(
     found: list[Unmanaged] = []
     for address in sorted(set(live) - known):
         attrs = live[address]
-        type_, _, name = address.partition(".")
+        parsed = Address.parse(address)
+        type_, name = parsed.type, parsed.label
         if type_ == "kafka_acl":
             claimed = claim(t, attrs)
             if claimed is None or (scope and not claimed[0] <= scope):
