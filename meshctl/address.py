@@ -41,7 +41,8 @@ class AddressError(MeshError, ValueError):
 
 def is_identifier(text: str) -> bool:
     """What a module name, a resource type and a keyed resource's name must be."""
-    return bool(text) and text[0] in _IDENT_START and all(c in _IDENT_REST for c in text[1:])
+    # str.isidentifier on ASCII is [A-Za-z_][A-Za-z0-9_]*; a `-` may follow the first character.
+    return text.isascii() and text[:1] != "-" and text.replace("-", "_").isidentifier()
 
 
 def format_key(key: str) -> str:
@@ -109,7 +110,7 @@ def _step_key(step: Step) -> tuple[str, tuple[int, str]]:
 
 
 @functools.total_ordering
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModuleAddress:
     """A module instance: `module.a["k"].module.b`; the root module has no steps (and is "")."""
 
@@ -169,7 +170,7 @@ def _parse_module(text: str) -> ModuleAddress:
 
 
 @functools.total_ordering
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Address:
     """A resource instance: `TYPE.NAME`, at `["KEY"]` when a `for_each` made it, inside `module`."""
 
@@ -185,7 +186,7 @@ class Address:
             raise ValueError(f"a {self.type} needs a name")
         if self.key is not None and not is_identifier(self.name):
             raise ValueError(f"only a name that is an identifier takes an instance key, not {self.name!r}")
-        if self.key is None and _split_label(self.name)[1] is not None:
+        if self.key is None and self.name.endswith('"]') and _split_label(self.name)[1] is not None:
             raise ValueError(f"{self.name!r} reads as a name and a key: give them apart (or use Address.of)")
 
     @staticmethod
@@ -252,7 +253,7 @@ def parse_address(text: str) -> Address | ModuleAddress:
     return parsed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """What `--target` names, as far as resource addresses go: a module (every instance of
     `module.a` when no key is given, and everything below it, as in Terraform), a resource

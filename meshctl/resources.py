@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from meshctl.address import Address
 
@@ -23,14 +22,14 @@ class Resource:
     module: str = ""  # `module.NAME` or `module.NAME["KEY"]` when a module declared it
     protected_at: str = ""  # `file.hcl:12` where `prevent_destroy = true` is set; "" = not protected
 
-    @cached_property
-    def addr(self) -> Address:
-        """`kafka_topic.commerce.orders.v1`, `module.baseline["sales"].aws_s3_bucket.data`."""
-        return Address.of(self.type, self.name, self.module)
+    # Derived once, when made: the address as a value and as the text state and plans key by.
+    addr: Address = field(init=False, repr=False, compare=False)
+    address: str = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def address(self) -> str:
-        return str(self.addr)
+    def __post_init__(self) -> None:
+        addr = Address.of(self.type, self.name, self.module)  # ValueError if no address can hold them
+        object.__setattr__(self, "addr", addr)
+        object.__setattr__(self, "address", str(addr))
 
 
 @dataclass(frozen=True)

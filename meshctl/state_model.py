@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from meshctl import __version__
 from meshctl.address import Address
@@ -30,13 +29,14 @@ class ResourceState:
     # object after its block is removed, until an apply records the protection lifted.
     protected_at: str = ""
 
-    @cached_property
-    def addr(self) -> Address:
-        return Address.of(self.type, self.name, self.module)
+    # Derived once, when made: the address as a value and as the text state and plans key by.
+    addr: Address = field(init=False, repr=False, compare=False)
+    address: str = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def address(self) -> str:
-        return str(self.addr)
+    def __post_init__(self) -> None:
+        addr = Address.of(self.type, self.name, self.module)  # ValueError if no address can hold them
+        object.__setattr__(self, "addr", addr)
+        object.__setattr__(self, "address", str(addr))
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -86,23 +86,23 @@ class State:
             raise BadDocumentError(where, f"unknown state version {version}")
         state = cls(lineage=doc.get("lineage", str), serial=doc.get("serial", int))
         for r in doc.items("resources"):
-            rs = ResourceState(
-                r.get("type", str),
-                r.get("name", str),
-                r.get("attributes", dict),
-                r.get("source", str, ""),
-                tuple(r.get("depends_on", list, [])),
-                r.get("domain", str, ""),
-                r.get("module", str, ""),
-                r.get("prevent_destroy", str, ""),
-            )
-            if rs.type not in RESOURCE_TYPES:
-                raise BadDocumentError(where, f"{r.path}.type: unknown resource type {rs.type!r}")
+            type_ = r.get("type", str)
+            if type_ not in RESOURCE_TYPES:
+                raise BadDocumentError(where, f"{r.path}.type: unknown resource type {type_!r}")
             try:
-                address = rs.address
+                rs = ResourceState(
+                    type_,
+                    r.get("name", str),
+                    r.get("attributes", dict),
+                    r.get("source", str, ""),
+                    tuple(r.get("depends_on", list, [])),
+                    r.get("domain", str, ""),
+                    r.get("module", str, ""),
+                    r.get("prevent_destroy", str, ""),
+                )
             except ValueError as exc:  # a module or name no address can hold (AddressError says which)
                 raise BadDocumentError(where, f"{r.path}: {exc}") from None
-            state.resources[address] = rs
+            state.resources[rs.address] = rs
         state.retired = {
             k: JsonValue(v, where, f"retired.{k}").expect(str) for k, v in doc.get("retired", dict, {}).items()
         }

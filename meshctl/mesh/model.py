@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 
 from meshctl.address import Address, ModuleAddress
@@ -198,13 +197,14 @@ class ResourceBlock:
     module: str = ""
     protected_at: str = ""  # `file.hcl:12` of `lifecycle { prevent_destroy = true }`, or ""
 
-    @cached_property
-    def addr(self) -> Address:
-        return Address.of(self.type, self.name, self.module)
+    # Derived once, when made: the address as a value and as the text state and plans key by.
+    addr: Address = field(init=False, repr=False, compare=False)
+    address: str = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def address(self) -> str:
-        return str(self.addr)
+    def __post_init__(self) -> None:
+        addr = Address.of(self.type, self.name, self.module)  # ValueError if no address can hold them
+        object.__setattr__(self, "addr", addr)
+        object.__setattr__(self, "address", str(addr))
 
 
 @dataclass(frozen=True)
