@@ -183,7 +183,7 @@ class Address:
         if not is_identifier(self.type) or self.type == MODULE:
             raise ValueError(f"a resource type must be an identifier other than {MODULE!r}, not {self.type!r}")
         if not self.name:
-            raise ValueError(f"a {self.type} needs a name")
+            raise ValueError(f"a resource needs a name: {self.type}.NAME")
         if self.key is not None and not is_identifier(self.name):
             raise ValueError(f"only a name that is an identifier takes an instance key, not {self.name!r}")
         if self.key is None and self.name.endswith('"]') and _split_label(self.name)[1] is not None:

@@ -292,6 +292,9 @@ def decode_resource_blocks(blocks: list[ast.Block], scope: Scope, diags: Diagnos
                 hint=f"types: {', '.join(sorted(RESOURCE_SCHEMAS))}",
             )
             continue
+        if len(block.labels) == 2 and not block.labels[1]:
+            diags.error(f'resource "{type_}" "": a resource needs a name', block.src, hint="its address is TYPE.NAME")
+            continue
         attrs = dict(block.body.attributes)
         for_each = attrs.pop("for_each", None)
         if for_each is None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 from meshctl import __version__
+from meshctl.address import Address
 from meshctl.documents import BadDocumentError, JsonValue
 from meshctl.plan.drift import CHANGED as DRIFT_CHANGED
 from meshctl.plan.drift import DELETED, UNMANAGED, DriftReport
@@ -307,8 +308,9 @@ def _change_from_json(rc: JsonValue, where: str) -> ResourceChange:
     if reason and reason not in ACTION_REASONS:
         raise BadDocumentError(where, f"{rc.path}.action_reason: unknown reason {reason!r}")
     schema, policies = details_from_json(extra)
+    address = _address(rc, where)
     return ResourceChange(
-        address=rc.get("address", str),
+        address=address,
         type=rc.get("type", str),
         name=rc.get("name", str),
         source=extra.get("source", str),
@@ -330,6 +332,22 @@ def _change_from_json(rc: JsonValue, where: str) -> ResourceChange:
         schema_changes=schema,
         policy_changes=policies,
     )
+
+
+def _address(rc: JsonValue, where: str) -> str:
+    """The change's address, which must be the one its type, name and module make (and a
+    previous address one that reads as an address): apply keys state by them."""
+    address = rc.get("address", str)
+    try:
+        made = Address.of(rc.get("type", str), rc.get("name", str), rc.get("module_address", str, ""))
+        previous = rc.get("previous_address", str, "")
+        if previous:
+            Address.parse(previous)
+    except ValueError as exc:  # an AddressError says what is wrong with the text
+        raise BadDocumentError(where, f"{rc.path}: {exc}") from None
+    if str(made) != address:
+        raise BadDocumentError(where, f"{rc.path}.address: {address!r} is not {made}, which its type and name make")
+    return address
 
 
 def details_from_json(extra: JsonValue) -> tuple[tuple[SchemaChange, ...] | None, tuple[PolicyChange, ...]]:

@@ -138,7 +138,7 @@ RESOURCE = {"type": "kafka_topic", "name": "t", "attributes": {}}
         ),
         (
             json.dumps({**GOOD_STATE, "resources": [{**RESOURCE, "name": ""}]}),
-            "resources[0]: a kafka_topic needs a name",
+            "resources[0]: a resource needs a name: kafka_topic.NAME",
         ),
         ("[" * 100_000 + "]" * 100_000, "state.json: error: JSON nested too deeply"),
         (json.dumps({**GOOD_STATE, "version": 99}), "written by a newer meshctl (state version 99"),
@@ -231,6 +231,12 @@ def _without_type(mesh: Path) -> str:
     return json.dumps(doc)
 
 
+def _with_change(mesh: Path, **members: object) -> str:
+    doc = _saved_plan(mesh)
+    doc["resource_changes"][0].update(members)  # type: ignore[index]
+    return json.dumps(doc)
+
+
 @pytest.mark.parametrize(
     ("make", "expected"),
     [
@@ -245,6 +251,18 @@ def _without_type(mesh: Path) -> str:
         (lambda m: json.dumps(_saved_plan(m, resource_changes={})), "resource_changes should be a list"),
         (lambda m: json.dumps(_saved_plan(m, prior_state=[])), "prior_state should be an object, not a list"),
         (lambda m: json.dumps(_saved_plan(m)), "plan.json was changed after `meshctl plan --out` wrote it"),
+        (
+            lambda m: _with_change(m, address="kafka_topic.u"),
+            "resource_changes[0].address: 'kafka_topic.u' is not kafka_topic.t, which its type and name make",
+        ),
+        (
+            lambda m: _with_change(m, module_address="module.a b"),
+            "resource_changes[0]: 'module.a b' is not a module address",
+        ),
+        (
+            lambda m: _with_change(m, previous_address="module.a"),
+            "resource_changes[0]: 'module.a' is not a resource address (TYPE.NAME): it names a module",
+        ),
     ],
     ids=[
         "list",
@@ -258,6 +276,9 @@ def _without_type(mesh: Path) -> str:
         "changes-object",
         "prior",
         "edited",
+        "address-not-its-own",
+        "module-no-address",
+        "previous-no-address",
     ],
 )
 def test_a_plan_file_of_the_wrong_shape(mesh: Path, make, expected: str) -> None:  # type: ignore[no-untyped-def]

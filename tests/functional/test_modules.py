@@ -90,7 +90,12 @@ def test_names_that_addresses_cannot_hold_are_refused_at_their_block(mesh_dir: P
         'modules/buckets/main.hcl:1: error: resource "aws_s3_bucket" "my data": with for_each, the name must be an '
         "identifier" in result.stderr
     )
-    (module / "main.hcl").write_text((module / "main.hcl").read_text().replace("my data", "my-data"))
+    (module / "main.hcl").write_text('resource "aws_s3_bucket" "" {\n  bucket = "acme-x"\n}\n')
+    result = run("validate", ".")
+    assert 'modules/buckets/main.hcl:1: error: resource "aws_s3_bucket" "": a resource needs a name' in result.stderr
+    (module / "main.hcl").write_text(
+        'resource "aws_s3_bucket" "my-data" {\n  for_each = ["a", "b"]\n  bucket = "acme-${each.key}"\n}\n'
+    )
     assert _desired(mesh_dir).keys() >= {'module.b.aws_s3_bucket.my-data["a"]', 'module.b.aws_s3_bucket.my-data["b"]'}
 
 

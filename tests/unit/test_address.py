@@ -182,7 +182,7 @@ def test_each_parser_refuses_the_other_kind() -> None:
     [
         (("module", "x"), "a resource type must be an identifier"),
         (("a.b", "x"), "a resource type must be an identifier"),
-        (("t", ""), "a t needs a name"),
+        (("t", ""), "a resource needs a name: t.NAME"),
         (("t", "a.b", "k"), "only a name that is an identifier takes an instance key"),
         (("t", 'data["k"]'), "reads as a name and a key"),
     ],
