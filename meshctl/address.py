@@ -203,7 +203,9 @@ class Address:
     @staticmethod
     def of(type_: str, label: str, module: str | ModuleAddress = ROOT) -> Address:
         """From the parts a resource records: its type, its name as its block's label reads
-        (`data["k"]` for a `for_each` instance) and its module's address."""
+        (`data["k"]` for a `for_each` instance) and its module's address. Total for any
+        non-empty name, so providers build live objects' addresses (any subject, user or
+        group name) with it."""
         name, key = _split_label(label)
         return Address(type_, name, key, module if isinstance(module, ModuleAddress) else _parse_module(module))
 
