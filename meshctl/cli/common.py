@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from meshctl.address import AddressError, Target
 from meshctl.config.loader import LoadOptions
 from meshctl.engine.run import Run
 from meshctl.engine.workspace import Workspace
@@ -43,12 +44,23 @@ def config_flags(fn: Callable) -> Callable:
     return fn
 
 
+def _parse_targets(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """A target that is no address is a usage error before anything is read or contacted."""
+    for text in values:
+        try:
+            Target.parse(text)
+        except AddressError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return values
+
+
 def scope_options(fn: Callable) -> Callable:
     fn = click.option(
         "--target",
         "targets",
         multiple=True,
         metavar="ADDRESS",
+        callback=_parse_targets,
         help="Only this resource or block (and what it depends on); repeatable.",
     )(fn)
     fn = click.option(

@@ -30,6 +30,8 @@ REPO = Path(__file__).parents[2]
         (["state", "show"], "Error: Missing argument 'ADDRESS'."),
         (["plan", "--var-file"], "Error: Option '--var-file' requires an argument."),
         (["--no-such-global", "plan"], "Error: No such option '--no-such-global'."),
+        (["plan", "--target", 'module.["x', "."], "Error: Invalid value for '--target': 'module.[\"x' is not a target"),
+        (["apply", "--target", "kafka_topic.", "."], "Error: Invalid value for '--target': 'kafka_topic.' is not a"),
     ],
 )
 def test_a_usage_error_exits_1_with_clicks_message(mesh_dir: Path, args: list[str], message: str) -> None:
