@@ -109,93 +109,141 @@ def expand_modules(
     instances: list[ModuleInstance] = []
     names: set[str] = set()
     for block in blocks:
-        if len(block.labels) != 1:
-            diags.error('a module block needs one label: module "NAME" { ... }', block.src)
-            continue
-        name = block.labels[0]
-        if not is_identifier(name):
-            diags.error(
-                f'module "{name}": a module name is an identifier',
-                block.src,
-                hint="letters, digits, _ and -, starting with a letter or _: it is part of addresses (module.NAME)",
-            )
-            continue
-        if name in names:
-            diags.error(f'duplicate module "{name}"', block.src)
+        name = _module_name(block, names, diags)
+        if name is None:
             continue
         names.add(name)
         attrs = dict(block.body.attributes)
-        source_attr = attrs.pop("source", None)
-        if source_attr is None or not isinstance(source_attr.expr, ast.Literal):
-            diags.error(
-                f'module "{name}" needs source = "..." as a literal string',
-                block.src,
-                hint='a folder of modules/ (e.g. "domain-baseline") or a path such as "./modules/x"',
-            )
-            continue
-        source = str(source_attr.expr.value)
-        module_dir = resolve_source(source, base_dir)
+        module_dir = _module_source(name, block, attrs, base_dir, diags)
         if module_dir is None:
-            known = sorted(
-                p.name
-                for root in builtin_dirs()
-                if root.is_dir()
-                for p in root.iterdir()
-                if p.is_dir() and _is_module_name(p.name)
-            )
-            diags.error(
-                f'module "{name}": no module {source!r}',
-                source_attr.src,
-                hint=f"built-in modules: {', '.join(known)}; local paths start with ./",
-            )
             continue
-        for_each_attr = attrs.pop("for_each", None)
-        keys: list[tuple[str | None, object]] = [(None, None)]
-        if for_each_attr is not None:
-            try:
-                each = evaluate(for_each_attr.expr, scope)
-            except EvalError as exc:
-                diags.add(exc.diagnostic)
-                continue
-            if isinstance(each, dict):
-                keys = sorted(each.items())
-            elif isinstance(each, list) and all(isinstance(k, str) for k in each):
-                keys = [(k, k) for k in sorted(set(each))]
-            else:
-                diags.error("for_each needs a map or a list of strings", for_each_attr.src)
-                continue
+        keys = _for_each_keys(attrs, scope, diags)
+        if keys is None:
+            continue
         for key, value in keys:
             address = ROOT.child(name, key)
-            inner = scope.child(each={"key": key, "value": value}) if key is not None else scope
-            inputs: dict[str, tuple[object, SourceRange]] = {}
-            for attr in attrs.values():
-                try:
-                    inputs[attr.name] = (evaluate(attr.expr, inner), attr.src)
-                except EvalError as exc:
-                    diags.add(exc.diagnostic)
+            inputs = _module_inputs(attrs, scope, key, value, diags)
             instance = ModuleInstance(address, module_dir)
             _instantiate(instance, block, inputs, mesh, mesh_ns, diags, parse)
             instances.append(instance)
     for integration in mesh.integrations:
-        module_dir = resolve_source(integration.source, base_dir)
-        if module_dir is None:
-            diags.error(
-                f'integration "{integration.name}": no module {integration.source!r}',
-                integration.srcs.get("source", integration.src),
-                hint="vendors are defined by modules: a folder of modules/ or a ./path",
-            )
-            continue
-        view = mesh_view(mesh)
-        where = integration.src
-        given: dict[str, tuple[object, SourceRange]] = {
-            "integration": (integration_view(integration, view), where),
-            **{k: (v, integration.srcs.get("inputs", where)) for k, v in integration.inputs.items()},
-        }
-        instance = ModuleInstance(ROOT.child(f"integration_{integration.name}"), module_dir)
-        call = ast.Block("integration", [integration.name], ast.Body(), where)
-        _instantiate(instance, call, given, mesh, mesh_ns, diags, parse)
-        instances.append(instance)
+        made = _integration_instance(integration, mesh, mesh_ns, base_dir, diags, parse)
+        if made is not None:
+            instances.append(made)
     return instances
+
+
+def _module_name(block: ast.Block, names: set[str], diags: Diagnostics) -> str | None:
+    """The module block's one label, when it is an identifier not used by an earlier block."""
+    if len(block.labels) != 1:
+        diags.error('a module block needs one label: module "NAME" { ... }', block.src)
+        return None
+    name = block.labels[0]
+    if not is_identifier(name):
+        diags.error(
+            f'module "{name}": a module name is an identifier',
+            block.src,
+            hint="letters, digits, _ and -, starting with a letter or _: it is part of addresses (module.NAME)",
+        )
+        return None
+    if name in names:
+        diags.error(f'duplicate module "{name}"', block.src)
+        return None
+    return name
+
+
+def _module_source(
+    name: str, block: ast.Block, attrs: dict[str, ast.Attribute], base_dir: Path, diags: Diagnostics
+) -> Path | None:
+    """The folder `source` names (taken out of `attrs`): a literal local path or a built-in module."""
+    source_attr = attrs.pop("source", None)
+    if source_attr is None or not isinstance(source_attr.expr, ast.Literal):
+        diags.error(
+            f'module "{name}" needs source = "..." as a literal string',
+            block.src,
+            hint='a folder of modules/ (e.g. "domain-baseline") or a path such as "./modules/x"',
+        )
+        return None
+    source = str(source_attr.expr.value)
+    module_dir = resolve_source(source, base_dir)
+    if module_dir is None:
+        known = sorted(
+            p.name
+            for root in builtin_dirs()
+            if root.is_dir()
+            for p in root.iterdir()
+            if p.is_dir() and _is_module_name(p.name)
+        )
+        diags.error(
+            f'module "{name}": no module {source!r}',
+            source_attr.src,
+            hint=f"built-in modules: {', '.join(known)}; local paths start with ./",
+        )
+    return module_dir
+
+
+def _for_each_keys(
+    attrs: dict[str, ast.Attribute], scope: Scope, diags: Diagnostics
+) -> list[tuple[str | None, object]] | None:
+    """One (key, value) per instance from `for_each` (taken out of `attrs`), sorted; (None, None)
+    for a single instance; None when `for_each` is in error."""
+    for_each_attr = attrs.pop("for_each", None)
+    if for_each_attr is None:
+        return [(None, None)]
+    try:
+        each = evaluate(for_each_attr.expr, scope)
+    except EvalError as exc:
+        diags.add(exc.diagnostic)
+        return None
+    if isinstance(each, dict):
+        return sorted(each.items())
+    if isinstance(each, list) and all(isinstance(k, str) for k in each):
+        return [(k, k) for k in sorted(set(each))]
+    diags.error("for_each needs a map or a list of strings", for_each_attr.src)
+    return None
+
+
+def _module_inputs(
+    attrs: dict[str, ast.Attribute], scope: Scope, key: str | None, value: object, diags: Diagnostics
+) -> dict[str, tuple[object, SourceRange]]:
+    """The module block's remaining attributes evaluated for one instance (`each` bound when keyed)."""
+    inner = scope.child(each={"key": key, "value": value}) if key is not None else scope
+    inputs: dict[str, tuple[object, SourceRange]] = {}
+    for attr in attrs.values():
+        try:
+            inputs[attr.name] = (evaluate(attr.expr, inner), attr.src)
+        except EvalError as exc:
+            diags.add(exc.diagnostic)
+    return inputs
+
+
+def _integration_instance(
+    integration: Integration,
+    mesh: Mesh,
+    mesh_ns: Namespace,
+    base_dir: Path,
+    diags: Diagnostics,
+    parse: Callable[[str, str], ast.Body],
+) -> ModuleInstance | None:
+    """An integration instantiates its vendor's module as module.integration_NAME."""
+    module_dir = resolve_source(integration.source, base_dir)
+    if module_dir is None:
+        diags.error(
+            f'integration "{integration.name}": no module {integration.source!r}',
+            integration.srcs.get("source", integration.src),
+            hint="vendors are defined by modules: a folder of modules/ or a ./path",
+        )
+        return None
+    view = mesh_view(mesh)
+    where = integration.src
+    given: dict[str, tuple[object, SourceRange]] = {
+        "integration": (integration_view(integration, view), where),
+        **{k: (v, integration.srcs.get("inputs", where)) for k, v in integration.inputs.items()},
+    }
+    instance = ModuleInstance(ROOT.child(f"integration_{integration.name}"), module_dir)
+    call = ast.Block("integration", [integration.name], ast.Body(), where)
+    _instantiate(instance, call, given, mesh, mesh_ns, diags, parse)
+    return instance
 
 
 def integration_view(integration: Integration, view: MeshView) -> dict[str, object]:
