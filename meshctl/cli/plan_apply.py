@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -27,11 +29,14 @@ from meshctl.config.loader import LoadOptions
 from meshctl.documents import display_path
 from meshctl.engine.apply import ApplyResult
 from meshctl.engine.drift import detect
+from meshctl.engine.run import Run
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError
 from meshctl.plan import planfile
+from meshctl.plan.diff import PlanOptions
 from meshctl.plan.jsonformat import drift_to_json, plan_to_json
 from meshctl.plan.model import Plan
+from meshctl.plan.scope import Scope
 from meshctl.render.drift import render_drift
 from meshctl.render.markdown import render_markdown
 from meshctl.render.text import Styler, render_plan
@@ -131,28 +136,16 @@ def apply(
 ) -> None:
     """Plan, ask for confirmation, and carry the plan out; or apply a saved plan exactly."""
     color = use_color(no_color)
-    saved = planfile.load(target) if target.is_file() else None
-    if saved is not None and (allow_replace or allow_delete_topics or force_retire or allow_delete):
-        # A saved plan keeps the guards it was made with: opting in is decided when planning.
-        raise MeshError(
-            "--allow-delete, --allow-delete-topics, --allow-replace and --force-retire are chosen when the plan "
-            f"is made: run `meshctl plan --allow-... --out {display_path(target)}` again, then apply that file"
-        )
-    directory = saved.directory if saved else target
-    ws = _workspace_for(saved, directory, vars_, var_files, state_dir)
+    saved = _saved_plan(target, bool(allow_replace or allow_delete_topics or force_retire or allow_delete))
+    ws = _workspace_for(saved, saved.directory if saved else target, vars_, var_files, state_dir)
     print_warnings(ws)
+    guards = functools.partial(plan_options, allow_replace, allow_delete_topics, force_retire, allow_delete)
     _lock(ws, lock_timeout)
     try:
         for warning in ws.backend_warnings():
             click.echo(f"warning: {warning}", err=True)
         run = ws.run()
-        if saved is not None:
-            run.refuse_stale(saved)
-            the_plan = saved.plan
-        else:
-            _refreshing(ws)
-            scope = make_scope(run, targets, domains)
-            the_plan = run.plan(plan_options(allow_replace, allow_delete_topics, force_retire, allow_delete, scope))
+        the_plan = _plan_to_apply(ws, run, saved, targets, domains, guards)
         click.echo(render_plan(plan_to_json(the_plan), color), nl=False)
         if not the_plan.has_changes:
             run.apply(the_plan, ProgressHooks(0, color))  # records adopted and forgotten resources
@@ -160,8 +153,7 @@ def apply(
         run.refuse_blocked(the_plan)
         if saved is None and not auto_approve:
             _confirm()
-        total = sum(len(c.actions) if c.is_replace else 1 for c in the_plan.actionable)
-        hooks = ProgressHooks(total, color)
+        hooks = ProgressHooks(_step_count(the_plan), color)
         # The first signal lets the batch in flight finish and be recorded; a second stops at once.
         with interrupt.graceful(hooks.stop_notice) as stop_requested:
             result = run.apply(the_plan, hooks, stop_requested)
@@ -175,6 +167,47 @@ def apply(
         sys.exit(interrupt.exit_code(exc))
     finally:
         _unlock(ws)
+    _report_result(ws, run, the_plan, result, hooks, color)
+
+
+def _saved_plan(target: Path, guards_given: bool) -> planfile.SavedPlan | None:
+    """`apply FILE` applies a saved plan, which keeps the guards it was made with."""
+    saved = planfile.load(target) if target.is_file() else None
+    if saved is not None and guards_given:
+        # A saved plan keeps the guards it was made with: opting in is decided when planning.
+        raise MeshError(
+            "--allow-delete, --allow-delete-topics, --allow-replace and --force-retire are chosen when the plan "
+            f"is made: run `meshctl plan --allow-... --out {display_path(target)}` again, then apply that file"
+        )
+    return saved
+
+
+def _plan_to_apply(
+    ws: Workspace,
+    run: Run,
+    saved: planfile.SavedPlan | None,
+    targets: tuple[str, ...],
+    domains: tuple[str, ...],
+    guards: Callable[[Scope], PlanOptions],
+) -> Plan:
+    """A saved plan, once it is known not to be stale; otherwise a fresh plan of the live cluster
+    within the --target/--domain scope, under the guards the flags opted into."""
+    if saved is not None:
+        run.refuse_stale(saved)
+        return saved.plan
+    _refreshing(ws)
+    return run.plan(guards(make_scope(run, targets, domains)))
+
+
+def _step_count(the_plan: Plan) -> int:
+    """The progress steps of a plan: each action of a replacement counts, as it is applied apart."""
+    return sum(len(c.actions) if c.is_replace else 1 for c in the_plan.actionable)
+
+
+def _report_result(
+    ws: Workspace, run: Run, the_plan: Plan, result: ApplyResult, hooks: ProgressHooks, color: bool
+) -> None:
+    """What apply did: what state holds after a signal (exit 130/143), else the counts and each failure."""
     if result.interrupted:
         click.echo(
             f"\n{interrupted_message(run.state.serial, ws.backend.describe(), result, hooks.reconciled)}", err=True
