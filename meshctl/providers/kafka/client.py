@@ -82,6 +82,9 @@ X = TypeVar("X")
 K = TypeVar("K")
 # Metadata records per write request: under the KRaft controller's 10,000 per operation.
 _RECORDS_PER_REQUEST = 5000
+# Waiting for a change to show: first pause, doubled up to the longest (seconds).
+_SETTLE_FIRST_PAUSE_S = 0.05
+_SETTLE_MAX_PAUSE_S = 0.5
 
 
 class Pending(Generic[T]):
@@ -486,22 +489,74 @@ class KafkaClient:
             "delete topics",
         )
 
-    def wait_topics_gone(self, names: list[str]) -> None:
-        """Topic deletion is asynchronous; wait before a topic of the same name is re-created."""
-        deadline = time.monotonic() + self.timeout_s
-        while time.monotonic() < deadline:
-            if not set(names) & set(self.list_topics()):
-                return
-            time.sleep(0.3)
+    def _settle(self, what: str, settled: Callable[[], bool]) -> bool:
+        """Poll `settled` (one batched read a call) until it holds, with a short backoff, for at
+        most `timeout_s`. The controller acknowledges a change before every broker serves it,
+        so what reads the cluster next (a plan) could see the old value.
 
-    def wait_topics_present(self, names: list[str]) -> None:
+        A change that has not shown by then is not an error: the broker accepted it, and the
+        next plan shows whatever is still missing. False, logged at debug, says so.
+        """
+        deadline = time.monotonic() + self.timeout_s
+        pause = _SETTLE_FIRST_PAUSE_S
+        while not settled():
+            if time.monotonic() + pause > deadline:
+                log.debug(
+                    "%s: not visible yet after %.1fs; the broker accepted it, so apply goes on", what, self.timeout_s
+                )
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, _SETTLE_MAX_PAUSE_S)
+        return True
+
+    def wait_topics_gone(self, names: list[str]) -> bool:
+        """Topic deletion is asynchronous; wait before a topic of the same name is re-created."""
+        return self._settle("deleted topics", lambda: not set(names) & set(self.list_topics()))
+
+    def wait_topics_present(self, names: list[str]) -> bool:
         """The controller acknowledges a new topic before the broker's metadata lists it (a
         re-created one especially): wait, so what reads the cluster next (a plan) sees it."""
-        deadline = time.monotonic() + self.timeout_s
-        while time.monotonic() < deadline:
-            if set(names) <= set(self.list_topics()):
-                return
-            time.sleep(0.2)
+        return self._settle("created topics", lambda: set(names) <= set(self.list_topics()))
+
+    def wait_partitions(self, counts: Mapping[str, int]) -> bool:
+        """Wait until the metadata lists each topic with at least its new partition count:
+        one metadata request a poll."""
+
+        def settled() -> bool:
+            live = self.list_topics()
+            return all(t in live and live[t].partitions >= n for t, n in counts.items())
+
+        return not counts or self._settle("added partitions", settled)
+
+    def wait_topic_configs(self, changes: list[ConfigChange]) -> bool:
+        """Wait until describe_configs reads each altered topic's set keys with their new values
+        and its deleted keys gone: one request a poll for all the topics not settled yet."""
+        pending = {c.topic: c for c in changes}
+
+        def settled() -> bool:
+            live = self.describe_topic_configs(sorted(pending))
+            for topic, c in list(pending.items()):
+                have = live.get(topic)
+                if have is not None and all(have.get(k) == v for k, v in c.set.items()):
+                    if not any(k in have for k in c.delete):
+                        del pending[topic]
+            return not pending
+
+        return not changes or self._settle("altered topic configs", settled)
+
+    def wait_scram_users(self, present: Mapping[str, tuple[str, int]], absent: Iterable[tuple[str, str]] = ()) -> bool:
+        """Wait until describe_user_scram_credentials lists each `present` user (name ->
+        (mechanism, iterations)) with that credential, and no `absent` (name, mechanism):
+        one request a poll."""
+        gone = list(absent)
+
+        def settled() -> bool:
+            users = self.describe_scram_users().result()
+            return all((mech, iters) in users.get(name, []) for name, (mech, iters) in present.items()) and not any(
+                mech in dict(users.get(name, [])) for name, mech in gone
+            )
+
+        return (not present and not gone) or self._settle("SCRAM credentials", settled)
 
     def create_partitions(self, counts: dict[str, int]) -> dict[str, KafkaClientError | None]:
         return self._batched(

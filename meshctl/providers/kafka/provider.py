@@ -245,6 +245,7 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
                 for c in by_type["kafka_scram_user"]
             }
             outcome = self.client.delete_scram_users(dict(users.values()))
+            self.client.wait_scram_users({}, [(n, m) for n, m in users.values() if outcome.get(n) is None])
             for addr, (name, _) in users.items():
                 if outcome[name] is None and not any(
                     c.is_replace for c in by_type["kafka_scram_user"] if c.address == addr
@@ -278,8 +279,14 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
             for m in _listed((c.before or {}).get("other_mechanisms"), "other_mechanisms")
         ]
         removed: dict[str, KafkaClientError | None] = {}
+        gone: list[tuple[str, str]] = []
         for mechanism in sorted({m for _, m in extra}):  # one request per mechanism: a user appears once in each
-            removed.update(self.client.delete_scram_users({n: m for n, m in extra if m == mechanism}))
+            answer = self.client.delete_scram_users({n: m for n, m in extra if m == mechanism})
+            removed.update(answer)
+            gone += [(n, mechanism) for n, err in answer.items() if err is None]
+        self.client.wait_scram_users(
+            {n: (mech, iters) for n, (mech, iters, _) in users.items() if outcome.get(n) is None}, gone
+        )
         results = []
         for c in changes:
             name = str((c.after or {})["name"])
@@ -323,10 +330,15 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
             to_delete = tuple(k for k in old_cfg if k not in new_cfg)
             if to_set or to_delete:
                 config_changes.append(ConfigChange(name, to_set, to_delete))
-        for name, err in self.client.create_partitions(partitions).items():
+        grown = self.client.create_partitions(partitions)
+        for name, err in grown.items():
             errors[topic_address[name]].append(err)
-        for name, err in self.client.alter_topic_configs(config_changes).items():
+        altered = self.client.alter_topic_configs(config_changes)
+        for name, err in altered.items():
             errors[topic_address[name]].append(err)
+        # Wait, as for created topics, until the brokers serve what the controller committed.
+        self.client.wait_partitions({t: n for t, n in partitions.items() if grown.get(t) is None})
+        self.client.wait_topic_configs([c for c in config_changes if altered.get(c.topic) is None])
         return [_result(c.address, errors[c.address], c.after) for c in creates + updates]
 
     def _apply_acls(self, changes: list[ResourceChange]) -> list[ChangeResult]:
