@@ -22,7 +22,7 @@ from confluent_kafka.admin import (
 )
 
 from meshctl.plan.model import ResourceChange
-from meshctl.providers.kafka.client import ConfigChange, KafkaClient
+from meshctl.providers.kafka.client import ConfigChange, KafkaClient, KafkaClientError
 from meshctl.providers.kafka.provider import KafkaProvider
 
 
@@ -236,3 +236,17 @@ def test_apply_waits_for_scram_credentials_to_read_back() -> None:
     [result] = provider.apply([change])
     assert result.ok
     assert provider.client.describe_scram_users().result() == {"alice": [("SCRAM-SHA-256", 8192)]}
+
+
+def test_a_failed_mechanism_removal_is_not_hidden_by_a_later_success(monkeypatch: pytest.MonkeyPatch) -> None:
+    admin = LaggingAdmin({}, users={"alice": {"SCRAM-SHA-256": 4096}}, lag=0)
+    provider = KafkaProvider(lambda: _client(admin), _Credentials())  # type: ignore[arg-type]
+    provider._client = _client(admin)
+    refused = KafkaClientError("not allowed")
+    answers = iter([{"alice": refused}, {"alice": None}])  # one request per mechanism, in name order
+    monkeypatch.setattr(provider.client, "delete_scram_users", lambda users: next(answers))
+    before = {"name": "alice", "mechanism": "SCRAM-SHA-256", "iterations": 4096, "other_mechanisms": ["X-1", "X-2"]}
+    after = {"name": "alice", "mechanism": "SCRAM-SHA-256", "iterations": 4096}
+    change = ResourceChange("kafka_scram_user.alice", "kafka_scram_user", "alice", "p", ("update",), before, after)
+    [result] = provider.apply([change])
+    assert not result.ok

@@ -282,7 +282,9 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
         gone: list[tuple[str, str]] = []
         for mechanism in sorted({m for _, m in extra}):  # one request per mechanism: a user appears once in each
             answer = self.client.delete_scram_users({n: m for n, m in extra if m == mechanism})
-            removed.update(answer)
+            for user, err in answer.items():  # a failed removal is kept: a later success must not hide it
+                if removed.get(user) is None:
+                    removed[user] = err
             gone += [(n, mechanism) for n, err in answer.items() if err is None]
         self.client.wait_scram_users(
             {n: (mech, iters) for n, (mech, iters, _) in users.items() if outcome.get(n) is None}, gone
