@@ -30,6 +30,7 @@ from confluent_kafka.admin import AdminClient, ScramCredentialInfo, ScramMechani
 # SandboxError, default_cache_dir and free_port used to live here: still importable from here.
 from meshctl_sandbox.process import (
     DetachedProcess,
+    RunsDetached,
     SandboxError,
     check_ports_free,
     default_cache_dir,
@@ -155,7 +156,7 @@ _LOG_PROPERTIES = (
 
 
 @dataclass
-class KafkaSandbox:
+class KafkaSandbox(RunsDetached):
     """One KRaft broker+controller whose data, config, log and pid live in ``workdir``.
 
     The admin password is generated once per workdir and kept in it, so a
@@ -190,14 +191,6 @@ class KafkaSandbox:
     @property
     def data_dir(self) -> Path:
         return self.workdir / "data"
-
-    @property
-    def pid_path(self) -> Path:
-        return self._process.pid_path
-
-    @property
-    def log_path(self) -> Path:
-        return self._process.log_path
 
     @property
     def password_path(self) -> Path:
@@ -253,8 +246,7 @@ class KafkaSandbox:
 
     def summary(self) -> str:
         """One line saying where the broker listens and where its files are."""
-        pid = self.pid()
-        where = f"pid {pid}, " if pid is not None and self.is_running() else ""
+        where = self._pid_note()
         return (
             f"Kafka {KAFKA_VERSION} at {self.bootstrap_servers}"
             " (SASL_PLAINTEXT, SCRAM-SHA-512, "
@@ -262,9 +254,6 @@ class KafkaSandbox:
         )
 
     # -- process state
-
-    def pid(self) -> int | None:
-        return self._process.pid()
 
     def is_running(self) -> bool:
         """Whether a broker runs from this workdir.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from meshctl_sandbox.process import DetachedProcess, SandboxError, check_ports_free
+from meshctl_sandbox.process import DetachedProcess, RunsDetached, SandboxError, check_ports_free
 from meshctl_sandbox.registry import http_json
 
 DEFAULT_PORT = 15000
@@ -39,7 +39,7 @@ def check_moto_installed() -> None:
 
 
 @dataclass
-class MotoSandbox:
+class MotoSandbox(RunsDetached):
     """A moto server whose log and pid live in ``workdir``; its AWS state lives in memory."""
 
     name: ClassVar[str] = "moto"
@@ -61,14 +61,6 @@ class MotoSandbox:
     # -- addresses and client settings
 
     @property
-    def pid_path(self) -> Path:
-        return self._process.pid_path
-
-    @property
-    def log_path(self) -> Path:
-        return self._process.log_path
-
-    @property
     def url(self) -> str:
         """The endpoint every AWS service is reached at."""
         return f"http://127.0.0.1:{self.port}"
@@ -86,14 +78,10 @@ class MotoSandbox:
         return [f"export {key}={shlex.quote(value)}" for key, value in self.client_env().items()]
 
     def summary(self) -> str:
-        pid = self.pid()
-        where = f"pid {pid}, " if pid is not None and self.is_running() else ""
+        where = self._pid_note()
         return f"moto server at {self.url} (region {self.region}, in-memory), {where}log {self.log_path}"
 
     # -- process state
-
-    def pid(self) -> int | None:
-        return self._process.pid()
 
     def is_running(self) -> bool:
         """Whether a moto server runs from this workdir; if so its port is adopted."""

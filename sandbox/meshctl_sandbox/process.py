@@ -265,3 +265,28 @@ class DetachedProcess:
                 return False
             time.sleep(0.1)
         return True
+
+
+class RunsDetached:
+    """What every sandbox service says about its detached process: where its pid and log are."""
+
+    _process: DetachedProcess
+
+    @property
+    def pid_path(self) -> Path:
+        return self._process.pid_path
+
+    @property
+    def log_path(self) -> Path:
+        return self._process.log_path
+
+    def pid(self) -> int | None:
+        return self._process.pid()
+
+    def is_running(self) -> bool:
+        return self._process.is_running()
+
+    def _pid_note(self) -> str:
+        """`pid N, ` for a summary line while the service runs, else nothing."""
+        pid = self.pid()
+        return f"pid {pid}, " if pid is not None and self.is_running() else ""

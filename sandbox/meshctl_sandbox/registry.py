@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 from meshctl_sandbox.process import (
     DetachedProcess,
+    RunsDetached,
     SandboxError,
     check_ports_free,
     default_cache_dir,
@@ -186,7 +187,7 @@ def http_json(method: str, url: str, body: Any = None, timeout: float = 5.0) -> 
 
 
 @dataclass
-class RegistrySandbox:
+class RegistrySandbox(RunsDetached):
     """Apicurio Registry whose config, log and pid live in ``workdir``; its schemas live in memory.
 
     ``management_port`` serves ``/health/*`` (Quarkus puts it on a port of its
@@ -222,14 +223,6 @@ class RegistrySandbox:
         return self.workdir / "registry.properties"
 
     @property
-    def pid_path(self) -> Path:
-        return self._process.pid_path
-
-    @property
-    def log_path(self) -> Path:
-        return self._process.log_path
-
-    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -246,17 +239,13 @@ class RegistrySandbox:
         return [f"export MESHCTL_REGISTRY_URL={shlex.quote(self.url)}"]
 
     def summary(self) -> str:
-        pid = self.pid()
-        where = f"pid {pid}, " if pid is not None and self.is_running() else ""
+        where = self._pid_note()
         return (
             f"Apicurio Registry {APICURIO_VERSION} at {self.url}"
             f" (Confluent API, in-memory, {self.compatibility}), {where}log {self.log_path}"
         )
 
     # -- process state
-
-    def pid(self) -> int | None:
-        return self._process.pid()
 
     def is_running(self) -> bool:
         """Whether a registry runs from this workdir; if so its ports are adopted."""

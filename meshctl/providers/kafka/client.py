@@ -666,8 +666,12 @@ def _mechanism(name: str) -> ScramMechanism:
     return ScramMechanism[name.replace("-", "_")]
 
 
-def _binding(a: Acl) -> AclBinding:
-    return AclBinding(
+_AclParts = tuple[ResourceType, str, ResourcePatternType, str, str, AclOperation, AclPermissionType]
+
+
+def _parts(a: Acl) -> _AclParts:
+    """`a` in the order confluent-kafka's bindings and filters take it."""
+    return (
         ResourceType[a.resource_type],
         a.resource_name,
         ResourcePatternType[a.pattern_type],
@@ -676,19 +680,15 @@ def _binding(a: Acl) -> AclBinding:
         AclOperation[a.operation],
         AclPermissionType[a.permission],
     )
+
+
+def _binding(a: Acl) -> AclBinding:
+    return AclBinding(*_parts(a))
 
 
 def _filter(a: Acl) -> AclBindingFilter:
     """The filter that matches exactly the binding of `a` (to delete it)."""
-    return AclBindingFilter(
-        ResourceType[a.resource_type],
-        a.resource_name,
-        ResourcePatternType[a.pattern_type],
-        a.principal,
-        a.host,
-        AclOperation[a.operation],
-        AclPermissionType[a.permission],
-    )
+    return AclBindingFilter(*_parts(a))
 
 
 def _name(value: Enum | str | int) -> str:
