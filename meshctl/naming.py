@@ -31,12 +31,76 @@ BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 BUCKET_HINT = "3-63 characters: lower-case letters, digits, dots and hyphens"
 
 GROUP_MARKER = "grp"
+TRANSACTION_MARKER = "txn"
+CONNECT_SINK_MARKER = "connect"  # Kafka Connect names a sink connector's group `connect-<connector>`
 SECRET_PREFIX = "meshctl/kafka/"
+
+
+def reserved_principal(principal: str) -> bool:
+    """Names a principal may not take: each would make one of the markers above look like a
+    principal's namespace (`grp.` groups, `txn.` transactional ids, `connect-` sink groups)."""
+    return principal in (GROUP_MARKER, TRANSACTION_MARKER, CONNECT_SINK_MARKER) or principal.startswith(
+        f"{CONNECT_SINK_MARKER}-"
+    )
 
 
 def integration_principal(domain: str, integration: str) -> str:
     """`sales-snowflake`: the principal of integration `snowflake` of domain `sales`."""
     return f"{domain}-{integration}"
+
+
+def application_principal(domain: str, application: str) -> str:
+    """`sales-enricher`: the principal of application `enricher` of domain `sales`."""
+    return f"{domain}-{application}"
+
+
+def _checked(principal_name: str) -> str:
+    if not principal_name or "." in principal_name:
+        # Validation rules this out; a dot would let one principal's prefix cover another's.
+        raise ValueError(f"a principal name cannot be empty or contain a dot: {principal_name!r}")
+    return principal_name
+
+
+def application_namespace(principal_name: str) -> str:
+    """`sales-enricher.`: the topics (Streams internal, Connect internal) and Streams
+    transactional ids an application creates for itself. Cannot cover another principal's
+    names: principals hold no dot and are unique, and a root domain's namespace `<root>.` is
+    its own principal's."""
+    return f"{_checked(principal_name)}."
+
+
+def transactional_prefix(principal_name: str) -> str:
+    """`txn.sales-orders_api.`: the only transactional ids a producer application may use."""
+    return f"{TRANSACTION_MARKER}.{_checked(principal_name)}."
+
+
+def streams_application_id(principal_name: str) -> str:
+    """`sales-enricher.streams`: a Streams app's application.id, its group and the start of its
+    internal topics' and transactional ids' names (all under `application_namespace`)."""
+    return f"{application_namespace(principal_name)}streams"
+
+
+def connect_group_id(principal_name: str) -> str:
+    """`analytics-lake_sink.connect`: the group of a Connect application's worker cluster."""
+    return f"{application_namespace(principal_name)}connect"
+
+
+def connect_internal_topics(principal_name: str) -> dict[str, str]:
+    """The worker's config, offset and status topics, created by meshctl (the worker gets no CREATE)."""
+    base = connect_group_id(principal_name)
+    return {role: f"{base}-{role}" for role in ("configs", "offsets", "status")}
+
+
+def connect_sink_group_prefix(principal_name: str) -> str:
+    """`connect-analytics-lake_sink.`: the groups of the app's sink connectors, whose names
+    start with `<principal>.` (Connect names a sink's group `connect-<connector name>`)."""
+    return f"{CONNECT_SINK_MARKER}-{application_namespace(principal_name)}"
+
+
+def consumer_group_id(principal_name: str, product_key: str, version: int) -> str:
+    """`grp.analytics-dashboard.sales.orders.v1`: unique per principal and product version
+    across the mesh (the principal is unique, the product key carries its domain)."""
+    return f"{group_prefix(principal_name)}{product_key}.v{version}"
 
 
 def default_topic_name(domain_path: str, product: str, version: int) -> str:
@@ -63,10 +127,7 @@ def acl_name(principal: str, resource_type: str, resource_name: str, pattern_typ
 
 def group_prefix(principal_name: str) -> str:
     """`grp.sales.` for `User:sales`: the only consumer groups the principal may use."""
-    if not principal_name or "." in principal_name:
-        # Validation rules this out; a dot would let one principal's prefix cover another's.
-        raise ValueError(f"a principal name cannot be empty or contain a dot: {principal_name!r}")
-    return f"{GROUP_MARKER}.{principal_name}."
+    return f"{GROUP_MARKER}.{_checked(principal_name)}."
 
 
 def subject_name(topic: str, part: str = "value") -> str:

@@ -9,9 +9,12 @@ from pathlib import Path
 
 from meshctl.address import Address, ModuleAddress
 from meshctl.errors import SourceRange
-from meshctl.naming import default_topic_name, integration_principal
+from meshctl.naming import application_principal, default_topic_name, integration_principal
 
 KINDS = ("events", "fat_object")
+APPLICATION_KINDS = ("producer", "consumer", "streams", "connect")
+PRINCIPAL_PROVIDERS = ("scram",)  # room for "aws_iam" (a role ARN) or "oauth" (a client id) later
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,47 @@ class Integration:
 
 
 @dataclass(frozen=True)
+class PrincipalSpec:
+    """How an application authenticates. Only SCRAM today; `provider` names the kind so that
+    IAM roles or OAuth clients can be added without changing the application block."""
+
+    provider: str = "scram"
+    mechanism: str = "SCRAM-SHA-512"
+
+
+@dataclass(frozen=True)
+class Application:
+    """A piece of software of one domain with its own principal and exactly the ACLs its kind
+    needs: `reads` are `<domain>.<product>[.v<n>]`, `writes` products of its own domain."""
+
+    name: str
+    domain: str
+    kind: str  # one of APPLICATION_KINDS
+    src: SourceRange
+    description: str = ""
+    transactional: bool = False
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()  # `<product>` or `<product>.v<n>` of `domain`
+    principal: PrincipalSpec = field(default_factory=PrincipalSpec)
+    runs_as: tuple[str, ...] = ()  # IAM principals that may read the app's secret
+    srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+
+    @property
+    def principal_name(self) -> str:
+        return application_principal(self.domain, self.name)
+
+    @property
+    def address(self) -> str:
+        return f"application.{self.domain}.{self.name}"
+
+
+def product_ref(ref: str) -> tuple[str, int | None]:
+    """`sales.orders.v2` -> ("sales.orders", 2); `sales.orders` -> ("sales.orders", None)."""
+    key, _, version = ref.rpartition(".v")
+    return (key, int(version)) if key and version.isdigit() else (ref, None)
+
+
+@dataclass(frozen=True)
 class KafkaConnection:
     """How meshctl reaches the cluster. `sasl_password` is a secret: never printed."""
 
@@ -224,6 +268,7 @@ class Mesh:
     products: list[DataProduct] = field(default_factory=list)
     access: list[Access] = field(default_factory=list)
     integrations: list[Integration] = field(default_factory=list)
+    applications: list[Application] = field(default_factory=list)
     kafka: KafkaConnection = field(default_factory=KafkaConnection)
     backend: BackendConfig | None = None
     registry: RegistryConnection = field(default_factory=RegistryConnection)
