@@ -15,7 +15,9 @@ from meshctl.iam.identity import deployer_problem
 from meshctl.mesh.durations import parse_duration_ms
 from meshctl.mesh.model import (
     KINDS,
+    SCRAM_MECHANISMS,
     Access,
+    Application,
     BackendConfig,
     DataProduct,
     Domain,
@@ -24,6 +26,7 @@ from meshctl.mesh.model import (
     Mesh,
     Owners,
     Policy,
+    PrincipalSpec,
     RegistryConnection,
     ResourceBlock,
     TopicSpec,
@@ -80,6 +83,10 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
                     srcs={**d.srcs, **({f"aws.{k}": v for k, v in aws.srcs.items()} if aws else {})},
                 )
             )
+    for d in decoded.get("application", []):
+        app = _application(d, mesh.kafka, diags)
+        if app is not None:
+            mesh.applications.append(app)
     for d in decoded.get("resource", []):
         block = ResourceBlock(
             d.labels[0], d.labels[1], dict(d.values), d.src, dict(d.srcs), protected_at=protected_at(d)
@@ -371,6 +378,39 @@ def _access(d: Decoded, diags: Diagnostics) -> Access | None:
         mode=str(d.get("mode", "read")),
         src=d.src,
         srcs=dict(d.srcs),
+    )
+
+
+def _application(d: Decoded, kafka: KafkaConnection, diags: Diagnostics) -> Application | None:
+    """One `application` block; its cross-block rules (domain, reads, writes, principals) are
+    `mesh.validate`'s. Every attribute keeps its source range: `principal.mechanism`, `aws.runs_as`."""
+    if not _check_name(d, diags):
+        return None
+    srcs = dict(d.srcs)
+    principal = d.block("principal")
+    aws = d.block("aws")
+    for prefix, nested in (("principal", principal), ("aws", aws)):
+        if nested is not None:
+            srcs[prefix] = nested.src
+            srcs.update({f"{prefix}.{k}": v for k, v in nested.srcs.items()})
+    # The mesh's own mechanism when it is a SCRAM one: one mechanism for every principal.
+    default = kafka.sasl_mechanism if kafka.sasl_mechanism in SCRAM_MECHANISMS else PrincipalSpec.mechanism
+    spec = PrincipalSpec(
+        provider=(principal.text("provider") if principal else None) or PrincipalSpec.provider,
+        mechanism=(principal.text("mechanism") if principal else None) or default,
+    )
+    return Application(
+        name=d.labels[0],
+        domain=str(d.get("domain")),
+        kind=str(d.get("kind")),
+        src=d.src,
+        description=str(d.get("description", "")),
+        transactional=bool(d.get("transactional", False)),
+        reads=tuple(d.texts("reads") or ()),
+        writes=tuple(d.texts("writes") or ()),
+        principal=spec,
+        runs_as=tuple((aws.texts("runs_as") if aws else None) or ()),
+        srcs=srcs,
     )
 
 

@@ -129,6 +129,31 @@ INTEGRATION = BlockSchema(
     },
 )
 
+PRINCIPAL = BlockSchema(
+    attrs={
+        "provider": Attr("string", doc='how the application authenticates: "scram" (the only one today)'),
+        "mechanism": Attr("string", doc="SCRAM-SHA-256 or SCRAM-SHA-512 (default: kafka.sasl_mechanism)"),
+    }
+)
+
+APPLICATION = BlockSchema(
+    labels=("name",),
+    attrs={
+        "domain": Attr("string", required=True, doc="the one domain the application belongs to"),
+        "kind": Attr("string", required=True, doc="producer, consumer, streams or connect"),
+        "description": Attr("string"),
+        "transactional": Attr("bool", doc="producer: a transactional.id; streams: exactly_once_v2"),
+        "reads": Attr("list(string)", doc='products it consumes, e.g. ["sales.orders", "payments.tx.v2"]'),
+        "writes": Attr("list(string)", doc='products of its own domain it produces, e.g. ["orders"]'),
+    },
+    blocks={
+        "principal": PRINCIPAL,
+        "aws": BlockSchema(
+            attrs={"runs_as": Attr("list(string)", doc="IAM roles or users that may read the application's secret")}
+        ),
+    },
+)
+
 SCHEMA_REGISTRY = BlockSchema(
     attrs={
         "url": Attr("string"),
@@ -169,6 +194,7 @@ TOP_LEVEL = {
     "data_product": DATA_PRODUCT,
     "access": ACCESS,
     "integration": INTEGRATION,
+    "application": APPLICATION,
     "kafka": KAFKA,
     "backend": BACKEND,
     "schema_registry": SCHEMA_REGISTRY,

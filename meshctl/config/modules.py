@@ -290,6 +290,14 @@ def _instantiate(
         for attr in body.attributes.values():
             diags.error(f"unexpected attribute {attr.name!r} at the top of a module", attr.src)
         for block in body.blocks:
+            if block.type == "application":
+                diags.error(
+                    "application blocks are declared at the root of the mesh, not in a module",
+                    block.src,
+                    detail="an application's principal, password and ACLs belong to its domain's configuration",
+                    hint="move the block to a .hcl file of the mesh directory",
+                )
+                continue
             if block.type not in blocks:
                 diags.error(
                     f"unknown block type {block.type!r} in a module",

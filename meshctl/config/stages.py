@@ -169,7 +169,17 @@ class DecodedConfig:
     moved: list[MovedBlock]
 
 
-_MODEL_BLOCKS = ("domain", "data_product", "access", "integration", "kafka", "backend", "schema_registry", "aws")
+_MODEL_BLOCKS = (
+    "domain",
+    "data_product",
+    "access",
+    "integration",
+    "application",
+    "kafka",
+    "backend",
+    "schema_registry",
+    "aws",
+)
 _SINGLE_BLOCKS = ("kafka", "backend", "schema_registry", "aws")
 
 

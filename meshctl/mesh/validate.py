@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import difflib
 
-from meshctl.errors import Diagnostics
+from meshctl.errors import Diagnostics, SourceRange
 from meshctl.mesh.durations import format_ms
-from meshctl.mesh.model import DataProduct, Mesh
+from meshctl.mesh.model import (
+    APPLICATION_KINDS,
+    PRINCIPAL_PROVIDERS,
+    SCRAM_MECHANISMS,
+    Application,
+    DataProduct,
+    Mesh,
+    product_ref,
+)
 from meshctl.mesh.policy import SOURCE_NAME, SettingValue, effective_policy, loosened
-from meshctl.naming import integration_namespace
+from meshctl.naming import NAME_RE, application_namespace, integration_namespace, reserved_principal
 
 
 def validate(mesh: Mesh, diags: Diagnostics) -> None:
@@ -17,6 +25,7 @@ def validate(mesh: Mesh, diags: Diagnostics) -> None:
     _check_products(mesh, diags)
     _check_access(mesh, diags)
     _check_integrations(mesh, diags)
+    _check_applications(mesh, diags)
     _check_principals(mesh, diags)
 
 
@@ -79,6 +88,7 @@ def _show(setting: str, value: SettingValue) -> str:
 def _check_products(mesh: Mesh, diags: Diagnostics) -> None:
     seen_versions: dict[tuple[str, str, int], str] = {}
     topics: dict[str, str] = {}
+    apps = {application_namespace(a.principal_name): a for a in mesh.applications if a.domain in mesh.domains}
     for p in mesh.products:
         if p.domain not in mesh.domains:
             diags.error(
@@ -107,7 +117,7 @@ def _check_products(mesh: Mesh, diags: Diagnostics) -> None:
             )
         topics[topic] = p.address
         _check_replaces(mesh, p, diags)
-        _check_namespace(mesh, p, topic, diags)
+        _check_namespace(mesh, p, topic, apps, diags)
         _check_against_policy(mesh, p, diags)
 
 
@@ -123,11 +133,21 @@ def _check_replaces(mesh: Mesh, p: DataProduct, diags: Diagnostics) -> None:
         )
 
 
-def _check_namespace(mesh: Mesh, p: DataProduct, topic: str, diags: Diagnostics) -> None:
+def _check_namespace(mesh: Mesh, p: DataProduct, topic: str, apps: dict[str, Application], diags: Diagnostics) -> None:
     if p.topic.name is None:
         return
     own = mesh.path(p.domain) + "."
     where = p.srcs.get("topic.name", p.src)
+    app = next((a for prefix, a in apps.items() if topic.startswith(prefix)), None)
+    if app is not None:
+        diags.error(
+            f'topic "{topic}" falls in the namespace of {app.address}',
+            where,
+            detail=f'"{application_namespace(app.principal_name)}" holds the application\'s own topics '
+            "(Streams and Connect internal topics); the application may create and delete them",
+            hint="leave topic.name out to use the default name",
+        )
+        return
     if not topic.startswith(own):
         diags.error(
             f'topic "{topic}" is outside domain "{p.domain}"\'s namespace',
@@ -262,25 +282,50 @@ def _check_access(mesh: Mesh, diags: Diagnostics) -> None:
 
 
 def _check_principals(mesh: Mesh, diags: Diagnostics) -> None:
-    """One principal per domain and per integration: a shared SCRAM user would share every ACL
-    and its `grp.<principal>.` consumer groups (`sales-x` vs integration `x` of `sales`)."""
-    owners = {name: (f'domain "{name}"', d.src) for name, d in mesh.domains.items()}
+    """One principal per domain, integration and application: a shared SCRAM user would share
+    every ACL and its `grp.<principal>.` consumer groups (`sales-x` vs integration `x` of `sales`)."""
+    owners: dict[str, tuple[str, SourceRange]] = {}
+    for name, d in mesh.domains.items():
+        _claim(owners, name, f'domain "{name}"', d.src, "domain", diags)
     for i in mesh.integrations:
-        if i.domain not in mesh.domains:
-            continue
-        user = i.principal_name
-        if user in owners:
-            other, other_src = owners[user]
-            if other == f'integration "{i.name}" of domain "{i.domain}"':
-                continue  # the same block twice: reported as a duplicate integration
-            diags.error(
-                f'integration "{i.name}" would share the principal User:{user} with {other}',
-                max(i.src, other_src, key=lambda s: (s.file, s.line)),  # at the later block, as duplicates are
-                detail="a principal's password, ACLs and consumer groups belong to one block only",
-                hint="rename the integration (its principal is <domain>-<name>) or the other block",
+        if i.domain in mesh.domains:
+            _claim(
+                owners, i.principal_name, f'integration "{i.name}" of domain "{i.domain}"', i.src, "integration", diags
             )
-            continue
-        owners[user] = (f'integration "{i.name}" of domain "{i.domain}"', i.src)
+    integrations = {(i.domain, i.name) for i in mesh.integrations}
+    for a in mesh.applications:
+        # An app named as an integration of its domain is reported once, as a name clash (rule 8).
+        if a.domain in mesh.domains and (a.domain, a.name) not in integrations:
+            _claim(
+                owners, a.principal_name, f'application "{a.name}" of domain "{a.domain}"', a.src, "application", diags
+            )
+
+
+def _claim(
+    owners: dict[str, tuple[str, SourceRange]], user: str, who: str, src: SourceRange, what: str, diags: Diagnostics
+) -> None:
+    """Record that `who` owns principal `user`; report a reserved name or a principal taken."""
+    if reserved_principal(user):
+        diags.error(
+            f"{who} would be the principal User:{user}, a reserved name",
+            src,
+            detail='"grp", "txn" and names starting "connect" mark consumer groups, transactional ids and '
+            "Connect sink groups: such a principal's prefixes could cover another principal's names",
+            hint=f"rename the {what}",
+        )
+        return
+    if user not in owners:
+        owners[user] = (who, src)
+        return
+    other, other_src = owners[user]
+    if other == who:
+        return  # the same block twice: reported as a duplicate
+    diags.error(
+        f"{who.split(' of ')[0]} would share the principal User:{user} with {other}",
+        max(src, other_src, key=lambda s: (s.file, s.line)),  # at the later block, as duplicates are
+        detail="a principal's password, ACLs and consumer groups belong to one block only",
+        hint=f"rename the {what} (its principal is <domain>-<name>) or the other block",
+    )
 
 
 def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:
@@ -347,4 +392,195 @@ def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:
                 f'integration "{i.name}": a trusted_principal needs an external_id',
                 i.srcs.get("aws.trusted_principal", i.src),
                 hint="the vendor must present sts:ExternalId to assume the role (confused deputy)",
+            )
+
+
+# -- applications ---------------------------------------------------------------
+
+
+def _check_applications(mesh: Mesh, diags: Diagnostics) -> None:
+    """Rules 1 and 3-8 of the application design (rule 2, principals, is `_check_principals`)."""
+    seen: dict[tuple[str, str], SourceRange] = {}
+    writers: dict[tuple[str, int], Application] = {}
+    for app in mesh.applications:
+        if not _check_app_identity(mesh, app, seen, diags):
+            continue
+        _check_app_kind(app, diags)
+        _check_app_principal_spec(app, diags)
+        _check_app_name_clash(mesh, app, diags)
+        for product in _app_writes(mesh, app, diags):
+            _check_single_writer(app, product, writers, diags)
+        _check_app_reads(mesh, app, diags)
+
+
+def _check_app_identity(
+    mesh: Mesh, app: Application, seen: dict[tuple[str, str], SourceRange], diags: Diagnostics
+) -> bool:
+    """Rule 1: a known domain, and one block per (domain, name)."""
+    if app.domain not in mesh.domains:
+        diags.error(
+            f'application "{app.name}" names an unknown domain "{app.domain}"',
+            app.srcs.get("domain", app.src),
+            hint=_did_you_mean(app.domain, list(mesh.domains), "domains"),
+        )
+        return False
+    ident = (app.domain, app.name)
+    if ident in seen:
+        diags.error(
+            f'duplicate application "{app.name}" of domain "{app.domain}"',
+            app.src,
+            detail=f"first declared at {seen[ident]}",
+            hint="application names are unique within their domain",
+        )
+        return False
+    seen[ident] = app.src
+    return True
+
+
+def _check_app_kind(app: Application, diags: Diagnostics) -> None:
+    """Rule 6: what each kind may declare."""
+    if app.kind not in APPLICATION_KINDS:
+        diags.error(
+            f'application "{app.name}" has an unknown kind "{app.kind}"',
+            app.srcs.get("kind", app.src),
+            hint=_did_you_mean(app.kind, list(APPLICATION_KINDS), "kinds"),
+        )
+        return
+    if app.kind == "consumer" and app.writes:
+        diags.error(
+            f'application "{app.name}" is a consumer and cannot write',
+            app.srcs.get("writes", app.src),
+            hint='declare it kind = "producer" (a producer may also read), or remove writes',
+        )
+    if app.transactional and app.kind not in ("producer", "streams"):
+        diags.error(
+            f'application "{app.name}": transactional applies to producers and streams, not {app.kind}',
+            app.srcs.get("transactional", app.src),
+            hint="remove transactional",
+        )
+    if app.kind == "streams" and not (app.reads or app.writes):
+        diags.error(
+            f'application "{app.name}" is a streams application that neither reads nor writes',
+            app.src,
+            hint='name what it consumes in reads = ["<domain>.<product>"] and what it produces in writes',
+        )
+
+
+def _check_app_principal_spec(app: Application, diags: Diagnostics) -> None:
+    """Rule 7: SCRAM only, with a SCRAM mechanism."""
+    if app.principal.provider not in PRINCIPAL_PROVIDERS:
+        diags.error(
+            f'application "{app.name}": principal provider "{app.principal.provider}" is not supported yet',
+            app.srcs.get("principal.provider", app.src),
+            hint=f"providers: {', '.join(PRINCIPAL_PROVIDERS)}",
+        )
+    elif app.principal.mechanism not in SCRAM_MECHANISMS:
+        diags.error(
+            f'application "{app.name}": unknown SCRAM mechanism "{app.principal.mechanism}"',
+            app.srcs.get("principal.mechanism", app.src),
+            hint=f"mechanisms: {', '.join(SCRAM_MECHANISMS)}",
+        )
+
+
+def _check_app_name_clash(mesh: Mesh, app: Application, diags: Diagnostics) -> None:
+    """Rule 8: an application is not named as an integration or a product of its domain."""
+    clash = next(
+        (f'integration "{i.name}"' for i in mesh.integrations if i.domain == app.domain and i.name == app.name),
+        None,
+    ) or next((p.address for p in mesh.products if p.domain == app.domain and p.name == app.name), None)
+    if clash:
+        diags.error(
+            f'application "{app.name}" shares its name with {clash} in domain "{app.domain}"',
+            app.src,
+            detail="addresses and principals (<domain>-<name>) would read ambiguously",
+            hint="rename the application",
+        )
+
+
+def _app_writes(mesh: Mesh, app: Application, diags: Diagnostics) -> list[DataProduct]:
+    """Rule 3: `writes` names products of the app's own domain; the product versions written."""
+    where = app.srcs.get("writes", app.src)
+    out: list[DataProduct] = []
+    for entry in app.writes:
+        name, version = product_ref(entry)
+        if not NAME_RE.match(name):
+            diags.error(
+                f'application "{app.name}" writes "{entry}": only products of its own domain "{app.domain}"',
+                where,
+                detail='writes names a product of the application\'s domain: "name" or "name.v<n>"',
+                hint="grant reads with access, write with an app of the owning domain",
+            )
+            continue
+        versions = mesh.versions(f"{app.domain}.{name}")
+        if not versions:
+            elsewhere = sorted({p.key for p in mesh.products if p.name == name})
+            diags.error(
+                f'application "{app.name}" writes an unknown product "{name}" of domain "{app.domain}"',
+                where,
+                detail=f"{', '.join(elsewhere)} belongs to another domain" if elsewhere else "",
+                hint="grant reads with access, write with an app of the owning domain"
+                if elsewhere
+                else _did_you_mean(name, sorted({p.name for p in mesh.products if p.domain == app.domain}), "products"),
+            )
+            continue
+        chosen = [p for p in versions if version is None or p.version == version]
+        if not chosen:
+            diags.error(
+                f'application "{app.name}" writes version {version} of "{app.domain}.{name}", which is not declared',
+                where,
+                hint=f"declared versions: {', '.join(f'v{p.version}' for p in versions)}",
+            )
+        out.extend(chosen)
+    return out
+
+
+def _check_single_writer(
+    app: Application, product: DataProduct, writers: dict[tuple[str, int], Application], diags: Diagnostics
+) -> None:
+    """Rule 4: one writing application per product version."""
+    ident = (product.key, product.version)
+    first = writers.setdefault(ident, app)
+    if first is not app:
+        diags.error(
+            f"{product.key} v{product.version} would have two writers: {first.address} and {app.address}",
+            app.srcs.get("writes", app.src),
+            detail=f"single writer: {first.address} at {first.srcs.get('writes', first.src)} writes it already",
+            hint="let one application write each product version",
+        )
+
+
+def _check_app_reads(mesh: Mesh, app: Application, diags: Diagnostics) -> None:
+    """Rule 5: reads are own products or covered by the domain's grants (version by version)."""
+    where = app.srcs.get("reads", app.src)
+    for entry in app.reads:
+        key, version = product_ref(entry)
+        versions = mesh.versions(key)
+        if not versions:
+            diags.error(
+                f'application "{app.name}" reads an unknown data product "{entry}"',
+                where,
+                hint=_did_you_mean(key, sorted({p.key for p in mesh.products}), "products")
+                + ' (products are named "<domain>.<product>")',
+            )
+            continue
+        wanted = [p for p in versions if version is None or p.version == version]
+        if not wanted:
+            diags.error(
+                f'application "{app.name}" reads version {version} of "{key}", which is not declared',
+                where,
+                hint=f"declared versions: {', '.join(f'v{p.version}' for p in versions)}",
+            )
+            continue
+        if versions[0].domain == app.domain:
+            continue  # own products need no grant
+        grants = [a.version for a in mesh.access if a.consumer == app.domain and a.product == key]
+        missing = [p for p in wanted if None not in grants and p.version not in grants]
+        if missing:
+            diags.error(
+                f"{app.domain} is not granted {key}"
+                + (f" v{missing[0].version}" if version is not None or grants else "")
+                + f': application "{app.name}" cannot read it',
+                where,
+                detail="an application reads only what its domain may read",
+                hint=f'add an access block: access "..." {{ product = "{key}", consumer = "{app.domain}" }}',
             )
