@@ -113,6 +113,16 @@ def integration_namespace(domain_path: str, integration: str) -> str:
     return f"{domain_path}.{integration}."
 
 
+def integration_output_topic(domain_path: str, integration: str, output: str) -> str:
+    """`commerce.sales.snowflake.dlq`: a topic an integration declares as an `output`, inside
+    its namespace (`integration_namespace`)."""
+    return f"{integration_namespace(domain_path, integration)}{output}"
+
+
+# Kafka refuses longer topic names (Topic.MAX_NAME_LENGTH).
+MAX_TOPIC_NAME_LENGTH = 249
+
+
 def kafka_principal(user: str) -> str:
     """`User:sales`: a principal as Kafka's authorizer spells it."""
     return f"User:{user}"

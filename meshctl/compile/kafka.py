@@ -11,7 +11,7 @@ from dataclasses import replace
 from meshctl.address import Address
 from meshctl.attributes import KafkaAcl, KafkaScramUser, KafkaTopic, attributes_of
 from meshctl.compile.lifecycle import LIVE, Stage
-from meshctl.mesh.model import DataProduct, Mesh
+from meshctl.mesh.model import DataProduct, Mesh, TopicSpec
 from meshctl.mesh.policy import Setting, effective_policy
 from meshctl.naming import acl_name, group_prefix, integration_namespace, kafka_principal
 from meshctl.resources import Resource
@@ -47,7 +47,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
         stage = stages.get(product.address, live)
         if not stage.exists:
             continue
-        topic = _topic(mesh, product)
+        topic = _product_topic(mesh, product)
         topics[product.address] = topic.address
         out.append(topic)
         out.append(
@@ -132,34 +132,45 @@ def _integrations(mesh: Mesh, topics: Mapping[str, str]) -> list[Resource]:
                         i.domain,
                     )
                 )
-        own = integration_namespace(mesh.path(i.domain), i.name)
         who, groups = kafka_principal(user), group_prefix(user)
         out.append(_acl(who, "GROUP", groups, "PREFIXED", ["DESCRIBE", "READ"], i.address, (user_address,), i.domain))
-        out.append(_acl(who, "TOPIC", own, "PREFIXED", ["DESCRIBE", "WRITE"], i.address, (user_address,), i.domain))
+        if not i.outputs:
+            # Declared before outputs existed: any topic under its namespace, created out of band.
+            own = integration_namespace(mesh.path(i.domain), i.name)
+            out.append(_acl(who, "TOPIC", own, "PREFIXED", ["DESCRIBE", "WRITE"], i.address, (user_address,), i.domain))
+        for output in i.outputs:
+            # Its topics, each its own: the principal writes these and no other name under the namespace.
+            topic = _topic(mesh, i.domain, mesh.output_topic(i, output), "events", output.topic, i.address)
+            out.append(topic)
+            needs = (topic.address, user_address)
+            out.append(_acl(who, "TOPIC", topic.name, "LITERAL", ["DESCRIBE", "WRITE"], i.address, needs, i.domain))
     return out
 
 
-def _topic(mesh: Mesh, product: DataProduct) -> Resource:
-    spec = product.topic
+def _product_topic(mesh: Mesh, product: DataProduct) -> Resource:
+    return _topic(mesh, product.domain, mesh.topic_name(product), product.kind, product.topic, product.address)
+
+
+def _topic(mesh: Mesh, domain: str, name: str, kind: str, spec: TopicSpec, source: str) -> Resource:
+    """A managed topic of `domain`: the kind's defaults under the configured settings."""
     replication = spec.replication_factor
-    policy = effective_policy(mesh, product.domain)
+    policy = effective_policy(mesh, domain)
     if replication is None:
         replication = _whole_number(policy.get("min_replication_factor"))
-    defaults = dict(KIND_DEFAULTS.get(product.kind, {}))
-    if product.kind == "events":
+    defaults = dict(KIND_DEFAULTS.get(kind, {}))
+    if kind == "events":
         # Events are kept for a while, then deleted: a week, or less if a policy caps retention.
         cap = _whole_number(policy.get("max_retention_ms"))
         defaults["retention.ms"] = str(min(EVENTS_RETENTION_MS, EVENTS_RETENTION_MS if cap is None else cap))
     config = {**defaults, **{k: str(v) for k, v in spec.config.items()}}
-    name = mesh.topic_name(product)
     return Resource(
         "kafka_topic",
         name,
         KafkaTopic(
             name=name, partitions=spec.partitions, replication_factor=replication, config=dict(sorted(config.items()))
         ),
-        product.address,
-        domain=product.domain,
+        source,
+        domain=domain,
     )
 
 

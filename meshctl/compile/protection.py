@@ -19,8 +19,16 @@ def protect(resources: list[Resource], mesh: Mesh) -> list[Resource]:
         for p in mesh.products
         if p.lifecycle.prevent_destroy
     }
+    by_topic = {
+        mesh.output_topic(i, o): str(o.srcs.get("lifecycle.prevent_destroy", o.src))
+        for i in mesh.integrations
+        for o in i.outputs
+        if o.prevent_destroy
+    }
     out = []
     for r in resources:
         where = by_product.get(r.source, "") if r.type in _PRODUCT_DATA else by_block.get(r.address, "")
+        if r.type == "kafka_topic" and r.source.startswith("integration."):  # an integration's output
+            where = by_topic.get(r.name, "")
         out.append(replace(r, protected_at=where) if where else r)
     return out

@@ -22,6 +22,7 @@ from meshctl.mesh.model import (
     DataProduct,
     Domain,
     Integration,
+    IntegrationOutput,
     KafkaConnection,
     Mesh,
     Owners,
@@ -81,6 +82,7 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
                     external_id=str(aws.get("external_id", "")) if aws else "",
                     src=d.src,
                     srcs={**d.srcs, **({f"aws.{k}": v for k, v in aws.srcs.items()} if aws else {})},
+                    outputs=_outputs(d, diags),
                 )
             )
     for d in decoded.get("application", []):
@@ -303,6 +305,53 @@ def _policy(p: Decoded | None, diags: Diagnostics) -> Policy:
     )
 
 
+def _topic_counts(t: Decoded, diags: Diagnostics) -> dict[str, int | None] | None:
+    """`partitions` (default 1) and `replication_factor` (default None) of a topic-like block;
+    None after reporting a value Kafka cannot take."""
+    counts: dict[str, int | None] = {"partitions": 1, "replication_factor": None}
+    for name in counts:
+        value = t.get(name, counts[name])
+        if value is None:
+            continue
+        if not isinstance(value, int) or value < 1:
+            diags.error(f"{name} must be a whole number of at least 1", t.src_of(name), detail=f"got {value}")
+            return None
+        if value > _KAFKA_LIMITS[name]:  # Kafka's wire format: int32, int16
+            diags.error(f"{name} must be at most {_KAFKA_LIMITS[name]}", t.src_of(name), detail=f"got {value}")
+            return None
+        counts[name] = value
+    return counts
+
+
+def _outputs(d: Decoded, diags: Diagnostics) -> tuple[IntegrationOutput, ...]:
+    built = (build_output(o, diags) for o in d.blocks.get("output", []))
+    return tuple(o for o in built if o is not None)
+
+
+def build_output(d: Decoded, diags: Diagnostics, module: str = "") -> IntegrationOutput | None:
+    """An integration's `output "NAME"` block (or a module's `integration_output "NAME"`)."""
+    name = d.labels[0]
+    if not NAME_RE.match(name):
+        diags.error(f'invalid output name "{name}"', d.src, hint=f"{NAME_HINT}; it ends the topic's name")
+        return None
+    counts = _topic_counts(d, diags)
+    if counts is None:
+        return None
+    life = d.block("lifecycle")
+    srcs = dict(d.srcs)
+    if life is not None:
+        srcs.update({f"lifecycle.{k}": v for k, v in life.srcs.items()})
+    return IntegrationOutput(
+        name=name,
+        topic=TopicSpec(None, counts["partitions"] or 1, counts["replication_factor"], d.strings("config")),
+        src=d.src,
+        description=str(d.get("description", "")),
+        prevent_destroy=bool(life is not None and life.get("prevent_destroy") is True),
+        module=module,
+        srcs=srcs,
+    )
+
+
 def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | None:
     if not _check_name(d, diags):
         return None
@@ -323,17 +372,10 @@ def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | No
         topic_name = t.text("name")
         srcs.update({f"topic.{k}": v for k, v in t.srcs.items()})
         srcs["topic"] = t.src
-        for name in counts:
-            value = t.get(name, counts[name])
-            if value is None:
-                continue
-            if not isinstance(value, int) or value < 1:
-                diags.error(f"{name} must be a whole number of at least 1", t.src_of(name), detail=f"got {value}")
-                return None
-            if value > _KAFKA_LIMITS[name]:  # Kafka's wire format: int32, int16
-                diags.error(f"{name} must be at most {_KAFKA_LIMITS[name]}", t.src_of(name), detail=f"got {value}")
-                return None
-            counts[name] = value
+        given = _topic_counts(t, diags)
+        if given is None:
+            return None
+        counts = given
     partitions, replication = counts["partitions"] or 1, counts["replication_factor"]
     schema_block = d.block("schema")
     schema = build_schema(schema_block, base_dir, kind, diags) if schema_block else None

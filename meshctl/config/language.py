@@ -110,6 +110,22 @@ VARIABLE = BlockSchema(
     },
 )
 
+OUTPUT = BlockSchema(
+    labels=("name",),
+    attrs={
+        "partitions": Attr("number", doc="default 1"),
+        "replication_factor": Attr("number", doc="default: the domain policy's minimum, else the broker's"),
+        "config": Attr("map(string)", doc="topic configs over the events defaults"),
+        "description": Attr("string"),
+    },
+    blocks={
+        "lifecycle": BlockSchema(
+            attrs={"prevent_destroy": Attr("bool", doc="the topic is never deleted or replaced (an error)")}
+        )
+    },
+    repeatable=True,
+)
+
 INTEGRATION = BlockSchema(
     labels=("name",),
     attrs={
@@ -125,7 +141,9 @@ INTEGRATION = BlockSchema(
                 "trusted_principal": Attr("string", doc="the vendor's AWS principal that may assume the role"),
                 "external_id": Attr("string", doc="the sts:ExternalId the vendor must present"),
             }
-        )
+        ),
+        # A topic the vendor writes, `<domain path>.<integration>.<NAME>`, managed by meshctl.
+        "output": OUTPUT,
     },
 )
 

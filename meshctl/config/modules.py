@@ -26,19 +26,28 @@ import jinja2.sandbox
 
 from meshctl.address import ROOT, Address, ModuleAddress, is_identifier
 from meshctl.config import ast, hcl
+from meshctl.config.builder import build_output
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.functions import FunctionError, make_functions
+from meshctl.config.language import OUTPUT as INTEGRATION_OUTPUT
 from meshctl.config.locals import Locals
 from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
 from meshctl.config.resource_blocks import protected_at
 from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
 from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.errors import Diagnostics, SourceRange
-from meshctl.mesh.model import DataProduct, Integration, Mesh, ResourceBlock
-from meshctl.naming import group_prefix, kafka_principal, secret_name, subject_name
+from meshctl.mesh.model import DataProduct, Integration, IntegrationOutput, Mesh, ResourceBlock
+from meshctl.naming import (
+    group_prefix,
+    integration_namespace,
+    integration_output_topic,
+    kafka_principal,
+    secret_name,
+    subject_name,
+)
 
 BUILTIN_PACKAGE = "meshctl.builtin_modules"  # the repository's modules/ folder, shipped as package data
-_MODULE_BLOCKS = ("variable", "locals", "resource", "output")
+_MODULE_BLOCKS = ("variable", "locals", "resource", "output", "integration_output")
 _VARIABLE = BlockSchema(
     labels=("name",),
     attrs={"default": Attr("any"), "type": Attr("any"), "description": Attr("string"), "sensitive": Attr("bool")},
@@ -46,6 +55,13 @@ _VARIABLE = BlockSchema(
 _OUTPUT = BlockSchema(
     labels=("name",),
     attrs={"value": Attr("any", required=True), "description": Attr("string"), "sensitive": Attr("bool")},
+)
+# An integration's module may declare topics the integration writes, as its `output` blocks do;
+# `enabled = false` leaves one out (a dead-letter queue only when the input asks for it).
+_INTEGRATION_OUTPUT = BlockSchema(
+    labels=("name",),
+    attrs={**INTEGRATION_OUTPUT.attrs, "enabled": Attr("bool", doc="default true")},
+    blocks=INTEGRATION_OUTPUT.blocks,
 )
 
 
@@ -56,6 +72,8 @@ class ModuleInstance:
     outputs: dict[str, object] = field(default_factory=dict)
     sensitive_outputs: set[str] = field(default_factory=set)  # names declared `sensitive = true`
     secrets: list[object] = field(default_factory=list)  # sensitive inputs' and outputs' values, to redact
+    integration: str = ""  # the integration whose module this is, if any
+    integration_outputs: list[IntegrationOutput] = field(default_factory=list)  # topics it declares
 
 
 @functools.cache
@@ -240,7 +258,7 @@ def _integration_instance(
         "integration": (integration_view(integration, view), where),
         **{k: (v, integration.srcs.get("inputs", where)) for k, v in integration.inputs.items()},
     }
-    instance = ModuleInstance(ROOT.child(f"integration_{integration.name}"), module_dir)
+    instance = ModuleInstance(ROOT.child(f"integration_{integration.name}"), module_dir, integration=integration.name)
     call = ast.Block("integration", [integration.name], ast.Body(), where)
     _instantiate(instance, call, given, mesh, mesh_ns, diags, parse)
     return instance
@@ -264,7 +282,11 @@ def integration_view(integration: Integration, view: MeshView) -> dict[str, obje
         "principal": kafka_principal(integration.principal_name),
         "kafka_secret": secret_name(integration.principal_name),  # its Kafka credentials in Secrets Manager
         "reads": reads,
-        "topic_prefix": f"{domain['path']}.{integration.name}.",
+        "topic_prefix": integration_namespace(domain["path"], integration.name),
+        # The topics of its `output` blocks, by output name (a module's own are not in here).
+        "outputs": {
+            o.name: integration_output_topic(domain["path"], integration.name, o.name) for o in integration.outputs
+        },
         "group_prefix": group_prefix(integration.principal_name),  # its only consumer groups
         "trusted_principal": integration.trusted_principal,
         "external_id": integration.external_id,
@@ -325,6 +347,20 @@ def _instantiate(
                 protected_at=protected_at(d),
             )
         )
+    for block in blocks["integration_output"]:
+        declared = decode(block, _INTEGRATION_OUTPUT, scope, diags)
+        if declared is None:
+            continue
+        if not instance.integration:
+            diags.error(
+                f"{instance.address}: integration_output belongs in a module used as an integration's source",
+                block.src,
+                hint="only an integration has a principal to write the topic",
+            )
+        elif declared.get("enabled", True) is not False:
+            output = build_output(declared, diags, module=str(instance.address))
+            if output is not None:
+                instance.integration_outputs.append(output)
     for block in blocks["output"]:
         out = decode(block, _OUTPUT, scope, diags)
         if out is not None:

@@ -36,7 +36,7 @@ from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.errors import Diagnostic, Diagnostics, MeshError
 from meshctl.mesh.model import Mesh, MovedBlock
 from meshctl.mesh.resources import check_principal_secrets, check_resource
-from meshctl.mesh.validate import validate
+from meshctl.mesh.validate import check_outputs, validate
 
 T = TypeVar("T")
 
@@ -244,6 +244,11 @@ def expand_modules(blocks: Sequence[ast.Block], mesh: Mesh, scope: Scope, parse:
     expanded = dataclasses.replace(mesh, resources=list(mesh.resources))
     instances = modules.expand_modules(list(blocks), expanded, scope, mesh.base_dir, diags, parse)
     expanded.outputs = {i.address: i.outputs for i in instances}
+    added = {i.integration: tuple(i.integration_outputs) for i in instances if i.integration_outputs}
+    expanded.integrations = [
+        dataclasses.replace(i, outputs=i.outputs + added[i.name]) if i.name in added else i
+        for i in expanded.integrations
+    ]
     expanded.sensitive_outputs = {i.address.output(name) for i in instances for name in i.sensitive_outputs}
     return _staged(expanded, diags, (value for i in instances for value in i.secrets))
 
@@ -256,6 +261,8 @@ def validate_expanded(mesh: Mesh) -> Staged[Mesh]:
             check_resource(resource, mesh, diags)
     _check_unique_resources(mesh, diags)
     check_principal_secrets(mesh, diags)
+    for integration in mesh.integrations:
+        check_outputs(mesh, integration, [o for o in integration.outputs if o.module], diags)
     return _staged(mesh, diags)
 
 

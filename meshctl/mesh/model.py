@@ -9,7 +9,12 @@ from pathlib import Path
 
 from meshctl.address import Address, ModuleAddress
 from meshctl.errors import SourceRange
-from meshctl.naming import application_principal, default_topic_name, integration_principal
+from meshctl.naming import (
+    application_principal,
+    default_topic_name,
+    integration_output_topic,
+    integration_principal,
+)
 
 KINDS = ("events", "fat_object")
 APPLICATION_KINDS = ("producer", "consumer", "streams", "connect")
@@ -127,6 +132,20 @@ class Access:
 
 
 @dataclass(frozen=True)
+class IntegrationOutput:
+    """A topic an integration writes: `<domain path>.<integration>.<name>`, managed by meshctl
+    like a product's topic (an `events` topic), written only by the integration's principal."""
+
+    name: str
+    topic: TopicSpec  # topic.name is always None: the name comes from the integration
+    src: SourceRange
+    description: str = ""
+    prevent_destroy: bool = False
+    module: str = ""  # `module.integration_NAME` when the integration's module declared it
+    srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
 class Integration:
     """A vendor's connection, confined to one domain: its own principal and AWS role."""
 
@@ -140,6 +159,8 @@ class Integration:
     external_id: str
     src: SourceRange
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+    # Topics it writes; none: it may write any topic under its namespace (PREFIXED), as before outputs.
+    outputs: tuple[IntegrationOutput, ...] = ()
 
     @property
     def principal_name(self) -> str:
@@ -300,6 +321,10 @@ class Mesh:
 
     def topic_name(self, product: DataProduct) -> str:
         return product.topic.name or default_topic_name(self.path(product.domain), product.name, product.version)
+
+    def output_topic(self, integration: Integration, output: IntegrationOutput) -> str:
+        """`analytics.lake.dlq`: an integration output's topic, under the integration's namespace."""
+        return integration_output_topic(self.path(integration.domain), integration.name, output.name)
 
     def versions(self, key: str) -> list[DataProduct]:
         """All versions of `<domain>.<product>`, oldest first (indexed: meshes have thousands)."""

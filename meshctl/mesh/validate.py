@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterable
 
 from meshctl.errors import Diagnostics, SourceRange
 from meshctl.mesh.durations import format_ms
@@ -12,11 +13,20 @@ from meshctl.mesh.model import (
     SCRAM_MECHANISMS,
     Application,
     DataProduct,
+    Integration,
+    IntegrationOutput,
     Mesh,
+    TopicSpec,
     product_ref,
 )
 from meshctl.mesh.policy import SOURCE_NAME, SettingValue, effective_policy, loosened
-from meshctl.naming import NAME_RE, application_namespace, integration_namespace, reserved_principal
+from meshctl.naming import (
+    MAX_TOPIC_NAME_LENGTH,
+    NAME_RE,
+    application_namespace,
+    integration_namespace,
+    reserved_principal,
+)
 
 
 def validate(mesh: Mesh, diags: Diagnostics) -> None:
@@ -167,41 +177,59 @@ def _check_namespace(mesh: Mesh, p: DataProduct, topic: str, apps: dict[str, App
 
 
 def _check_against_policy(mesh: Mesh, p: DataProduct, diags: Diagnostics) -> None:
-    policy = effective_policy(mesh, p.domain)
+    def where(attr: str) -> SourceRange:
+        return p.srcs.get(attr if attr == "kind" else f"topic.{attr}", p.src)
+
+    _check_topic_policy(mesh, p.domain, p.topic, where, p.address, diags, p.kind)
+
+
+def _check_topic_policy(
+    mesh: Mesh,
+    domain: str,
+    topic: TopicSpec,
+    where: Callable[[str], SourceRange],
+    address: str,
+    diags: Diagnostics,
+    kind: str | None = None,
+) -> None:
+    """A topic's partitions, replication and configs (and a product's kind) against the
+    domain's effective policy; `where(attr)`: the source of `partitions`, `replication_factor`,
+    `config` or `kind`."""
+    policy = effective_policy(mesh, domain)
 
     def fail(setting: str, attr: str, summary: str) -> None:
         s = policy[setting]
         diags.error(
             summary,
-            p.srcs.get(attr, p.src),
+            where(attr),
             detail=f"{SOURCE_NAME.get(setting, setting)} = {_show(setting, s.value)} "
             f'is set by domain "{s.domain}" at {s.src}',
-            hint=f'change {p.address} to meet the policy, or change the policy of "{s.domain}"',
+            hint=f'change {address} to meet the policy, or change the policy of "{s.domain}"',
         )
 
-    rf = p.topic.replication_factor
+    rf = topic.replication_factor
     if "min_replication_factor" in policy and rf is not None and rf < policy["min_replication_factor"].number:
         fail(
             "min_replication_factor",
-            "topic.replication_factor",
+            "replication_factor",
             f"replication_factor {rf} is under the minimum {policy['min_replication_factor'].value}",
         )
-    if "max_partitions" in policy and p.topic.partitions > policy["max_partitions"].number:
+    if "max_partitions" in policy and topic.partitions > policy["max_partitions"].number:
         fail(
             "max_partitions",
-            "topic.partitions",
-            f"partitions {p.topic.partitions} is over the maximum {policy['max_partitions'].value}",
+            "partitions",
+            f"partitions {topic.partitions} is over the maximum {policy['max_partitions'].value}",
         )
-    if "allowed_kinds" in policy and p.kind not in policy["allowed_kinds"].names:
-        fail("allowed_kinds", "kind", f'kind "{p.kind}" is not allowed here')
-    retention = p.topic.config.get("retention.ms")
+    if kind is not None and "allowed_kinds" in policy and kind not in policy["allowed_kinds"].names:
+        fail("allowed_kinds", "kind", f'kind "{kind}" is not allowed here')
+    retention = topic.config.get("retention.ms")
     if "max_retention_ms" in policy and retention is not None:
         try:
             value = int(retention)
         except ValueError:
             diags.error(
                 "retention.ms must be a number of milliseconds",
-                p.srcs.get("topic.config", p.src),
+                where("config"),
                 detail=f"got {retention!r}",
             )
         else:
@@ -209,10 +237,10 @@ def _check_against_policy(mesh: Mesh, p: DataProduct, diags: Diagnostics) -> Non
             if value < 0 or value > limit:
                 fail(
                     "max_retention_ms",
-                    "topic.config",
+                    "config",
                     f"retention.ms {format_ms(value)} is over the maximum retention {format_ms(limit)}",
                 )
-    isr = p.topic.config.get("min.insync.replicas")
+    isr = topic.config.get("min.insync.replicas")
     if (
         "min_insync_replicas" in policy
         and isr is not None
@@ -221,7 +249,7 @@ def _check_against_policy(mesh: Mesh, p: DataProduct, diags: Diagnostics) -> Non
     ):
         fail(
             "min_insync_replicas",
-            "topic.config",
+            "config",
             f"min.insync.replicas {isr} is under the minimum {policy['min_insync_replicas'].value}",
         )
 
@@ -387,6 +415,7 @@ def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:
                 detail="only a product's domain writes the product",
                 hint="rename the integration, or the product's topic name",
             )
+        check_outputs(mesh, i, i.outputs, diags)
         if i.trusted_principal and not i.external_id:
             diags.error(
                 f'integration "{i.name}": a trusted_principal needs an external_id',
@@ -584,3 +613,40 @@ def _check_app_reads(mesh: Mesh, app: Application, diags: Diagnostics) -> None:
                 detail="an application reads only what its domain may read",
                 hint=f'add an access block: access "..." {{ product = "{key}", consumer = "{app.domain}" }}',
             )
+
+
+def check_outputs(mesh: Mesh, i: Integration, which: Iterable[IntegrationOutput], diags: Diagnostics) -> None:
+    """The integration's outputs in `which` (all of them, or those its module added): unique
+    per integration, a topic name Kafka takes, within the domain's policy."""
+    checked = set(map(id, which))
+    first: dict[str, IntegrationOutput] = {}
+    # A product topic under the namespace is refused by _check_integrations, outputs or not.
+    for o in i.outputs:
+        if o.name in first:
+            if id(o) in checked:
+                earlier = first[o.name]
+                by = f" (by {earlier.module})" if earlier.module else ""
+                diags.error(
+                    f'duplicate output "{o.name}" of integration "{i.name}"',
+                    o.src,
+                    detail=f"first declared at {earlier.src}{by}",
+                    hint="each output names one topic: rename or remove one of them",
+                )
+            continue
+        first[o.name] = o
+        if id(o) not in checked:
+            continue
+        topic = mesh.output_topic(i, o)
+        address = f'{i.address}.output "{o.name}"'
+        if len(topic) > MAX_TOPIC_NAME_LENGTH:
+            diags.error(
+                f'output "{o.name}" of integration "{i.name}" would be a topic name of {len(topic)} characters',
+                o.src,
+                detail=f"Kafka takes at most {MAX_TOPIC_NAME_LENGTH}: {topic[:40]}...",
+                hint="shorten the output's name (or the integration's or its domains')",
+            )
+
+        def where(attr: str, o: IntegrationOutput = o) -> SourceRange:
+            return o.srcs.get(attr, o.src)
+
+        _check_topic_policy(mesh, i.domain, o.topic, where, address, diags)
