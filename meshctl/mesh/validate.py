@@ -625,12 +625,14 @@ def check_outputs(mesh: Mesh, i: Integration, which: Iterable[IntegrationOutput]
         if o.name in first:
             if id(o) in checked:
                 earlier = first[o.name]
-                by = f" (by {earlier.module})" if earlier.module else ""
+                module = earlier.module or o.module
                 diags.error(
                     f'duplicate output "{o.name}" of integration "{i.name}"',
                     o.src,
-                    detail=f"first declared at {earlier.src}{by}",
-                    hint="each output names one topic: rename or remove one of them",
+                    detail=f"first declared at {earlier.src}",
+                    hint=f'{module} declares output "{o.name}" itself: remove the integration\'s output block'
+                    if module
+                    else "each output names one topic: rename or remove one of them",
                 )
             continue
         first[o.name] = o

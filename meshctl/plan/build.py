@@ -21,6 +21,7 @@ from meshctl.errors import Diagnostic, Diagnostics, error
 from meshctl.mesh.capacity import replication_errors
 from meshctl.mesh.lifecycle import RETIRE, Stage
 from meshctl.mesh.model import Mesh
+from meshctl.naming import integration_namespace
 from meshctl.plan.diff import PlanOptions, diff, match_moves, prevent_destroy_errors, topics_at_stake
 from meshctl.plan.migration import guard_retirement, migrations, watched_groups
 from meshctl.plan.model import UPDATE, Plan, ResourceChange
@@ -136,7 +137,12 @@ def territory_of(desired: Desired, prior: State) -> Territory:
     items = [(r.type, r.attributes, r.domain) for r in desired.resources]
     items += [(rs.type, rs.attributes, rs.domain) for rs in prior.resources.values()]
     kept = [*mesh.kafka.keep_acls_of, *([f"User:{desired.principal}"] if desired.principal else [])]
-    return territory(items, {d: mesh.path(d) + "." for d in mesh.domains}, kept)
+    integrations = {
+        integration_namespace(mesh.path(i.domain), i.name): (i.domain, i.name)
+        for i in mesh.integrations
+        if i.domain in mesh.domains
+    }
+    return territory(items, {d: mesh.path(d) + "." for d in mesh.domains}, kept, integrations)
 
 
 def _outside(

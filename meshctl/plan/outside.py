@@ -32,6 +32,8 @@ class Territory:
     groups: Mapping[tuple[str, bool], str] = field(default_factory=dict)  # (group name, is prefix) -> domain
     principals: Mapping[str, str] = field(default_factory=dict)  # `User:sales` -> domain
     protected: frozenset[str] = frozenset()  # principals never touched: the one meshctl runs as
+    # Integration namespaces inside their domain's: topic prefix -> (domain, integration).
+    integrations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @cached_property
     def names(self) -> dict[str, _Names]:
@@ -71,8 +73,10 @@ def territory(
     resources: Iterable[tuple[str, Mapping[str, object], str]],
     namespaces: Mapping[str, str],
     protected: Iterable[str] = (),
+    integrations: Mapping[str, tuple[str, str]] | None = None,
 ) -> Territory:
-    """From (type, attributes, domain) of desired and recorded resources."""
+    """From (type, attributes, domain) of desired and recorded resources; `integrations`:
+    integration namespace -> (domain, integration), to say whose namespace holds an object."""
     topics: dict[str, str] = {}
     groups: dict[tuple[str, bool], str] = {}
     principals: dict[str, str] = {f"User:{d}": d for d in namespaces}
@@ -83,7 +87,7 @@ def territory(
             groups[(str(attrs["resource_name"]), attrs.get("pattern_type") == "PREFIXED")] = domain
         elif type_ == "kafka_scram_user":
             principals[f"User:{attrs['name']}"] = domain
-    return Territory(dict(namespaces), topics, groups, principals, frozenset(protected))
+    return Territory(dict(namespaces), topics, groups, principals, frozenset(protected), dict(integrations or {}))
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,18 @@ def _namespace_owner(t: Territory, name: str) -> str | None:
     return max(matches)[1] if matches else None
 
 
+def _whose(t: Territory, owner: str, name: str) -> str:
+    """Why an unmanaged topic or subject is in meshctl's territory: the namespace it is in."""
+    inside = [(prefix, i) for prefix, (d, i) in t.integrations.items() if d == owner and name.startswith(prefix)]
+    if inside:
+        prefix, integration = max(inside)
+        return (
+            f'inside the namespace of integration "{integration}" of domain "{owner}" ({prefix}*); it holds data: '
+            f'left alone (declare it with an output block of integration "{integration}" to manage it)'
+        )
+    return f'inside the namespace of domain "{owner}" ({t.namespaces[owner]}*); it holds data: left alone'
+
+
 def _top(t: Territory, domains: frozenset[str]) -> str:
     """The domain to file a change under: the one nearest the root among those it reaches."""
     return min(domains, key=lambda d: (len(t.namespaces.get(d, "")), d))
@@ -195,8 +211,7 @@ def outside(
             object_name = str(attrs.get("name") or attrs.get("subject"))
             owner = _namespace_owner(t, object_name)
             if owner and (not scope or owner in scope):
-                detail = f'inside the namespace of domain "{owner}" ({t.namespaces[owner]}*); it holds data: left alone'
-                found.append(Unmanaged(address, type_, owner, detail, False, attrs))
+                found.append(Unmanaged(address, type_, owner, _whose(t, owner, object_name), False, attrs))
     return deletes, found
 
 

@@ -2,6 +2,9 @@
 # integration's own principal, with consumer groups under the integration's prefix) and
 # writes into the domain's bucket under <integration>/. The connector configuration is an
 # output artefact rendered with jinja2; credentials are referenced, never inlined.
+# With dead_letter_queue = true, records the sink cannot write go to the integration's output
+# topic "dlq" (<domain path>.<integration>.dlq), which meshctl creates and manages; the
+# integration's principal may write that topic and no other.
 
 variable "integration" {
   description = "Given by meshctl: the integration, its domain and what it reads"
@@ -17,6 +20,23 @@ variable "flush_size" {
   default = 1000
 }
 
+variable "dead_letter_queue" {
+  type        = bool
+  default     = false
+  description = "send records that fail conversion or writing to the output topic dlq instead of stopping"
+}
+
+variable "dead_letter_queue_partitions" {
+  type    = number
+  default = 1
+}
+
+integration_output "dlq" {
+  enabled     = var.dead_letter_queue
+  partitions  = var.dead_letter_queue_partitions
+  description = "Records the S3 sink ${var.integration.name} could not write, with the error in their headers"
+}
+
 locals {
   domain   = var.integration.domain
   account  = mesh.aws.account_id
@@ -24,6 +44,8 @@ locals {
   role     = "${var.bucket_prefix}-${local.domain.slug}.${var.integration.name}"
   prefix   = "${var.integration.name}/"
   role_arn = "arn:aws:iam::${local.account}:role/${local.role}"
+  # The topic of integration_output "dlq" above: the integration's namespace and the output's name.
+  dlq      = var.dead_letter_queue ? "${var.integration.topic_prefix}dlq" : ""
 }
 
 resource "aws_iam_role" "sink" {
@@ -100,5 +122,6 @@ output "connector_config" {
       principal = var.integration.principal
       group     = "${var.integration.group_prefix}sink"
       flush     = var.flush_size
+      dlq       = local.dlq
   })
 }
