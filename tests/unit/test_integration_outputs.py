@@ -465,3 +465,13 @@ def test_a_module_sees_the_integrations_output_topics(tmp_path: Path) -> None:
     config = _load(tmp_path, TWO_OUTPUTS, files)
     (outputs,) = [o["topics"] for o in config.mesh.outputs.values() if "topics" in o]
     assert outputs == {"changes": "commerce.sales.cdc.changes", "heartbeats": "commerce.sales.cdc.heartbeats"}
+
+
+@pytest.mark.parametrize("writes", ["cdc.changes", "cdc", "changes"])
+def test_no_application_writes_an_integrations_output(tmp_path: Path, writes: str) -> None:
+    """Applications write products of their own domain only, and an output is none: refused
+    by the application rules as they are, with no rule of its own."""
+    app = f'application "loader" {{\n  domain = "sales"\n  kind   = "producer"\n  writes = ["{writes}"]\n}}\n'
+    text = _error(tmp_path, TWO_OUTPUTS, {"app.hcl": app})
+    assert 'app.hcl:4: error: application "loader" writes' in text, text
+    assert text.count("error:") == 1, text
