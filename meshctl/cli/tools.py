@@ -16,8 +16,9 @@ from meshctl.config.hcl import HclSyntaxError, parse
 from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import ConfigError, Diagnostic, MeshError, error
+from meshctl.mesh.model import Application
 from meshctl.redaction import MASK
-from meshctl.render.client_config import client_configs
+from meshctl.render.client_config import DEFAULT_FORMAT, FORMATS, JSON, ClientConfigError, client_configs
 from meshctl.render.graph import render_dot
 
 
@@ -120,40 +121,90 @@ def fmt(directory: Path, check: bool, show_diff: bool) -> None:
         sys.exit(3)
 
 
-@click.command("client-config")
-@click.argument("domain")
+CLIENT_CONFIG_EXAMPLES = """\b
+Examples:
+  meshctl client-config analytics                  # the domain's principal, Java form
+  meshctl client-config sales.orders_api --format librdkafka --out cfg/
+  meshctl client-config sales.enricher             # enricher.streams.properties
+  meshctl client-config analytics.dashboard --format json > dashboard.json
+
+\b
+A librdkafka file plus the password, in Python:
+  conf = dict(l.strip().split("=", 1) for l in open(path) if l.strip() and not l.startswith("#"))
+  conf["sasl.password"] = os.environ["KAFKA_SASL_PASSWORD"]
+  producer = confluent_kafka.Producer(conf)
+"""
+
+
+@click.command("client-config", epilog=CLIENT_CONFIG_EXAMPLES)
+@click.argument("principal", metavar="DOMAIN[.APP]")
 @config_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Write one file per product.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=DEFAULT_FORMAT,
+    show_default=True,
+    help="librdkafka: for confluent-kafka (Python, Go, .NET, Node) and kcat; java: for the Java client, Kafka "
+    "Streams and Connect (the default, as before formats existed, so existing setups keep working); json: one "
+    "document with both forms, for generators.",
+)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Write one file per client.")
 @handle_errors
 def client_config(
-    domain: str,
+    principal: str,
     directory: Path,
     vars_: tuple[str, ...],
     var_files: tuple[Path, ...],
     state_dir: Path | None,
+    fmt: str,
     out_dir: Path | None,
 ) -> None:
-    """Producer and consumer properties for DOMAIN's products, credentials referenced."""
+    """Client settings for DOMAIN's principal or application APP's, credentials referenced.
+
+    A domain: a producer file per product it writes, a consumer file per product it is
+    granted. An application (`DOMAIN.APP`): producer files for its writes, consumer files for
+    its reads; a streams app its `APP.streams.properties`, a connect app its
+    `APP.connect-worker.properties`. The password is never written: librdkafka files name the
+    environment variable KAFKA_SASL_PASSWORD and where the password is kept; Java files read it
+    through a config provider."""
     ws = workspace(directory, vars_, var_files, state_dir)
     mesh = ws.config.mesh
+    domain, _, app_name = principal.partition(".")
     if domain not in mesh.domains:
         raise MeshError(f"no domain {domain!r} (domains: {', '.join(sorted(mesh.domains))})")
+    target: str | Application = domain
+    if app_name:
+        apps = {a.name: a for a in mesh.applications if a.domain == domain}
+        if app_name not in apps:
+            known = ", ".join(sorted(apps)) or "none"
+            raise MeshError(f"no application {app_name!r} in domain {domain!r} (its applications: {known})")
+        target = apps[app_name]
+    user = target.principal_name if isinstance(target, Application) else domain
     settings = ws.kafka_settings()
-    credentials = ws.credential_store(settings).location(domain)
+    credentials = ws.credential_store(settings).location(user)
     if not credentials.startswith("secretsmanager:"):
         credentials = str(Path(credentials).resolve())
     registry = ws.env.get("MESHCTL_REGISTRY_URL") or mesh.registry.url or ""
-    files = client_configs(mesh, domain, settings, credentials, registry)
+    try:
+        files = client_configs(mesh, target, settings, credentials, registry, fmt)
+    except ClientConfigError as exc:
+        raise MeshError(str(exc)) from None
     if not files:
-        raise MeshError(f"domain {domain!r} owns no product and is granted none")
+        if isinstance(target, Application):
+            raise MeshError(f"{target.address} reads and writes no product: nothing to configure")
+        raise MeshError(f"domain {domain!r} writes no product (or its applications do) and is granted none")
     if out_dir is None:
+        if fmt == JSON:
+            click.echo(next(iter(files.values())), nl=False)
+            return
         for name, text in files.items():
             click.echo(f"# --- {name}\n{text}")
         return
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (out_dir / name).write_text(text)
-    click.echo(f"Wrote {len(files)} files to {display_path(out_dir)}.")
+    click.echo(f"Wrote {len(files)} file{'s' if len(files) != 1 else ''} to {display_path(out_dir)}.")
 
 
 @click.command()

@@ -187,7 +187,7 @@ def test_client_config_references_credentials(workdir: Path, prefix: str, regist
     write_mesh(workdir, _mesh(p))
     _apply()
     out = run("client-config", f"{p}analytics", ".").stdout
-    assert f"group.id=grp.{p}analytics.{p}sales.orders-v1" in out and "isolation.level=read_committed" in out
+    assert f"group.id=grp.{p}analytics.{p}sales.orders.v1" in out and "isolation.level=read_committed" in out
     producer = run("client-config", f"{p}sales", ".").stdout
     assert "enable.idempotence=true" in producer and "acks=all" in producer
     password = kafkautil.read_properties(workdir / ".meshctl" / "credentials" / f"{p}sales.properties")["sasl.password"]

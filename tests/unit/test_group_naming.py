@@ -216,7 +216,7 @@ def test_client_config_group_id_falls_under_the_principals_own_prefix(tmp_path: 
     files = client_configs(mesh, "sales", {"bootstrap.servers": "b:9092"}, "/creds/sales.properties", "")
     consumer = files["commerce.orders.v1.consumer.properties"]
     group = next(line.split("=", 1)[1] for line in consumer.splitlines() if line.startswith("group.id="))
-    assert group == "grp.sales.commerce.orders-v1"
+    assert group == "grp.sales.commerce.orders.v1"
     prefixes = _group_acls(mesh)
     assert [u for u, p in prefixes.items() if group.startswith(p)] == ["sales"]  # the parent's ACL does not match
 
