@@ -140,8 +140,16 @@ def _recreated(s: Session, p: str, to_files: bool) -> None:
         s.run("client-config", f"{p}sales", "--out", "client-config", ".")
         written = (s.workdir / "client-config" / f"{p}sales.orders.v1.producer.properties").read_text()
         assert f"User:{p}sales" in written
+        for fmt in ("librdkafka", "json"):  # every form is searched too
+            s.run("client-config", f"{p}sales", "--format", fmt, "--out", f"client-config-{fmt}", ".")
+            s.run("client-config", f"{p}analytics", "--format", fmt, "--out", f"client-config-{fmt}", ".")
+        rd = (s.workdir / "client-config-librdkafka" / f"{p}sales.orders.v1.consumer.properties").read_text()
+        assert "KAFKA_SASL_PASSWORD" in rd and f"sasl.username={p}analytics" in rd
+        assert json.loads((s.workdir / "client-config-json" / f"{p}sales.client-config.json").read_text())["clients"]
     else:
         assert f"User:{p}sales" in s.run("client-config", f"{p}sales", ".")
+        for fmt in ("librdkafka", "json"):
+            assert f"{p}analytics" in s.run("client-config", f"{p}analytics", "--format", fmt, ".")
 
 
 def _assert_nowhere(s: Session, secret_values: dict[str, str]) -> None:
