@@ -15,6 +15,7 @@ import pytest
 from meshctl.config.loader import LoadedConfig, LoadOptions, load
 from meshctl.engine.run import compile_desired
 from meshctl.errors import ConfigError
+from meshctl.mesh.capacity import replication_errors
 from meshctl.plan.build import Desired, build_plan
 from meshctl.plan.diff import PlanOptions
 from meshctl.plan.model import CREATE, DELETE, NOOP, Plan
@@ -475,3 +476,11 @@ def test_no_application_writes_an_integrations_output(tmp_path: Path, writes: st
     text = _error(tmp_path, TWO_OUTPUTS, {"app.hcl": app})
     assert 'app.hcl:4: error: application "loader" writes' in text, text
     assert text.count("error:") == 1, text
+
+
+def test_an_output_replicated_beyond_the_cluster_is_an_error_at_its_line(tmp_path: Path) -> None:
+    config = _load(tmp_path, '  output "changes" {\n    replication_factor = 3\n  }\n')
+    desired = compile_desired(config, State(), TODAY)
+    (err,) = replication_errors(list(desired.resources), 1, config.mesh)
+    assert err.format().startswith("main.hcl:22: error: replication_factor 3 is more than the 1 broker(s)")
+    assert "topic 'commerce.sales.cdc.changes'" in err.detail
