@@ -193,7 +193,9 @@ def client_config(
     if not files:
         if isinstance(target, Application):
             raise MeshError(f"{target.address} reads and writes no product: nothing to configure")
-        raise MeshError(f"domain {domain!r} writes no product (or its applications do) and is granted none")
+        writers = sorted(f"{a.domain}.{a.name}" for a in mesh.applications if a.domain == domain and a.writes)
+        by_apps = f" (its applications write its products: {', '.join(writers)})" if writers else ""
+        raise MeshError(f"domain {domain!r} writes no product and is granted none{by_apps}")
     if out_dir is None:
         if fmt == JSON:
             click.echo(next(iter(files.values())), nl=False)
