@@ -10,9 +10,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
-from meshctl.attributes import SHAPES, attributes_of
+from meshctl.attributes import SHAPES, AwsSecretsmanagerSecret, attributes_of
 from meshctl.iam.policy import canonical, parse, statement_list
-from meshctl.mesh.model import Mesh
+from meshctl.mesh.model import Application, Mesh
+from meshctl.naming import secret_name
 from meshctl.resources import Resource
 
 # Resource policies: who else may act on the resource. Identity and trust policies never
@@ -104,4 +105,60 @@ def compile_resources(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Resou
                 module=block.module,
             )
         )
+    return out + application_secrets(mesh, deployers)
+
+
+def application_secrets(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Resource]:
+    """On AWS, each application's password lives in `meshctl/kafka/<P>`, declared here with a
+    resource policy: only `aws.runs_as` may read it, or else whoever may read its domain's
+    secret (the domain's role, from the baseline module's policy); every Deny spares the deployers."""
+    if not mesh.aws:
+        return []
+    out = []
+    for app in mesh.applications:
+        if app.domain not in mesh.domains:
+            continue
+        policy = _secret_policy(mesh, app)
+        if deployers and policy:
+            policy = admit_deployers(policy, deployers)
+        attrs = AwsSecretsmanagerSecret(
+            name=secret_name(app.principal_name),
+            description=f"Kafka credentials of User:{app.principal_name} ({app.address}), managed by meshctl",
+            policy=canonical(policy) if policy else "",
+            tags={"managed-by": "meshctl", "meshctl:application": app.name, "meshctl:domain": mesh.path(app.domain)},
+        )
+        out.append(Resource("aws_secretsmanager_secret", app.principal_name, attrs, app.address, domain=app.domain))
     return out
+
+
+def _secret_policy(mesh: Mesh, app: Application) -> object:
+    """The app secret's resource policy before the deployers are admitted; "" when nobody is named
+    and the domain's own secret declares no policy (validation warns: any role may read it)."""
+    if app.runs_as:
+        readers = list(app.runs_as)
+        action = "secretsmanager:GetSecretValue"
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "RunsAs",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": readers},
+                    "Action": action,
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "OnlyRunsAs",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": action,
+                    "Resource": "*",
+                    "Condition": {"ArnNotEquals": {"aws:PrincipalArn": readers}},
+                },
+            ],
+        }
+    domain_secret = secret_name(app.domain)
+    for block in mesh.resources:
+        if block.type == "aws_secretsmanager_secret" and block.values.get("name") == domain_secret:
+            return block.values.get("policy") or ""
+    return ""

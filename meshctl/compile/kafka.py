@@ -10,14 +10,17 @@ from dataclasses import replace
 
 from meshctl.address import Address
 from meshctl.attributes import KafkaAcl, KafkaScramUser, KafkaTopic, attributes_of
+from meshctl.compile.acls import SCRAM_ITERATIONS
+from meshctl.compile.acls import acl as _acl
+from meshctl.compile.applications import compile_applications
 from meshctl.compile.lifecycle import LIVE, Stage
+from meshctl.mesh.applications import written_versions
 from meshctl.mesh.model import DataProduct, Mesh, TopicSpec
 from meshctl.mesh.policy import Setting, effective_policy
-from meshctl.naming import acl_name, group_prefix, integration_namespace, kafka_principal
+from meshctl.naming import group_prefix, integration_namespace, kafka_principal
 from meshctl.resources import Resource
 
 SCRAM_MECHANISM = "SCRAM-SHA-512"
-SCRAM_ITERATIONS = 8192
 
 # The happy path of each kind of product (the seed's fifth practice).
 EVENTS_RETENTION_MS = 7 * 24 * 3600 * 1000
@@ -43,6 +46,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
             )
         )
     topics: dict[str, str] = {}  # product address -> topic address
+    app_written = {p.address for app in mesh.applications for p in written_versions(mesh, app)}
     for product in mesh.products:
         stage = stages.get(product.address, live)
         if not stage.exists:
@@ -56,7 +60,8 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
                 "TOPIC",
                 topic.name,
                 "LITERAL",
-                ["DESCRIBE", "WRITE"] if stage.writable else ["DESCRIBE"],  # a frozen version takes no writes
+                # A frozen version takes no writes; one an application writes, none from the domain.
+                ["DESCRIBE", "WRITE"] if stage.writable and product.address not in app_written else ["DESCRIBE"],
                 product.address,
                 (topic.address, str(Address("kafka_scram_user", product.domain))),
             )
@@ -93,6 +98,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
             )
         )
     out.extend(_integrations(mesh, topics))
+    out.extend(compile_applications(mesh, topics, stages))
     return _merge_duplicates(out)
 
 
@@ -177,33 +183,6 @@ def _topic(mesh: Mesh, domain: str, name: str, kind: str, spec: TopicSpec, sourc
 def _whole_number(setting: Setting | None) -> int | None:
     """A numeric policy setting, or None when none is in force."""
     return None if setting is None else setting.number
-
-
-def _acl(
-    principal_: str,
-    resource_type: str,
-    resource_name: str,
-    pattern_type: str,
-    operations: list[str],
-    source: str,
-    depends_on: tuple[str, ...],
-    domain: str = "",
-) -> Resource:
-    return Resource(
-        "kafka_acl",
-        acl_name(principal_, resource_type, resource_name, pattern_type),
-        KafkaAcl(
-            principal=principal_,
-            resource_type=resource_type,
-            resource_name=resource_name,
-            pattern_type=pattern_type,
-            host="*",
-            operations=sorted(operations),
-        ),
-        source,
-        depends_on,
-        domain=domain or principal_.split(":", 1)[1],  # an ACL belongs to the domain of its principal
-    )
 
 
 def _merge_duplicates(resources: list[Resource]) -> list[Resource]:

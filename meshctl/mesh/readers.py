@@ -5,6 +5,7 @@ they replaced. Pure."""
 from __future__ import annotations
 
 from meshctl.mesh.model import Mesh
+from meshctl.naming import connect_sink_group_prefix, group_prefix, streams_application_id
 
 
 def reader_principals(mesh: Mesh, product_key: str) -> set[str]:
@@ -31,3 +32,20 @@ def _product_key(ref: str) -> str:
     """`sales.orders.v2` -> `sales.orders`; an unversioned reference is already a key."""
     key, _, version = ref.rpartition(".v")
     return key if key and version.isdigit() else ref
+
+
+def application_group_prefixes(mesh: Mesh, product_key: str) -> set[str]:
+    """The consumer groups of the applications that read `product_key`, by kind: `grp.<P>.`
+    (producer, consumer), the Streams group `<P>.streams`, a Connect app's sink groups `connect-<P>.`."""
+    out: set[str] = set()
+    for app in mesh.applications:
+        if app.domain not in mesh.domains or not any(_product_key(ref) == product_key for ref in app.reads):
+            continue
+        user = app.principal_name
+        if app.kind == "streams":
+            out.add(streams_application_id(user))
+        elif app.kind == "connect":
+            out.add(connect_sink_group_prefix(user))
+        else:
+            out.add(group_prefix(user))
+    return out

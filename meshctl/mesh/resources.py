@@ -37,6 +37,11 @@ def check_principal_secrets(mesh: Mesh, diags: Diagnostics) -> None:
         return
     declared = {str(b.values.get("name")) for b in mesh.resources if b.type == "aws_secretsmanager_secret"}
     principals = [*mesh.domains, *(i.principal_name for i in mesh.integrations)]
+    # An application's secret is declared by meshctl (compile.aws), with a policy naming aws.runs_as
+    # or else copying its domain's secret's: without either, nobody is named.
+    principals += [
+        a.principal_name for a in mesh.applications if not a.runs_as and secret_name(a.domain) not in declared
+    ]
     missing = [secret_name(p) for p in principals if secret_name(p) not in declared]
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")

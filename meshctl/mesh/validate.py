@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Callable, Iterable
 
 from meshctl.errors import Diagnostics, SourceRange
+from meshctl.iam.identity import deployer_problem
 from meshctl.mesh.durations import format_ms
 from meshctl.mesh.model import (
     APPLICATION_KINDS,
@@ -436,6 +437,7 @@ def _check_applications(mesh: Mesh, diags: Diagnostics) -> None:
             continue
         _check_app_kind(app, diags)
         _check_app_principal_spec(app, diags)
+        _check_app_runs_as(mesh, app, diags)
         _check_app_name_clash(mesh, app, diags)
         for product in _app_writes(mesh, app, diags):
             _check_single_writer(app, product, writers, diags)
@@ -508,6 +510,21 @@ def _check_app_principal_spec(app: Application, diags: Diagnostics) -> None:
             f'application "{app.name}": unknown SCRAM mechanism "{app.principal.mechanism}"',
             app.srcs.get("principal.mechanism", app.src),
             hint=f"mechanisms: {', '.join(SCRAM_MECHANISMS)}",
+        )
+
+
+def _check_app_runs_as(mesh: Mesh, app: Application, diags: Diagnostics) -> None:
+    """`aws.runs_as`: exact IAM principals (a wildcard would let others read the password)."""
+    where = app.srcs.get("aws.runs_as", app.src)
+    for arn in app.runs_as:
+        problem = deployer_problem(arn)
+        if problem:
+            diags.error(f'application "{app.name}": aws.runs_as: {problem.replace("deployer", "reader")}', where)
+    if app.runs_as and not mesh.aws:
+        diags.warning(
+            f'application "{app.name}": aws.runs_as has no effect without an aws block',
+            where,
+            detail="without AWS the password is kept in a local file under .meshctl/credentials/",
         )
 
 

@@ -9,7 +9,7 @@ from datetime import date
 
 from meshctl.mesh.lifecycle import RETIRE, Stage
 from meshctl.mesh.model import DataProduct, Mesh
-from meshctl.mesh.readers import legacy_group_prefixes, reader_principals
+from meshctl.mesh.readers import application_group_prefixes, legacy_group_prefixes, reader_principals
 from meshctl.naming import group_prefix
 from meshctl.plan.diff import PlanOptions, delete_flag
 from meshctl.plan.model import DELETE_BECAUSE_RETIRED, Plan, ResourceChange
@@ -142,6 +142,7 @@ def watched_groups(
         topics |= pair
         readers |= {group_prefix(r) for r in reader_principals(mesh, p.key)}
         readers |= legacy_group_prefixes(mesh, p.key)
+        readers |= application_group_prefixes(mesh, p.key)
     if not topics:
         return [], ()
     return sorted(topics), tuple(sorted(readers))

@@ -412,7 +412,21 @@ class AwsProvider:
         elif c.type == "aws_glue_table":
             self._call("glue", "delete_table", DatabaseName=b["database"], Name=b["name"])
         elif c.type == "aws_secretsmanager_secret":
-            self._call("secretsmanager", "delete_secret", SecretId=b["name"], RecoveryWindowInDays=7)
+            try:
+                self._call("secretsmanager", "delete_secret", SecretId=b["name"], RecoveryWindowInDays=7)
+            except botocore.exceptions.ClientError as exc:
+                # Deleting a principal deletes its password first (the credential store, in the
+                # same apply): the secret is then already gone or scheduled for deletion.
+                if not _already_deleted(exc):
+                    raise
+
+
+def _already_deleted(exc: botocore.exceptions.ClientError) -> bool:
+    code = error_code(exc)
+    message = str(exc.response.get("Error", {}).get("Message", "")).lower()
+    return code == "ResourceNotFoundException" or (
+        code == "InvalidRequestException" and "marked" in message and "delet" in message
+    )
 
 
 def _object(value: object) -> Mapping[str, object]:
