@@ -1,0 +1,209 @@
+"""Applications on the real broker: one of each kind, the exact ACL bindings of each app
+principal, a re-plan without changes, removal (ACLs, then the principal), and the denials plain
+confluent-kafka clients meet with the apps' own passwords (docs/design/applications.md, 4 and 8)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from tests.cli import run
+from tests.helpers import write_mesh
+from tests.integration import kafkautil
+
+TOPIC_DENIED, GROUP_DENIED = "TOPIC_AUTHORIZATION_FAILED", "GROUP_AUTHORIZATION_FAILED"
+R, W = ("READ", "DESCRIBE"), ("WRITE", "DESCRIBE")
+
+
+def _mesh(p: str, with_dashboard: bool = True) -> dict[str, str]:
+    owners = '  owners { accountable = "o@acme.example" }\n'
+
+    def product(name: str, domain: str) -> str:
+        return f'data_product "{name}" {{\n  domain = "{p}{domain}"\n  topic {{\n    partitions = 1\n  }}\n}}\n'
+
+    def app(name: str, domain: str, kind: str, *lines: str) -> str:
+        body = "".join(f"  {line}\n" for line in lines)
+        return f'application "{name}" {{\n  domain = "{p}{domain}"\n  kind = "{kind}"\n{body}}}\n'
+
+    apps = (
+        app("orders_api", "sales", "producer", "transactional = true", 'writes = ["orders"]')
+        + app(
+            "enricher",
+            "sales",
+            "streams",
+            "transactional = true",
+            f'reads = ["{p}sales.orders"]',
+            'writes = ["orders_enriched"]',
+        )
+        + app("lake_sink", "analytics", "connect", f'reads = ["{p}sales.orders"]')
+    )
+    if with_dashboard:
+        apps += app("dashboard", "analytics", "consumer", f'reads = ["{p}sales.orders"]')
+    return {
+        "main.hcl": 'kafka {\n  request_timeout = "20s"\n}\n'
+        + f'domain "{p}sales" {{\n{owners}}}\ndomain "{p}analytics" {{\n{owners}}}\n'
+        + product("orders", "sales")
+        + product("orders_enriched", "sales")
+        + product("returns", "sales")  # no app writes it: the domain stays its writer
+        + f'access "{p}a_orders" {{\n  product  = "{p}sales.orders"\n  consumer = "{p}analytics"\n}}\n',
+        "apps.hcl": apps,
+    }
+
+
+def _apply(*extra: str) -> str:
+    result = run("apply", "--auto-approve", "--no-color", *extra, ".")
+    assert result.exit_code == 0, result.output
+    assert "Apply complete!" in result.output
+    return result.output
+
+
+def _plan() -> tuple[int, str]:
+    result = run("plan", "--no-color", "--detailed-exitcode", ".")
+    return result.exit_code, re.sub(r"(?<=\S) {2,}", " ", result.stdout)
+
+
+def _bindings(who: str, *acls: tuple[str, str, str, tuple[str, ...]]) -> set[tuple[str, str, str, str, str]]:
+    return {(f"User:{who}", rtype, name, pattern, op) for rtype, name, pattern, ops in acls for op in ops}
+
+
+def _creds(workdir: Path, user: str) -> dict[str, str]:
+    return kafkautil.read_properties(workdir / ".meshctl" / "credentials" / f"{user}.properties")
+
+
+def test_each_kind_gets_exactly_its_acls_and_nothing_more(workdir: Path, prefix: str, admin: AdminClient) -> None:
+    p = prefix
+    write_mesh(workdir, _mesh(p))
+    _apply()
+    api, enricher, sink, dash = (
+        f"{p}sales-orders_api",
+        f"{p}sales-enricher",
+        f"{p}analytics-lake_sink",
+        f"{p}analytics-dashboard",
+    )
+    orders, enriched, returns = (f"{p}sales.{n}.v1" for n in ("orders", "orders_enriched", "returns"))
+    internal = ("READ", "WRITE", "DESCRIBE", "DESCRIBE_CONFIGS")
+    expected = {
+        api: _bindings(api, ("TOPIC", orders, "LITERAL", W), ("TRANSACTIONAL_ID", f"txn.{api}.", "PREFIXED", W)),
+        enricher: _bindings(
+            enricher,
+            ("TOPIC", orders, "LITERAL", R),
+            ("TOPIC", enriched, "LITERAL", W),
+            (
+                "TOPIC",
+                f"{enricher}.",
+                "PREFIXED",
+                ("CREATE", "READ", "WRITE", "DELETE", "DESCRIBE", "DESCRIBE_CONFIGS"),
+            ),
+            ("GROUP", f"{enricher}.streams", "LITERAL", R),
+            ("TRANSACTIONAL_ID", f"{enricher}.", "PREFIXED", W),
+        ),
+        sink: _bindings(
+            sink,
+            ("TOPIC", orders, "LITERAL", R),
+            ("GROUP", f"{sink}.connect", "LITERAL", R),
+            ("GROUP", f"connect-{sink}.", "PREFIXED", R),
+            *(("TOPIC", f"{sink}.connect-{role}", "LITERAL", internal) for role in ("configs", "offsets", "status")),
+        ),
+        dash: _bindings(dash, ("TOPIC", orders, "LITERAL", R), ("GROUP", f"grp.{dash}.", "PREFIXED", R)),
+        # The domain keeps DESCRIBE on what its apps write and WRITE on what no app writes (no CLUSTER ACL anywhere).
+        f"{p}sales": _bindings(
+            f"{p}sales",
+            ("TOPIC", orders, "LITERAL", ("DESCRIBE",)),
+            ("TOPIC", enriched, "LITERAL", ("DESCRIBE",)),
+            ("TOPIC", returns, "LITERAL", W),
+        ),
+    }
+    for who, bindings in expected.items():
+        assert kafkautil.acls(admin, {f"User:{who}"}) == bindings, who
+    users = kafkautil.scram_users(admin)
+    assert {u: users.get(u) for u in (api, enricher, sink, dash)} == dict.fromkeys(
+        (api, enricher, sink, dash), ["SCRAM_SHA_512"]
+    )
+    topics = kafkautil.topics(admin, f"{sink}.")
+    assert {n: parts for n, (parts, _) in topics.items()} == {
+        f"{sink}.connect-configs": 1,
+        f"{sink}.connect-offsets": 25,
+        f"{sink}.connect-status": 5,
+    }
+    configs = kafkautil.topic_configs(admin, sorted(topics))
+    assert all(c.get("cleanup.policy") == "compact" for c in configs.values()), configs
+    assert (workdir / ".meshctl" / "credentials" / f"{api}.properties").stat().st_mode & 0o777 == 0o600
+
+    # A re-plan reads every app principal, ACL and Connect topic back to its address: no changes.
+    assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
+
+    # The Streams app creates its internal topics under its own namespace (CREATE is its own);
+    # meshctl neither deletes them nor reports them as drift.
+    streams_admin = AdminClient(_creds(workdir, enricher) | {"log_level": 0})
+    changelog = f"{enricher}.streams-counts-changelog"
+    for fut in streams_admin.create_topics([NewTopic(changelog, 1, 1)]).values():
+        fut.result(timeout=20)
+    assert changelog in kafkautil.topics(admin, f"{enricher}.")
+    assert _plan()[0] == 0
+    drift = run("drift", "--no-color", ".")
+    assert drift.exit_code == 0, drift.output
+    # ... and cannot create a topic under another app's namespace, nor the domain's.
+    for name in (f"{sink}.connect-extra", f"{p}sales.mine"):
+        (fut,) = streams_admin.create_topics([NewTopic(name, 1, 1)]).values()
+        try:
+            fut.result(timeout=20)
+            raise AssertionError(f"{enricher} created {name}")
+        except Exception as exc:  # noqa: BLE001 - confluent-kafka raises KafkaException
+            assert TOPIC_DENIED in str(exc), exc
+
+
+def test_denials_with_the_apps_own_passwords(workdir: Path, prefix: str, admin: AdminClient) -> None:
+    p = prefix
+    write_mesh(workdir, _mesh(p))
+    _apply()
+    api, enricher, dash = f"{p}sales-orders_api", f"{p}sales-enricher", f"{p}analytics-dashboard"
+    orders, enriched, returns = (f"{p}sales.{n}.v1" for n in ("orders", "orders_enriched", "returns"))
+    creds = {who: _creds(workdir, who) for who in (api, enricher, dash, f"{p}sales")}
+
+    # Its own product: an idempotent producer with no CLUSTER ACL (KIP-679) delivers.
+    assert kafkautil.produce(creds[api], orders, b"order-1") is None
+    # App A producing to app B's product.
+    assert kafkautil.produce(creds[api], enriched, b"x") == TOPIC_DENIED
+    assert kafkautil.produce(creds[enricher], orders, b"x") == TOPIC_DENIED
+    # The domain principal lost WRITE on what an app now writes, and kept it on the rest.
+    assert kafkautil.produce(creds[f"{p}sales"], orders, b"x") == TOPIC_DENIED
+    assert kafkautil.produce(creds[f"{p}sales"], returns, b"return-1") is None
+    # A consumer app in its own groups reads; in another app's group, or its domain's, it is refused.
+    own = f"grp.{dash}.{p}sales.orders.v1"
+    assert kafkautil.consume(creds[dash], orders, own) == b"order-1"
+    for group in (f"grp.{api}.{p}sales.orders.v1", f"{enricher}.streams", f"grp.{p}analytics.x"):
+        assert kafkautil.consume(creds[dash], orders, group) == GROUP_DENIED, group
+    # A consumer app cannot read a product it does not name in reads, nor write at all.
+    assert kafkautil.consume(creds[dash], returns, f"grp.{dash}.r") == TOPIC_DENIED
+    assert kafkautil.produce(creds[dash], orders, b"x", idempotent=False) == TOPIC_DENIED
+
+
+def test_removing_an_application_deletes_its_acls_then_its_principal(
+    workdir: Path, prefix: str, admin: AdminClient
+) -> None:
+    p = prefix
+    write_mesh(workdir, _mesh(p))
+    _apply()
+    dash = f"{p}analytics-dashboard"
+    assert kafkautil.acls(admin, {f"User:{dash}"})
+    write_mesh(workdir, _mesh(p, with_dashboard=False))
+    code, plan = _plan()
+    assert code == 2
+    assert (
+        f"- kafka_scram_user.{p}analytics.dashboard" in plan
+        or f"kafka_scram_user.{p}analytics.dashboard will be destroyed" in plan
+    ), plan
+    output = _apply()
+    lines = output.splitlines()
+
+    def first(text: str) -> int:
+        return next(i for i, line in enumerate(lines) if text in line)
+
+    # ACLs go before the principal (they depend on it).
+    assert first(f"kafka_acl.{dash}/") < first(f"kafka_scram_user.{p}analytics.dashboard"), output
+    assert kafkautil.acls(admin, {f"User:{dash}"}) == set()
+    assert dash not in kafkautil.scram_users(admin)
+    assert not (workdir / ".meshctl" / "credentials" / f"{dash}.properties").exists()
+    assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
