@@ -4,11 +4,14 @@ confluent-kafka clients meet with the apps' own passwords (docs/design/applicati
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import boto3
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from meshctl_sandbox.kafka import KafkaSandbox
 from tests.cli import run
 from tests.helpers import write_mesh
 from tests.integration import kafkautil
@@ -206,4 +209,87 @@ def test_removing_an_application_deletes_its_acls_then_its_principal(
     assert kafkautil.acls(admin, {f"User:{dash}"}) == set()
     assert dash not in kafkautil.scram_users(admin)
     assert not (workdir / ".meshctl" / "credentials" / f"{dash}.properties").exists()
+    assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
+
+
+ACCOUNT = "123456789012"
+MOTO_USER = f"arn:aws:sts::{ACCOUNT}:user/moto"  # moto's identity: the deployer every Deny spares
+
+
+def _aws_mesh(p: str, apps: bool = True) -> dict[str, str]:
+    runs_as = f"arn:aws:iam::{ACCOUNT}:role/{p}enricher"
+    main = f'''
+aws {{
+  region     = "eu-west-1"
+  account_id = "{ACCOUNT}"
+}}
+domain "{p}sales" {{
+  owners {{ accountable = "s@acme.example" }}
+}}
+data_product "orders" {{
+  domain = "{p}sales"
+}}
+module "baseline" {{
+  source        = "domain-baseline"
+  for_each      = mesh.domains
+  domain        = each.value
+  bucket_prefix = "{p}"
+}}
+'''
+    app_blocks = f'''
+application "enricher" {{
+  domain = "{p}sales"
+  kind   = "producer"
+  writes = ["orders"]
+  aws {{
+    runs_as = ["{runs_as}"]
+  }}
+}}
+application "audit" {{
+  domain = "{p}sales"
+  kind   = "consumer"
+  reads  = ["{p}sales.orders"]
+}}
+'''
+    return {"main.hcl": main, "apps.hcl": app_blocks if apps else ""}
+
+
+def test_on_aws_each_app_password_lives_in_its_own_secret(
+    workdir: Path, prefix: str, aws_env: dict[str, str], admin: AdminClient, broker: KafkaSandbox
+) -> None:
+    p = prefix
+    write_mesh(workdir, _aws_mesh(p))
+    _apply()
+    sm = boto3.client("secretsmanager")
+    enricher, audit = f"{p}sales-enricher", f"{p}sales-audit"
+    role = f"arn:aws:iam::{ACCOUNT}:role/{p}enricher"
+    domain_role = f"arn:aws:iam::{ACCOUNT}:role/{p}-{p}sales"
+
+    def policy(user: str) -> dict[str, dict]:
+        doc = json.loads(sm.get_resource_policy(SecretId=f"meshctl/kafka/{user}")["ResourcePolicy"])
+        statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
+        return {st["Effect"]: st for st in statements}
+
+    mine = policy(enricher)
+    assert mine["Allow"]["Principal"] == {"AWS": role} or mine["Allow"]["Principal"] == {"AWS": [role]}
+    assert sorted(mine["Deny"]["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]) == sorted([role, MOTO_USER])
+    # Without runs_as: whoever may read the domain's secret (its role), and the deployer.
+    theirs = policy(audit)
+    assert set(theirs) == {"Deny"}
+    assert sorted(theirs["Deny"]["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]) == sorted([domain_role, MOTO_USER])
+    # The secret holds the password the broker accepts; no local file is written.
+    value = json.loads(sm.get_secret_value(SecretId=f"meshctl/kafka/{enricher}")["SecretString"])
+    assert value["username"] == enricher and value["mechanism"] == "SCRAM-SHA-512"
+    settings = broker.client_config(enricher, value["password"])
+    assert kafkautil.produce(settings, f"{p}sales.orders.v1", b"o-1") is None
+    assert not (workdir / ".meshctl" / "credentials" / f"{enricher}.properties").exists()
+    assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
+
+    # Removing the apps deletes their principals and secrets (7-day recovery window) in one apply;
+    # a secret holds a value, so its deletion is opted into as for any secret.
+    write_mesh(workdir, _aws_mesh(p, apps=False))
+    _apply("--allow-delete", "aws_secretsmanager_secret")
+    for user in (enricher, audit):
+        assert "DeletedDate" in sm.describe_secret(SecretId=f"meshctl/kafka/{user}")
+        assert user not in kafkautil.scram_users(admin)
     assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
