@@ -44,6 +44,9 @@ class KafkaScramUser(TypedDict):
     credentials: NotRequired[str]  # recorded by apply: where the password is kept
     other_mechanisms: NotRequired[list[str]]  # found by refresh: added out of band
     authenticates: NotRequired[bool]  # found by refresh: False when the kept password no longer logs in
+    # found by refresh: False when the kept password is not the one apply last set (its fingerprint
+    # differs from state's): a rotation stopped after storing the new password
+    password_applied: NotRequired[bool]
 
 
 class SchemaSubject(TypedDict):

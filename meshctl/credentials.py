@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -30,6 +31,11 @@ class CredentialStore(Protocol):
     def get(self, user: str) -> str | None: ...
 
     def get_or_create(self, user: str, mechanism: str) -> str: ...
+
+    def rotate(self, user: str, mechanism: str) -> str:
+        """A new password for the user, stored in place of the old one in one atomic step (the
+        store holds the old password or the new one, never neither), before the broker sees it."""
+        ...
 
     def delete(self, user: str) -> None: ...
 
@@ -64,17 +70,47 @@ class LocalCredentialStore:
         existing = self.get(user)
         if existing:
             return existing
-        password = secrets.token_urlsafe(32)
-        register(password)  # generated: masked in every log record before any call carries it
+        password = new_password()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.directory.chmod(0o700)
+        atomic_write(self.path(user), self._content(user, mechanism, password), 0o600)
+        return password
+
+    def rotate(self, user: str, mechanism: str) -> str:
+        """A new password over the old one: written to `<user>.properties.new` (0600), synced,
+        then renamed over the file, and the directory synced. A crash leaves the old file or
+        the new one whole; a stray `.new` file is no credential (users() lists none)."""
+        password = new_password()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.chmod(0o700)
+        path = self.path(user)
+        staged = path.with_name(path.name + ".new")
+        try:
+            fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.fchmod(fd, 0o600)  # a stray .new of another mode is reused: the mode is set, not inherited
+                os.write(fd, self._content(user, mechanism, password).encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(staged, path)
+            dir_fd = os.open(self.directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)  # the rename itself survives a crash
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            staged.unlink(missing_ok=True)
+            raise MeshError(f"cannot write the new password of User:{user} to {path}: {exc.strerror}") from None
+        return password
+
+    def _content(self, user: str, mechanism: str, password: str) -> str:
         lines = [f"# Kafka client settings for User:{user}, written by meshctl. Keep this file secret."]
         for key in ("bootstrap.servers", "security.protocol"):
             if key in self.client_settings:
                 lines.append(f"{key}={self.client_settings[key]}")
         lines += [f"sasl.mechanism={mechanism}", f"sasl.username={user}", f"sasl.password={password}"]
-        atomic_write(self.path(user), "\n".join(lines) + "\n", 0o600)
-        return password
+        return "\n".join(lines) + "\n"
 
     def delete(self, user: str) -> None:
         self.path(user).unlink(missing_ok=True)
@@ -91,6 +127,14 @@ class LocalCredentialStore:
             if line.startswith("sasl.mechanism="):
                 return line.split("=", 1)[1]
         return "SCRAM-SHA-512"
+
+
+def new_password() -> str:
+    """A generated password, registered so that no output shows it from now on (before any
+    call carries it: a request is logged under --debug)."""
+    password = secrets.token_urlsafe(32)
+    register(password)
+    return password
 
 
 def fingerprint(secret: str) -> str:
@@ -122,9 +166,30 @@ class SecretsManagerCredentialStore:
         existing = self.get(user)
         if existing:
             return existing
-        password = password or secrets.token_urlsafe(32)
-        register(password)  # before create_secret: its request is logged under --debug
-        value = json.dumps(
+        if password:
+            register(password)
+        else:
+            password = new_password()
+        value = self._value(user, mechanism, password)
+        try:
+            self._create(user, value)
+        except self.client.exceptions.ResourceExistsException:
+            self.client.put_secret_value(SecretId=secret_name(user), SecretString=value)  # declared, no value yet
+        return password
+
+    def rotate(self, user: str, mechanism: str) -> str:
+        """A new version of the secret: `put_secret_value` makes it AWSCURRENT and moves the old
+        value to AWSPREVIOUS, in one call; a user without a secret yet gets one."""
+        password = new_password()
+        value = self._value(user, mechanism, password)
+        try:
+            self.client.put_secret_value(SecretId=secret_name(user), SecretString=value)
+        except self.client.exceptions.ResourceNotFoundException:
+            self._create(user, value)
+        return password
+
+    def _value(self, user: str, mechanism: str, password: str) -> str:
+        return json.dumps(
             {
                 "username": user,
                 "mechanism": mechanism,
@@ -132,15 +197,13 @@ class SecretsManagerCredentialStore:
                 **{k: v for k, v in self.client_settings.items() if k == "bootstrap.servers"},
             }
         )
-        try:
-            self.client.create_secret(
-                Name=secret_name(user),
-                SecretString=value,
-                Description=f"Kafka credentials of User:{user}, managed by meshctl",
-            )  # tags and the resource policy belong to the secret's resource block, if one declares it
-        except self.client.exceptions.ResourceExistsException:
-            self.client.put_secret_value(SecretId=secret_name(user), SecretString=value)  # declared, no value yet
-        return password
+
+    def _create(self, user: str, value: str) -> None:
+        self.client.create_secret(
+            Name=secret_name(user),
+            SecretString=value,
+            Description=f"Kafka credentials of User:{user}, managed by meshctl",
+        )  # tags and the resource policy belong to the secret's resource block, if one declares it
 
     def delete(self, user: str) -> None:
         try:

@@ -57,6 +57,9 @@ class ResourceType:
     # Further reasons to replace that depend on the values, not just on a change:
     # (the attribute that forces it, why), or None.
     replace_when: Callable[[Mapping[str, object], Mapping[str, object]], tuple[str, str] | None] | None = None
+    # The secret a requested replace (`-replace=ADDRESS`) renews in place, in one step and with
+    # no delete: a SCRAM user's password (a rotation). "" = a requested replace deletes, then creates.
+    rotates: str = ""
 
     @property
     def holds_data(self) -> bool:
@@ -110,7 +113,12 @@ def _fewer_partitions(desired: Mapping[str, object], actual: Mapping[str, object
 RESOURCE_TYPES: dict[str, ResourceType] = {
     t.name: t
     for t in (
-        ResourceType("kafka_scram_user", "kafka", force_new={"mechanism": "the SCRAM mechanism changed"}),
+        ResourceType(
+            "kafka_scram_user",
+            "kafka",
+            force_new={"mechanism": "the SCRAM mechanism changed"},
+            rotates="password",
+        ),
         ResourceType(
             "kafka_topic",
             "kafka",

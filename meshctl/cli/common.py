@@ -14,6 +14,7 @@ from meshctl.config.loader import LoadOptions
 from meshctl.engine.run import Run
 from meshctl.engine.workspace import Workspace
 from meshctl.plan.diff import PlanOptions
+from meshctl.plan.force_replace import check_address
 from meshctl.plan.scope import Scope
 from meshctl.resources import GUARDED_TYPES
 
@@ -73,8 +74,32 @@ def scope_options(fn: Callable) -> Callable:
     return fn
 
 
+def _parse_replace(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """A `-replace` that is no resource address of a managed type is a usage error before
+    anything is read or contacted; written one way (`str(Address)`) for the plan to match."""
+    out = []
+    for text in values:
+        try:
+            out.append(str(check_address(text)))
+        except AddressError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return tuple(dict.fromkeys(out))
+
+
 def plan_flags(fn: Callable) -> Callable:
     fn = click.option("--no-color", is_flag=True, help="Plain output, no ANSI colours.")(fn)
+    fn = click.option(
+        "-replace",
+        "--replace",
+        "replace",
+        multiple=True,
+        metavar="ADDRESS",
+        callback=_parse_replace,
+        help="Replace this recorded resource although nothing forces it (Terraform's -replace); repeatable. "
+        "For kafka_scram_user.NAME a rotation: a new password is stored, then set on the broker in place of "
+        "the old one. Objects that hold data need --allow-delete TYPE (or --allow-replace); ACLs and secrets "
+        "are never replaced on request.",
+    )(fn)
     fn = click.option(
         "--allow-replace",
         is_flag=True,
@@ -110,8 +135,19 @@ def plan_options(
     force_retire: bool,
     allow_delete: tuple[str, ...],
     scope: Scope | None = None,
+    replace: tuple[str, ...] = (),
 ) -> PlanOptions:
-    return PlanOptions(allow_replace, allow_delete_topics, force_retire, frozenset(allow_delete), scope or Scope())
+    return PlanOptions(
+        allow_replace, allow_delete_topics, force_retire, frozenset(allow_delete), scope or Scope(), frozenset(replace)
+    )
+
+
+def check_replace(run: Run, options: PlanOptions) -> None:
+    """Each `-replace` must name a recorded resource the configuration declares, in scope, of a
+    type that may be replaced on request (plan.force_replace): a usage error before any request."""
+    problems = run.replace_problems(options)
+    if problems:
+        raise click.UsageError("\n".join(problems))
 
 
 def workspace(

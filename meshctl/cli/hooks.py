@@ -17,6 +17,9 @@ _APPLY = {
     ("update",): ("Modifying...", "Modifications complete", "Modification failed"),
 }
 
+# A requested replace carried out in place: a new password set over the old one.
+_ROTATE = ("Replacing (new password)...", "Replacement complete", "Replacement failed")
+
 
 class ProgressHooks:
     def __init__(self, total: int, color: bool):
@@ -27,7 +30,9 @@ class ProgressHooks:
         self.reconciled = 0  # changes in flight when a stop was asked for: they finish and are recorded
 
     def _verbs(self, verb: str, change: ResourceChange) -> tuple[str, str, str]:
-        return _DOING["delete"] if verb == "delete" else _APPLY[change.actions]
+        if verb == "delete":
+            return _DOING["delete"]
+        return _ROTATE if change.replaced_in_place else _APPLY[change.actions]
 
     def stop_notice(self, signum: int) -> None:
         """Called from the signal handler: an unbuffered write, no click."""

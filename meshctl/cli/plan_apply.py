@@ -12,6 +12,7 @@ import click
 
 from meshctl import interrupt
 from meshctl.cli.common import (
+    check_replace,
     config_flags,
     config_options,
     make_scope,
@@ -67,20 +68,31 @@ def plan(
     allow_delete: tuple[str, ...],
     targets: tuple[str, ...],
     domains: tuple[str, ...],
+    replace: tuple[str, ...],
     as_json: bool,
     as_markdown: bool,
     out: Path | None,
     detailed_exitcode: bool,
 ) -> None:
-    """Show what apply would change on the live cluster."""
+    """Show what apply would change on the live cluster.
+
+    \b
+    Examples:
+      meshctl plan
+      meshctl plan --target kafka_topic.commerce.sales.orders.v1
+      meshctl plan -replace=kafka_scram_user.sales --out rotate.plan   # rotate a principal's password
+      meshctl apply rotate.plan
+    """
     if as_json and as_markdown:
         raise click.UsageError("choose one of --json and --markdown")
     ws = workspace(directory, vars_, var_files, state_dir)
     print_warnings(ws)
     run = ws.run()
     scope = make_scope(run, targets, domains)
+    options = plan_options(allow_replace, allow_delete_topics, force_retire, allow_delete, scope, replace)
+    check_replace(run, options)
     _refreshing(ws)
-    the_plan = run.plan(plan_options(allow_replace, allow_delete_topics, force_retire, allow_delete, scope))
+    the_plan = run.plan(options)
     doc = plan_to_json(the_plan, [w.summary for w in ws.config.warnings])
     if as_json:
         click.echo(json.dumps(doc, indent=2))
@@ -95,6 +107,7 @@ def plan(
             "allow_delete": sorted(allow_delete),
             "targets": list(targets),
             "domains": list(domains),
+            "replace": sorted(replace),
         }
         variables = ws.config.variables
         planfile.save(
@@ -131,15 +144,26 @@ def apply(
     allow_delete: tuple[str, ...],
     targets: tuple[str, ...],
     domains: tuple[str, ...],
+    replace: tuple[str, ...],
     auto_approve: bool,
     lock_timeout: float,
 ) -> None:
-    """Plan, ask for confirmation, and carry the plan out; or apply a saved plan exactly."""
+    """Plan, ask for confirmation, and carry the plan out; or apply a saved plan exactly.
+
+    \b
+    Examples:
+      meshctl apply
+      meshctl apply --auto-approve ./mesh
+      meshctl apply -replace=kafka_scram_user.sales    # rotate the sales principal's password
+      meshctl apply plan.out                           # a plan saved with `meshctl plan --out`
+    """
     color = use_color(no_color)
-    saved = _saved_plan(target, bool(allow_replace or allow_delete_topics or force_retire or allow_delete))
+    saved = _saved_plan(target, bool(allow_replace or allow_delete_topics or force_retire or allow_delete or replace))
     ws = _workspace_for(saved, saved.directory if saved else target, vars_, var_files, state_dir)
     print_warnings(ws)
-    guards = functools.partial(plan_options, allow_replace, allow_delete_topics, force_retire, allow_delete)
+    guards = functools.partial(
+        plan_options, allow_replace, allow_delete_topics, force_retire, allow_delete, replace=replace
+    )
     _lock(ws, lock_timeout)
     try:
         for warning in ws.backend_warnings():
@@ -176,8 +200,9 @@ def _saved_plan(target: Path, guards_given: bool) -> planfile.SavedPlan | None:
     if saved is not None and guards_given:
         # A saved plan keeps the guards it was made with: opting in is decided when planning.
         raise MeshError(
-            "--allow-delete, --allow-delete-topics, --allow-replace and --force-retire are chosen when the plan "
-            f"is made: run `meshctl plan --allow-... --out {display_path(target)}` again, then apply that file"
+            "--allow-delete, --allow-delete-topics, --allow-replace, --force-retire and -replace are chosen when "
+            f"the plan is made: run `meshctl plan --allow-... --out {display_path(target)}` again, then apply "
+            "that file"
         )
     return saved
 
@@ -195,13 +220,15 @@ def _plan_to_apply(
     if saved is not None:
         run.refuse_stale(saved)
         return saved.plan
+    options = guards(make_scope(run, targets, domains))
+    check_replace(run, options)
     _refreshing(ws)
-    return run.plan(guards(make_scope(run, targets, domains)))
+    return run.plan(options)
 
 
 def _step_count(the_plan: Plan) -> int:
     """The progress steps of a plan: each action of a replacement counts, as it is applied apart."""
-    return sum(len(c.actions) if c.is_replace else 1 for c in the_plan.actionable)
+    return sum(len(c.actions) if c.is_replace and not c.replaced_in_place else 1 for c in the_plan.actionable)
 
 
 def _report_result(
@@ -213,7 +240,7 @@ def _report_result(
             f"\n{interrupted_message(run.state.serial, ws.backend.describe(), result, hooks.reconciled)}", err=True
         )
         sys.exit(interrupt.exit_code())
-    _report_credentials(ws, the_plan)
+    _report_credentials(ws, the_plan, result)
     s = Styler(color)
     counts = result.counts
     line = f"{counts['added']} added, {counts['changed']} changed, {counts['destroyed']} destroyed."
@@ -298,21 +325,30 @@ def _confirm() -> None:
     click.echo("")
 
 
-def _report_credentials(ws: Workspace, the_plan: Plan) -> None:
-    users = [c.name for c in the_plan.actionable if c.type == "kafka_scram_user" and "create" in c.actions]
-    if not users:
+def _report_credentials(ws: Workspace, the_plan: Plan, result: ApplyResult) -> None:
+    """Where the passwords of new principals and of rotated ones are (never the passwords)."""
+    users = [c for c in the_plan.actionable if c.type == "kafka_scram_user" and "create" in c.actions]
+    new = [c.name for c in users if not c.replace_requested]
+    rotated = [c.name for c in users if c.replace_requested and c.address in result.done]
+    if not new and not rotated:
         return
     where = ws.credential_store().location("<principal>")
-    if where.startswith("secretsmanager:"):
+    aws = where.startswith("secretsmanager:")
+    place = f"Secrets Manager as {where.split(':', 1)[1]}" if aws else f"{display_path(Path(where))} (mode 0600)"
+    if new and aws:
+        click.echo(f"\nCredentials of {len(new)} new principal(s) are in {place} (never printed).", err=True)
+    elif new:
         click.echo(
-            f"\nCredentials of {len(users)} new principal(s) are in Secrets Manager as "
-            f"{where.split(':', 1)[1]} (never printed).",
+            f"\nCredentials of {len(new)} new principal(s) are in {display_path(Path(where))} "
+            "(mode 0600, never printed): hand each to its domain through your secret store.",
             err=True,
         )
-    else:
+    if rotated:
+        kept = "; the previous value stays as its AWSPREVIOUS version" if aws else ""
         click.echo(
-            f"\nCredentials of {len(users)} new principal(s) are in {display_path(Path(where))} "
-            "(mode 0600, never printed): hand each to its domain through your secret store.",
+            f"\nNew password of {', '.join(f'User:{n}' for n in rotated)} in {place} (never printed){kept}. "
+            "The old one no longer opens connections; sessions already open keep going until the broker "
+            "re-authenticates them (connections.max.reauth.ms): restart the clients with the new one.",
             err=True,
         )
 

@@ -29,9 +29,10 @@ from meshctl.state_model import State
 
 def managed_resources(desired: list[Resource], prior: State) -> list[Managed]:
     """Everything a plan must look at: desired resources and those recorded in state."""
-    out = {r.address: Managed(r.address, r.type, r.attributes) for r in desired}
+    recorded = {address: rs.attributes for address, rs in prior.resources.items()}
+    out = {r.address: Managed(r.address, r.type, r.attributes, recorded.get(r.address)) for r in desired}
     for address, rs in prior.resources.items():
-        out.setdefault(address, Managed(address, rs.type, rs.attributes))
+        out.setdefault(address, Managed(address, rs.type, rs.attributes, rs.attributes))
     return list(out.values())
 
 

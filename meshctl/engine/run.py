@@ -26,11 +26,12 @@ from meshctl.engine.refresh import refresh
 from meshctl.errors import Diagnostics, MeshError
 from meshctl.plan.build import Desired, build_plan, scope_plan
 from meshctl.plan.diff import PlanOptions
+from meshctl.plan.force_replace import replace_problems
 from meshctl.plan.model import Plan
 from meshctl.plan.moves import resolve_moved
 from meshctl.plan.observed import Observed
 from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
-from meshctl.plan.scope import Scope, unmatched_targets
+from meshctl.plan.scope import Scope, narrow, unmatched_targets
 from meshctl.providers.base import Provider
 from meshctl.redaction import leaves
 from meshctl.resources import Resource
@@ -117,6 +118,14 @@ class Run:
         """Each `--target` that matches nothing, with the closest address ("" if none is close)."""
         return unmatched_targets(self.resources, self.state, targets) if targets else []
 
+    def replace_problems(self, options: PlanOptions) -> list[str]:
+        """Why each `-replace` of `options` cannot be planned (plan.force_replace), from the
+        configuration and state alone: before any request."""
+        if not options.replace:
+            return []
+        resources, _ = narrow(self.resources, self.state, options.scope)
+        return replace_problems(self.resources, self.state, (r.address for r in resources), options)
+
     def check_moved(self) -> dict[str, str]:
         """The configuration's `moved` blocks, checked against what it declares: old -> new address."""
         diags = Diagnostics()
@@ -135,7 +144,7 @@ class Run:
         options = options or PlanOptions()
         if scope is not None:
             options = replace(options, scope=scope)
-        scoped, diags = scope_plan(self.connected, self.state, options.scope)
+        scoped, diags = scope_plan(self.connected, self.state, options.scope, options)
         diags.raise_if_errors()
         self.observed = refresh(scoped, self.workspace.providers)
         plan, diags = build_plan(self.connected, self.state, self.observed, options, self.workspace.today)

@@ -5,7 +5,8 @@ Two phases over the graph of every change in the plan (no-ops included, so an or
 that runs through an unchanged resource still holds):
 
 - deletes, on the reversed graph: a resource is destroyed after everything that depends
-  on it (the delete half of a replace included);
+  on it (the delete half of a replace included; a replace carried out in place, a SCRAM
+  user's rotated password, has none);
 - creates and updates, on the graph: a resource is created after everything it depends
   on (the create half of a replace after its own delete).
 
@@ -143,7 +144,9 @@ class Walk:
         self._order = {c.address: i for i, c in enumerate(changes)}
         actionable = [c for c in changes if not c.is_noop]
         self._upserts = {c.address: c for c in actionable if c.actions != ("delete",)}
-        deletes = {c.address: c for c in actionable if "delete" in c.actions}
+        # A replace carried out in place (a rotated password) has no delete half: the new
+        # secret is set over the old one in the apply phase, so the object never goes away.
+        deletes = {c.address: c for c in actionable if "delete" in c.actions and not c.replaced_in_place}
         self._phase: _Phase | None = _Phase(DELETE, _reversed(graph), deletes, self._order)
 
     def next_round(self) -> Round | None:

@@ -23,6 +23,7 @@ from meshctl.mesh.lifecycle import RETIRE, Stage
 from meshctl.mesh.model import Mesh
 from meshctl.naming import integration_namespace
 from meshctl.plan.diff import PlanOptions, diff, match_moves, prevent_destroy_errors, topics_at_stake
+from meshctl.plan.force_replace import replace_problems
 from meshctl.plan.migration import guard_retirement, migrations, watched_groups
 from meshctl.plan.model import UPDATE, Plan, ResourceChange
 from meshctl.plan.moves import resolve_moved
@@ -61,11 +62,17 @@ class Scoped:
 # -- before refresh: what to read ----------------------------------------------------------------
 
 
-def scope_plan(desired: Desired, prior: State, scope: Scope) -> tuple[Scoped, Diagnostics]:
-    """The scoped resources and state, and what may not be planned at all (errors before any request)."""
+def scope_plan(
+    desired: Desired, prior: State, scope: Scope, options: PlanOptions | None = None
+) -> tuple[Scoped, Diagnostics]:
+    """The scoped resources and state, and what may not be planned at all (errors before any
+    request): `options` brings the requested replacements (`-replace`) and the opt-ins they need."""
     everything = list(desired.resources)
     resources, scoped_prior = narrow(everything, prior, scope)
     diags = Diagnostics()
+    if options is not None and options.replace:
+        for problem in replace_problems(everything, prior, (r.address for r in resources), options):
+            diags.error(problem)
     _reused_names(resources, prior, desired.principal, diags)
     _sensitive_attributes(resources, desired.sensitive, diags)
     moved = resolve_moved(desired.mesh.moved, (r.addr for r in everything), diags)
@@ -109,7 +116,7 @@ def build_plan(
 ) -> tuple[Plan, Diagnostics]:
     """The plan for `options.scope`, and the errors that forbid applying it (diagnostics with
     severity error: the plan is then for display only)."""
-    scoped, diags = scope_plan(desired, prior, options.scope)
+    scoped, diags = scope_plan(desired, prior, options.scope, options)
     if diags.has_errors:
         return Plan(state_serial=prior.serial, state_lineage=prior.lineage), diags
     mesh = desired.mesh

@@ -19,11 +19,12 @@ from meshctl.plan.model import (
     NOOP,
     REPLACE,
     REPLACE_BECAUSE_CANNOT_UPDATE,
+    REPLACE_BY_REQUEST,
     Plan,
     ResourceChange,
 )
 from meshctl.plan.scope import Scope
-from meshctl.resources import RESOURCE_TYPES, Resource
+from meshctl.resources import RESOURCE_TYPES, Resource, Verdict
 from meshctl.state_model import State
 
 
@@ -34,6 +35,7 @@ class PlanOptions:
     force_retire: bool = False  # retire a version although consumer groups still have offsets on it
     allow_delete: frozenset[str] = frozenset()  # `--allow-delete TYPE`, repeatable; "all" = every type
     scope: Scope = Scope()  # `--target` and `--domain`: the part of the mesh to plan
+    replace: frozenset[str] = frozenset()  # `-replace=ADDRESS`, repeatable: recorded objects to replace
 
     def allows_delete(self, type_: str) -> bool:
         if type_ == "kafka_topic" and self.allow_delete_data:
@@ -82,6 +84,8 @@ def _desired_change(
     if live is None:
         return _change(r, CREATE, None, rtype.effective(r.attributes, None))
     verdict = rtype.compare(r.attributes, live)
+    if r.address in options.replace:
+        verdict = requested(r.type, verdict)
     after = rtype.effective(r.attributes, live)
     blocked = opt_in = ""
     if verdict.actions == ("delete", "create") and rtype.holds_data:
@@ -95,15 +99,28 @@ def _desired_change(
     change = _change(r, verdict.actions, dict(live), after, reason, blocked)
     if verdict.actions == NOOP:
         return replace(change, previous_address=previous)
+    reason_code = ""
+    if verdict.actions == REPLACE:
+        reason_code = REPLACE_BY_REQUEST if r.address in options.replace else REPLACE_BECAUSE_CANNOT_UPDATE
     return replace(
         change,
         previous_address=previous,
         opt_in=opt_in,
-        action_reason=REPLACE_BECAUSE_CANNOT_UPDATE if verdict.actions == REPLACE else "",
+        action_reason=reason_code,
         replace_paths=verdict.replace_paths,
         schema_changes=schema_changes(r.type, live, after),
         policy_changes=policy_changes(live, after),
     )
+
+
+def requested(type_: str, verdict: Verdict) -> Verdict:
+    """The verdict of a replace asked for with `-replace`: whatever else forces one stays in the
+    reason and the replace paths (Terraform's precedence: the request is the action's reason)."""
+    rtype = RESOURCE_TYPES[type_]
+    why = "replace requested" + (f": a new {rtype.rotates} replaces the old one" if rtype.rotates else "")
+    if verdict.actions == REPLACE:
+        return Verdict(REPLACE, f"{why}; {verdict.reason}", verdict.replace_paths)
+    return Verdict(REPLACE, why)
 
 
 def _delete_change(

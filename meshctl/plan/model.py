@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from meshctl.resources import RESOURCE_TYPES
+
 NOOP = ("no-op",)
 CREATE = ("create",)
 UPDATE = ("update",)
@@ -15,12 +17,14 @@ REPLACE = ("delete", "create")
 
 # Why an action, set by the planner (Terraform's `action_reason` where one fits).
 REPLACE_BECAUSE_CANNOT_UPDATE = "replace_because_cannot_update"
+REPLACE_BY_REQUEST = "replace_by_request"  # `-replace=ADDRESS`, as in Terraform
 DELETE_BECAUSE_NO_RESOURCE_CONFIG = "delete_because_no_resource_config"
 DELETE_BECAUSE_RETIRED = "delete_because_retired"  # meshctl: a product version past its sunset
 DELETE_BECAUSE_NOT_GRANTED = "delete_because_not_granted"  # meshctl: an ACL no configuration grants
 ACTION_REASONS = frozenset(
     {
         REPLACE_BECAUSE_CANNOT_UPDATE,
+        REPLACE_BY_REQUEST,
         DELETE_BECAUSE_NO_RESOURCE_CONFIG,
         DELETE_BECAUSE_RETIRED,
         DELETE_BECAUSE_NOT_GRANTED,
@@ -93,6 +97,17 @@ class ResourceChange:
     @property
     def is_move(self) -> bool:
         return bool(self.previous_address)
+
+    @property
+    def replace_requested(self) -> bool:
+        return self.is_replace and self.action_reason == REPLACE_BY_REQUEST
+
+    @property
+    def replaced_in_place(self) -> bool:
+        """A requested replace the provider carries out in one step, with no delete first: a
+        SCRAM user's new password set over the old one (a rotation). Shown and counted as a
+        replace; nothing else forces it (a changed mechanism is a real delete and create)."""
+        return self.replace_requested and not self.replace_paths and bool(RESOURCE_TYPES[self.type].rotates)
 
 
 @dataclass

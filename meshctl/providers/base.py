@@ -23,6 +23,7 @@ class Managed:
     address: str
     type: str
     attributes: Mapping[str, object]
+    recorded: Mapping[str, object] | None = None  # what state recorded of it (a fingerprint of its password, ...)
 
 
 @dataclass(frozen=True)

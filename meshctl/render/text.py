@@ -32,6 +32,7 @@ _LEGEND = {
     ("delete",): "destroy",
     ("delete", "create"): "destroy and then create replacement",
 }
+_REQUESTED = "will be replaced, as requested"  # Terraform's headline for `-replace`
 IDENTITY = ("name", "principal")
 
 
@@ -168,6 +169,7 @@ def change_block(c: ResourceChangeDoc) -> Block:
         f"from {extra['source']}{'; ' + detail if detail else ''}",
         c["change"]["before"] or {},
         c["change"]["after"] or {},
+        headline=_REQUESTED if c.get("action_reason") == "replace_by_request" else "",
         replace_paths=tuple(tuple(p) for p in c["change"].get("replace_paths") or ()),
         schema_changes=extra.get("schema_changes"),
         policy_changes=extra.get("policy_changes") or [],

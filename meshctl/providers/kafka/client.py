@@ -558,6 +558,22 @@ class KafkaClient:
 
         return (not present and not gone) or self._settle("SCRAM credentials", settled)
 
+    def wait_logins(self, users: Mapping[str, tuple[str, str]]) -> bool:
+        """Wait until each user (name -> (mechanism, password)) logs in with that password: the
+        read-back of a changed password, which describe_user_scram_credentials cannot show (it
+        lists a credential's mechanism and iterations, not its salt). One login a user a poll,
+        in parallel; a user the check cannot tell about (no SASL listener) is not waited for."""
+        pending = dict(users)
+
+        def settled() -> bool:
+            verdicts = self.check_logins({u: m for u, (m, _) in pending.items()}, lambda u: pending[u][1])
+            for user in list(pending):
+                if verdicts.get(user) is not False:
+                    del pending[user]
+            return not pending
+
+        return not users or self._settle("changed SCRAM passwords", settled)
+
     def create_partitions(self, counts: dict[str, int]) -> dict[str, KafkaClientError | None]:
         return self._batched(
             [NewPartitions(t, n) for t, n in counts.items()],

@@ -7,6 +7,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from meshctl.address import Address
 from meshctl.attributes import BadAttributesError, KafkaAcl, KafkaScramUser, KafkaTopic, attributes_of
@@ -81,7 +82,9 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
     ) -> dict[str, dict[str, object]]:
         """Each principal's managed credential, plus what was changed next to it out of band:
         another SCRAM mechanism (`other_mechanisms`), or a password that no longer logs in
-        (`authenticates = false`). Those keys appear only then, so the plan removes them."""
+        (`authenticates = false`), or a stored password other than the one apply last set, as
+        state's fingerprint of it tells (`password_applied = false`: a rotation stopped after the
+        store, before the broker had it). Those keys appear only then, so the plan sets them right."""
         out: dict[str, dict[str, object]] = {}
         to_verify: dict[str, str] = {}
         for m in managed:
@@ -98,10 +101,26 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
             elif mechanisms:  # exists with another mechanism: a replace
                 other = next(iter(mechanisms))
                 out[m.address] = {"name": name, "mechanism": other, "iterations": mechanisms[other]}
-        verdicts = self.client.check_logins(to_verify, self._stored_password)
+        stored: dict[str, str | None] = {}
+
+        def password_of(user: str) -> str | None:  # read once: the fingerprint check below uses it too
+            stored[user] = self._stored_password(user)
+            return stored[user]
+
+        verdicts = self.client.check_logins(to_verify, password_of)
+        applied = {str(m.attributes["name"]): m.recorded.get("password") for m in managed if m.recorded}
+        applied = {n: fp for n, fp in applied.items() if n in to_verify and isinstance(fp, str) and fp}
+        unread = sorted(set(applied) - set(stored))  # no login was tried (no SASL listener): read them now
+        if unread:
+            with ThreadPoolExecutor(max_workers=min(16, len(unread))) as pool:
+                stored.update(zip(unread, pool.map(self._stored_password, unread), strict=True))
         for m in managed:
-            if verdicts.get(str(m.attributes["name"])) is False:
+            name = str(m.attributes["name"])
+            if verdicts.get(name) is False:
                 out[m.address]["authenticates"] = False
+            password = stored.get(name)
+            if name in applied and password and fingerprint(password) != applied[name]:
+                out[m.address]["password_applied"] = False
         managed_names = {str(m.attributes["name"]) for m in managed}
         for user, listed in users.items():
             if user not in managed_names and listed:
@@ -266,12 +285,35 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
         return results
 
     def _apply_users(self, changes: list[ResourceChange]) -> list[ChangeResult]:
+        """Set each user's stored password (made and stored first when there is none), remove
+        mechanisms added out of band, and wait until the brokers serve the result.
+
+        A requested replace is a rotation, in this order: a new password is stored in place of
+        the old one (the store holds one or the other, never neither); the broker's credential
+        is upserted with it (same mechanism: the old password stops opening new connections);
+        apply waits until the new password logs in; state then records its fingerprint. A
+        failure after the store leaves it ahead of the broker: the next plan sees the stored
+        password's fingerprint differ from the recorded one and sets it (`password_applied`)."""
         users: dict[str, tuple[str, int, str]] = {}
+        not_stored: dict[str, KafkaClientError] = {}
+        rotated: dict[str, tuple[str, str]] = {}
         for c in changes:
             after = attributes_of(KafkaScramUser, c.after or {}, c.address)
             name, mech = after["name"], after["mechanism"]
-            users[name] = (mech, after["iterations"], self.credentials.get_or_create(name, mech))
-        outcome = self.client.upsert_scram_users(users)
+            if not c.replace_requested:
+                users[name] = (mech, after["iterations"], self.credentials.get_or_create(name, mech))
+                continue
+            try:
+                password = self.credentials.rotate(name, mech)
+            except Exception as exc:  # a store's own error (a file, Secrets Manager): nothing reached the broker
+                not_stored[name] = KafkaClientError(
+                    f"the new password of User:{name} could not be stored at {self.credentials.location(name)}, "
+                    f"so the broker was left as it was: {exc}"
+                )
+                continue
+            users[name] = (mech, after["iterations"], password)
+            rotated[name] = (mech, password)
+        outcome: dict[str, KafkaClientError | None] = {**self.client.upsert_scram_users(users), **not_stored}
         # A mechanism added next to the managed one out of band is a second way in: remove it.
         extra = [
             (str((c.after or {})["name"]), str(m))
@@ -289,10 +331,14 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
         self.client.wait_scram_users(
             {n: (mech, iters) for n, (mech, iters, _) in users.items() if outcome.get(n) is None}, gone
         )
+        self.client.wait_logins({n: pair for n, pair in rotated.items() if outcome.get(n) is None})
         results = []
         for c in changes:
             name = str((c.after or {})["name"])
             outcome[name] = outcome[name] or removed.get(name)
+            if name in not_stored:
+                results.append(_result(c.address, [outcome[name]], None))
+                continue
             state = {
                 **(c.after or {}),
                 "password": fingerprint(users[name][2]),
