@@ -334,19 +334,18 @@ def _report_credentials(ws: Workspace, the_plan: Plan, result: ApplyResult) -> N
         return
     where = ws.credential_store().location("<principal>")
     aws = where.startswith("secretsmanager:")
-    place = f"Secrets Manager as {where.split(':', 1)[1]}" if aws else f"{display_path(Path(where))} (mode 0600)"
-    if new and aws:
-        click.echo(f"\nCredentials of {len(new)} new principal(s) are in {place} (never printed).", err=True)
-    elif new:
-        click.echo(
-            f"\nCredentials of {len(new)} new principal(s) are in {display_path(Path(where))} "
-            "(mode 0600, never printed): hand each to its domain through your secret store.",
-            err=True,
-        )
+    place = (
+        f"Secrets Manager as {where.split(':', 1)[1]} (never printed)"
+        if aws
+        else f"{display_path(Path(where))} (mode 0600, never printed)"
+    )
+    if new:
+        tail = "" if aws else ": hand each to its domain through your secret store"
+        click.echo(f"\nCredentials of {len(new)} new principal(s) are in {place}{tail}.", err=True)
     if rotated:
         kept = "; the previous value stays as its AWSPREVIOUS version" if aws else ""
         click.echo(
-            f"\nNew password of {', '.join(f'User:{n}' for n in rotated)} in {place} (never printed){kept}. "
+            f"\nNew password of {', '.join(f'User:{n}' for n in rotated)} in {place}{kept}. "
             "The old one no longer opens connections; sessions already open keep going until the broker "
             "re-authenticates them (connections.max.reauth.ms): restart the clients with the new one.",
             err=True,

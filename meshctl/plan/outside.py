@@ -218,13 +218,13 @@ def outside(
 def escalations(live: Mapping[str, object]) -> list[str]:
     """What was added next to a managed resource out of band, from the keys refresh sets only then."""
     why = []
-    if live.get("authenticates") is False:
-        why.append("the stored password no longer logs in (changed out of band): apply sets it again")
-    if live.get("password_applied") is False:
+    if live.get("password_applied") is False:  # then it is why the stored password does not log in, if it does not
         why.append(
             "the stored password is not the one apply last set (a rotation stopped after storing it, or the "
             "store was changed): apply sets it"
         )
+    elif live.get("authenticates") is False:
+        why.append("the stored password no longer logs in (changed out of band): apply sets it again")
     if live.get("other_mechanisms"):
         added = ", ".join(str(m) for m in _items(live["other_mechanisms"]))
         why.append(f"a {added} credential was added next to the managed one: apply removes it")
