@@ -1,4 +1,4 @@
-"""No secret in any output: a whole lifecycle through the real CLI (a subprocess with `--debug`,
+"""No secret in any output: a whole lifecycle through the real CLI, a rotation included (a subprocess with `--debug`,
 librdkafka's security, protocol and admin debugging on, the registry behind basic auth, the
 cluster's own password in a sensitive variable) against the real broker, registry and moto.
 Then every password meshctl generated or was given is looked for in everything it printed or
@@ -152,6 +152,18 @@ def _recreated(s: Session, p: str, to_files: bool) -> None:
             assert f"{p}analytics" in s.run("client-config", f"{p}analytics", "--format", fmt, ".")
 
 
+def _rotated(s: Session, p: str) -> None:
+    """A rotation in every form a pipeline runs it: the plan as text, JSON and a saved file, the
+    saved plan applied, the next plan and drift."""
+    address = f"kafka_scram_user.{p}analytics"
+    assert "will be replaced, as requested" in s.run("plan", "--no-color", f"-replace={address}", ".")
+    json.loads(s.run("plan", "--json", f"--replace={address}", "."))
+    s.run("plan", "--no-color", "--replace", address, "--out", "rotate.plan", ".")
+    s.run("apply", "--no-color", "rotate.plan")
+    s.run("plan", "--no-color", "--detailed-exitcode", ".")
+    s.run("drift", ".")
+
+
 def _assert_nowhere(s: Session, secret_values: dict[str, str]) -> None:
     """Each secret is absent from every output; a hit is reported by place, never by value."""
     places = dict(s.seen) | dict(s.files())
@@ -191,8 +203,14 @@ def test_no_secret_in_any_output_on_aws(
     _recreated(s, p, to_files=True)
     second = stored()
     assert second[f"meshctl/kafka/{p}sales"] != first[f"meshctl/kafka/{p}sales"]  # a new password was made
-    generated = _named(first, "first") | _named(second, "second")
-    assert len(set(generated.values())) == 3
+    _rotated(s, p)
+    third = stored()
+    analytics = f"meshctl/kafka/{p}analytics"
+    assert third[analytics] != second[analytics]
+    previous = sm.get_secret_value(SecretId=analytics, VersionStage="AWSPREVIOUS")["SecretString"]
+    assert json.loads(previous)["password"] == second[analytics]
+    generated = _named(first, "first") | _named(second, "second") | _named(third, "rotated")
+    assert len(set(generated.values())) == 4
     _assert_nowhere(s, generated | _given(s.env))
     assert any("(body hidden: it carries secrets)" in text for text in s.seen.values())
 
@@ -221,9 +239,12 @@ def test_no_secret_in_any_output_with_local_credentials(
     _recreated(s, p, to_files=False)
     second = stored()
     assert second[f"{p}sales.properties"] != first[f"{p}sales.properties"]
+    _rotated(s, p)
+    third = stored()
+    assert third[f"{p}analytics.properties"] != second[f"{p}analytics.properties"]
 
-    generated = _named(first, "first") | _named(second, "second")
-    assert len(set(generated.values())) == 3
+    generated = _named(first, "first") | _named(second, "second") | _named(third, "rotated")
+    assert len(set(generated.values())) == 4
     _assert_nowhere(s, generated | _given(s.env))
 
 
