@@ -329,7 +329,10 @@ def _report_credentials(ws: Workspace, the_plan: Plan, result: ApplyResult) -> N
     """Where the passwords of new principals and of rotated ones are (never the passwords)."""
     users = [c for c in the_plan.actionable if c.type == "kafka_scram_user" and "create" in c.actions]
     new = [c.name for c in users if not c.replace_requested]
-    rotated = [c.name for c in users if c.replace_requested and c.address in result.done]
+    # The principal is the user's `name` attribute: an application's resource name is `<domain>.<app>`.
+    rotated = [
+        str((c.after or {}).get("name", c.name)) for c in users if c.replace_requested and c.address in result.done
+    ]
     if not new and not rotated:
         return
     where = ws.credential_store().location("<principal>")

@@ -291,3 +291,23 @@ def test_replace_problems_are_usage_errors_before_kafka_is_asked(
     assert fresh.exit_code == 1
     assert "Error: -replace=kafka_scram_user.sales: not created yet" in fresh.stderr
     assert "meshctl: refreshing" not in fresh.stderr and asked == []
+
+
+def test_an_application_principal_rotates_like_a_domains(broker: FakeScramBroker, mesh_dir: Path) -> None:
+    """Every kafka_scram_user rotates, whatever declares it: here an application's
+    (`kafka_scram_user.<domain>.<app>`, principal `<domain>-<app>`)."""
+    app = 'application "api" {\n  domain = "sales"\n  kind   = "producer"\n  writes = []\n}\n'
+    write_mesh(mesh_dir, {"main.hcl": MESH + app})
+    assert run("apply", "--auto-approve", ".").exit_code == 0
+    old = _store(mesh_dir).get("sales-api")
+    domain = _store(mesh_dir).get("sales")
+    assert old and broker.login("sales-api", old)
+    result = run("apply", "-replace=kafka_scram_user.sales.api", "--auto-approve", "--no-color", ".")
+    assert result.exit_code == 0, result.output
+    assert "# kafka_scram_user.sales.api will be replaced, as requested" in result.stdout
+    assert "New password of User:sales-api in" in result.stderr
+    new = _store(mesh_dir).get("sales-api")
+    assert new and new != old and broker.login("sales-api", new) and not broker.login("sales-api", old)
+    assert _recorded(mesh_dir, "kafka_scram_user.sales.api")["password"] == fingerprint(new)
+    assert _store(mesh_dir).get("sales") == domain  # the domain's principal is another one
+    assert run("plan", "--detailed-exitcode", ".").exit_code == 0
