@@ -642,15 +642,20 @@ def check_outputs(mesh: Mesh, i: Integration, which: Iterable[IntegrationOutput]
         if o.name in first:
             if id(o) in checked:
                 earlier = first[o.name]
-                module = earlier.module or o.module
-                diags.error(
-                    f'duplicate output "{o.name}" of integration "{i.name}"',
-                    o.src,
-                    detail=f"first declared at {earlier.src}",
-                    hint=f'{module} declares output "{o.name}" itself: remove the integration\'s output block'
-                    if module
-                    else "each output names one topic: rename or remove one of them",
-                )
+                if o.module and not earlier.module:  # at the user's block: the module's file is not theirs
+                    diags.error(
+                        f'output "{o.name}" of integration "{i.name}" is declared by its module too',
+                        earlier.src,
+                        detail=f"{o.module} declares it at {o.src}",
+                        hint="remove this output block: the module's declaration makes the topic",
+                    )
+                else:
+                    diags.error(
+                        f'duplicate output "{o.name}" of integration "{i.name}"',
+                        o.src,
+                        detail=f"first declared at {earlier.src}",
+                        hint="each output names one topic: rename or remove one of them",
+                    )
             continue
         first[o.name] = o
         if id(o) not in checked:

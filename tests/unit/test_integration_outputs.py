@@ -428,9 +428,9 @@ def test_an_output_the_module_declares_too_is_a_duplicate_at_the_users_block(tmp
     with pytest.raises(ConfigError) as info:
         _sink(tmp_path, '  inputs = { dead_letter_queue = true }\n  output "dlq" {}\n')
     text = info.value.format()
-    assert 'error: duplicate output "dlq" of integration "lake"' in text
-    assert "first declared at main.hcl:26" in text
-    assert 'module.integration_lake declares output "dlq" itself' in text
+    assert 'main.hcl:26: error: output "dlq" of integration "lake" is declared by its module too' in text, text
+    assert "module.integration_lake declares it at " in text and "s3-sink/main.hcl:" in text
+    assert "hint: remove this output block" in text and text.count("error:") == 1
 
 
 def test_a_module_output_is_checked_against_the_policy(tmp_path: Path) -> None:
