@@ -35,7 +35,7 @@ from meshctl.config.variables import BoundVariables, VariableInputs, bind
 from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.errors import Diagnostic, Diagnostics, MeshError
 from meshctl.mesh.model import Mesh, MovedBlock
-from meshctl.mesh.resources import check_principal_secrets, check_resource
+from meshctl.mesh.resources import check_application_secrets, check_principal_secrets, check_resource
 from meshctl.mesh.validate import check_outputs, validate
 
 T = TypeVar("T")
@@ -261,6 +261,7 @@ def validate_expanded(mesh: Mesh) -> Staged[Mesh]:
             check_resource(resource, mesh, diags)
     _check_unique_resources(mesh, diags)
     check_principal_secrets(mesh, diags)
+    check_application_secrets(mesh, diags)
     for integration in mesh.integrations:
         check_outputs(mesh, integration, [o for o in integration.outputs if o.module], diags)
     return _staged(mesh, diags)

@@ -58,3 +58,21 @@ def _check_policy(document: object, what: str, src: SourceRange | None, diags: D
         parse(document)
     except PolicyError as exc:
         diags.error(f"{what}: {exc}", src, hint="write the policy as an object, or jsonencode({...})")
+
+
+def check_application_secrets(mesh: Mesh, diags: Diagnostics) -> None:
+    """On AWS, meshctl declares each application's secret itself (compile.aws): a resource block
+    declaring the same secret would manage it twice, with two policies."""
+    if not mesh.aws:
+        return
+    apps = {secret_name(a.principal_name): a for a in mesh.applications if a.domain in mesh.domains}
+    for block in mesh.resources:
+        app = apps.get(str(block.values.get("name"))) if block.type == "aws_secretsmanager_secret" else None
+        if app is not None:
+            diags.error(
+                f"{block.address} declares {secret_name(app.principal_name)}, "
+                f"the secret meshctl keeps for {app.address}",
+                block.srcs.get("name", block.src),
+                detail="an application's secret and its resource policy come from the application block",
+                hint="remove the resource block; name who may read the password in the application's aws { runs_as }",
+            )

@@ -262,3 +262,48 @@ def test_runs_as_takes_exact_iam_principals(tmp_path: Path) -> None:
         load_mesh(tmp_path, apps, BASE + AWS)
     assert 'apps.hcl:5: error: application "api": aws.runs_as:' in info.value.format()
     assert "has a wildcard" in info.value.format()
+
+
+def test_app_acls_are_known_and_an_extra_acl_of_an_app_principal_is_an_escalation(tmp_path: Path) -> None:
+    """The plan's outside view (plan.outside): the compiled app ACLs, read back under their own
+    addresses, are neither escalations nor unmanaged; one added out of band is, filed under the app's domain;
+    a topic a Streams app created under its own namespace is neither deleted nor listed."""
+    from meshctl.engine.run import compile_desired
+    from meshctl.plan.build import territory_of
+    from meshctl.plan.outside import outside
+    from meshctl.state_model import State
+
+    write_mesh(tmp_path, {"m.hcl": BASE + GRANTS, "apps.hcl": APPS})
+    desired = compile_desired(load(tmp_path, LoadOptions(env={})), State(), TODAY)
+    live: dict[str, dict[str, object]] = {r.address: dict(r.attributes) for r in desired.resources}
+    known = set(live)
+    changelog = "sales-enricher.streams-counts-changelog"
+    live[f"kafka_topic.{changelog}"] = {"name": changelog, "partitions": 1, "replication_factor": 1}
+    extra = {
+        "principal": "User:sales-enricher",
+        "resource_type": "TOPIC",
+        "resource_name": "commerce.sales.returns.v1",
+        "pattern_type": "LITERAL",
+        "host": "*",
+        "operations": ["WRITE"],
+    }
+    live["kafka_acl.sales-enricher/topic/commerce.sales.returns.v1"] = extra
+    deletes, found = outside(territory_of(desired, State()), live, known)
+    assert [c.address for c in deletes] == ["kafka_acl.sales-enricher/topic/commerce.sales.returns.v1"]
+    assert [(u.address, u.domain) for u in found] == [
+        ("kafka_acl.sales-enricher/topic/commerce.sales.returns.v1", "sales")
+    ]
+
+
+def test_a_resource_block_may_not_declare_an_application_s_secret(tmp_path: Path) -> None:
+    import pytest
+
+    from meshctl.errors import ConfigError
+
+    block = 'resource "aws_secretsmanager_secret" "mine" {\n  name = "meshctl/kafka/sales-api"\n  domain = "sales"\n}\n'
+    with pytest.raises(ConfigError) as info:
+        load_mesh(tmp_path, app("api", "sales", "producer") + block, BASE + AWS)
+    assert (
+        "apps.hcl:6: error: aws_secretsmanager_secret.mine declares meshctl/kafka/sales-api, "
+        "the secret meshctl keeps for application.sales.api"
+    ) in info.value.format()
