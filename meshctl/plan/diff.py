@@ -82,7 +82,13 @@ def _desired_change(
     rtype = RESOURCE_TYPES[r.type]
     live = actual.get(r.address) or (actual.get(previous) if previous else None)
     if live is None:
-        return _change(r, CREATE, None, rtype.effective(r.attributes, None))
+        change = _change(r, CREATE, None, rtype.effective(r.attributes, None))
+        if r.address in options.replace and rtype.rotates:
+            # Gone from the cluster but asked to be replaced: created with a new secret, never
+            # with the stored one a rotation is meant to retire (it may have leaked).
+            why = f"replace requested: gone from the cluster, so created with a new {rtype.rotates}"
+            return replace(change, reason=why, action_reason=REPLACE_BY_REQUEST)
+        return change
     verdict = rtype.compare(r.attributes, live)
     if r.address in options.replace:
         verdict = requested(r.type, verdict)

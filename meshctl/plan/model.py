@@ -100,14 +100,21 @@ class ResourceChange:
 
     @property
     def replace_requested(self) -> bool:
-        return self.is_replace and self.action_reason == REPLACE_BY_REQUEST
+        """Asked for with `-replace`: a replace, or the create of a rotating type's object that
+        was gone from the cluster (made with a new secret all the same)."""
+        return self.action_reason == REPLACE_BY_REQUEST and "create" in self.actions
 
     @property
     def replaced_in_place(self) -> bool:
         """A requested replace the provider carries out in one step, with no delete first: a
         SCRAM user's new password set over the old one (a rotation). Shown and counted as a
         replace; nothing else forces it (a changed mechanism is a real delete and create)."""
-        return self.replace_requested and not self.replace_paths and bool(RESOURCE_TYPES[self.type].rotates)
+        return (
+            self.is_replace
+            and self.replace_requested
+            and not self.replace_paths
+            and bool(RESOURCE_TYPES[self.type].rotates)
+        )
 
 
 @dataclass

@@ -169,11 +169,15 @@ def change_block(c: ResourceChangeDoc) -> Block:
         f"from {extra['source']}{'; ' + detail if detail else ''}",
         c["change"]["before"] or {},
         c["change"]["after"] or {},
-        headline=_REQUESTED if c.get("action_reason") == "replace_by_request" else "",
+        headline=_REQUESTED if _requested_replace(c) else "",
         replace_paths=tuple(tuple(p) for p in c["change"].get("replace_paths") or ()),
         schema_changes=extra.get("schema_changes"),
         policy_changes=extra.get("policy_changes") or [],
     )
+
+
+def _requested_replace(c: ResourceChangeDoc) -> bool:
+    return c.get("action_reason") == "replace_by_request" and c["change"]["actions"] == ["delete", "create"]
 
 
 def _render_change(c: ResourceChangeDoc, s: Styler) -> list[str]:

@@ -311,3 +311,21 @@ def test_an_application_principal_rotates_like_a_domains(broker: FakeScramBroker
     assert _recorded(mesh_dir, "kafka_scram_user.sales.api")["password"] == fingerprint(new)
     assert _store(mesh_dir).get("sales") == domain  # the domain's principal is another one
     assert run("plan", "--detailed-exitcode", ".").exit_code == 0
+
+
+def test_a_user_gone_from_the_broker_comes_back_with_a_new_password_when_replaced(
+    broker: FakeScramBroker, mesh_dir: Path
+) -> None:
+    """Rotating because the password leaked, after someone deleted the user: the create uses a
+    new password, never the stored one the rotation is meant to retire."""
+    old = _applied(broker, mesh_dir)
+    del broker.passwords["sales"]
+    result = run("apply", "-replace=kafka_scram_user.sales", "--auto-approve", "--no-color", ".")
+    assert result.exit_code == 0, result.output
+    assert "# kafka_scram_user.sales will be created" in result.stdout
+    assert "replace requested: gone from the cluster, so created with a new password" in result.stdout
+    new = _store(mesh_dir).get("sales")
+    assert new and new != old and broker.login("sales", new)
+    assert _recorded(mesh_dir)["password"] == fingerprint(new)
+    again = run("apply", "--auto-approve", "--no-color", ".")  # without the flag a plain create keeps the store's
+    assert again.exit_code == 0 and _store(mesh_dir).get("sales") == new

@@ -1,7 +1,8 @@
-"""Rotation against the real broker: `apply -replace=kafka_scram_user.<domain>` gives the
+"""-replace against the real broker. Rotation: `apply -replace=kafka_scram_user.<domain>` gives the
 principal a new password; the old one is refused for new connections (SASL authentication
 failed), the new one produces to the domain's topic, the next plan is empty. With Secrets
-Manager (moto), the secret's AWSCURRENT is the new password and AWSPREVIOUS the old one."""
+Manager (moto), the secret's AWSCURRENT is the new password and AWSPREVIOUS the old one. A topic is replaced
+(deleted, created empty) only under its delete opt-in; an ACL never."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import time
 from pathlib import Path
 
 import boto3
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from meshctl_sandbox.kafka import KafkaSandbox
 from tests.cli import run
 from tests.helpers import write_mesh
 from tests.integration import kafkautil, mesh
@@ -158,4 +160,39 @@ def test_rotation_with_secrets_manager_keeps_the_old_value_as_awsprevious(
         (workdir / ".meshctl" / "credentials").glob("*.properties")
     )
     assert old["password"] not in output and current["password"] not in output
+    assert _plan_code() == 0
+
+
+def _records(broker: KafkaSandbox, topic: str, partitions: int) -> int:
+    consumer = Consumer(broker.admin_config() | {"group.id": f"count-{topic}", "log_level": 0})
+    try:
+        bounds = [consumer.get_watermark_offsets(TopicPartition(topic, i), timeout=10) for i in range(partitions)]
+    finally:
+        consumer.close()
+    return sum(high - low for low, high in bounds)
+
+
+def test_replace_of_a_topic_needs_its_delete_opt_in_and_of_an_acl_is_refused(
+    workdir: Path, prefix: str, admin: AdminClient, broker: KafkaSandbox
+) -> None:
+    p = prefix
+    mesh.write(workdir, p)
+    _apply()
+    topic = f"{p}commerce.{p}sales.orders.v1"
+    sales = kafkautil.read_properties(workdir / ".meshctl" / "credentials" / f"{p}sales.properties")
+    assert kafkautil.produce(sales, topic) is None and _records(broker, topic, 3) == 1
+
+    refused = run("apply", f"-replace=kafka_topic.{topic}", "--auto-approve", ".")
+    assert refused.exit_code == 1
+    assert "replacing it deletes its records and creates it empty: pass --allow-delete kafka_topic" in refused.stderr
+    assert "refreshing" not in refused.stderr and _records(broker, topic, 3) == 1
+    grant = f"kafka_acl.{p}analytics/topic/{topic}"
+    acl = run("plan", f"-replace={grant}", "--allow-delete", "all", ".")
+    assert acl.exit_code == 1 and "kafka_acl is never replaced on request" in acl.stderr
+
+    output = _apply(f"-replace=kafka_topic.{topic}", "--allow-delete", "kafka_topic")
+    assert f"# kafka_topic.{topic} will be replaced, as requested" in output
+    assert kafkautil.topics(admin, topic)[topic] == (3, 1)  # created again as declared, empty
+    assert _records(broker, topic, 3) == 0
+    assert kafkautil.produce(sales, topic) is None  # the ACLs on it still hold (same literal names)
     assert _plan_code() == 0

@@ -74,6 +74,20 @@ def test_a_changed_mechanism_asked_for_too_is_a_real_delete_and_create(tmp_path:
     assert unasked.action_reason == "replace_because_cannot_update" and not unasked.replace_requested
 
 
+def test_a_user_gone_from_the_cluster_is_created_as_requested_with_a_new_password(tmp_path: Path) -> None:
+    def gone(live: dict) -> None:
+        del live[USER]
+
+    user = _change(_plan(tmp_path, Case(live=gone, options=_replace(USER)))[0], USER)
+    assert user.actions == ("create",) and user.action_reason == REPLACE_BY_REQUEST
+    assert user.replace_requested and not user.replaced_in_place
+    assert user.reason == "replace requested: gone from the cluster, so created with a new password"
+    text = render_plan(plan_to_json(_plan(tmp_path / "t", Case(live=gone, options=_replace(USER)))[0]), False)
+    assert f"# {USER} will be created" in text
+    plain = _change(_plan(tmp_path / "plain", Case(live=gone))[0], USER)
+    assert plain.actions == ("create",) and not plain.action_reason and not plain.replace_requested
+
+
 def test_the_json_plan_says_replace_by_request_and_survives_a_round_trip(tmp_path: Path) -> None:
     plan, _ = _plan(tmp_path, Case(options=_replace(USER)))
     doc = plan_to_json(plan)
