@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import boto3
+from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from meshctl_sandbox.kafka import KafkaSandbox
@@ -50,7 +51,9 @@ def _mesh(p: str, with_dashboard: bool = True) -> dict[str, str]:
         + product("orders", "sales")
         + product("orders_enriched", "sales")
         + product("returns", "sales")  # no app writes it: the domain stays its writer
-        + f'access "{p}a_orders" {{\n  product  = "{p}sales.orders"\n  consumer = "{p}analytics"\n}}\n',
+        + f'access "{p}a_orders" {{\n  product  = "{p}sales.orders"\n  consumer = "{p}analytics"\n}}\n'
+        # Granted to analytics, named in none of its apps' reads.
+        + f'access "{p}a_returns" {{\n  product  = "{p}sales.returns"\n  consumer = "{p}analytics"\n}}\n',
         "apps.hcl": apps,
     }
 
@@ -163,7 +166,7 @@ def test_denials_with_the_apps_own_passwords(workdir: Path, prefix: str, admin: 
     _apply()
     api, enricher, dash = f"{p}sales-orders_api", f"{p}sales-enricher", f"{p}analytics-dashboard"
     orders, enriched, returns = (f"{p}sales.{n}.v1" for n in ("orders", "orders_enriched", "returns"))
-    creds = {who: _creds(workdir, who) for who in (api, enricher, dash, f"{p}sales")}
+    creds = {who: _creds(workdir, who) for who in (api, enricher, dash, f"{p}sales", f"{p}analytics")}
 
     # Its own product: an idempotent producer with no CLUSTER ACL (KIP-679) delivers.
     assert kafkautil.produce(creds[api], orders, b"order-1") is None
@@ -178,9 +181,24 @@ def test_denials_with_the_apps_own_passwords(workdir: Path, prefix: str, admin: 
     assert kafkautil.consume(creds[dash], orders, own) == b"order-1"
     for group in (f"grp.{api}.{p}sales.orders.v1", f"{enricher}.streams", f"grp.{p}analytics.x"):
         assert kafkautil.consume(creds[dash], orders, group) == GROUP_DENIED, group
-    # A consumer app cannot read a product it does not name in reads, nor write at all.
+    # A consumer app cannot read a product its domain is granted but its reads do not name, nor write.
+    assert kafkautil.consume(creds[f"{p}analytics"], returns, f"grp.{p}analytics.r") == b"return-1"
     assert kafkautil.consume(creds[dash], returns, f"grp.{dash}.r") == TOPIC_DENIED
     assert kafkautil.produce(creds[dash], orders, b"x", idempotent=False) == TOPIC_DENIED
+    # A transactional producer initialises under its own txn.<P>. ids only.
+    assert _init_transactions(creds[api], f"txn.{api}.0") is None
+    assert _init_transactions(creds[api], f"txn.{p}sales-other.0") == "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"
+    assert _init_transactions(creds[api], f"{enricher}.streams-0-1") == "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"
+
+
+def _init_transactions(props: dict[str, str], transactional_id: str) -> str | None:
+    """None when the producer initialises its transactions, else the error's name."""
+    producer = Producer(props | {"transactional.id": transactional_id, "log_level": 0})
+    try:
+        producer.init_transactions(20)
+        return None
+    except KafkaException as exc:
+        return str(exc.args[0].name())
 
 
 def test_removing_an_application_deletes_its_acls_then_its_principal(
