@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import jinja2
 
 from meshctl.compile.kafka import SCRAM_MECHANISM
-from meshctl.mesh.model import Application, DataProduct, Mesh, product_ref
+from meshctl.mesh.applications import app_writers, read_versions, written_versions
+from meshctl.mesh.model import Application, DataProduct, Mesh
 from meshctl.naming import (
     application_namespace,
     connect_group_id,
@@ -200,9 +201,9 @@ def _files(
 ) -> list[ClientFile]:
     b = _Builder(mesh, password, settings, registry_url)
     if not isinstance(target, Application):
-        written = {p.address for app in mesh.applications if app.domain == target for p in app_writes(mesh, app)}
+        written = app_writers(mesh)  # the domain handed WRITE on these over to its applications
         own = [p for p in mesh.products if p.domain == target and p.address not in written]
-        files = [b.producer(p.key, p, None) for p in sorted(own, key=lambda p: p.address)]
+        files = [b.producer(p.key, p, None) for p in _ordered(own)]
         files += [b.consumer(p.key, p, consumer_group_id(target, p.key, p.version)) for p in domain_reads(mesh, target)]
         return files
     app, name = target, target.name
@@ -219,31 +220,29 @@ def _files(
     return files
 
 
-def _resolve(mesh: Mesh, refs: Sequence[str]) -> list[DataProduct]:
-    """`<domain>.<product>[.v<n>]` -> product versions (without a version: every version), each once."""
-    found: dict[str, DataProduct] = {}
-    for ref in refs:
-        key, version = product_ref(ref)
-        for p in [mesh.product(key, version)] if version else mesh.versions(key):
-            if p is not None:
-                found[p.address] = p
-    return [found[a] for a in sorted(found)]
+def _ordered(products: Sequence[DataProduct]) -> list[DataProduct]:
+    return sorted(products, key=lambda p: (p.key, p.version))
 
 
 def app_writes(mesh: Mesh, app: Application) -> list[DataProduct]:
-    """The product versions an application writes: `writes` name products of its own domain."""
-    return _resolve(mesh, [f"{app.domain}.{ref}" for ref in app.writes])
+    """The product versions an application writes, resolved as compile resolves them for its ACLs."""
+    return _ordered(written_versions(mesh, app))
 
 
 def app_reads(mesh: Mesh, app: Application) -> list[DataProduct]:
-    return _resolve(mesh, app.reads)
+    """The product versions an application reads, resolved as compile resolves them for its ACLs."""
+    return _ordered(read_versions(mesh, app))
 
 
 def domain_reads(mesh: Mesh, domain: str) -> list[DataProduct]:
-    """The product versions granted to a domain (a grant without a version: every version)."""
-    return _resolve(
-        mesh, [f"{g.product}.v{g.version}" if g.version else g.product for g in mesh.access if g.consumer == domain]
-    )
+    """The product versions granted to a domain (a grant without a version: every version, as
+    compile grants them)."""
+    found: dict[str, DataProduct] = {}
+    for grant in mesh.access:
+        if grant.consumer == domain:
+            versions = [mesh.product(grant.product, grant.version)] if grant.version else mesh.versions(grant.product)
+            found.update((p.address, p) for p in versions if p is not None)
+    return _ordered(list(found.values()))
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ def _produce(conf: dict[str, object], topic: str, values: list[bytes]) -> None:
 def _consume(conf: dict[str, object], topic: str, expected: int) -> list[bytes]:
     consumer = Consumer(conf)
     values: list[bytes] = []
+    last = -1
     try:
         consumer.subscribe([topic])
         deadline = time.monotonic() + 40
@@ -120,9 +121,10 @@ def _consume(conf: dict[str, object], topic: str, expected: int) -> list[bytes]:
                 continue
             assert not msg.error(), msg.error().name()
             values.append(msg.value())
+            last = msg.offset()
             consumer.commit(message=msg, asynchronous=False)  # enable.auto.commit=false: the app commits
         committed = consumer.committed([TopicPartition(topic, 0)], timeout=10)
-        assert committed[0].offset == len(values)
+        assert committed[0].offset == last + 1  # under the file's group id
     finally:
         consumer.close()
     return values
@@ -181,3 +183,61 @@ def test_a_consumer_file_of_another_principal_is_refused_the_producers_group(
     assert kafkautil.consume(conf, topic, f"grp.{p}sales.{p}sales.orders.v1", timeout_s=15) == (
         "GROUP_AUTHORIZATION_FAILED"
     )
+
+
+def _app_mesh(p: str) -> dict[str, str]:
+    return {
+        "main.hcl": _mesh(p)["main.hcl"]
+        + f'''
+application "orders_api" {{
+  domain        = "{p}sales"
+  kind          = "producer"
+  transactional = true
+  writes        = ["orders"]
+}}
+
+application "dashboard" {{
+  domain = "{p}analytics"
+  kind   = "consumer"
+  reads  = ["{p}sales.orders"]
+}}
+''',
+    }
+
+
+def test_an_applications_librdkafka_configs_work_unchanged_with_transactions(
+    workdir: Path, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transactional producer app commits and aborts with its generated file (its
+    `transactional.id` is under its own prefix); the consumer app, with its file's group and
+    read_committed, sees the committed records only."""
+    p = prefix
+    write_mesh(workdir, _app_mesh(p))
+    applied = run("apply", "--auto-approve", "--no-color", ".")
+    assert applied.exit_code == 0, applied.output
+    (producer_file,) = _client_config(f"{p}sales.orders_api", workdir / "orders_api")
+    (consumer_file,) = _client_config(f"{p}analytics.dashboard", workdir / "dashboard")
+    assert producer_file.name == f"orders_api.{p}sales.orders.v1.producer.properties"
+    assert consumer_file.name == f"dashboard.{p}sales.orders.v1.consumer.properties"
+    topic = f"{p}sales.orders.v1"
+
+    conf = _conf(producer_file, monkeypatch)
+    assert conf["sasl.username"] == f"{p}sales-orders_api"
+    assert conf["transactional.id"] == f"txn.{p}sales-orders_api.0"
+    producer = Producer(conf)
+    producer.init_transactions(30)
+    committed = [f"committed-{i}".encode() for i in range(3)]
+    for values, commit in ((committed[:2], True), ([b"aborted-0", b"aborted-1"], False), (committed[2:], True)):
+        producer.begin_transaction()
+        for value in values:
+            producer.produce(topic, value, key=b"order")
+        if commit:
+            producer.commit_transaction(30)
+        else:
+            producer.abort_transaction(30)
+    del producer  # no client left reconnecting once the session's broker stops
+
+    consumer_conf = _conf(consumer_file, monkeypatch)
+    assert consumer_conf["sasl.username"] == f"{p}analytics-dashboard"
+    assert consumer_conf["group.id"] == f"grp.{p}analytics-dashboard.{p}sales.orders.v1"
+    assert _consume(consumer_conf, topic, len(committed)) == committed
