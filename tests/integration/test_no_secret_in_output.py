@@ -62,6 +62,12 @@ access "reads" {{
   product  = "{p}sales.orders"
   consumer = "{p}analytics"
 }}
+
+application "dash" {{
+  domain = "{p}analytics"
+  kind   = "consumer"
+  reads  = ["{p}sales.orders"]
+}}
 ''',
         "orders.avsc": json.dumps(SCHEMA),
     }
@@ -140,16 +146,19 @@ def _recreated(s: Session, p: str, to_files: bool) -> None:
         s.run("client-config", f"{p}sales", "--out", "client-config", ".")
         written = (s.workdir / "client-config" / f"{p}sales.orders.v1.producer.properties").read_text()
         assert f"User:{p}sales" in written
-        for fmt in ("librdkafka", "json"):  # every form is searched too
-            s.run("client-config", f"{p}sales", "--format", fmt, "--out", f"client-config-{fmt}", ".")
-            s.run("client-config", f"{p}analytics", "--format", fmt, "--out", f"client-config-{fmt}", ".")
+        for fmt in ("librdkafka", "java", "json"):  # every form, of domains and of an application
+            for who in (f"{p}sales", f"{p}analytics", f"{p}analytics.dash"):
+                s.run("client-config", who, "--format", fmt, "--out", f"client-config-{fmt}", ".")
         rd = (s.workdir / "client-config-librdkafka" / f"{p}sales.orders.v1.consumer.properties").read_text()
         assert "KAFKA_SASL_PASSWORD" in rd and f"sasl.username={p}analytics" in rd
         assert json.loads((s.workdir / "client-config-json" / f"{p}sales.client-config.json").read_text())["clients"]
+        app = (s.workdir / "client-config-librdkafka" / f"dash.{p}sales.orders.v1.consumer.properties").read_text()
+        assert f"sasl.username={p}analytics-dash" in app
     else:
         assert f"User:{p}sales" in s.run("client-config", f"{p}sales", ".")
         for fmt in ("librdkafka", "json"):
             assert f"{p}analytics" in s.run("client-config", f"{p}analytics", "--format", fmt, ".")
+            assert f"{p}analytics-dash" in s.run("client-config", f"{p}analytics.dash", "--format", fmt, ".")
 
 
 def _rotated(s: Session, p: str) -> None:
@@ -197,7 +206,7 @@ def test_no_secret_in_any_output_on_aws(
         return {n: json.loads(sm.get_secret_value(SecretId=n)["SecretString"])["password"] for n in names}
 
     first = stored()
-    assert set(first) == {f"meshctl/kafka/{p}sales", f"meshctl/kafka/{p}analytics"}
+    assert set(first) == {f"meshctl/kafka/{p}sales", f"meshctl/kafka/{p}analytics", f"meshctl/kafka/{p}analytics-dash"}
     sm.delete_secret(SecretId=f"meshctl/kafka/{p}sales", ForceDeleteWithoutRecovery=True)
     _delete_scram_user(admin, f"{p}sales")
     _recreated(s, p, to_files=True)
@@ -210,7 +219,7 @@ def test_no_secret_in_any_output_on_aws(
     previous = sm.get_secret_value(SecretId=analytics, VersionStage="AWSPREVIOUS")["SecretString"]
     assert json.loads(previous)["password"] == second[analytics]
     generated = _named(first, "first") | _named(second, "second") | _named(third, "rotated")
-    assert len(set(generated.values())) == 4
+    assert len(set(generated.values())) == 5  # 3 principals, 1 recreated, 1 rotated
     _assert_nowhere(s, generated | _given(s.env))
     assert any("(body hidden: it carries secrets)" in text for text in s.seen.values())
 
@@ -233,7 +242,7 @@ def test_no_secret_in_any_output_with_local_credentials(
         return {f.name: kafkautil.read_properties(f)["sasl.password"] for f in sorted(files.glob(f"{p}*.properties"))}
 
     first = stored()
-    assert set(first) == {f"{p}sales.properties", f"{p}analytics.properties"}
+    assert set(first) == {f"{p}sales.properties", f"{p}analytics.properties", f"{p}analytics-dash.properties"}
     (files / f"{p}sales.properties").unlink()
     _delete_scram_user(admin, f"{p}sales")
     _recreated(s, p, to_files=False)
@@ -244,7 +253,7 @@ def test_no_secret_in_any_output_with_local_credentials(
     assert third[f"{p}analytics.properties"] != second[f"{p}analytics.properties"]
 
     generated = _named(first, "first") | _named(second, "second") | _named(third, "rotated")
-    assert len(set(generated.values())) == 4
+    assert len(set(generated.values())) == 5  # 3 principals, 1 recreated, 1 rotated
     _assert_nowhere(s, generated | _given(s.env))
 
 
