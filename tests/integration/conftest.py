@@ -23,6 +23,7 @@ from meshctl_sandbox.kafka import KafkaSandbox, SandboxError, free_port
 from meshctl_sandbox.moto import MotoSandbox
 from meshctl_sandbox.registry import RegistrySandbox
 from tests.integration import kafkautil
+from tests.integration.clients.jvm import JavaClients
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -58,6 +59,20 @@ def moto_server() -> Iterator[MotoSandbox]:
 def registry_server() -> Iterator[RegistrySandbox]:
     """Apicurio Registry (Confluent REST API) from Maven Central, in memory, one for the session."""
     yield from _serve("the schema registry", "registry", lambda d: RegistrySandbox(d, port=free_port()), 180)
+
+
+@pytest.fixture(scope="session")
+def java_clients(tmp_path_factory: pytest.TempPathFactory) -> JavaClients:
+    """Produce, Consume and Enrich (tests/integration/clients/java), built once: the jars come
+    from Maven Central into meshctl's cache on the first run (beside the broker's), javac
+    compiles each session. Fails every test that needs them, with the reason, without a JDK
+    or Maven."""
+    clients = JavaClients(tmp_path_factory.mktemp("java-clients"))
+    try:
+        clients.build()
+    except SandboxError as exc:
+        pytest.fail(f"the Java clients for the integration tests could not be built: {exc}", pytrace=False)
+    return clients
 
 
 @pytest.fixture
