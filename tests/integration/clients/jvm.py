@@ -123,16 +123,19 @@ class JavaClients:
         program: str,
         config: Path,
         *args: str,
-        password: str,
+        password: str | None,
         overrides: dict[str, str] | None = None,
         timeout: float = 180,
     ) -> Outcome:
-        """Run `program CONFIG ARGS...` with `KAFKA_SASL_PASSWORD=password`; `overrides` become
-        `--set k=v` on top of the file (denial tests only; the file itself is never edited)."""
+        """Run `program CONFIG ARGS...` with `KAFKA_SASL_PASSWORD=password` (None: the variable is
+        not set, e.g. for a file that reads the password with FileConfigProvider); `overrides`
+        become `--set k=v` on top of the file (denial tests only; the file is never edited)."""
         if program not in PROGRAMS:
             raise ValueError(program)
         sets = [a for k, v in (overrides or {}).items() for a in ("--set", f"{k}={v}")]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")} | {"KAFKA_SASL_PASSWORD": password}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "MESHCTL_"))}
+        if password is not None:
+            env["KAFKA_SASL_PASSWORD"] = password
         with tempfile.TemporaryDirectory(prefix="java-client-") as cwd:
             result = subprocess.run(
                 [self.java, *JVM_OPTIONS, "-cp", self.classpath, program, str(config), *args, *sets],

@@ -60,7 +60,10 @@ def produce(
                 producer.flush(30)
                 producer.abort_transaction(30)
     except KafkaException as exc:
-        return str(exc.args[0].name())
+        return str(fatal[0].name() if fatal else exc.args[0].name())
+    except SystemError:  # a fatal error surfacing in a callback while flush() waits
+        if not fatal and not reports:
+            raise
     if fatal:
         return str(fatal[0].name())
     failed = [e for e in reports if e is not None]

@@ -13,16 +13,19 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 
 /**
- * {@code Enrich CONFIG INPUT OUTPUT --expect N [--timeout S] [--state-dir D] [--set k=v]}: a Kafka
+ * {@code Enrich CONFIG INPUT OUTPUT [--expect N] [--key-prefix K] [--timeout S] [--state-dir D]
+ * [--stateless true] [--linger S] [--set k=v]}: a Kafka
  * Streams application configured by the generated streams properties (application.id,
  * processing.guarantee, credentials) as they are. Orders (value: a customer) are re-keyed by
  * customer (a repartition topic), counted per customer (a state store with its changelog topic),
- * mapped to "customer=count" and written to OUTPUT. Stops after N output records; one JSON line
- * per output record, then a summary.
+ * mapped to "customer=count" and written to OUTPUT ("-": no sink, for an application that writes
+ * nothing). {@code --stateless}: the records pass unchanged, with no internal topic. Stops S seconds after N output records whose key starts with K; one JSON line per output
+ * record, then a summary.
  */
 public final class Enrich {
     public static void main(String[] argv) {
@@ -33,6 +36,7 @@ public final class Enrich {
         String input = args.get(1);
         String output = args.get(2);
         int expect = Integer.parseInt(args.option("expect", "1"));
+        String keyPrefix = args.option("key-prefix", "");
         long timeout = Long.parseLong(args.option("timeout", "90"));
         AtomicInteger written = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -43,19 +47,26 @@ public final class Enrich {
             props.putIfAbsent(StreamsConfig.STATE_DIR_CONFIG,
                     args.option("state-dir", Files.createTempDirectory("enrich-state").toString()));
             props.putIfAbsent(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0"); // one output per input
+            // Purge the repartition topic at every commit (DeleteRecords), so a short run exercises it.
+            props.putIfAbsent(StreamsConfig.REPARTITION_PURGE_INTERVAL_MS_CONFIG, "0");
+            // Leave the group on close, so the next run is not held up for a session timeout (45 s)
+            // waiting for this member to expire (Streams keeps its members on close by default).
+            props.putIfAbsent(StreamsConfig.mainConsumerPrefix("internal.leave.group.on.close"), "true");
 
             StreamsBuilder builder = new StreamsBuilder();
-            builder.stream(input, Consumed.with(Serdes.String(), Serdes.String()))
-                    .selectKey((order, customer) -> customer)
+            KStream<String, String> orders = builder.stream(input, Consumed.with(Serdes.String(), Serdes.String()));
+            KStream<String, String> counts = args.options.containsKey("stateless")
+                    ? orders.mapValues((order, customer) -> customer) // no internal topic: only the group
+                    : orders.selectKey((order, customer) -> customer)
                     .groupByKey(Grouped.with("by-customer", Serdes.String(), Serdes.String()))
                     .count(Materialized.as("orders-per-customer"))
                     .toStream()
-                    .mapValues((customer, count) -> customer + "=" + count)
-                    .peek((customer, value) -> {
+                    .mapValues((customer, count) -> customer + "=" + count);
+            counts = counts.peek((customer, value) -> {
                         Common.emit(Common.fields("key", customer, "value", value));
-                        if (written.incrementAndGet() >= expect) done.countDown();
-                    })
-                    .to(output, Produced.with(Serdes.String(), Serdes.String()));
+                        if (customer.startsWith(keyPrefix) && written.incrementAndGet() >= expect) done.countDown();
+                    });
+            if (!output.equals("-")) counts.to(output, Produced.with(Serdes.String(), Serdes.String()));
 
             try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
                 streams.setUncaughtExceptionHandler(e -> {
@@ -68,6 +79,8 @@ public final class Enrich {
                 });
                 streams.start();
                 boolean finished = done.await(timeout, TimeUnit.SECONDS);
+                // Keep running a little: the next commits (and, after them, the purges) happen.
+                if (finished && failure.get() == null) Thread.sleep(Long.parseLong(args.option("linger", "0")) * 1000);
                 streams.close(Duration.ofSeconds(30));
                 if (failure.get() != null) return Common.fail(failure.get());
                 if (!finished) return Common.timeout("wrote " + written.get() + " of " + expect + " records to " + output);
