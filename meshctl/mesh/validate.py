@@ -554,7 +554,9 @@ def _app_writes(mesh: Mesh, app: Application, diags: Diagnostics) -> list[DataPr
                 f'application "{app.name}" writes "{entry}": only products of its own domain "{app.domain}"',
                 where,
                 detail='writes names a product of the application\'s domain: "name" or "name.v<n>"',
-                hint="grant reads with access, write with an app of the owning domain",
+                hint=f'write "{entry.removeprefix(app.domain + ".")}", without the domain'
+                if entry.startswith(app.domain + ".")
+                else "grant reads with access, write with an app of the owning domain",
             )
             continue
         versions = mesh.versions(f"{app.domain}.{name}")

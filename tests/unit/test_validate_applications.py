@@ -93,6 +93,10 @@ CASES: dict[str, tuple[str, str]] = {
         app("api", "sales", "producer", 'writes = ["transactions"]'),
         'apps.hcl:4: error: application "api" writes an unknown product "transactions" of domain "sales"',
     ),
+    "writes its own product with the domain": (
+        app("api", "sales", "producer", 'writes = ["sales.orders.v1"]'),
+        'write "orders.v1", without the domain',
+    ),
     "writes an undeclared version": (
         app("api", "sales", "producer", 'writes = ["orders.v2"]'),
         'apps.hcl:4: error: application "api" writes version 2 of "sales.orders", which is not declared',
