@@ -339,6 +339,10 @@ def test_a_streams_application_creates_its_internal_topics_and_counts_exactly_on
     }
     internal = kafkautil.topics(admin, f"{mesh.principal('enricher')}.")
     assert set(internal) == {f"{app_id}-by-customer-repartition", f"{app_id}-orders-per-customer-changelog"}, internal
+    # Streams keeps repartition records forever (retention.ms=-1) and deletes them itself once
+    # consumed (DeleteRecords): why the app needs DELETE on its namespace.
+    repartition = f"{app_id}-by-customer-repartition"
+    assert kafkautil.topic_configs(admin, [repartition])[repartition].get("retention.ms") == "-1"
 
     # A second instance with empty local state restores the counts from the changelog.
     _ok(
