@@ -497,10 +497,10 @@ def test_the_streams_internal_topic_acls_measured_one_operation_at_a_time(
     _ok(java_clients.run("Produce", orders_api, orders, "2", password=None))
 
     def enrich(app: str, run_no: int) -> Outcome:
-        """One run from scratch (a new state dir); 3 s more after its first output, so that it
+        """One run from scratch (a new state dir); 5 s more after its first output, so that it
         commits and purges its repartition topic."""
         config, state = mesh.file(app, "java"), str(tmp_path / f"{app}-{run_no}")
-        args = ("-", "--timeout", "60", "--linger", "3", "--state-dir", state)
+        args = ("-", "--timeout", "60", "--linger", "5", "--state-dir", state)
         return java_clients.run("Enrich", config, orders, *args, password=None)
 
     measured: dict[str, str] = {}
