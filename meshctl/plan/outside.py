@@ -34,6 +34,10 @@ class Territory:
     protected: frozenset[str] = frozenset()  # principals never touched: the one meshctl runs as
     # Integration namespaces inside their domain's: topic prefix -> (domain, integration).
     integrations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # Prefixes meshctl grants on topics and transactional ids outside every domain namespace (an
+    # application's `<P>.`, `txn.<P>.`): (resource type, prefix) -> domain. Another principal's ACL
+    # reaching into them is an escalation; topics under them are the app's own, never listed.
+    prefixes: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     @cached_property
     def names(self) -> dict[str, _Names]:
@@ -41,9 +45,11 @@ class Territory:
         spaces = {prefix: d for d, prefix in self.namespaces.items()}
         groups = {n: d for (n, is_prefix), d in self.groups.items() if not is_prefix}
         group_prefixes = {n: d for (n, is_prefix), d in self.groups.items() if is_prefix}
+        owned = {rtype: {n: d for (t, n), d in self.prefixes.items() if t == rtype} for rtype in _OWNED_PREFIXES}
         return {
-            "TOPIC": _Names.of(self.topics, spaces),
+            "TOPIC": _Names.of(self.topics, {**owned["TOPIC"], **spaces}),
             "GROUP": _Names.of(groups, {**spaces, **group_prefixes}),
+            "TRANSACTIONAL_ID": _Names.of({}, owned["TRANSACTIONAL_ID"]),
         }
 
 
@@ -79,15 +85,27 @@ def territory(
     integration namespace -> (domain, integration), to say whose namespace holds an object."""
     topics: dict[str, str] = {}
     groups: dict[tuple[str, bool], str] = {}
+    prefixes: dict[tuple[str, str], str] = {}
     principals: dict[str, str] = {f"User:{d}": d for d in namespaces}
     for type_, attrs, domain in resources:
         if type_ == "kafka_topic":
             topics[str(attrs["name"])] = domain
         elif type_ == "kafka_acl" and attrs.get("resource_type") == "GROUP":
             groups[(str(attrs["resource_name"]), attrs.get("pattern_type") == "PREFIXED")] = domain
+        elif (
+            type_ == "kafka_acl"
+            and attrs.get("resource_type") in _OWNED_PREFIXES
+            and attrs.get("pattern_type") == "PREFIXED"
+        ):
+            prefixes[(str(attrs["resource_type"]), str(attrs["resource_name"]))] = domain
         elif type_ == "kafka_scram_user":
             principals[f"User:{attrs['name']}"] = domain
-    return Territory(dict(namespaces), topics, groups, principals, frozenset(protected), dict(integrations or {}))
+    return Territory(
+        dict(namespaces), topics, groups, principals, frozenset(protected), dict(integrations or {}), prefixes
+    )
+
+
+_OWNED_PREFIXES = ("TOPIC", "TRANSACTIONAL_ID")
 
 
 @dataclass(frozen=True)

@@ -288,11 +288,25 @@ def test_app_acls_are_known_and_an_extra_acl_of_an_app_principal_is_an_escalatio
         "operations": ["WRITE"],
     }
     live["kafka_acl.sales-enricher/topic/commerce.sales.returns.v1"] = extra
+    # Another principal reaching into an app's own names: its Streams topics, its transactional ids.
+    foreign = {
+        "kafka_acl.eve/topic/" + changelog: ("TOPIC", changelog, "LITERAL"),
+        "kafka_acl.eve/topic/sales-*": ("TOPIC", "sales-", "PREFIXED"),
+        "kafka_acl.eve/transactional_id/txn.*": ("TRANSACTIONAL_ID", "txn.", "PREFIXED"),
+        "kafka_acl.eve/transactional_id/sales-enricher.streams-1-1": (
+            "TRANSACTIONAL_ID",
+            "sales-enricher.streams-1-1",
+            "LITERAL",
+        ),
+        "kafka_acl.eve/transactional_id/elsewhere.*": ("TRANSACTIONAL_ID", "elsewhere.", "PREFIXED"),
+    }
+    for address, (rtype, name, pattern) in foreign.items():
+        live[address] = {**extra, "principal": "User:eve", "resource_type": rtype, "resource_name": name}
+        live[address]["pattern_type"] = pattern
     deletes, found = outside(territory_of(desired, State()), live, known)
-    assert [c.address for c in deletes] == ["kafka_acl.sales-enricher/topic/commerce.sales.returns.v1"]
-    assert [(u.address, u.domain) for u in found] == [
-        ("kafka_acl.sales-enricher/topic/commerce.sales.returns.v1", "sales")
-    ]
+    expected = sorted(["kafka_acl.sales-enricher/topic/commerce.sales.returns.v1", *foreign][:-1])
+    assert sorted(c.address for c in deletes) == expected
+    assert sorted((u.address, u.domain) for u in found) == [(a, "sales") for a in expected]
 
 
 def test_a_resource_block_may_not_declare_an_application_s_secret(tmp_path: Path) -> None:
