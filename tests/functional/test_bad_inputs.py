@@ -380,3 +380,37 @@ def test_a_policy_whose_statement_is_not_objects_is_a_configuration_error(mesh: 
     expected = "aws.hcl:7: error: aws_s3_bucket.data.policy: a policy's Statement must be an object or a list of"
     assert expected in result.stderr
     assert "internal error" not in result.stderr
+
+
+# -- application blocks --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        ('application "x" {\n  domain = "sales"\n  kind = 3\n}\n', "apps.hcl:3: error:"),
+        ('application "x" {\n  domain = "sales"\n  kind = "producer"\n  writes = "orders"\n}\n', "apps.hcl:4: error:"),
+        (
+            'application "x" {\n  domain = "sales"\n  kind = "producer"\n  principal {\n    provider = "oauth"\n  }\n}\n',
+            'apps.hcl:5: error: application "x": principal provider "oauth" is not supported yet',
+        ),
+        ('application "x" "y" {\n  domain = "sales"\n  kind = "producer"\n}\n', "apps.hcl:1: error:"),
+        (
+            'application "x" {\n  domain = "sales"\n  kind = "producer"\n  aws {\n    runs_as = "arn"\n  }\n}\n',
+            "apps.hcl:5: error:",
+        ),
+    ],
+)
+def test_a_bad_application_block_is_one_diagnostic_at_its_line(mesh: Path, block: str, expected: str) -> None:
+    (mesh / "apps.hcl").write_text(block)
+    result = run("validate", ".")
+    _refused(result, expected)
+
+
+def test_a_valid_application_validates(mesh: Path) -> None:
+    (mesh / "apps.hcl").write_text(
+        'application "api" {\n  domain = "sales"\n  kind = "producer"\n  writes = ["orders"]\n}\n'
+        'application "dash" {\n  domain = "analytics"\n  kind = "consumer"\n  reads = ["sales.orders"]\n}\n'
+    )
+    result = run("validate", ".")
+    assert result.exit_code == 0, result.output
