@@ -391,7 +391,8 @@ def test_a_policy_whose_statement_is_not_objects_is_a_configuration_error(mesh: 
         ('application "x" {\n  domain = "sales"\n  kind = 3\n}\n', "apps.hcl:3: error:"),
         ('application "x" {\n  domain = "sales"\n  kind = "producer"\n  writes = "orders"\n}\n', "apps.hcl:4: error:"),
         (
-            'application "x" {\n  domain = "sales"\n  kind = "producer"\n  principal {\n    provider = "oauth"\n  }\n}\n',
+            'application "x" {\n  domain = "sales"\n  kind = "producer"\n'
+            '  principal {\n    provider = "oauth"\n  }\n}\n',
             'apps.hcl:5: error: application "x": principal provider "oauth" is not supported yet',
         ),
         ('application "x" "y" {\n  domain = "sales"\n  kind = "producer"\n}\n', "apps.hcl:1: error:"),
