@@ -5,6 +5,9 @@ dependency and domain) are compared with a snapshot taken before the application
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -17,8 +20,23 @@ SNAPSHOT = Path(__file__).parent / "golden" / "example_resources.json"
 DEPLOYERS = ("arn:aws:iam::123456789012:role/meshctl-deployer",)
 
 
+def _without_applications(directory: Path) -> Path:
+    """A copy of the example mesh without the files that declare applications (an example of
+    them may join examples/): the snapshot is of the mesh before applications."""
+    copy = Path(tempfile.mkdtemp(prefix="meshctl-golden-"))
+    shutil.copytree(EXAMPLES, copy, dirs_exist_ok=True)
+    for path in copy.glob("*.hcl"):
+        if re.search(r'^application\s+"', path.read_text(), flags=re.M):
+            path.unlink()
+    return copy
+
+
 def example_resources() -> dict[str, object]:
-    config = load(EXAMPLES, LoadOptions(env={}))
+    directory = _without_applications(EXAMPLES)
+    try:
+        config = load(directory, LoadOptions(env={}))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
     desired = compile_desired(config, State(), date(2026, 12, 3), DEPLOYERS)
     return {
         r.address: {
