@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from confluent_kafka import Consumer, KafkaException, Producer
 
 from meshctl.config.loader import LoadOptions, load
-from meshctl.mesh.model import Application, Mesh
+from meshctl.mesh.model import Application, Mesh, PrincipalSpec
 from meshctl.render.client_config import (
     FORMATS,
     JSON_FORMAT_VERSION,
@@ -359,3 +360,14 @@ def test_resolving_reads_and_writes(mesh: Mesh) -> None:
         "data_product.sales.orders.v1",
         "data_product.sales.orders.v2",
     ]
+
+
+def test_the_mechanism_is_the_principals_not_meshctls_own(mesh: Mesh) -> None:
+    """meshctl may log in with SCRAM-SHA-256; the domain's credential is SCRAM-SHA-512 (compile)
+    and an application's is its principal block's."""
+    settings = SETTINGS | {"sasl.mechanism": "SCRAM-SHA-256"}
+    domain = client_configs(mesh, "analytics", settings, LOCAL.format("analytics"), REGISTRY, "librdkafka")
+    assert {_properties(t)["sasl.mechanism"] for t in domain.values()} == {"SCRAM-SHA-512"}
+    app = replace(_app(mesh, "analytics.dashboard"), principal=PrincipalSpec(mechanism="SCRAM-SHA-256"))
+    files = client_configs(mesh, app, SETTINGS, LOCAL.format("x"), REGISTRY, "java")
+    assert {_properties(t)["sasl.mechanism"] for t in files.values()} == {"SCRAM-SHA-256"}
