@@ -311,3 +311,40 @@ def test_on_aws_each_app_password_lives_in_its_own_secret(
         assert "DeletedDate" in sm.describe_secret(SecretId=f"meshctl/kafka/{user}")
         assert user not in kafkautil.scram_users(admin)
     assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
+
+
+def test_migrating_a_domain_to_applications_in_the_recommended_steps(
+    workdir: Path, prefix: str, admin: AdminClient
+) -> None:
+    """Design section 8: without apps nothing changes; apps with `writes = []` only add; moving
+    `writes` updates the domain's ACL in place (WRITE removed, DESCRIBE kept) in the same apply."""
+    p = prefix
+    full = _mesh(p, with_dashboard=False)
+    write_mesh(workdir, {"main.hcl": full["main.hcl"], "apps.hcl": ""})
+    _apply()
+    orders = f"{p}sales.orders.v1"
+    creds = _creds(workdir, f"{p}sales")
+    assert kafkautil.produce(creds, orders, b"before") is None
+
+    # Step 1: the app is declared, reading only: the plan adds, and changes nothing of the domain.
+    api = f"{p}sales-orders_api"
+    step1 = f'application "orders_api" {{\n  domain = "{p}sales"\n  kind = "producer"\n  writes = []\n}}\n'
+    write_mesh(workdir, {"apps.hcl": step1})
+    code, plan = _plan()
+    assert code == 2 and "Plan: 1 to add, 0 to change, 0 to destroy." in plan, plan  # its principal
+    _apply()
+    assert kafkautil.produce(creds, orders, b"still the domain") is None
+
+    # Step 2: writes move to the app; the domain's ACL on that topic is updated in place.
+    write_mesh(workdir, {"apps.hcl": step1.replace("writes = []", 'writes = ["orders"]')})
+    code, plan = _plan()
+    assert code == 2, plan
+    assert (
+        f'~ resource "kafka_acl" "{p}sales/topic/{orders}"' in plan or f"~ kafka_acl.{p}sales/topic/{orders}" in plan
+    ), plan
+    assert "Plan: 1 to add, 1 to change, 0 to destroy." in plan, plan  # the app's WRITE; the domain's ACL
+    _apply()
+    assert kafkautil.produce(creds, orders, b"x") == TOPIC_DENIED
+    assert kafkautil.produce(_creds(workdir, api), orders, b"by the app") is None
+    assert kafkautil.acls(admin, {f"User:{p}sales"}) >= {(f"User:{p}sales", "TOPIC", orders, "LITERAL", "DESCRIBE")}
+    assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
