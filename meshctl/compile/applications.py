@@ -41,9 +41,12 @@ from meshctl.resources import Resource
 
 READ = ["DESCRIBE", "READ"]
 WRITE = ["DESCRIBE", "WRITE"]
-# Streams creates, reads, writes, purges (DeleteRecords on repartition topics) and validates
-# (DESCRIBE_CONFIGS) its internal topics; it sets their configs at creation, so no ALTER_CONFIGS.
-STREAMS_INTERNAL = ["CREATE", "DELETE", "DESCRIBE", "DESCRIBE_CONFIGS", "READ", "WRITE"]
+# Streams creates, reads, writes and purges (DeleteRecords after each commit: its repartition
+# topics keep records forever otherwise) its internal topics. Measured on Kafka Streams 4.1.2
+# (tests/integration/test_applications.py): it never describes their configs, and it sets them
+# at creation, so neither DESCRIBE_CONFIGS nor ALTER_CONFIGS.
+STREAMS_INTERNAL = ["CREATE", "DELETE", "DESCRIBE", "READ", "WRITE"]
+# A Connect worker checks that its internal topics are compacted (DescribeConfigs).
 CONNECT_INTERNAL = ["DESCRIBE", "DESCRIBE_CONFIGS", "READ", "WRITE"]
 # Kafka Connect's own defaults for its internal topics' partitions (offsets 25, status 5).
 CONNECT_PARTITIONS = {"configs": 1, "offsets": 25, "status": 5}

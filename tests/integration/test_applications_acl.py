@@ -100,7 +100,7 @@ def test_each_kind_gets_exactly_its_acls_and_nothing_more(workdir: Path, prefix:
                 "TOPIC",
                 f"{enricher}.",
                 "PREFIXED",
-                ("CREATE", "READ", "WRITE", "DELETE", "DESCRIBE", "DESCRIBE_CONFIGS"),
+                ("CREATE", "READ", "WRITE", "DELETE", "DESCRIBE"),
             ),
             ("GROUP", f"{enricher}.streams", "LITERAL", R),
             ("TRANSACTIONAL_ID", f"{enricher}.", "PREFIXED", W),

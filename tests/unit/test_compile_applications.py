@@ -68,7 +68,7 @@ def test_each_kind_gets_exactly_its_acl_set(tmp_path: Path) -> None:
         ("TOPIC", ORDERS, "LITERAL", R),
         ("TOPIC", TX2, "LITERAL", R),
         ("TOPIC", ENRICHED, "LITERAL", W),
-        ("TOPIC", "sales-enricher.", "PREFIXED", ("CREATE", "DELETE", "DESCRIBE", "DESCRIBE_CONFIGS", "READ", "WRITE")),
+        ("TOPIC", "sales-enricher.", "PREFIXED", ("CREATE", "DELETE", "DESCRIBE", "READ", "WRITE")),
         ("GROUP", "sales-enricher.streams", "LITERAL", R),
         ("TRANSACTIONAL_ID", "sales-enricher.", "PREFIXED", W),
     }
