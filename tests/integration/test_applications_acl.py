@@ -150,14 +150,20 @@ def test_each_kind_gets_exactly_its_acls_and_nothing_more(workdir: Path, prefix:
     assert _plan()[0] == 0
     drift = run("drift", "--no-color", ".")
     assert drift.exit_code == 0, drift.output
-    # ... and cannot create a topic under another app's namespace, nor the domain's.
-    for name in (f"{sink}.connect-extra", f"{p}sales.mine"):
-        (fut,) = streams_admin.create_topics([NewTopic(name, 1, 1)]).values()
+    # ... and cannot create a topic under another app's namespace, nor the domain's; the Connect
+    # worker's principal creates no topic at all, not even under its own namespace.
+    sink_admin = AdminClient(_creds(workdir, sink) | {"log_level": 0})
+    for who, client, name in (
+        (enricher, streams_admin, f"{sink}.connect-extra"),
+        (enricher, streams_admin, f"{p}sales.mine"),
+        (sink, sink_admin, f"{sink}.connect-extra"),
+    ):
+        (fut,) = client.create_topics([NewTopic(name, 1, 1)]).values()
         try:
             fut.result(timeout=20)
-            raise AssertionError(f"{enricher} created {name}")
-        except Exception as exc:  # noqa: BLE001 - confluent-kafka raises KafkaException
-            assert TOPIC_DENIED in str(exc), exc
+            raise AssertionError(f"{who} created {name}")
+        except KafkaException as exc:
+            assert exc.args[0].name() == TOPIC_DENIED, exc
 
 
 def test_denials_with_the_apps_own_passwords(workdir: Path, prefix: str, admin: AdminClient) -> None:
