@@ -209,6 +209,47 @@ def test_refresh_makes_the_same_number_of_requests_for_any_size(
     assert small.providers["kafka"].client.logins == big.providers["kafka"].client.logins == 4  # type: ignore[attr-defined]
 
 
+def _grown_mesh(p: str, products: int) -> dict[str, str]:
+    """`products` products in domains of 10, each topic with a config of its own and read by
+    another domain: every kind refresh reads (topics, configs, ACLs, SCRAM users) grows with
+    it. A bigger mesh holds a smaller one as it is (domain d reads from domain d + 1)."""
+    files = {}
+    for d in range(products // 10):
+        blocks = [f'domain "{p}d{d}" {{\n  owners {{ accountable = "d{d}@acme.example" }}\n}}\n']
+        for n in range(d * 10, d * 10 + 10):
+            blocks.append(
+                f'data_product "p{n}" {{\n  domain = "{p}d{d}"\n  topic {{\n    partitions = 1\n'
+                f'    config     = {{ "retention.ms" = "{86400000 * (1 + n % 7)}" }}\n  }}\n}}\n'
+                f'access "a{n}" {{\n  product  = "{p}d{d}.p{n}"\n  consumer = "{p}d{d - 1 if d else 1}"\n}}\n'
+            )
+        files[f"d{d}.hcl"] = "".join(blocks)
+    return files
+
+
+def test_refresh_requests_stay_the_same_from_20_to_200_products(workdir: Path, prefix: str) -> None:
+    """No per-resource round trip: plans of 20 products and of 200 (ten times the topics, their
+    configs, the ACLs and the SCRAM users) make the same admin requests, before the 180 new
+    products exist and after. Logins are the one thing per principal (the check that a stored
+    password still logs in, made in parallel)."""
+    write_mesh(workdir, _grown_mesh(prefix, 20))
+    _apply()
+    small = Workspace(workdir)
+    assert small.run().plan().actionable == []
+
+    write_mesh(workdir, _grown_mesh(prefix, 200))  # the same 20 and 180 more, in 18 more domains
+    growing = Workspace(workdir)
+    creates = growing.run().plan().actionable
+    assert len(creates) == 180 + 180 + 180 + 17 + 18  # topics, owners' ACLs, grants, consumer groups' ACLs, users
+    assert {c.actions for c in creates} == {("create",)}
+    _apply()
+    big = Workspace(workdir)
+    assert big.run().plan().actionable == []
+    # describe_cluster, metadata, describe_configs, describe_acls, describe_user_scram_credentials
+    assert small.admin_requests() == growing.admin_requests() == big.admin_requests() == 5
+    logins = [ws.providers["kafka"].client.logins for ws in (small, growing, big)]  # type: ignore[attr-defined]
+    assert logins == [2, 2, 20]
+
+
 def test_apply_asks_for_yes_and_reports_progress_on_stderr(workdir: Path, prefix: str, admin: AdminClient) -> None:
     mesh.write(workdir, prefix)
     declined = run("apply", "--no-color", ".", input="no\n")
