@@ -3,6 +3,7 @@ lineage. Pure data, below the plan that reads it; `meshctl.state` holds the back
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,10 @@ from meshctl.errors import MeshError
 from meshctl.resources import RESOURCE_TYPES
 
 STATE_VERSION = 1
+
+# Compact (no indentation, no spaces): at 25,000 resources the indented file was 14.7 MB and
+# took ~0.35 s of CPU to encode; compact is 10.1 MB. ASCII-only, as the state always was.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -32,11 +37,20 @@ class ResourceState:
     # Derived once, when made: the address as a value and as the text state and plans key by.
     addr: Address = field(init=False, repr=False, compare=False)
     address: str = field(init=False, repr=False, compare=False)
+    # Its line of the state file, encoded on the first write and reused by every later one: a
+    # record is never changed in place (apply records a new one), so the line stays true.
+    _line: str = field(init=False, default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         addr = Address.of(self.type, self.name, self.module)  # ValueError if no address can hold them
         object.__setattr__(self, "addr", addr)
         object.__setattr__(self, "address", str(addr))
+
+    def json_line(self) -> str:
+        """`to_json()` encoded compactly on one line, as the state file holds it."""
+        if not self._line:
+            object.__setattr__(self, "_line", _ENCODER.encode(self.to_json()))
+        return self._line
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -70,6 +84,21 @@ class State:
             "resources": [self.resources[a].to_json() for a in sorted(self.resources)],
             "retired": dict(sorted(self.retired.items())),
         }
+
+    def to_text(self) -> str:
+        """The state file: `to_json()` as compact JSON with one resource per line, so a diff of two
+        states names the resources that changed. Each resource's line is encoded once per process
+        (ResourceState.json_line): a write during apply re-encodes only what that apply recorded.
+        Any JSON reads back (from_json), the indented files of earlier meshctl versions included."""
+        if not self.lineage:
+            self.lineage = str(uuid.uuid4())
+        head = _ENCODER.encode(
+            {"version": STATE_VERSION, "meshctl_version": __version__, "serial": self.serial, "lineage": self.lineage}
+        )
+        lines = [self.resources[a].json_line() for a in sorted(self.resources)]
+        resources = "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
+        retired = _ENCODER.encode(dict(sorted(self.retired.items())))
+        return f'{head[:-1]},\n"resources":{resources},\n"retired":{retired}}}\n'
 
     @classmethod
     def from_json(cls, data: object, where: str) -> State:

@@ -34,7 +34,7 @@ class LocalBackend:
 
     def write(self, state: State) -> None:
         state.serial += 1
-        atomic_write(self.path, json.dumps(state.to_json(), indent=2, sort_keys=False) + "\n", 0o600)
+        atomic_write(self.path, state.to_text(), 0o600)
 
     def check_writable(self) -> None:
         """Refuse before any change when state cannot be recorded: apply must not act unrecorded."""

@@ -86,7 +86,7 @@ class S3Backend:
 
     def write(self, state: State) -> None:
         state.serial += 1
-        body = json.dumps(state.to_json(), indent=2).encode()
+        body = state.to_text().encode()
         try:
             self.s3.put_object(
                 Bucket=self.settings.bucket,

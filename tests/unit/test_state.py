@@ -89,3 +89,92 @@ def test_a_lock_record_is_read_member_by_member() -> None:
     for bad, member in (({**recorded, "pid": "42"}, "pid"), ({k: v for k, v in recorded.items() if k != "who"}, "who")):
         with pytest.raises(BadDocumentError, match=member):
             LockInfo.from_json(JsonValue(bad, "state.lock"))
+
+
+# -- the state file: compact, one resource per line; indented files of earlier versions still read --
+
+
+def _sample_state() -> State:
+    state = State(lineage="l", serial=4, retired={"b.old.v1": "2026-01-02", "a.old.v1": "2026-01-01"})
+    state.resources["kafka_topic.a.t.v1"] = ResourceState(
+        "kafka_topic",
+        "a.t.v1",
+        {"name": "a.t.v1", "partitions": 3, "config": {"retention.ms": "86400000"}, "note": "café \u2603"},
+        "data_product.a.t.v1",
+        domain="a",
+        protected_at="main.hcl:3",
+    )
+    state.resources["kafka_acl.b/topic/a.t.v1"] = ResourceState(
+        "kafka_acl",
+        "b/topic/a.t.v1",
+        {"principal": "User:b", "operations": ["DESCRIBE", "READ"], "host": "*"},
+        "access.b_reads",
+        ("kafka_topic.a.t.v1",),
+        "b",
+    )
+    return state
+
+
+def test_the_state_file_is_compact_with_one_resource_per_line(tmp_path: Path) -> None:
+    backend = LocalBackend(tmp_path)
+    state = _sample_state()
+    backend.write(state)
+    text = (tmp_path / "state.json").read_text()
+    assert json.loads(text) == state.to_json()  # the same document as before, member for member
+    lines = text.splitlines()
+    assert lines[1] == '"resources":[' and lines[-2] == "]," and lines[-1].startswith('"retired":')
+    body = [line.rstrip(",") for line in lines[2:-2]]
+    assert [json.loads(line)["address"] for line in body] == sorted(state.resources)
+    assert ": " not in text and "\n  " not in text  # no indentation, no padding
+    assert text.isascii() and "\\u2603" in text  # non-ASCII escaped, as the state always was
+    assert text.endswith("}\n")
+
+
+def test_an_empty_state_file_is_valid_json(tmp_path: Path) -> None:
+    backend = LocalBackend(tmp_path)
+    backend.write(State())
+    doc = json.loads((tmp_path / "state.json").read_text())
+    assert doc["resources"] == [] and doc["retired"] == {} and doc["serial"] == 1 and doc["lineage"]
+
+
+def test_an_indented_state_of_an_earlier_version_reads_and_is_rewritten_compact(tmp_path: Path) -> None:
+    state = _sample_state()
+    old = state.to_json()
+    old["meshctl_version"] = "0.9.0"
+    (tmp_path / "state.json").write_text(json.dumps(old, indent=2) + "\n")  # as meshctl wrote it before
+    backend = LocalBackend(tmp_path)
+    read = backend.read()
+    assert (read.serial, read.lineage, read.retired) == (4, "l", state.retired)
+    assert read.resources == state.resources
+    backend.write(read)
+    again = backend.read()
+    assert again.serial == 5 and again.resources == state.resources and again.retired == state.retired
+    assert len((tmp_path / "state.json").read_text().splitlines()) == len(state.resources) + 4
+
+
+def test_a_write_re_encodes_only_the_resources_recorded_since_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoded: list[str] = []
+    to_json = ResourceState.to_json
+
+    def counting(self: ResourceState) -> dict[str, object]:
+        encoded.append(self.address)
+        return to_json(self)
+
+    monkeypatch.setattr(ResourceState, "to_json", counting)
+    backend = LocalBackend(tmp_path)
+    state = _sample_state()
+    backend.write(state)
+    assert sorted(encoded) == sorted(state.resources)
+    encoded.clear()
+    # apply records a change as a new record: only that one is encoded again, and the file has it
+    old = state.resources["kafka_topic.a.t.v1"]
+    state.resources[old.address] = ResourceState(old.type, old.name, {**old.attributes, "partitions": 6}, old.source)
+    backend.write(state)
+    assert encoded == ["kafka_topic.a.t.v1"]
+    assert backend.read().resources["kafka_topic.a.t.v1"].attributes["partitions"] == 6
+    encoded.clear()
+    del state.resources["kafka_acl.b/topic/a.t.v1"]
+    backend.write(state)
+    assert encoded == [] and list(backend.read().resources) == ["kafka_topic.a.t.v1"]
