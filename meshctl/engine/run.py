@@ -32,11 +32,12 @@ from meshctl.plan.moves import resolve_moved
 from meshctl.plan.observed import Observed
 from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
 from meshctl.plan.scope import Scope, narrow, unmatched_targets
+from meshctl.plan.unchanged import records_to_update
 from meshctl.providers.base import Provider
 from meshctl.redaction import leaves
 from meshctl.resources import Resource
 from meshctl.state.backend import StateBackend
-from meshctl.state_model import ResourceState, State, frozen_topics
+from meshctl.state_model import State, frozen_topics
 
 
 class Wiring(Protocol):
@@ -215,17 +216,7 @@ class Run:
         ws.migrate_credentials()
         # Unchanged resources are recorded too: adopted when they already existed as configured,
         # and with the block, domain and dependencies the configuration now gives them.
-        adopt = {}
-        for c in plan.changes:
-            if not c.is_noop:
-                continue
-            known = self.state.resources.get(c.address) or self.state.resources.get(c.previous_address)
-            attributes = dict(known.attributes) if known else dict(c.after or {})
-            fresh = ResourceState(
-                c.type, c.name, attributes, c.source, c.depends_on, c.domain, c.module, c.protected_at
-            )
-            if fresh != known:
-                adopt[c.address] = fresh
+        adopt = records_to_update(plan, self.state)
         return apply_plan(plan, self.state, ws.providers, self._write_state, hooks, adopt, stop_requested)
 
     def _write_state(self, state: State) -> None:

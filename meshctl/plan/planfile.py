@@ -5,6 +5,10 @@ lineage and serial, a fingerprint of the configuration (each file's hash and a h
 of the resources it compiles to, which also covers variables), and the variables' values,
 so `apply FILE` needs no flags. Sensitive values are never stored: only their names, so
 apply can ask for them again.
+
+Like `plan --json`, it leaves out the unchanged resources apply does not read (plan.unchanged)
+unless made with `--full`: it is checked against the state's serial and lineage, so apply
+reads the same of it as of the full plan.
 """
 
 from __future__ import annotations
@@ -90,7 +94,8 @@ def save(
             "plan_sha256": _plan_digest(doc),
         },
     }
-    atomic_write(path, json.dumps(saved, indent=2) + "\n", 0o600)
+    # Compact: a file for `apply FILE`, not for reading (`plan --json` prints the same plan indented).
+    atomic_write(path, json.dumps(saved, separators=(",", ":")) + "\n", 0o600)
 
 
 def _plan_digest(doc: Mapping[str, object]) -> str:
