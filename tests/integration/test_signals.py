@@ -256,6 +256,7 @@ def test_the_engine_asked_to_stop_finishes_the_wave_and_starts_no_other(workdir:
     hooks = StopHooks()
     result = ws_run.apply(plan, hooks, lambda: hooks.stop)
     assert result.interrupted and not result.ok
+    assert not result.failed, f"a change of the first wave failed (not the behaviour under test): {result.failed}"
     assert set(result.done) == first_wave and result.in_flight == []
     assert set(result.not_started) == {c.address for c in plan.actionable} - first_wave
     assert {r["address"] for r in recorded(workdir)["resources"]} == first_wave
