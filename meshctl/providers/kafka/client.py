@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -649,7 +650,11 @@ _LOGIN_THREADS = 16
 
 
 def _login(settings: dict[str, str], password: str, timeout_s: float) -> bool | None:
-    """One SASL login and a metadata request (which every authenticated principal may make)."""
+    """One SASL login and a DescribeCluster request, which the broker answers to every
+    authenticated principal without checking any ACL. Not a metadata request of all topics: the
+    broker authorizes each topic of one for the principal, which at 10,000 topics took 0.25 s a
+    login on an idle broker and, 16 logins at a time, longer than the login timeout (every
+    verdict was then "cannot tell")."""
     errors: list[KafkaError] = []
     # librdkafka settings plus callbacks and a logger, which confluent-kafka's hints (scalars only) leave out.
     conf: dict[str, Any] = {
@@ -664,14 +669,18 @@ def _login(settings: dict[str, str], password: str, timeout_s: float) -> bool | 
     except (KafkaException, TypeError, ValueError):
         return None
     deadline = time.monotonic() + timeout_s
+    future = admin.describe_cluster(request_timeout=timeout_s)
     while True:
         try:
-            admin.list_topics(timeout=0.5)
+            future.result(timeout=0.1)
             return True
+        except FutureTimeout:
+            admin.poll(0)  # serve error_cb: a refused login arrives there
         except KafkaException as exc:
             if exc.args[0].code() in _AUTH:
                 return False
-        admin.poll(0)  # serve error_cb: a refused login arrives there
+            admin.poll(0.1)  # failed otherwise (the broker restarting): ask again, until the deadline
+            future = admin.describe_cluster(request_timeout=timeout_s)
         if any(e.code() in _AUTH for e in errors):
             return False
         if time.monotonic() > deadline:
