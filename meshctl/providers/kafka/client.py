@@ -6,7 +6,9 @@ becomes a `MeshError` with one sentence naming the address or setting to look at
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -111,6 +113,9 @@ class Pending(Generic[T]):
 # Config sources that are the topic's own settings; defaults and static broker
 # settings are not the topic's and never count as drift.
 _TOPIC_SOURCES = {ConfigSource.DYNAMIC_TOPIC_CONFIG.value}
+# DescribeConfigs of many topics: at most this many requests, none for fewer topics than the minimum.
+_CONFIG_CHUNKS = 4
+_CONFIG_CHUNK_MIN = 1000
 _DISCONNECTED = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE}
 _DISCONNECTED_GRACE_S = 5.0
 _REQUIRED_CLUSTER_OPERATIONS = ("DESCRIBE",)
@@ -151,13 +156,21 @@ class KafkaClient:
     def _wait(self, futures: Iterable[Future], what: str) -> None:
         """Wait for futures while serving callbacks, failing fast on connection errors."""
         pending = list(futures)
+
+        def done() -> bool:
+            while pending and pending[-1].done():
+                pending.pop()
+            return not pending
+
+        self._wait_until(done, lambda: wait(pending[-1:], timeout=0.05), what)
+
+    def _wait_until(self, done: Callable[[], bool], block: Callable[[], object], what: str) -> None:
+        """Wait until `done()`, blocking a short while at a time with `block()`, while serving
+        callbacks and failing fast on connection errors."""
         started = time.monotonic()
         seen = len(self._errors)
-        while pending:
-            if pending[-1].done():
-                pending.pop()
-                continue
-            wait(pending[-1:], timeout=0.05)
+        while not done():
+            block()
             self.admin.poll(0)  # serve error_cb and log callbacks
             new = self._errors[seen:]
             for err in new:
@@ -282,26 +295,59 @@ class KafkaClient:
         return out
 
     def describe_topic_configs(self, topics: list[str]) -> dict[str, dict[str, str]]:
-        """The topics' own (dynamic) config entries, all topics in one request."""
+        """The topics' own (dynamic) config entries, in a few requests whatever the count.
+
+        The broker answers every entry of a topic (about 45, each with its synonyms), though
+        only the topic's own are kept: at 10,000 topics, 450,000 entries and 340 MiB if read at
+        once. So large reads go in at most `_CONFIG_CHUNKS` requests, sent together, and each
+        topic's answer is cut down to its own entries as it arrives (in the client's background
+        thread), so only one request's full answer is held at a time, and the broker works on
+        the next request while this process converts the last.
+        """
         if not topics:
             return {}
-        self.requests += 1
-        futures = self.admin.describe_configs(
-            [ConfigResource(ResourceType.TOPIC, t) for t in topics], request_timeout=self.timeout_s
-        )
-        self._wait(futures.values(), "describe topic configs")
+        size = max(_CONFIG_CHUNK_MIN, -(-len(topics) // _CONFIG_CHUNKS))
+        chunks = [topics[i : i + size] for i in range(0, len(topics), size)]
         out: dict[str, dict[str, str]] = {}
-        for resource, fut in futures.items():
+        failed: dict[str, KafkaError] = {}
+        lock = threading.Lock()
+        left = [len(topics)]
+        all_done = threading.Event()
+
+        def keep_own(name: str, fut: Future[Any]) -> None:  # runs where the future completes
             try:
                 entries = fut.result()
+                own = {k: e.value for k, e in entries.items() if e.source in _TOPIC_SOURCES and not e.is_sensitive}
             except KafkaException as exc:
-                if exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
-                    continue
-                raise self.translate(exc.args[0], f"describe the configs of topic {resource.name}") from None
-            out[resource.name] = {
-                k: e.value for k, e in entries.items() if e.source in _TOPIC_SOURCES and not e.is_sensitive
-            }
-        return out
+                with lock:
+                    failed[name] = exc.args[0]
+            except Exception as exc:  # anything else is this request's failure too, never a lost topic
+                with lock:
+                    failed[name] = KafkaError(KafkaError._FAIL, f"{type(exc).__name__}: {exc}")
+            else:
+                with lock:
+                    out[name] = own
+            with lock:
+                left[0] -= 1
+                if not left[0]:
+                    all_done.set()
+
+        for chunk in chunks:
+            self.requests += 1
+            futures = self.admin.describe_configs(
+                [ConfigResource(ResourceType.TOPIC, t) for t in chunk], request_timeout=self.timeout_s
+            )
+            for resource, fut in futures.items():
+                fut.add_done_callback(functools.partial(keep_own, resource.name))
+            del futures  # the futures, and the full answer they hold, go once their topics are kept
+        self._wait_until(all_done.is_set, lambda: all_done.wait(0.05), "describe topic configs")
+        failed = {t: err for t, err in failed.items() if err.code() != KafkaError.UNKNOWN_TOPIC_OR_PART}
+        if failed:  # deleted since listed: not there; anything else names the topics it failed for
+            first = next(t for t in topics if t in failed)
+            code = failed[first].code()
+            alike = [t for t in topics if t in failed and failed[t].code() == code]
+            raise self.translate(failed[first], f"describe the configs of {_topics_phrase(alike)}")
+        return {t: out[t] for t in topics if t in out}
 
     def describe_acls(self) -> Pending[list[Acl]]:
         """Every ACL binding on the cluster: one request with a match-any filter.
@@ -685,6 +731,15 @@ def _login(settings: dict[str, str], password: str, timeout_s: float) -> bool | 
             return False
         if time.monotonic() > deadline:
             return None
+
+
+def _topics_phrase(names: list[str], shown: int = 5) -> str:
+    """`topic a` or `topics a, b, c, d, e and 2,495 more`: an error names the topics it is about."""
+    if len(names) == 1:
+        return f"topic {names[0]}"
+    if len(names) <= shown:
+        return f"topics {', '.join(names[:-1])} and {names[-1]}"
+    return f"topics {', '.join(names[:shown])} and {len(names) - shown:,} more"
 
 
 def _mechanism(name: str) -> ScramMechanism:
