@@ -178,3 +178,26 @@ def test_a_write_re_encodes_only_the_resources_recorded_since_the_last(
     del state.resources["kafka_acl.b/topic/a.t.v1"]
     backend.write(state)
     assert encoded == [] and list(backend.read().resources) == ["kafka_topic.a.t.v1"]
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "message"),
+    [
+        ("source", None, "resources[1].source should be a string, not null"),
+        ("depends_on", "kafka_topic.a", "resources[1].depends_on should be a list, not a string"),
+        ("domain", 3, "resources[1].domain should be a string, not a whole number"),
+        ("prevent_destroy", True, "resources[1].prevent_destroy should be a string, not true or false"),
+        ("type", "kafka_nothing", "resources[1].type: unknown resource type 'kafka_nothing'"),
+        ("name", "", "resources[1]: a resource needs a name"),
+    ],
+)
+def test_a_record_of_another_shape_is_named_among_good_ones(member: str, value: object, message: str) -> None:
+    """Records are read at once when their shape is right; one that is not is read member by
+    member, which names it."""
+    doc = _sample_state().to_json()
+    doc["resources"][1][member] = value  # type: ignore[index]
+    with pytest.raises(BadDocumentError) as caught:
+        State.from_json(doc, "state.json")
+    assert message in str(caught.value)
+    good = _sample_state()
+    assert State.from_json(good.to_json(), "state.json").resources == good.resources
