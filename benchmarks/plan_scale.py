@@ -778,9 +778,10 @@ def report(sizes: list[SizeResult], empty: SizeResult | None, args: argparse.Nam
                 TARGET_SCALING,
                 "x",
             )
-    same = len({n for s in sizes for n in s.requests}) == 1
+    # A few requests more for a larger read (DescribeConfigs in up to 4 pieces) are fine; one per resource is not.
     counts = ", ".join(f"{s.size:,}: {'/'.join(map(str, s.requests))}" for s in sizes)
-    add(f"| admin requests of a plan the same at every size | {counts} | {_verdict(same)} |")
+    last_two = {n for s in sizes[-2:] for n in s.requests}
+    add(f"| admin requests of a plan the same at the two largest sizes | {counts} | {_verdict(len(last_two) == 1)} |")
     for s in sizes:
         if s.profile:
             add("")
