@@ -808,8 +808,13 @@ def main() -> None:
 
     started = time.perf_counter()
     root = Path(tempfile.mkdtemp(prefix="meshctl-bench-"))
+    results: list[SizeResult] = []
+    empty = None
     try:
-        results = [measure_size(size, args, root) for size in sizes]
+        for size in sizes:
+            results.append(measure_size(size, args, root))
+            if args.output:  # what is measured so far, should the run be cut short
+                args.output.write_text(report(results, None, args, time.perf_counter() - started))
         empty = measure_apply_from_empty(args.from_empty, args, root) if args.from_empty else None
     finally:
         shutil.rmtree(root, ignore_errors=True)
