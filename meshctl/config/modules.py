@@ -15,7 +15,7 @@ import contextlib
 import functools
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -36,7 +36,7 @@ from meshctl.config.resource_blocks import protected_at
 from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
 from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.errors import Diagnostics, SourceRange
-from meshctl.mesh.model import DataProduct, Integration, IntegrationOutput, Mesh, ResourceBlock
+from meshctl.mesh.model import Access, DataProduct, Integration, IntegrationOutput, Mesh, ResourceBlock
 from meshctl.naming import (
     group_prefix,
     integration_namespace,
@@ -121,8 +121,7 @@ def expand_modules(
     parse: Callable[[str, str], ast.Body],
 ) -> list[ModuleInstance]:
     """Evaluate every module block; append the resources they declare to `mesh.resources`."""
-    mesh_ns = Namespace(mesh_view(mesh))
-    mesh_ns.kind = "mesh attribute"
+    mesh_ns = MeshNamespace(mesh)
     scope = Scope({**root_scope.roots, "mesh": mesh_ns}, root_scope.functions)
     instances: list[ModuleInstance] = []
     names: set[str] = set()
@@ -238,7 +237,7 @@ def _module_inputs(
 def _integration_instance(
     integration: Integration,
     mesh: Mesh,
-    mesh_ns: Namespace,
+    mesh_ns: MeshNamespace,
     base_dir: Path,
     diags: Diagnostics,
     parse: Callable[[str, str], ast.Body],
@@ -252,7 +251,7 @@ def _integration_instance(
             hint="vendors are defined by modules: a folder of modules/ or a ./path",
         )
         return None
-    view = mesh_view(mesh)
+    view = mesh_ns.view
     where = integration.src
     given: dict[str, tuple[object, SourceRange]] = {
         "integration": (integration_view(integration, view), where),
@@ -262,6 +261,40 @@ def _integration_instance(
     call = ast.Block("integration", [integration.name], ast.Body(), where)
     _instantiate(instance, call, given, mesh, mesh_ns, diags, parse)
     return instance
+
+
+class MeshNamespace(Namespace):
+    """`mesh` in a module. The view is built the first time a module or an integration reads
+    it, once: a mesh without modules and integrations never builds it."""
+
+    kind = "mesh attribute"
+
+    def __init__(self, mesh: Mesh):
+        self.lazy = _LazyView(mesh)
+        super().__init__(self.lazy)
+
+    @property
+    def view(self) -> MeshView:
+        return self.lazy.view
+
+
+class _LazyView(Mapping[str, object]):
+    def __init__(self, mesh: Mesh):
+        self.mesh = mesh
+
+    @functools.cached_property
+    def view(self) -> MeshView:
+        return mesh_view(self.mesh)
+
+    def __getitem__(self, key: str) -> object:
+        view: Mapping[str, object] = self.view
+        return view[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.view)
+
+    def __len__(self) -> int:
+        return len(self.view)
 
 
 def integration_view(integration: Integration, view: MeshView) -> dict[str, object]:
@@ -583,13 +616,20 @@ def mesh_view(mesh: Mesh) -> MeshView:
             },
         }
 
+    # Grants and products grouped by domain once: a domain's scan of every grant and product
+    # made the view quadratic (10,000 products, 400 domains: 0.5 s).
+    grants: dict[str, list[Access]] = {}
+    for a in mesh.access:
+        grants.setdefault(a.consumer, []).append(a)
+    owned: dict[str, list[DataProduct]] = {}
+    for p in mesh.products:
+        owned.setdefault(p.domain, []).append(p)
     domains: dict[str, DomainView] = {}
     for name, d in mesh.domains.items():
-        grants = [a for a in mesh.access if a.consumer == name]
         reads = sorted(
             {
                 mesh.topic_name(p)
-                for a in grants
+                for a in grants.get(name, [])
                 for p in ([mesh.product(a.product, a.version)] if a.version else mesh.versions(a.product))
                 if p is not None
             }
@@ -607,7 +647,7 @@ def mesh_view(mesh: Mesh) -> MeshView:
             "group_prefix": group_prefix(name),
             # Baseline settings from the domain's policy, the nearest domain's value winning.
             "baseline": {k: v for a in [*reversed(mesh.ancestors(name)), d] for k, v in a.policy.baseline.items()},
-            "products": [product(p) for p in mesh.products if p.domain == name],
+            "products": [product(p) for p in owned.get(name, [])],
             "reads": reads,
         }
     return {
