@@ -12,6 +12,7 @@ from meshctl import __version__, redaction
 from meshctl.cli.plan_apply import apply, drift, plan
 from meshctl.cli.state_cmds import force_unlock, import_, state
 from meshctl.cli.tools import client_config, fmt, graph, output, validate
+from meshctl.engine import collector
 from meshctl.interrupt import exit_code
 
 
@@ -24,7 +25,9 @@ class MeshGroup(click.Group):
             return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with _cli_exit_codes():
+        # The one place the garbage collector is tuned (engine.collector): around the whole
+        # command, from loading the configuration to the last line of output.
+        with _cli_exit_codes(), collector.paused():
             return super().invoke(ctx)
 
 
