@@ -54,6 +54,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     run = _Run()
 
     sources = run.take(stages.read_sources(directory))
+    cache.prefetch(sources.texts)  # a cold parse of many files is spread over the cores
     bodies = run.take(stages.parse_sources(sources, cache.parse))
     run.stop_on_errors()
 

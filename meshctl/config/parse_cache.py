@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from meshctl import __version__
-from meshctl.config import ast, ast_json
+from meshctl.config import ast, ast_json, parallel_parse
+from meshctl.config import hcl as hcl_errors
 from meshctl.documents import user_cache_dir
 
 SWITCH_ENV = "MESHCTL_PARSE_CACHE"  # "0", "false", "no" or "off": parse every file every time
@@ -61,22 +62,53 @@ class ParseCache:
     mesh_dir: Path | None  # `<root>/<mesh key>`; None parses every time
     parser: Callable[[str, str], ast.Body]
     used: set[str] = field(default_factory=set)  # keys this load asked for: what pruning keeps
+    ready: dict[tuple[str, str], parallel_parse.Parsed] = field(default_factory=dict)  # prefetched
 
     @classmethod
     def open(cls, root: Path | None, directory: Path, parser: Callable[[str, str], ast.Body]) -> ParseCache:
         return cls(None if root is None else root / mesh_key(directory), parser)
 
+    def prefetch(self, texts: Mapping[str, str]) -> None:
+        """Parse the files of `texts` (name -> text) the cache does not hold in worker processes
+        (config.parallel_parse) when there is enough of them; `parse` then hands out the results."""
+        missing: dict[str, str] = {}
+        for name, text in texts.items():
+            body = None if self.mesh_dir is None else _read(self.mesh_dir / f"{entry_key(name, text)}.json", name)
+            if body is not None:
+                self.ready[(name, text)] = body
+            else:
+                missing[name] = text
+        if self.parser is not hcl_errors.parse or not parallel_parse.worth_a_pool(missing):
+            return  # the workers run hcl.parse: a load given another parser parses here
+        try:
+            for name, parsed, encoded in parallel_parse.parse_in_workers(missing):
+                if parsed is None:
+                    continue
+                self.ready[(name, missing[name])] = parsed
+                if encoded and self.mesh_dir is not None:
+                    _write_encoded(self.mesh_dir, entry_key(name, missing[name]), name, encoded)
+        except OSError:
+            return  # no pool on this machine: `parse` parses them here
+
     def parse(self, text: str, name: str) -> ast.Body:
         """The syntax tree of `text`, shown as `name`: from the cache when an identical file was parsed."""
+        ready = self.ready.pop((name, text), None)
         if self.mesh_dir is None:
-            return self.parser(text, name)
+            return self._given(ready) or self.parser(text, name)
         key = entry_key(name, text)
         self.used.add(key)
-        body = _read(self.mesh_dir / f"{key}.json", name)
+        body = self._given(ready) or _read(self.mesh_dir / f"{key}.json", name)
         if body is None:
             body = self.parser(text, name)
             _write(self.mesh_dir, key, name, body)
         return body
+
+    @staticmethod
+    def _given(ready: parallel_parse.Parsed | None) -> ast.Body | None:
+        """A prefetched tree; a prefetched syntax error is raised as the parse would have."""
+        if isinstance(ready, hcl_errors.HclSyntaxError):
+            raise ready
+        return ready
 
     def prune(self, now: float | None = None) -> None:
         """Drop this mesh's entries of files that changed since, and meshes unused for a month."""
@@ -122,10 +154,17 @@ def _read(path: Path, name: str) -> ast.Body | None:
 
 def _write(mesh_dir: Path, key: str, name: str, body: ast.Body) -> None:
     try:
-        entry = {"format": ast_json.FORMAT, "meshctl": __version__, "file": name}
-        data = json.dumps({**entry, "body": ast_json.encode_body(body, name)}, separators=(",", ":"))
+        encoded = json.dumps(ast_json.encode_body(body, name), separators=(",", ":"))
     except (ast_json.CodecError, RecursionError):
         return  # a tree the codec cannot hold is simply parsed every time
+    _write_encoded(mesh_dir, key, name, encoded)
+
+
+def _write_encoded(mesh_dir: Path, key: str, name: str, encoded: str) -> None:
+    """Store the entry of a tree given as its JSON text (ast_json)."""
+    entry = {"format": ast_json.FORMAT, "meshctl": __version__, "file": name}
+    data = json.dumps({**entry, "body": None}, separators=(",", ":"))
+    data = data[: -len("null}")] + encoded + "}"
     tmp = mesh_dir / f"{key}.{os.getpid()}.tmp"
     try:
         _private_dir(mesh_dir)
