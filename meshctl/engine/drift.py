@@ -6,7 +6,9 @@ hold (inventory), so objects nobody declared show too.
 
 from __future__ import annotations
 
-from meshctl.engine.refresh import read_live
+from functools import partial
+
+from meshctl.engine.refresh import concurrently, read_live
 from meshctl.engine.run import Run
 from meshctl.plan.build import territory_of
 from meshctl.plan.drift import DriftReport, detect_drift
@@ -20,9 +22,11 @@ def detect(run: Run, scope: Scope) -> DriftReport:
     actual = read_live([], prior, ws.providers)
     domains = set(scope.domains) if scope.domains else set(mesh.domains)
     namespaces = {d: mesh.path(d) + "." for d in mesh.domains if d in domains}
+    under = tuple(namespaces.values())
+    listed = concurrently({name: partial(p.inventory, under) for name, p in ws.providers_in_use(prior).items()})
     inventory: dict[str, dict[str, object]] = {}
-    for provider in ws.providers_in_use(prior).values():
-        inventory.update(provider.inventory(tuple(namespaces.values())))
+    for live in listed.values():  # in the providers' order, however they finish
+        inventory.update(live)
     # What meshctl owns comes from the whole configuration and state, so a scoped report never
     # mistakes another domain's grant on this domain's topic for an escalation.
     declared = {r.address for r in desired.resources} | set(state.resources)

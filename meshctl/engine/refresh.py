@@ -10,8 +10,11 @@ would register, and the broker count the connection learnt.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import TypeVar
 
 from meshctl.plan.build import Scoped, facts_wanted
 from meshctl.plan.observed import GroupLag, Observed, SchemaCandidate, SchemaVerdict
@@ -25,6 +28,46 @@ from meshctl.providers.base import (
 )
 from meshctl.resources import RESOURCE_TYPES, Resource
 from meshctl.state_model import State
+
+T = TypeVar("T")
+
+
+def concurrently(calls: Mapping[str, Callable[[], T]]) -> dict[str, T]:
+    """Each call in a thread of its own, so the slowest provider sets the pace, not the sum of
+    them: they wait on the network (confluent-kafka, botocore and the registry's HTTP client
+    release the GIL while they do). One call runs in the calling thread.
+
+    Results come back by name in the order of `calls`, whatever order they finish in; so do
+    errors: the first call in that order that failed raises its exception, once those before
+    it are done, as calling them one after another would have. Calls after it are not waited
+    for. The threads are daemons and the caller waits in `join`, which a signal interrupts
+    (meshctl.interrupt raises it in the main thread): Ctrl-C ends a refresh at once, without
+    waiting for a broker that does not answer.
+    """
+    if len(calls) <= 1:
+        return {name: call() for name, call in calls.items()}
+    results: dict[str, T] = {}
+    errors: dict[str, BaseException] = {}
+
+    def run(name: str, call: Callable[[], T]) -> None:
+        try:
+            results[name] = call()
+        except BaseException as exc:  # handed to the caller, which raises it
+            errors[name] = exc
+
+    threads = {
+        name: threading.Thread(target=run, args=(name, call), name=f"meshctl-read-{name}", daemon=True)
+        for name, call in calls.items()
+    }
+    for thread in threads.values():
+        thread.start()
+    out: dict[str, T] = {}
+    for name, thread in threads.items():
+        thread.join()
+        if name in errors:
+            raise errors[name]
+        out[name] = results[name]
+    return out
 
 
 def managed_resources(desired: list[Resource], prior: State) -> list[Managed]:
@@ -43,9 +86,10 @@ def read_live(desired: list[Resource], prior: State, providers: Mapping[str, Pro
     by_provider: dict[str, list[Managed]] = defaultdict(list)
     for m in managed_resources(desired, prior):
         by_provider[RESOURCE_TYPES[m.type].provider].append(m)
+    read = concurrently({name: partial(providers[name].refresh, managed) for name, managed in by_provider.items()})
     actual: dict[str, dict[str, object]] = {}
-    for name, managed in by_provider.items():
-        actual.update(providers[name].refresh(managed))
+    for live in read.values():  # in the order the providers were first needed: a deterministic merge
+        actual.update(live)
     return actual
 
 

@@ -4,13 +4,19 @@ nothing. And a run compiles the configuration once, however many steps ask for i
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
+from meshctl import interrupt
 from meshctl.engine import run as run_module
 from meshctl.engine.refresh import refresh
+from meshctl.errors import MeshError
 from meshctl.plan.build import Scoped
 from meshctl.plan.model import ResourceChange
 from meshctl.plan.observed import GroupLag, SchemaCandidate, SchemaVerdict
@@ -215,3 +221,107 @@ def test_plan_of_an_empty_target_contacts_nothing_and_compiles_once(
     # The same plan of everything reads the cluster: the test above can fail.
     everything = run("plan", "--no-color", ".")
     assert everything.exit_code == 1 and "Kafka was contacted" in everything.output
+
+
+# -- providers are read at the same time ----------------------------------------------------------
+
+
+class Slow(Recording):
+    """A provider whose refresh waits `seconds` (on the network, as it were) and, to prove the
+    reads overlap, for every other provider of the `together` barrier to be reading too."""
+
+    def __init__(
+        self,
+        name: str,
+        live: Mapping[str, dict[str, object]],
+        seconds: float,
+        together: threading.Barrier | None = None,
+        fails: Exception | None = None,
+    ):
+        super().__init__(live)
+        self.name, self.seconds, self.together, self.fails = name, seconds, together, fails
+        self.finished = threading.Event()
+
+    def refresh(self, managed: list[Managed]) -> dict[str, dict[str, object]]:
+        if self.together is not None:
+            self.together.wait()
+        time.sleep(self.seconds)
+        self.finished.set()
+        if self.fails is not None:
+            raise self.fails
+        return super().refresh(managed)
+
+
+def _two_providers() -> tuple[Scoped, dict[str, dict[str, object]]]:
+    """Topics (Kafka) and subjects (the registry), declared and live."""
+    live = {f"kafka_topic.t{i}": _topic(f"t{i}", 1) for i in range(3)}
+    live.update({f"schema_subject.s{i}": _subject(f"s{i}", '{"type":"object"}') for i in range(3)})
+    desired = [Resource("kafka_topic", f"t{i}", _topic(f"t{i}", 1), "p") for i in range(3)]
+    desired += [Resource("schema_subject", f"s{i}", _subject(f"s{i}", '{"type":"object"}'), "p") for i in range(3)]
+    return _scoped(desired, State()), live
+
+
+def test_providers_are_read_at_once_so_the_slowest_sets_the_pace() -> None:
+    scoped, live = _two_providers()
+    together = threading.Barrier(2, timeout=5)  # read one after the other, the first would wait here in vain
+    providers = {"kafka": Slow("kafka", live, 1.0, together), "registry": Slow("registry", live, 0.6, together)}
+    started = time.monotonic()
+    observed = refresh(scoped, providers)  # type: ignore[arg-type]
+    took = time.monotonic() - started
+    assert 1.0 <= took < 1.5  # about the slowest (1 s), not the sum (1.6 s)
+    assert observed.live == live
+
+
+def test_what_providers_read_is_merged_in_the_same_order_whoever_finishes_first() -> None:
+    scoped, live = _two_providers()
+    sequential = refresh(scoped, {"kafka": Recording(live), "registry": Recording(live)})  # type: ignore[dict-item]
+    for kafka_s, registry_s in ((0.2, 0.0), (0.0, 0.2)):
+        providers = {"kafka": Slow("kafka", live, kafka_s), "registry": Slow("registry", live, registry_s)}
+        observed = refresh(scoped, providers)  # type: ignore[arg-type]
+        assert list(observed.live.items()) == list(sequential.live.items())
+
+
+def test_the_first_provider_that_fails_is_reported_as_read_one_after_the_other() -> None:
+    scoped, live = _two_providers()
+    # The registry fails first, but Kafka (read first) fails too: Kafka's error, as before.
+    providers = {
+        "kafka": Slow("kafka", live, 0.2, fails=MeshError("kafka is down")),
+        "registry": Slow("registry", live, 0.0, fails=MeshError("registry is down")),
+    }
+    with pytest.raises(MeshError, match="kafka is down"):
+        refresh(scoped, providers)  # type: ignore[arg-type]
+    # Kafka answers: the registry's error.
+    providers = {
+        "kafka": Slow("kafka", live, 0.1),
+        "registry": Slow("registry", live, 0.0, fails=MeshError("registry is down")),
+    }
+    with pytest.raises(MeshError, match="registry is down"):
+        refresh(scoped, providers)  # type: ignore[arg-type]
+
+
+def test_a_failure_is_reported_without_waiting_for_providers_read_after_it() -> None:
+    scoped, live = _two_providers()
+    registry = Slow("registry", live, 3.0)
+    providers = {"kafka": Slow("kafka", live, 0.0, fails=MeshError("kafka is down")), "registry": registry}
+    started = time.monotonic()
+    with pytest.raises(MeshError, match="kafka is down"):
+        refresh(scoped, providers)  # type: ignore[arg-type]
+    assert time.monotonic() - started < 1.5 and not registry.finished.is_set()
+
+
+def test_a_signal_stops_a_refresh_waiting_on_providers_at_once() -> None:
+    scoped, live = _two_providers()
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    interrupt.reset()
+    interrupt.install()
+    try:
+        providers = {"kafka": Slow("kafka", live, 3.0), "registry": Slow("registry", live, 3.0)}
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+        started = time.monotonic()
+        with pytest.raises(interrupt.Interrupted):
+            refresh(scoped, providers)  # type: ignore[arg-type]
+        assert time.monotonic() - started < 1.5  # not the 3 s the providers still take
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+        interrupt.reset()
