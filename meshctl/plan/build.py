@@ -91,7 +91,15 @@ def facts_wanted(
     """After the live attributes are read: the topics whose records to count (name ->
     partitions: those the plan may delete or replace) and the schemas for the registry to
     judge (those an update would register)."""
-    draft = diff(scoped.resources, scoped.prior, live, PlanOptions(), scoped.moved)
+    # Only a subject's update is judged, and moves pair objects of one type: the diff of the
+    # subjects alone finds the same candidates as the whole plan's (1.5 s at 25,000 resources).
+    subjects = [r for r in scoped.resources if r.type == "schema_subject"]
+    recorded = State(
+        scoped.prior.lineage,
+        scoped.prior.serial,
+        {a: rs for a, rs in scoped.prior.resources.items() if rs.type == "schema_subject"},
+    )
+    draft = diff(subjects, recorded, live, PlanOptions(), scoped.moved)
     candidates = [c for c in map(_schema_candidate, draft.changes) if c is not None]
     return topics_at_stake(scoped.resources, scoped.prior, live), sorted(set(candidates), key=_candidate_key)
 

@@ -8,7 +8,7 @@ module or `for_each` key with the same physical name) keeps its object; only sta
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from meshctl.errors import Diagnostic, SourceRange, error
 from meshctl.plan.details import policy_changes, schema_changes
@@ -21,7 +21,9 @@ from meshctl.plan.model import (
     REPLACE_BECAUSE_CANNOT_UPDATE,
     REPLACE_BY_REQUEST,
     Plan,
+    PolicyChange,
     ResourceChange,
+    SchemaChange,
 )
 from meshctl.plan.scope import Scope
 from meshctl.resources import RESOURCE_TYPES, Resource, Verdict
@@ -82,13 +84,12 @@ def _desired_change(
     rtype = RESOURCE_TYPES[r.type]
     live = actual.get(r.address) or (actual.get(previous) if previous else None)
     if live is None:
-        change = _change(r, CREATE, None, rtype.effective(r.attributes, None))
         if r.address in options.replace and rtype.rotates:
             # Gone from the cluster but asked to be replaced: created with a new secret, never
             # with the stored one a rotation is meant to retire (it may have leaked).
             why = f"replace requested: gone from the cluster, so created with a new {rtype.rotates}"
-            return replace(change, reason=why, action_reason=REPLACE_BY_REQUEST)
-        return change
+            return _change(r, CREATE, None, rtype.effective(r.attributes, None), why, action_reason=REPLACE_BY_REQUEST)
+        return _change(r, CREATE, None, rtype.effective(r.attributes, None))
     verdict = rtype.compare(r.attributes, live)
     if r.address in options.replace:
         verdict = requested(r.type, verdict)
@@ -102,14 +103,20 @@ def _desired_change(
     reason = verdict.reason
     if previous:
         reason = f"moved from {previous}" + (f"; {reason}" if reason else "")
-    change = _change(r, verdict.actions, dict(live), after, reason, blocked)
+    # Each change is made once, with every field (no dataclasses.replace: a no-change plan of
+    # 25,000 resources spent 1.9 s copying them).
     if verdict.actions == NOOP:
-        return replace(change, previous_address=previous)
+        return _change(r, verdict.actions, dict(live), after, reason, blocked, previous_address=previous)
     reason_code = ""
     if verdict.actions == REPLACE:
         reason_code = REPLACE_BY_REQUEST if r.address in options.replace else REPLACE_BECAUSE_CANNOT_UPDATE
-    return replace(
-        change,
+    return _change(
+        r,
+        verdict.actions,
+        dict(live),
+        after,
+        reason,
+        blocked,
         previous_address=previous,
         opt_in=opt_in,
         action_reason=reason_code,
@@ -270,7 +277,19 @@ def _source_range(text: str) -> SourceRange | None:
 
 
 def _change(
-    r: Resource, actions: tuple[str, ...], before: dict | None, after: dict, reason: str = "", blocked: str = ""
+    r: Resource,
+    actions: tuple[str, ...],
+    before: dict | None,
+    after: dict,
+    reason: str = "",
+    blocked: str = "",
+    *,
+    previous_address: str = "",
+    opt_in: str = "",
+    action_reason: str = "",
+    replace_paths: tuple[tuple[str, ...], ...] = (),
+    schema_changes: tuple[SchemaChange, ...] | None = None,
+    policy_changes: tuple[PolicyChange, ...] = (),
 ) -> ResourceChange:
     return ResourceChange(
         r.address,
@@ -285,8 +304,14 @@ def _change(
         blocked,
         r.domain,
         module=r.module,
+        previous_address=previous_address,
+        opt_in=opt_in,
         protected_at=r.protected_at,
+        action_reason=action_reason,
+        replace_paths=replace_paths,
         holds_data=RESOURCE_TYPES[r.type].holds_data,
+        schema_changes=schema_changes,
+        policy_changes=policy_changes,
     )
 
 

@@ -444,36 +444,53 @@ def group_acls(bindings: list[Acl]) -> dict[str, dict[str, object]]:
     shape meshctl writes (any host, PREFIXED) keeps the plain address; the other gets a
     suffix from its identity, so no binding hides behind another's address."""
     groups: dict[str, KafkaAcl] = {}
+    operations: dict[str, set[str]] = {}
+    # Each binding's group, by identity: a group's bindings (one per operation) are named once.
+    address_of: dict[tuple[str, str, str, str, str], str] = {}
     for b in sorted(bindings, key=_meshctl_shape_first):
         if b.permission != "ALLOW":
             continue
-        who = b.principal if b.principal.startswith("User:") else f"_:{b.principal}"
-        name = acl_name(who, b.resource_type, b.resource_name, b.pattern_type)
-        if b.host != "*":
-            name += f"@{b.host}"
-        identity = {
-            "principal": b.principal,
-            "resource_type": b.resource_type,
-            "resource_name": b.resource_name,
-            "pattern_type": b.pattern_type,
-            "host": b.host,
-        }
-        taken = groups.get(str(Address.of("kafka_acl", name)))
-        if taken is not None and {k: v for k, v in taken.items() if k in identity} != identity:
-            name += "#" + hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
-        g = groups.setdefault(
-            str(Address.of("kafka_acl", name)),
-            KafkaAcl(
-                principal=b.principal,
-                resource_type=b.resource_type,
-                resource_name=b.resource_name,
-                pattern_type=b.pattern_type,
-                host=b.host,
-                operations=[],
-            ),
-        )
-        g["operations"] = sorted({*g["operations"], b.operation})
+        key = (b.principal, b.resource_type, b.resource_name, b.pattern_type, b.host)
+        address = address_of.get(key)
+        if address is None:
+            address = address_of[key] = _acl_address(b, groups)
+            groups.setdefault(
+                address,
+                KafkaAcl(
+                    principal=b.principal,
+                    resource_type=b.resource_type,
+                    resource_name=b.resource_name,
+                    pattern_type=b.pattern_type,
+                    host=b.host,
+                    operations=[],
+                ),
+            )
+            operations.setdefault(address, set())
+        operations[address].add(b.operation)
+    for address, g in groups.items():
+        g["operations"] = sorted(operations[address])
     return {address: dict(g) for address, g in groups.items()}
+
+
+def _acl_address(b: Acl, groups: Mapping[str, KafkaAcl]) -> str:
+    """The address of the group of binding `b`, given the groups already named."""
+    who = b.principal if b.principal.startswith("User:") else f"_:{b.principal}"
+    name = acl_name(who, b.resource_type, b.resource_name, b.pattern_type)
+    if b.host != "*":
+        name += f"@{b.host}"
+    identity = {
+        "principal": b.principal,
+        "resource_type": b.resource_type,
+        "resource_name": b.resource_name,
+        "pattern_type": b.pattern_type,
+        "host": b.host,
+    }
+    address = str(Address.of("kafka_acl", name))
+    taken = groups.get(address)
+    if taken is not None and {k: v for k, v in taken.items() if k in identity} != identity:
+        name += "#" + hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
+        address = str(Address.of("kafka_acl", name))
+    return address
 
 
 def _meshctl_shape_first(b: Acl) -> tuple[object, ...]:
