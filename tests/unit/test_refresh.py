@@ -17,7 +17,8 @@ from meshctl import interrupt
 from meshctl.engine import run as run_module
 from meshctl.engine.refresh import refresh
 from meshctl.errors import MeshError
-from meshctl.plan.build import Scoped
+from meshctl.plan.build import Scoped, _candidate_key, _schema_candidate, facts_wanted
+from meshctl.plan.diff import PlanOptions, diff
 from meshctl.plan.model import ResourceChange
 from meshctl.plan.observed import GroupLag, SchemaCandidate, SchemaVerdict
 from meshctl.providers.base import (
@@ -325,3 +326,32 @@ def test_a_signal_stops_a_refresh_waiting_on_providers_at_once() -> None:
         for s, handler in before.items():
             signal.signal(s, handler)
         interrupt.reset()
+
+
+def test_schema_candidates_are_those_the_whole_plan_would_register_moves_included() -> None:
+    """facts_wanted diffs the subjects alone: the same candidates as a diff of everything."""
+    prior = State()
+    live: dict[str, dict[str, object]] = {}
+    recorded = (
+        ("schema_subject.old", "s"),
+        ("schema_subject.gone", "g"),
+        ("schema_subject.gone2", "g"),
+        ("schema_subject.u", "u"),
+    )
+    for address, subject in recorded:
+        prior.resources[address] = ResourceState("schema_subject", subject, _subject(subject, '{"type":"object"}'), "p")
+        live[address] = _subject(subject, '{"type":"object"}')
+    prior.resources["kafka_topic.t"] = ResourceState("kafka_topic", "t", _topic("t", 1), "p")
+    live["kafka_topic.t"] = _topic("t", 1)
+    desired = [
+        Resource("schema_subject", "new", _subject("s", '{"type":"string"}'), "p"),  # same subject: a move
+        Resource("schema_subject", "moved", _subject("g", '{"type":"string"}'), "p"),  # a moved block (of two)
+        Resource("schema_subject", "u", _subject("u", '{"type":"string"}'), "p"),
+        Resource("schema_subject", "n", _subject("n", '{"type":"string"}'), "p"),  # new: nothing to judge
+        Resource("kafka_topic", "t", _topic("t", 2), "p"),
+    ]
+    scoped = Scoped(desired, prior, {"schema_subject.gone": "schema_subject.moved"}, (), ())
+    whole = diff(scoped.resources, scoped.prior, live, PlanOptions(), scoped.moved)
+    expected = sorted({c for c in map(_schema_candidate, whole.changes) if c is not None}, key=_candidate_key)
+    assert [c.subject for c in expected] == ["g", "s", "u"]
+    assert facts_wanted(scoped, live)[1] == expected
