@@ -8,22 +8,20 @@ The workers run nothing from the mesh: each gets a file's text and name and runs
 `hcl.parse` the parent would, and sends back only data: the syntax tree as the parse cache's
 JSON (`config.ast_json`) or the fields of its syntax error, as a JSON string. The parent
 decodes the tree with the cache's strict shape checks, so what it gets is exactly what a
-parse in the parent would give (a file's error keeps its `file:line`). The workers are
-spawned, not forked: nothing of the parent's state (threads, sockets, secrets) is copied
-into them. A pool that cannot start or breaks is no error: the parent parses what is left.
+parse in the parent would give (a file's error keeps its `file:line`). The workers are fresh
+Python processes reading JSON on stdin, not forks and not multiprocessing: nothing of the
+parent's state (threads, sockets, secrets) is copied into them, and the caller's main script
+is never imported again in them. A worker that cannot start or fails is no error: the parent
+parses its files.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import signal
-import threading
-import time
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 from meshctl.config import ast, ast_json, hcl
 from meshctl.errors import Diagnostic, SourceRange
@@ -50,25 +48,76 @@ def worth_a_pool(texts: Mapping[str, str]) -> bool:
 def parse_in_workers(texts: Mapping[str, str]) -> Iterator[tuple[str, Parsed | None, str]]:
     """(name, tree or syntax error, the tree's JSON for the cache or "") for each file of
     `texts` (name -> text), in order; None for a file the workers could not parse (the caller
-    parses it). Raises OSError when the pool cannot start at all."""
+    parses it). Raises OSError when no worker can start at all."""
     names = list(texts)
-    workers = min(cores(), len(names))
-    chunk = max(1, len(names) // (workers * 8))  # small enough to balance, large enough to batch
-    context = multiprocessing.get_context("spawn")
-    done: set[str] = set()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker, initargs=(os.getpid(),))
+    shares: list[list[str]] = [[] for _ in range(min(cores(), len(names)))]
+    loads = [0] * len(shares)
+    for name in sorted(names, key=lambda n: -len(texts[n])):  # the largest first, each to the least loaded
+        i = loads.index(min(loads))
+        shares[i].append(name)
+        loads[i] += len(texts[name])
+    workers: list[tuple[subprocess.Popen[bytes], list[str]]] = []
+    replies: dict[str, tuple[str, str]] = {}
     try:
-        results = pool.map(_parse_to_json, [texts[n] for n in names], names, chunksize=chunk)
-        for name, reply in zip(names, results, strict=True):
-            done.add(name)
-            yield name, *_decode(reply, name)
-    except BrokenProcessPool:
-        pass
-    finally:  # on an interrupt, only the parses under way are waited for (a chunk: well under 1 s)
-        pool.shutdown(wait=True, cancel_futures=True)
-    for name in names:  # what a broken pool left: the caller parses it
-        if name not in done:
-            yield name, None, ""
+        for share in shares:
+            workers.append(_start(texts, share))
+        for worker, share in workers:
+            replies.update(_collect(worker, share))
+    finally:  # an interrupt stops the workers still parsing
+        for worker, _ in workers:
+            if worker.poll() is None:
+                worker.kill()
+            worker.wait()
+    for name in names:
+        reply = replies.get(name)
+        yield (name, *_decode(reply, name)) if reply is not None else (name, None, "")
+
+
+# The worker: the parent's import path first (meshctl from where the parent has it), Ctrl-C
+# left to the parent, then the files as JSON on stdin and the results as JSON on stdout.
+_WORKER = (
+    "import signal, sys, json; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "sys.path[:] = json.loads(sys.stdin.readline()); "
+    "from meshctl.config.parallel_parse import serve; serve()"
+)
+
+
+def _start(texts: Mapping[str, str], share: list[str]) -> tuple[subprocess.Popen[bytes], list[str]]:
+    worker = subprocess.Popen(
+        [sys.executable, "-c", _WORKER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert worker.stdin is not None
+    try:
+        worker.stdin.write(json.dumps(sys.path).encode() + b"\n")
+        worker.stdin.write(json.dumps([[n, texts[n]] for n in share]).encode())
+        worker.stdin.close()
+    except OSError:
+        pass  # a worker that died at once: its files are parsed by the caller
+    return worker, share
+
+
+def _collect(worker: subprocess.Popen[bytes], share: list[str]) -> dict[str, tuple[str, str]]:
+    assert worker.stdout is not None
+    try:
+        lines = worker.stdout.read().decode().split("\n")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    for name, line in zip(share, lines, strict=False):
+        kind, _, payload = line.partition(" ")
+        out[name] = (kind, payload)
+    return out
+
+
+def serve() -> None:
+    """In a worker: parse the files given on stdin; one line per file on stdout, in order."""
+    files = json.loads(sys.stdin.read())
+    replies = [" ".join(_parse_to_json(text, name)) for name, text in files]
+    sys.stdout.write("\n".join(replies))
+    sys.stdout.flush()
 
 
 def _decode(reply: tuple[str, str], name: str) -> tuple[Parsed | None, str]:
@@ -83,21 +132,6 @@ def _decode(reply: tuple[str, str], name: str) -> tuple[Parsed | None, str]:
     except (ValueError, TypeError):  # ValueError covers JSON and shape errors (ast_json.CodecError)
         pass
     return None, ""  # the codec cannot hold this tree, or the reply is not ours: parse in the parent
-
-
-def _worker(parent: int) -> None:
-    """A worker leaves Ctrl-C to the parent (which reports it once) and ends silently on
-    SIGTERM (`python -m meshctl` installed its handlers in the worker too). It ends when the
-    parent is gone: an interrupted meshctl leaves at once, without stopping its pool."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    threading.Thread(target=_end_with, args=(parent,), daemon=True, name="meshctl-parent-watch").start()
-
-
-def _end_with(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    os._exit(0)
 
 
 def _parse_to_json(text: str, name: str) -> tuple[str, str]:

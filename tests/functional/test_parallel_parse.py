@@ -126,7 +126,7 @@ def test_without_a_pool_the_parent_parses(tmp_path: Path, monkeypatch: pytest.Mo
     def no_pool(*args: object, **kwargs: object) -> None:
         raise OSError("no semaphores here")
 
-    monkeypatch.setattr(parallel_parse, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(parallel_parse.subprocess, "Popen", no_pool)
     loaded = load(_many(tmp_path / "mesh"), _options(tmp_path / "cache"))
     assert len(loaded.mesh.products) == 13
 
@@ -139,3 +139,17 @@ def test_small_meshes_and_one_core_start_no_pool(monkeypatch: pytest.MonkeyPatch
     assert not parallel_parse.worth_a_pool(dict(list(big.items())[:3]))
     monkeypatch.setattr(parallel_parse, "cores", lambda: 1)
     assert not parallel_parse.worth_a_pool(big)
+
+
+def test_a_worker_that_fails_leaves_its_files_to_the_parent(tmp_path: Path, pool: list[int]) -> None:
+    mesh = _many(tmp_path / "mesh")
+    texts = {p.name: p.read_text() for p in sorted(mesh.glob("*.hcl"))}
+    broken = dict(texts)
+    parallel_parse_worker = parallel_parse._WORKER
+    try:
+        parallel_parse._WORKER = "import sys; sys.exit(3)"
+        results = list(parallel_parse.parse_in_workers(broken))
+    finally:
+        parallel_parse._WORKER = parallel_parse_worker
+    assert [(n, p, e) for n, p, e in results] == [(n, None, "") for n in texts]
+    assert len(load(mesh, _options(tmp_path / "cache")).mesh.products) == 13
