@@ -33,6 +33,17 @@ def topics(admin: AdminClient, prefix: str) -> dict[str, tuple[int, int]]:
     }
 
 
+def wait_for_topic(admin: AdminClient, name: str, timeout_s: float = 20.0) -> bool:
+    """Whether `name` shows in the metadata within `timeout_s`: a created topic reaches the
+    metadata a moment after create_topics returns, longer on a loaded machine."""
+    deadline = time.monotonic() + timeout_s
+    while name not in topics(admin, name):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def topic_configs(admin: AdminClient, names: list[str]) -> dict[str, dict[str, str]]:
     futures = admin.describe_configs([ConfigResource(ResourceType.TOPIC, n) for n in names])
     out = {}

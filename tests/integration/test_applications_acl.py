@@ -146,7 +146,7 @@ def test_each_kind_gets_exactly_its_acls_and_nothing_more(workdir: Path, prefix:
     changelog = f"{enricher}.streams-counts-changelog"
     for fut in streams_admin.create_topics([NewTopic(changelog, 1, 1)]).values():
         fut.result(timeout=20)
-    assert changelog in kafkautil.topics(admin, f"{enricher}.")
+    assert kafkautil.wait_for_topic(admin, changelog), f"{changelog} never showed in the metadata"
     assert _plan()[0] == 0
     drift = run("drift", "--no-color", ".")
     assert drift.exit_code == 0, drift.output
