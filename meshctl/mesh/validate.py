@@ -571,15 +571,28 @@ def _app_writes(mesh: Mesh, app: Application, diags: Diagnostics) -> list[DataPr
                 else _did_you_mean(name, sorted({p.name for p in mesh.products if p.domain == app.domain}), "products"),
             )
             continue
-        chosen = [p for p in versions if version is None or p.version == version]
-        if not chosen:
-            diags.error(
-                f'application "{app.name}" writes version {version} of "{app.domain}.{name}", which is not declared',
-                where,
-                hint=f"declared versions: {', '.join(f'v{p.version}' for p in versions)}",
-            )
-        out.extend(chosen)
+        out.extend(_declared_versions(app, "writes", f"{app.domain}.{name}", versions, version, where, diags))
     return out
+
+
+def _declared_versions(
+    app: Application,
+    verb: str,
+    key: str,
+    versions: list[DataProduct],
+    version: int | None,
+    where: SourceRange,
+    diags: Diagnostics,
+) -> list[DataProduct]:
+    """The versions a `reads`/`writes` entry names: all of them, or the one asked for if declared."""
+    chosen = [p for p in versions if version is None or p.version == version]
+    if not chosen:
+        diags.error(
+            f'application "{app.name}" {verb} version {version} of "{key}", which is not declared',
+            where,
+            hint=f"declared versions: {', '.join(f'v{p.version}' for p in versions)}",
+        )
+    return chosen
 
 
 def _check_single_writer(
@@ -611,13 +624,8 @@ def _check_app_reads(mesh: Mesh, app: Application, diags: Diagnostics) -> None:
                 + ' (products are named "<domain>.<product>")',
             )
             continue
-        wanted = [p for p in versions if version is None or p.version == version]
+        wanted = _declared_versions(app, "reads", key, versions, version, where, diags)
         if not wanted:
-            diags.error(
-                f'application "{app.name}" reads version {version} of "{key}", which is not declared',
-                where,
-                hint=f"declared versions: {', '.join(f'v{p.version}' for p in versions)}",
-            )
             continue
         if versions[0].domain == app.domain:
             continue  # own products need no grant
