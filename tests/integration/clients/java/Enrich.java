@@ -77,6 +77,23 @@ public final class Enrich {
                 streams.setStateListener((now, before) -> {
                     if (now == KafkaStreams.State.ERROR) done.countDown();
                 });
+                // A run that stops answering (a close that waits on a refused restore) still ends:
+                // after its own time, the linger and the close's 30 s, with what it saw.
+                long bound = timeout + Long.parseLong(args.option("linger", "0")) + 45;
+                Thread watchdog = new Thread(() -> {
+                    try {
+                        Thread.sleep(bound * 1000);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    int code = failure.get() != null ? Common.fail(failure.get())
+                            : Common.timeout("no answer after " + bound + " s; wrote " + written.get() + " records");
+                    System.out.flush();
+                    System.err.flush();
+                    Runtime.getRuntime().halt(code);
+                });
+                watchdog.setDaemon(true);
+                watchdog.start();
                 streams.start();
                 boolean finished = done.await(timeout, TimeUnit.SECONDS);
                 // Keep running a little: the next commits (and, after them, the purges) happen.
