@@ -51,6 +51,31 @@ def kafka() -> Iterator[KafkaSandbox]:
 
 
 @pytest.fixture(scope="session")
+def kafka_b() -> Iterator[KafkaSandbox]:
+    """A second, independent broker (another environment, or another cluster of one),
+    started only by the tests that need two clusters and then kept for the session."""
+    yield from _serve(
+        "the second Kafka broker",
+        "kafka-b",
+        lambda d: KafkaSandbox(d, port=free_port(), controller_port=free_port()),
+        180,
+    )
+
+
+@pytest.fixture
+def broker_b(kafka_b: KafkaSandbox) -> KafkaSandbox:
+    """The second broker, started again if a test stopped it."""
+    if not kafka_b.is_running():
+        kafka_b.start(timeout=120)
+    return kafka_b
+
+
+@pytest.fixture
+def admin_b(broker_b: KafkaSandbox) -> AdminClient:
+    return AdminClient(broker_b.admin_config() | {"log_level": 0})
+
+
+@pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoSandbox]:
     yield from _serve("the moto server", "moto", lambda d: MotoSandbox(d, port=free_port()), 60)
 
