@@ -41,6 +41,7 @@ from confluent_kafka.admin import (
 )
 
 from meshctl.errors import MeshError
+from meshctl.providers.kafka import scram_login
 
 log = logging.getLogger("meshctl.kafka")
 _rdkafka_log = logging.getLogger("meshctl.librdkafka")
@@ -412,12 +413,15 @@ class KafkaClient:
             return {}
         base = {k: v for k, v in self._settings.items() if not k.startswith("sasl.")}  # keep TLS settings
         timeout = min(self.timeout_s, _LOGIN_TIMEOUT_S)
+        direct = scram_login.endpoints(self._settings)  # None: a setting only librdkafka honours
 
         def check(item: tuple[str, str]) -> tuple[str, bool | None]:
             user, mechanism = item
             password = password_of(user)
             if not password:
                 return user, None
+            if direct is not None:
+                return user, scram_login.login(direct, mechanism, user, password, timeout)
             return user, _login({**base, "sasl.mechanism": mechanism, "sasl.username": user}, password, timeout)
 
         self.logins += len(users)
