@@ -83,6 +83,7 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
                     src=d.src,
                     srcs={**d.srcs, **({f"aws.{k}": v for k, v in aws.srcs.items()} if aws else {})},
                     outputs=_outputs(d, diags),
+                    environments=_environments(d),
                 )
             )
     for d in decoded.get("application", []):
@@ -219,6 +220,13 @@ def _backend(d: Decoded, diags: Diagnostics) -> BackendConfig | None:
         diags.error(f'unknown backend type "{kind}"', d.src, hint='backends are "local" and "s3"')
         return None
     return BackendConfig(kind, settings, d.src)
+
+
+def _environments(d: Decoded) -> tuple[str, ...] | None:
+    """`environments = [...]` of a product, application or integration; None: every environment
+    (the names are checked against the declared ones by config.placement)."""
+    names = d.texts("environments")
+    return None if names is None else tuple(dict.fromkeys(names))
 
 
 def _check_name(d: Decoded, diags: Diagnostics) -> bool:
@@ -398,6 +406,7 @@ def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | No
         srcs=srcs,
         schema=schema,
         lifecycle=lifecycle,
+        environments=_environments(d),
     )
 
 
@@ -453,6 +462,7 @@ def _application(d: Decoded, kafka: KafkaConnection, diags: Diagnostics) -> Appl
         principal=spec,
         runs_as=tuple((aws.texts("runs_as") if aws else None) or ()),
         srcs=srcs,
+        environments=_environments(d),
     )
 
 

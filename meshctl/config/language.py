@@ -49,6 +49,7 @@ DATA_PRODUCT = BlockSchema(
         "version": Attr("number"),
         "kind": Attr("string"),
         "description": Attr("string"),
+        "environments": Attr("list(string)", doc="the environments it exists in (default: every one)"),
     },
     blocks={
         "topic": TOPIC,
@@ -134,6 +135,7 @@ INTEGRATION = BlockSchema(
         "source": Attr("string", required=True, doc="the module that defines what the vendor may do"),
         "reads": Attr("list(string)", doc='products the domain is granted, e.g. ["sales.orders"]'),
         "inputs": Attr("map(any)", doc="further inputs of the module"),
+        "environments": Attr("list(string)", doc="the environments it exists in (default: every one)"),
     },
     blocks={
         "aws": BlockSchema(
@@ -163,6 +165,7 @@ APPLICATION = BlockSchema(
         "transactional": Attr("bool", doc="producer: a transactional.id; streams: exactly_once_v2"),
         "reads": Attr("list(string)", doc='products it consumes, e.g. ["sales.orders", "payments.tx.v2"]'),
         "writes": Attr("list(string)", doc='products of its own domain it produces, e.g. ["orders"]'),
+        "environments": Attr("list(string)", doc="the environments it exists in (default: every one)"),
     },
     blocks={
         "principal": PRINCIPAL,
@@ -207,6 +210,17 @@ BACKEND = BlockSchema(
     },
 )
 
+# `environment "NAME"`: its attributes; its connection blocks (kafka, schema_registry, aws,
+# backend) are read as written by config.environments, which puts them in place of the
+# top-level ones before anything is decoded.
+ENVIRONMENT = BlockSchema(
+    labels=("name",),
+    attrs={
+        "description": Attr("string"),
+        "variables": Attr("map(any)", doc="values of the root variables in this environment"),
+    },
+)
+
 TOP_LEVEL = {
     "domain": DOMAIN,
     "data_product": DATA_PRODUCT,
@@ -221,6 +235,7 @@ TOP_LEVEL = {
     "resource": BlockSchema(labels=("type", "name")),  # attributes: per type, config.resource_blocks
     "variable": VARIABLE,
     "locals": BlockSchema(),
+    "environment": ENVIRONMENT,
     # Decoded by config.moved: the addresses are read as written, not evaluated.
     "moved": BlockSchema(
         attrs={

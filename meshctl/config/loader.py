@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from meshctl import redaction
 from meshctl.config import hcl, stages
+from meshctl.config.environments import Environment
 from meshctl.config.functions import make_functions
 from meshctl.config.parse_cache import ParseCache
 from meshctl.config.variables import ENV_VAR_PREFIX, VariableInputs, VariableValue
@@ -38,6 +39,9 @@ class LoadOptions:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     # The parse cache's root in the user's cache directory (config.parse_cache); None: parse every time.
     cache_dir: Path | None = None
+    # The environment to load (`-e`, MESHCTL_ENVIRONMENT); None: none chosen, which a mesh with
+    # environment blocks refuses (config.environments).
+    environment: str | None = None
 
 
 @dataclass
@@ -46,6 +50,7 @@ class LoadedConfig:
     warnings: list[Diagnostic]
     files: dict[str, str]  # display path -> text, for hashing and fmt
     variables: dict[str, VariableValue] = field(default_factory=dict)
+    environment: Environment = field(default_factory=Environment)
 
 
 def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
@@ -59,15 +64,28 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     run.stop_on_errors()
 
     functions = make_functions(directory)
-    blocks = run.take(stages.collect_blocks(bodies))
+    collected = run.take(stages.collect_blocks(bodies))
+    selection = run.take(stages.select_environment(collected, options.environment, functions))
+    run.stop_on_errors()  # a wrong or missing environment: nothing else is worth reporting
+    blocks, environment = selection.blocks, selection.environment
     var_files = run.take(stages.read_var_files(options.var_files))
-    inputs = VariableInputs(options.vars, var_files, options.saved_variables, options.saved_sensitive, options.env)
+    inputs = VariableInputs(
+        options.vars,
+        var_files,
+        options.saved_variables,
+        options.saved_sensitive,
+        options.env,
+        environment.variables,
+        environment.variables_src,
+        f'environment "{environment.name}" variables',
+    )
     variables = run.take(stages.bind_variables(blocks["variable"], inputs, functions))
-    scope = run.take(stages.evaluate_locals(blocks["locals"], variables, functions))
+    scope = run.take(stages.evaluate_locals(blocks["locals"], variables, functions, environment))
     decoded = run.take(stages.decode_blocks(blocks, scope))
     run.stop_on_errors()
 
     mesh = run.take(stages.build_model(decoded, directory))
+    mesh = run.take(stages.place_in_environment(mesh, environment))
     mesh = run.take(stages.validate_model(mesh))
     run.stop_on_errors()
 
@@ -77,7 +95,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     run.stop_on_errors()
 
     cache.prune()  # after the modules' files, so their entries are kept too
-    return LoadedConfig(mesh, run.warnings, dict(sources.texts), dict(variables.values))
+    return LoadedConfig(mesh, run.warnings, dict(sources.texts), dict(variables.values), environment)
 
 
 class _Run:

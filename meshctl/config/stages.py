@@ -1,8 +1,9 @@
 """The stages of loading a mesh directory, in the pipeline's order.
 
     read_sources -> parse_sources                                             (syntax)
-    collect_blocks -> read_var_files -> bind_variables -> evaluate_locals -> decode_blocks
-    build_model -> validate_model
+    collect_blocks -> select_environment
+    read_var_files -> bind_variables -> evaluate_locals -> decode_blocks
+    build_model -> place_in_environment -> validate_model
     expand_modules -> validate_expanded
 
 Each stage takes earlier stages' values and returns `Staged`: its value, the diagnostics it
@@ -24,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from meshctl.config import ast, hcl, modules
+from meshctl.config import ast, environments, hcl, modules, placement
 from meshctl.config.builder import build_mesh
+from meshctl.config.environments import Environment, EnvironmentNamespace, Selection
 from meshctl.config.evaluate import Scope
 from meshctl.config.language import SECRET_ATTRIBUTES, TOP_LEVEL
 from meshctl.config.locals import Locals
@@ -126,6 +128,14 @@ def collect_blocks(bodies: Iterable[ast.Body]) -> Staged[Blocks]:
     return _staged(blocks, diags)
 
 
+def select_environment(blocks: Blocks, wanted: str | None, functions: Functions) -> Staged[Selection]:
+    """The blocks as the environment `wanted` sees them: its connection blocks in place of the
+    top-level ones, no `environment` block left (config.environments)."""
+    diags = Diagnostics()
+    selection = environments.select(blocks, wanted, Scope({}, functions), diags)
+    return _staged(selection, diags)
+
+
 def read_var_files(paths: Sequence[Path]) -> Staged[list[ast.Body]]:
     """Each `--var-file`, read and parsed (never cached: it may hold secrets), in order."""
     diags = Diagnostics()
@@ -152,12 +162,16 @@ def bind_variables(blocks: Sequence[ast.Block], inputs: VariableInputs, function
     return _staged(bound, diags, bound.secrets)
 
 
-def evaluate_locals(blocks: Sequence[ast.Block], variables: BoundVariables, functions: Functions) -> Staged[Scope]:
-    """The scope the configuration's blocks are evaluated in: `var.*` and `local.*`, each local
-    evaluated once here (a cycle or a failed local is reported here, once)."""
+def evaluate_locals(
+    blocks: Sequence[ast.Block], variables: BoundVariables, functions: Functions, environment: Environment | None = None
+) -> Staged[Scope]:
+    """The scope the configuration's blocks are evaluated in: `var.*`, `local.*` and
+    `environment.name`, each local evaluated once here (a cycle or a failed local is reported
+    here, once)."""
     diags = Diagnostics()
     local_ns = Locals(list(blocks), diags)
-    scope = Scope({"var": variables.namespace(), "local": local_ns}, functions)
+    roots = {"var": variables.namespace(), "local": local_ns}
+    scope = Scope({**roots, "environment": EnvironmentNamespace(environment or Environment())}, functions)
     local_ns.scope = scope
     local_ns.evaluate_all()
     return _staged(scope, diags)
@@ -224,6 +238,15 @@ def build_model(decoded: DecodedConfig, directory: Path) -> Staged[Mesh]:
     mesh = build_mesh(directory, dict(decoded.blocks), diags)
     mesh.moved = list(decoded.moved)
     return _staged(mesh, diags)
+
+
+def place_in_environment(mesh: Mesh, environment: Environment) -> Staged[Mesh]:
+    """The mesh of one environment: products, applications and integrations whose
+    `environments` leave it out are taken out, with the grants on products it lacks
+    (config.placement)."""
+    diags = Diagnostics()
+    placed = placement.place(mesh, environment, diags)
+    return _staged(placed, diags)
 
 
 def validate_model(mesh: Mesh) -> Staged[Mesh]:

@@ -1,9 +1,9 @@
 """Input variables: `variable` blocks bound to their values.
 
-Precedence, lowest first: the declared default, a saved plan's value, `MESHCTL_VAR_<name>`,
-each `--var-file` in order, each `--var` in order. A value that fails its type, a variable
-without a value and a value for an undeclared variable are diagnostics; the message never
-shows a sensitive value.
+Precedence, lowest first: the declared default, the selected environment's `variables`, a
+saved plan's value, `MESHCTL_VAR_<name>`, each `--var-file` in order, each `--var` in order.
+A value that fails its type, a variable without a value and a value for an undeclared
+variable are diagnostics; the message never shows a sensitive value.
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ class VariableInputs:
     saved_variables: Mapping[str, object] = field(default_factory=dict)
     saved_sensitive: frozenset[str] = frozenset()
     env: Mapping[str, str] = field(default_factory=dict)
+    # The selected environment's `variables = { ... }` (config.environments), and where it is.
+    environment_values: Mapping[str, object] = field(default_factory=dict)
+    environment_src: SourceRange | None = None
+    environment_origin: str = "environment variables"
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,8 @@ def bind(blocks: Sequence[ast.Block], inputs: VariableInputs, bare: Scope, diags
     decls = _declarations(blocks, bare, diags)
     values: dict[str, object] = {n: v.default for n, v in decls.items() if v.has_default}
     origins = dict.fromkeys(values, "default")
-    for name, value in inputs.saved_variables.items():
-        if name in decls and not decls[name].sensitive:
-            values[name], origins[name] = value, "saved plan"
 
-    def assign(name: str, raw: object, src: SourceRange | None, origin: str) -> None:
+    def assign(name: str, raw: object, src: SourceRange | None, origin: str, typed: bool = False) -> None:
         decl = decls.get(name)
         if decl is None:
             diags.error(
@@ -87,7 +88,12 @@ def bind(blocks: Sequence[ast.Block], inputs: VariableInputs, bare: Scope, diags
             )
             return
         value = raw
-        if isinstance(raw, str) and origin != "var-file" and decl.type not in ("string", "any"):
+        problem = type_problem(raw, decl.type) if typed and decl.type != "any" else ""
+        if problem:  # reported where the value is written, not at the declaration
+            shown = "(sensitive value hidden)" if decl.sensitive else problem
+            diags.error(f"{origin}: value of {name!r} is not a valid {decl.type}", src, detail=shown)
+            return
+        if isinstance(raw, str) and not typed and origin != "var-file" and decl.type not in ("string", "any"):
             try:
                 value = evaluate(hcl.parse_expression(raw, origin, 1), bare)
             except (hcl.HclSyntaxError, EvalError):
@@ -97,6 +103,13 @@ def bind(blocks: Sequence[ast.Block], inputs: VariableInputs, bare: Scope, diags
         values[name] = value
         origins[name] = "--var-file" if origin == "var-file" else origin
 
+    # The selected environment's `variables`: written in HCL (typed, like a var file's), above
+    # the defaults and below a saved plan's values, which were made from them.
+    for name, value in inputs.environment_values.items():
+        assign(name, value, inputs.environment_src, inputs.environment_origin, typed=True)
+    for name, value in inputs.saved_variables.items():
+        if name in decls and not decls[name].sensitive:
+            values[name], origins[name] = value, "saved plan"
     _assign_given(inputs, decls, bare, diags, assign)
     unset = _check_values(decls, values, origins, inputs.saved_sensitive, diags)
     bound = {n: VariableValue(values[n], decls[n].sensitive, origins[n]) for n in decls if n in values}

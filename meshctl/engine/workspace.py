@@ -17,7 +17,7 @@ from meshctl import interrupt
 from meshctl.aws_session import client as aws_client
 from meshctl.compile.aws import RESOURCE_POLICY_TYPES
 from meshctl.config.builder import http_url_problem
-from meshctl.config.kafka_settings import client_config
+from meshctl.config.kafka_settings import ENV_PROPERTIES_FILE, client_config
 from meshctl.config.loader import LoadedConfig, LoadOptions, load
 from meshctl.config.parse_cache import parse_cache_dir
 from meshctl.credentials import CredentialStore, LocalCredentialStore, SecretsManagerCredentialStore
@@ -35,6 +35,9 @@ from meshctl.state.local import LocalBackend
 from meshctl.state.s3 import S3Backend, S3Settings
 from meshctl.state_model import State
 
+ENV_BOOTSTRAP = "MESHCTL_KAFKA_BOOTSTRAP_SERVERS"
+ENV_REGISTRY_URL = "MESHCTL_REGISTRY_URL"
+
 
 @dataclass
 class Workspace:
@@ -46,7 +49,10 @@ class Workspace:
     preloaded: LoadedConfig | None = None  # a configuration given rather than loaded (an empty mesh to discover into)
 
     def __post_init__(self) -> None:
-        self.meta_dir = self.state_dir or self.directory / ".meshctl"
+        base = self.state_dir or self.directory / ".meshctl"
+        # Each environment's local state and credentials live apart: .meshctl/env/<NAME>/. The
+        # name is checked (a declared environment, a plain name) before anything reads them.
+        self.meta_dir = base / "env" / self.environment if self.environment else base
         if self.load_options.cache_dir is None:  # the user's cache: nothing is read from or written to the mesh
             self.load_options.cache_dir = parse_cache_dir(self.env)
         self._config: LoadedConfig | None = self.preloaded
@@ -56,6 +62,11 @@ class Workspace:
         self._aws: AwsProvider | None = None
 
     # -- configuration ------------------------------------------------------
+
+    @property
+    def environment(self) -> str | None:
+        """The environment selected (`-e`, MESHCTL_ENVIRONMENT); None: the mesh's only one."""
+        return self.load_options.environment
 
     @property
     def config(self) -> LoadedConfig:
@@ -100,16 +111,20 @@ class Workspace:
 
     def _make_backend(self) -> StateBackend:
         cfg = self.config.mesh.backend
+        # A top-level backend that the selected environment does not replace is shared by every
+        # environment: each gets its own place in it (`env/<NAME>/` under the path or key).
+        shared = self.config.environment.is_declared and not self.config.environment.has_own("backend")
+        env_part = f"env/{self.config.environment.name}" if shared else ""
         if cfg is None or cfg.type == "local":
             path = cfg.settings.get("path") if cfg else None
             if path and self.state_dir is None:
-                return LocalBackend(self.directory / path)
+                return LocalBackend(self.directory / path / env_part if env_part else self.directory / path)
             return LocalBackend(self.meta_dir)
         s = cfg.settings
         return S3Backend(
             S3Settings(
                 bucket=s["bucket"],
-                key=s["key"],
+                key=f"{env_part}/{s['key']}" if env_part else s["key"],
                 region=s.get("region"),
                 profile=s.get("profile"),
                 endpoint_url=s.get("endpoint_url"),
@@ -142,7 +157,30 @@ class Workspace:
     # -- providers ----------------------------------------------------------
 
     def kafka_settings(self) -> dict[str, str]:
+        self._refuse_other_environment()
         return client_config(self.config.mesh.kafka, self.env, self.directory)
+
+    def _refuse_other_environment(self) -> None:
+        """An address from the process environment (MESHCTL_KAFKA_BOOTSTRAP_SERVERS, ...) overrides
+        the configuration; when it contradicts the selected environment's own block it most likely
+        belongs to another environment (a shell or CI job left set up for dev while applying
+        prod), so it is refused rather than letting one environment's run reach another's servers."""
+        environment = self.config.environment
+        if not environment.is_declared:
+            return
+        mesh = self.config.mesh
+        given = (
+            ("kafka", ENV_BOOTSTRAP, mesh.kafka.bootstrap_servers, "bootstrap_servers"),
+            ("kafka", ENV_PROPERTIES_FILE, mesh.kafka.properties_file, "properties_file"),
+            ("schema_registry", ENV_REGISTRY_URL, mesh.registry.url, "url"),
+        )
+        for block, var, configured, attr in given:
+            value = self.env.get(var)
+            if value and configured and value != configured and environment.has_own(block, "default"):
+                raise MeshError(
+                    f"{var} is {value!r}, but environment {environment.name!r} sets {block}.{attr} = {configured!r}: "
+                    f"unset {var} (it overrides the configuration and probably belongs to another environment)"
+                )
 
     @property
     def providers(self) -> dict[str, Provider]:
@@ -194,6 +232,7 @@ class Workspace:
 
     def _registry_client(self) -> RegistryClient:
         """Connected only when a plan has subjects to read: a mesh without schemas needs no registry."""
+        self._refuse_other_environment()
         reg = self.config.mesh.registry
         url = self.env.get("MESHCTL_REGISTRY_URL") or reg.url
         if not url:

@@ -105,6 +105,8 @@ class DataProduct:
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
     schema: SchemaSpec | None = None
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    # The environments it exists in (`environments = [...]`); None: every environment.
+    environments: tuple[str, ...] | None = None
 
     @property
     def key(self) -> str:
@@ -161,6 +163,8 @@ class Integration:
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
     # Topics it writes; none: it may write any topic under its namespace (PREFIXED), as before outputs.
     outputs: tuple[IntegrationOutput, ...] = ()
+    # The environments it exists in (`environments = [...]`); None: every environment.
+    environments: tuple[str, ...] | None = None
 
     @property
     def principal_name(self) -> str:
@@ -196,6 +200,8 @@ class Application:
     principal: PrincipalSpec = field(default_factory=PrincipalSpec)
     runs_as: tuple[str, ...] = ()  # IAM principals that may read the app's secret
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+    # The environments it exists in (`environments = [...]`); None: every environment.
+    environments: tuple[str, ...] | None = None
 
     @property
     def principal_name(self) -> str:
