@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-import boto3
 import botocore.exceptions
-from botocore.config import Config
 
 from meshctl.errors import MeshError
 from meshctl.redaction import register
@@ -25,8 +23,6 @@ if TYPE_CHECKING:  # the stubs are a development dependency (the test extra)
 
 # The AWS services meshctl calls.
 Service = Literal["dynamodb", "glue", "iam", "s3", "secretsmanager", "sts"]
-
-_RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
 
 
 @overload
@@ -53,13 +49,18 @@ def client(
     service: Service, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None
 ) -> Any:
     """A boto3 client; boto3 itself reads AWS_ENDPOINT_URL, AWS_PROFILE, AWS_REGION, ..."""
+    # boto3 takes ~0.1 s to import: only a command that talks to AWS pays for it.
+    import boto3.session
+    from botocore.config import Config
+
+    retries = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
     try:
         session = boto3.session.Session(profile_name=profile, region_name=region)
     except botocore.exceptions.ProfileNotFound:
         raise MeshError(f"AWS profile {profile!r} is not configured (~/.aws/config)") from None
     if session.region_name is None:
         raise MeshError("no AWS region: set region in the configuration, AWS_REGION or a profile's region")
-    made = session.client(service, endpoint_url=endpoint_url, config=_RETRIES)
+    made = session.client(service, endpoint_url=endpoint_url, config=retries)
     credentials = session.get_credentials()  # resolved by the client already; cached
     if credentials is not None:
         register(credentials.secret_key, credentials.token)

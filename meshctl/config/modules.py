@@ -21,9 +21,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TypedDict
 
-import jinja2
-import jinja2.sandbox
-
 from meshctl.address import ROOT, Address, ModuleAddress, is_identifier
 from meshctl.config import ast, hcl
 from meshctl.config.builder import build_output
@@ -526,6 +523,9 @@ def _templatefile(base: Path) -> Callable[..., str]:
     The template comes from the repository like the HCL: it renders in jinja2's sandbox, so
     `{{ cycler.__init__.__globals__.os }}` and the like are refused instead of running code.
     """
+    import jinja2  # ~0.1 s to import with its sandbox: only a mesh with modules needs it
+    import jinja2.sandbox
+
     env = jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(base)),
         autoescape=False,  # connector configs and JSON, not HTML

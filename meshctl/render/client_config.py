@@ -18,11 +18,11 @@ the credential store's location string; nothing here reads a credential.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from meshctl.compile.kafka import SCRAM_MECHANISM
 from meshctl.mesh.applications import app_writers, read_versions, written_versions
@@ -46,14 +46,23 @@ JSON_FORMAT_VERSION = "1.0"
 PASSWORD_ENV = "KAFKA_SASL_PASSWORD"  # the one variable every form names
 JVM_ONLY_KINDS = ("streams", "connect")  # Kafka Streams and Kafka Connect run on the JVM only
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("meshctl.render", "templates"),
-    autoescape=False,  # properties files, not HTML
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    undefined=jinja2.StrictUndefined,
-)
+if TYPE_CHECKING:
+    import jinja2
+
+
+@functools.cache
+def _env() -> jinja2.Environment:
+    """The templates' environment, made on first use: jinja2 is imported only by a command that renders with it."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("meshctl.render", "templates"),
+        autoescape=False,  # properties files, not HTML
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
 
 
 class ClientConfigError(ValueError):
@@ -177,8 +186,10 @@ def client_configs(
                 f"so its configuration exists in --format {JAVA} (or {JSON}) only"
             )
         header = f.header + (password.librdkafka_header() if fmt == LIBRDKAFKA else ())
-        out[f"{f.name}.properties"] = _ENV.get_template("client.properties.j2").render(
-            header=header, sections=[s for s in sections if s.comments or s.settings]
+        out[f"{f.name}.properties"] = (
+            _env()
+            .get_template("client.properties.j2")
+            .render(header=header, sections=[s for s in sections if s.comments or s.settings])
         )
     return out
 

@@ -3,18 +3,28 @@ called out, details folded per domain. Rendered from the JSON plan with jinja2."
 
 from __future__ import annotations
 
-import jinja2
+import functools
+from typing import TYPE_CHECKING
 
 from meshctl.plan.jsonformat import PlanDoc, ResourceChangeDoc
 from meshctl.render.text import render_changes
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("meshctl.render", "templates"),
-    autoescape=False,  # Markdown, not HTML; values are addresses and attribute values
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+if TYPE_CHECKING:
+    import jinja2
+
+
+@functools.cache
+def _env() -> jinja2.Environment:
+    """The templates' environment, made on first use: jinja2 is imported only by a command that renders with it."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("meshctl.render", "templates"),
+        autoescape=False,  # Markdown, not HTML; values are addresses and attribute values
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render_markdown(doc: PlanDoc) -> str:
@@ -41,13 +51,17 @@ def render_markdown(doc: PlanDoc) -> str:
         _destructive_line(c) for c in changes if "delete" in c["change"]["actions"] and c["meshctl"].get("holds_data")
     ]
     warnings = [d["summary"] for d in doc.get("diagnostics", [])]
-    return _ENV.get_template("plan.md.j2").render(
-        changes=changes,
-        summary=doc["summary"],
-        domains=domains,
-        destructive=destructive,
-        warnings=warnings,
-        unmanaged=doc.get("unmanaged") or [],
+    return (
+        _env()
+        .get_template("plan.md.j2")
+        .render(
+            changes=changes,
+            summary=doc["summary"],
+            domains=domains,
+            destructive=destructive,
+            warnings=warnings,
+            unmanaged=doc.get("unmanaged") or [],
+        )
     )
 
 

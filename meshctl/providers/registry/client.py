@@ -10,13 +10,14 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
-
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
-from confluent_kafka.schema_registry.error import SchemaRegistryError
+from typing import TYPE_CHECKING, TypeVar
 
 from meshctl.errors import MeshError
 from meshctl.redaction import register, register_basic_auth
+
+if TYPE_CHECKING:
+    from confluent_kafka.schema_registry import Schema
+    from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 T = TypeVar("T")
 _PARALLEL = 8
@@ -25,6 +26,23 @@ _SUBJECT_NOT_FOUND = {40401, 40404}
 
 class RegistryError(MeshError):
     pass
+
+
+# confluent_kafka.schema_registry (with httpx, authlib and cryptography) takes ~0.1 s to import:
+# it is imported when a registry client is made, not by every command that loads this module.
+
+
+def _error() -> type[SchemaRegistryError]:
+    """The library's error class, for `except` clauses (evaluated only when something was raised)."""
+    from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+    return SchemaRegistryError
+
+
+def _schema(text: str, schema_type: str) -> Schema:
+    from confluent_kafka.schema_registry import Schema
+
+    return Schema(text, schema_type)
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,8 @@ class RegistryClient:
             conf["basic.auth.user.info"] = f"{username}:{password or ''}"
             register_basic_auth(username, password or "")  # the header is a copy of the password
         register(_url_password(url))  # a URL's user-info is a password too
+        from confluent_kafka.schema_registry import SchemaRegistryClient
+
         try:
             self._client = SchemaRegistryClient(conf)
         except ValueError as exc:  # a user-info URL next to a username, say
@@ -61,7 +81,7 @@ class RegistryClient:
         self.requests += 1
         try:
             return fn()
-        except SchemaRegistryError as exc:
+        except _error() as exc:
             if exc.http_status_code in (401, 403):
                 raise RegistryError(
                     f"the schema registry at {self.url} refused to {what} (HTTP {exc.http_status_code}): "
@@ -93,7 +113,7 @@ class RegistryClient:
         try:
             latest = self._call(f"read subject {subject}", lambda: self._client.get_latest_version(subject))
             level = self._call(f"read the compatibility of {subject}", lambda: self._client.get_compatibility(subject))
-        except SchemaRegistryError as exc:
+        except _error() as exc:
             if exc.error_code in _SUBJECT_NOT_FOUND:
                 return None
             raise RegistryError(f"the schema registry at {self.url} failed to read {subject}: {exc}") from None
@@ -105,11 +125,11 @@ class RegistryClient:
     def is_compatible(self, subject: str, schema_type: str, text: str, all_versions: bool = False) -> bool:
         """The registry's own verdict on registering `text` next to the latest version, or next to every
         version (for the *_TRANSITIVE levels: a registry checks only the version it is asked about)."""
-        schema = Schema(text, schema_type)
+        schema = _schema(text, schema_type)
         test = self._client.test_compatibility_all_versions if all_versions else self._client.test_compatibility
         try:
             return bool(self._call(f"check the compatibility of {subject}", lambda: test(subject, schema)))
-        except SchemaRegistryError as exc:
+        except _error() as exc:
             if exc.error_code in _SUBJECT_NOT_FOUND:
                 return True
             raise RegistryError(f"the schema registry at {self.url} could not check {subject}: {exc}") from None
@@ -124,7 +144,7 @@ class RegistryClient:
         try:
             numbers = self._call(f"list the versions of {subject}", lambda: self._client.get_versions(subject))
             return {number: read(number) for number in numbers}
-        except SchemaRegistryError as exc:
+        except _error() as exc:
             raise RegistryError(f"the schema registry at {self.url} failed to read {subject}: {exc}") from None
 
     def set_compatibility(self, subject: str, level: str) -> str | None:
@@ -135,7 +155,7 @@ class RegistryClient:
     def register(self, subject: str, schema_type: str, text: str) -> str | None:
         return self._guard(
             f"register a schema under {subject}",
-            lambda: self._client.register_schema(subject, Schema(text, schema_type)),
+            lambda: self._client.register_schema(subject, _schema(text, schema_type)),
         )
 
     def delete(self, subject: str) -> str | None:
@@ -149,7 +169,7 @@ class RegistryClient:
         """None on success, else the reason: writes report per resource instead of raising."""
         try:
             self._call(what, fn)
-        except SchemaRegistryError as exc:
+        except _error() as exc:
             if exc.http_status_code == 409:
                 return f"the registry refused to {what}: the schema is incompatible ({exc.error_message})"
             return f"the registry refused to {what}: HTTP {exc.http_status_code} {exc.error_message}"
