@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from meshctl.documents import BadDocumentError, atomic_write, read_text
 from meshctl.errors import MeshError
-from meshctl.naming import secret_name
+from meshctl.naming import DEFAULT_CLUSTER, secret_name
 from meshctl.redaction import register
 
 if TYPE_CHECKING:  # the stubs are a development dependency (the test extra)
@@ -146,16 +146,22 @@ class SecretsManagerCredentialStore:
     """Principals' passwords as Secrets Manager secrets `meshctl/kafka/<principal>`; the value
     is JSON with the username, mechanism and password."""
 
-    def __init__(self, secrets_client: SecretsManagerClient, client_settings: dict[str, str] | None = None):
+    def __init__(
+        self,
+        secrets_client: SecretsManagerClient,
+        client_settings: dict[str, str] | None = None,
+        cluster: str = DEFAULT_CLUSTER,
+    ):
         self.client = secrets_client
         self.client_settings = client_settings or {}
+        self.cluster = cluster  # a named cluster's principals: `meshctl/kafka/@eu/<principal>`
 
     def location(self, user: str) -> str:
-        return f"secretsmanager:{secret_name(user)}"
+        return f"secretsmanager:{secret_name(user, self.cluster)}"
 
     def get(self, user: str) -> str | None:
         try:
-            value = self.client.get_secret_value(SecretId=secret_name(user))
+            value = self.client.get_secret_value(SecretId=secret_name(user, self.cluster))
         except self.client.exceptions.ResourceNotFoundException:
             return None  # no secret, or a secret without a value yet
         password = json.loads(value["SecretString"]).get("password")
@@ -174,7 +180,9 @@ class SecretsManagerCredentialStore:
         try:
             self._create(user, value)
         except self.client.exceptions.ResourceExistsException:
-            self.client.put_secret_value(SecretId=secret_name(user), SecretString=value)  # declared, no value yet
+            self.client.put_secret_value(
+                SecretId=secret_name(user, self.cluster), SecretString=value
+            )  # declared, no value yet
         return password
 
     def rotate(self, user: str, mechanism: str) -> str:
@@ -183,7 +191,7 @@ class SecretsManagerCredentialStore:
         password = new_password()
         value = self._value(user, mechanism, password)
         try:
-            self.client.put_secret_value(SecretId=secret_name(user), SecretString=value)
+            self.client.put_secret_value(SecretId=secret_name(user, self.cluster), SecretString=value)
         except self.client.exceptions.ResourceNotFoundException:
             self._create(user, value)
         return password
@@ -200,14 +208,14 @@ class SecretsManagerCredentialStore:
 
     def _create(self, user: str, value: str) -> None:
         self.client.create_secret(
-            Name=secret_name(user),
+            Name=secret_name(user, self.cluster),
             SecretString=value,
             Description=f"Kafka credentials of User:{user}, managed by meshctl",
         )  # tags and the resource policy belong to the secret's resource block, if one declares it
 
     def delete(self, user: str) -> None:
         try:
-            self.client.delete_secret(SecretId=secret_name(user), RecoveryWindowInDays=7)
+            self.client.delete_secret(SecretId=secret_name(user, self.cluster), RecoveryWindowInDays=7)
         except self.client.exceptions.ResourceNotFoundException:
             pass
 

@@ -145,6 +145,42 @@ def subject_name(topic: str, part: str = "value") -> str:
     return f"{topic}-{part}"
 
 
-def secret_name(user: str) -> str:
-    """`meshctl/kafka/sales`: the Secrets Manager secret holding a principal's Kafka password."""
-    return f"{SECRET_PREFIX}{user}"
+def secret_name(user: str, cluster: str = "default") -> str:
+    """`meshctl/kafka/sales`: the Secrets Manager secret holding a principal's Kafka password;
+    on a named cluster `meshctl/kafka/@eu/sales` (the same principal on two clusters has two)."""
+    return f"{SECRET_PREFIX}{on_cluster(user, cluster)}"
+
+
+# -- clusters --------------------------------------------------------------------------------
+# A mesh may place products on named Kafka clusters (`kafka "eu" { ... }`). The unnamed
+# connection block is the cluster "default", and what it holds keeps today's addresses. An
+# object on a named cluster (or in a named registry) is addressed with its name behind
+# `@<cluster>/`: `kafka_topic.@eu/sales.orders.v1`. `@` never starts a name meshctl gives
+# (topics, principals, ACLs, subjects), so the prefix cannot be read into one; a plan line
+# shows where the object goes; and `--target kafka_topic.@eu` chooses everything on eu.
+
+DEFAULT_CLUSTER = "default"
+CLUSTER_MARK = "@"
+
+
+def on_cluster(name: str, cluster: str) -> str:
+    """The name an object of cluster (or registry) `cluster` is addressed by."""
+    if not cluster or cluster == DEFAULT_CLUSTER:
+        return name
+    return f"{CLUSTER_MARK}{cluster}/{name}"
+
+
+def cluster_of(name: str) -> tuple[str, str]:
+    """(cluster, bare name) of an addressed name: `@eu/sales` -> ("eu", "sales")."""
+    if name.startswith(CLUSTER_MARK):
+        cluster, sep, bare = name[1:].partition("/")
+        if sep and NAME_RE.match(cluster):
+            return cluster, bare
+    return DEFAULT_CLUSTER, name
+
+
+def cluster_env_prefix(cluster: str) -> str:
+    """`EU_` for cluster "eu" (`MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS`); "" for the default cluster."""
+    if cluster == DEFAULT_CLUSTER:
+        return ""
+    return cluster.upper().replace("-", "_") + "_"

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from meshctl.address import Address
+from meshctl.naming import CLUSTER_MARK, DEFAULT_CLUSTER, cluster_of
 
 
 @dataclass(frozen=True)
@@ -174,3 +175,14 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
 
 # Types whose delete (or replace) needs `--allow-delete TYPE`: `all` opts in to every one.
 GUARDED_TYPES: tuple[str, ...] = tuple(sorted(t.name for t in RESOURCE_TYPES.values() if t.holds_data))
+
+
+def provider_of(type_: str, address: str) -> str:
+    """The provider that owns the resource at `address`: `kafka`, `registry`, `aws`, or for a
+    resource on a named cluster `kafka.eu` / `registry.eu` (its name reads `@eu/...`,
+    meshctl.naming.on_cluster). Kafka and registry resources are never inside a module."""
+    provider = RESOURCE_TYPES[type_].provider
+    if provider == "aws" or not address.startswith(f"{type_}.{CLUSTER_MARK}"):
+        return provider
+    cluster, _ = cluster_of(address[len(type_) + 1 :])
+    return provider if cluster == DEFAULT_CLUSTER else f"{provider}.{cluster}"

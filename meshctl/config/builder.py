@@ -33,7 +33,7 @@ from meshctl.mesh.model import (
     TopicSpec,
 )
 from meshctl.mesh.resources import check_resource
-from meshctl.naming import NAME_HINT, NAME_RE
+from meshctl.naming import DEFAULT_CLUSTER, NAME_HINT, NAME_RE
 
 REGION_RE = re.compile(
     r"^[a-z]{2}(-gov|-iso[a-z]*)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$"
@@ -63,8 +63,12 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
         grant = _access(d, diags)
         if grant is not None:
             mesh.access.append(grant)
-    if decoded["kafka"]:
-        mesh.kafka = _kafka(decoded["kafka"][0], diags)
+    for d in decoded["kafka"]:
+        name = _cluster_label(d, diags)
+        if name == DEFAULT_CLUSTER:
+            mesh.kafka = _kafka(d, diags)
+        elif name:
+            mesh.clusters[name] = _kafka(d, diags)
     if decoded["backend"]:
         mesh.backend = _backend(decoded["backend"][0], diags)
     for d in decoded.get("integration", []):
@@ -109,9 +113,25 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
         account = mesh.aws.get("account_id")
         if account is not None and not re.fullmatch(r"\d{12}", account):
             diags.error(f"account_id {account!r} is not a 12-digit AWS account", aws.src_of("account_id"))
-    if decoded["schema_registry"]:
-        mesh.registry = _registry(decoded["schema_registry"][0], diags)
+    for d in decoded["schema_registry"]:
+        name = _cluster_label(d, diags)
+        if name == DEFAULT_CLUSTER:
+            mesh.registry = _registry(d, diags)
+        elif name:
+            mesh.registries[name] = _registry(d, diags)
     return mesh
+
+
+def _cluster_label(d: Decoded, diags: Diagnostics) -> str:
+    """The cluster a `kafka` or `schema_registry` block connects to: its label, "default"
+    without one; "" (reported) when the label is no name."""
+    if not d.labels:
+        return DEFAULT_CLUSTER
+    name = d.labels[0]
+    if not NAME_RE.match(name):
+        diags.error(f'{d.type} "{name}": a cluster name must be a name', d.src, hint=NAME_HINT)
+        return ""
+    return name
 
 
 def _deployers(aws: Decoded, diags: Diagnostics) -> tuple[str, ...]:
@@ -275,6 +295,7 @@ def _domain(d: Decoded, diags: Diagnostics) -> Domain | None:
         policy=_policy(d.block("policy"), diags),
         src=d.src,
         srcs=dict(d.srcs),
+        cluster=d.text("cluster") or "",
     )
 
 
@@ -407,6 +428,7 @@ def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | No
         schema=schema,
         lifecycle=lifecycle,
         environments=_environments(d),
+        cluster=d.text("cluster") or "",
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from meshctl.documents import read_text
 from meshctl.errors import MeshError
 from meshctl.mesh.model import KafkaConnection
+from meshctl.naming import DEFAULT_CLUSTER, cluster_env_prefix
 from meshctl.redaction import register
 
 ENV = {
@@ -47,9 +48,20 @@ def read_properties(path: Path) -> dict[str, str]:
     return props
 
 
-def client_config(conn: KafkaConnection, env: Mapping[str, str], base_dir: Path) -> dict[str, str]:
+def env_names(cluster: str = DEFAULT_CLUSTER) -> dict[str, str]:
+    """The MESHCTL_KAFKA_* variables of a cluster -> the settings they override: a named
+    cluster's carry its name, `MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS` (`-` read as `_`)."""
+    infix = cluster_env_prefix(cluster)
+    return {var.replace("MESHCTL_KAFKA_", "MESHCTL_KAFKA_" + infix, 1): key for var, key in ENV.items()}
+
+
+def client_config(
+    conn: KafkaConnection, env: Mapping[str, str], base_dir: Path, cluster: str = DEFAULT_CLUSTER
+) -> dict[str, str]:
     config: dict[str, str] = {}
-    properties_file = env.get(ENV_PROPERTIES_FILE) or conn.properties_file
+    overrides = env_names(cluster)
+    properties_var = ENV_PROPERTIES_FILE.replace("MESHCTL_KAFKA_", "MESHCTL_KAFKA_" + cluster_env_prefix(cluster), 1)
+    properties_file = env.get(properties_var) or conn.properties_file
     if properties_file:
         path = Path(properties_file)
         config.update(read_properties(path if path.is_absolute() else base_dir / path))
@@ -64,16 +76,17 @@ def client_config(conn: KafkaConnection, env: Mapping[str, str], base_dir: Path)
         value = getattr(conn, attr)
         if value:
             config[key] = str(value)
-    for var, key in ENV.items():
+    for var, key in overrides.items():
         if env.get(var):
             config[key] = env[var]
     register(*(v for k, v in config.items() if k in SECRET_KEYS or _SECRET_LIKE.search(k)))
     if "sasl.username" in config and "security.protocol" not in config:
         config["security.protocol"] = "SASL_SSL"
     if "bootstrap.servers" not in config:
+        block = "the kafka block" if cluster == DEFAULT_CLUSTER else f'the kafka "{cluster}" block'
+        var = next(v for v, k in overrides.items() if k == "bootstrap.servers")
         raise MeshError(
-            "no Kafka bootstrap servers configured: set bootstrap_servers in the kafka block, "
-            "MESHCTL_KAFKA_BOOTSTRAP_SERVERS, or a properties file"
+            f"no Kafka bootstrap servers configured: set bootstrap_servers in {block}, {var}, or a properties file"
         )
     return config
 

@@ -29,7 +29,11 @@ POLICY = BlockSchema(
 
 DOMAIN = BlockSchema(
     labels=("name",),
-    attrs={"parent": Attr("string"), "description": Attr("string")},
+    attrs={
+        "parent": Attr("string"),
+        "description": Attr("string"),
+        "cluster": Attr("string", doc="the named Kafka cluster its products live on; subdomains inherit it"),
+    },
     blocks={"owners": OWNERS, "policy": POLICY},
 )
 
@@ -46,6 +50,7 @@ DATA_PRODUCT = BlockSchema(
     labels=("name",),
     attrs={
         "domain": Attr("string", required=True, doc="the owning domain"),
+        "cluster": Attr("string", doc="the named Kafka cluster it lives on (default: its domain's)"),
         "version": Attr("number"),
         "kind": Attr("string"),
         "description": Attr("string"),
@@ -88,6 +93,7 @@ ACCESS = BlockSchema(
 )
 
 KAFKA = BlockSchema(
+    optional_label="cluster name",  # `kafka "eu" { ... }`: a named cluster; unlabelled: "default"
     attrs={
         "bootstrap_servers": Attr("string"),
         "security_protocol": Attr("string"),
@@ -98,7 +104,7 @@ KAFKA = BlockSchema(
         "config": Attr("map(string)"),
         "request_timeout": Attr("string"),
         "keep_acls_of": Attr("list(string)", doc="principals whose ACLs on managed objects are not meshctl's"),
-    }
+    },
 )
 
 VARIABLE = BlockSchema(
@@ -176,12 +182,13 @@ APPLICATION = BlockSchema(
 )
 
 SCHEMA_REGISTRY = BlockSchema(
+    optional_label="cluster name",  # `schema_registry "eu" { ... }`: the registry of cluster eu
     attrs={
         "url": Attr("string"),
         "username": Attr("string"),
         "password": Attr("string"),
         "request_timeout": Attr("string"),
-    }
+    },
 )
 
 AWS = BlockSchema(

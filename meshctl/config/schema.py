@@ -32,6 +32,7 @@ class BlockSchema:
     blocks: dict[str, BlockSchema] = field(default_factory=dict)
     repeatable: bool = False  # a nested block that may appear several times
     required: bool = False
+    optional_label: str = ""  # a block that takes no label or this one (`kafka` or `kafka "eu"`)
 
 
 @dataclass
@@ -93,8 +94,15 @@ def _expect(kind: type[T], value: object, name: str) -> T:
 def decode(block: ast.Block, schema: BlockSchema, scope: Scope, diags: Diagnostics) -> Decoded | None:
     """Evaluate `block` against `schema`; None when its labels are wrong (already reported)."""
     where = _block_title(block)
-    if len(block.labels) != len(schema.labels):
-        if schema.labels:
+    optional = bool(schema.optional_label) and len(block.labels) == 1
+    if len(block.labels) != len(schema.labels) and not optional:
+        if schema.optional_label:
+            diags.error(
+                f"{block.type} block takes at most one label: the {schema.optional_label}",
+                block.src,
+                hint=f'write it as {block.type} {{ ... }} or {block.type} "NAME" {{ ... }}',
+            )
+        elif schema.labels:
             diags.error(
                 f"{block.type} block needs {len(schema.labels)} label(s): {', '.join(schema.labels)}",
                 block.src,

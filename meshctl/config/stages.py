@@ -39,6 +39,7 @@ from meshctl.errors import Diagnostic, Diagnostics, MeshError
 from meshctl.mesh.model import Mesh, MovedBlock
 from meshctl.mesh.resources import check_application_secrets, check_principal_secrets, check_resource
 from meshctl.mesh.validate import check_outputs, validate
+from meshctl.naming import DEFAULT_CLUSTER
 
 T = TypeVar("T")
 
@@ -195,6 +196,7 @@ _MODEL_BLOCKS = (
     "aws",
 )
 _SINGLE_BLOCKS = ("kafka", "backend", "schema_registry", "aws")
+_PER_CLUSTER = ("kafka", "schema_registry")  # one block per cluster name (meshctl.mesh.model.Mesh.clusters)
 
 
 def decode_blocks(blocks: Blocks, scope: Scope) -> Staged[DecodedConfig]:
@@ -211,8 +213,18 @@ def decode_blocks(blocks: Blocks, scope: Scope) -> Staged[DecodedConfig]:
     moved = decode_moved(list(blocks["moved"]), diags)
     _check_secrets(decoded, diags)
     for single in _SINGLE_BLOCKS:
-        if len(decoded[single]) > 1:
-            diags.error(f"more than one {single} block", decoded[single][1].src, hint=f"keep a single {single} block")
+        seen: set[str] = set()
+        for d in decoded[single]:
+            # One block per cluster: `kafka` and `kafka "default"` are the same one; a backend's label is its type.
+            label = d.labels[0] if d.labels and single in _PER_CLUSTER else DEFAULT_CLUSTER
+            if label not in seen:
+                seen.add(label)
+            elif d.labels and single in _PER_CLUSTER:
+                diags.error(
+                    f'more than one {single} "{label}" block', d.src, hint=f"keep one {single} block per cluster"
+                )
+            else:
+                diags.error(f"more than one {single} block", d.src, hint=f"keep a single {single} block")
     return _staged(DecodedConfig(decoded, moved), diags)
 
 

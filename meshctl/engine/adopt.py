@@ -6,10 +6,11 @@ from __future__ import annotations
 import difflib
 
 from meshctl.address import Address
+from meshctl.engine.refresh import provider_named
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError
 from meshctl.providers.base import Managed
-from meshctl.resources import RESOURCE_TYPES
+from meshctl.resources import RESOURCE_TYPES, provider_of
 from meshctl.state_model import ResourceState, State
 
 
@@ -30,7 +31,7 @@ def adopt(ws: Workspace, address: str, resource_id: str) -> None:
     with ws.locked("import") as current:
         if address in current.resources:
             raise MeshError(f"{address} is already managed")
-        provider = ws.providers[RESOURCE_TYPES[type_].provider]
+        provider = provider_named(ws.providers, provider_of(type_, address))
         live = provider.refresh([Managed(address, type_, resource.attributes)]).get(address)
         if live is None:
             raise MeshError(f"no live {type_} named {resource_id!r} on the cluster")

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from meshctl.engine.refresh import provider_named
 from meshctl.engine.walk import DELETE, Round, Walk
 from meshctl.plan.model import Plan, ResourceChange
 from meshctl.providers.base import ChangeResult as ChangeResult  # in ApplyHooks: the CLI imports it from here
 from meshctl.providers.base import Provider
-from meshctl.resources import RESOURCE_TYPES
+from meshctl.resources import provider_of
 from meshctl.state_model import ResourceState, State
 
 
@@ -104,9 +105,9 @@ def _run_round(
     hooks.wave_started(verb, list(step.changes))
     by_provider: dict[str, list[ResourceChange]] = {}
     for c in step.changes:
-        by_provider.setdefault(RESOURCE_TYPES[c.type].provider, []).append(c)
+        by_provider.setdefault(provider_of(c.type, c.address), []).append(c)
     for name, batch in by_provider.items():
-        provider = providers[name]
+        provider = provider_named(providers, name)
         started = time.monotonic()
         try:
             outcomes = provider.delete(batch) if verb == DELETE else provider.apply(batch)

@@ -14,8 +14,9 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TypeVar
+from typing import TypeVar, cast
 
+from meshctl.errors import MeshError
 from meshctl.plan.build import Scoped, facts_wanted
 from meshctl.plan.observed import GroupLag, Observed, SchemaCandidate, SchemaVerdict
 from meshctl.providers.base import (
@@ -26,7 +27,7 @@ from meshctl.providers.base import (
     ReportsConsumerPositions,
     ReportsRecordCounts,
 )
-from meshctl.resources import RESOURCE_TYPES, Resource
+from meshctl.resources import Resource, provider_of
 from meshctl.state_model import State
 
 T = TypeVar("T")
@@ -85,30 +86,103 @@ def read_live(desired: list[Resource], prior: State, providers: Mapping[str, Pro
     planner sorts into escalations to revert and unmanaged objects to list (plan.outside)."""
     by_provider: dict[str, list[Managed]] = defaultdict(list)
     for m in managed_resources(desired, prior):
-        by_provider[RESOURCE_TYPES[m.type].provider].append(m)
-    read = concurrently({name: partial(providers[name].refresh, managed) for name, managed in by_provider.items()})
+        by_provider[provider_of(m.type, m.address)].append(m)
+    read = concurrently(
+        {name: partial(provider_named(providers, name).refresh, managed) for name, managed in by_provider.items()}
+    )
     actual: dict[str, dict[str, object]] = {}
     for live in read.values():  # in the order the providers were first needed: a deterministic merge
         actual.update(live)
     return actual
 
 
+def provider_named(providers: Mapping[str, Provider], name: str) -> Provider:
+    """The provider `name` (`kafka.eu`: cluster eu's); a clear error when state holds objects of
+    a cluster the configuration no longer declares."""
+    provider = providers.get(name)
+    if provider is not None:
+        return provider
+    kind, _, cluster = name.partition(".")
+    block = "kafka" if kind == "kafka" else "schema_registry"
+    raise MeshError(
+        f'state holds objects on cluster "{cluster}", which the configuration does not declare: declare '
+        f'{block} "{cluster}" {{ ... }} again so meshctl can reach them (to delete or keep them), '
+        f"or remove them from state with meshctl state rm"
+    )
+
+
 def refresh(scoped: Scoped, providers: Mapping[str, Provider]) -> Observed:
-    """Every fact the plan of `scoped` needs (plan.build.scope_plan says what is in scope)."""
+    """Every fact the plan of `scoped` needs (plan.build.scope_plan says what is in scope).
+    With several clusters each fact is asked of the cluster (or registry) that holds its
+    objects, all of them at once: a constant number of requests per cluster."""
     live = read_live(scoped.resources, scoped.prior, providers)
     at_stake, candidates = facts_wanted(scoped, live)
-    topics = providers.get(RESOURCE_TYPES["kafka_topic"].provider)
-    subjects = providers.get(RESOURCE_TYPES["schema_subject"].provider)
+    # topic or subject name -> the providers holding it; with one cluster, the default ones
+    several = any("." in name for name in providers)
+    where = _clusters_of(scoped, live) if several else {}
+    kafkas = sorted({p for ps in where.values() for p in ps if p.startswith("kafka")} | {"kafka"})
+    registries = sorted({p for ps in where.values() for p in ps if p.startswith("registry")} | {"registry"})
+    asks: dict[str, list[tuple[str, Callable[[], object]]]] = defaultdict(list)  # provider -> its questions
+    for name in kafkas:
+        topics = providers.get(name)
+        mine = {t: n for t, n in at_stake.items() if name in where.get(t, {"kafka"})}
+        if mine and isinstance(topics, ReportsRecordCounts):
+            asks[name].append(("records", partial(topics.topic_records, mine)))
+        watched = [t for t in scoped.watched if name in where.get(t, {"kafka"})]
+        if watched and scoped.group_prefixes and isinstance(topics, ReportsConsumerPositions):
+            asks[name].append(("positions", partial(topics.consumer_positions, watched, scoped.group_prefixes)))
+    for name in registries:
+        subjects = providers.get(name)
+        judged = [c for c in candidates if name in where.get(c.subject, {"registry"})]
+        if judged and isinstance(subjects, JudgesSchemaCompatibility):
+            asks[name].append(("verdicts", partial(subjects.judge_schemas, judged)))
+    # Each provider answers its questions in turn; the providers, at once.
+    answers = concurrently({name: partial(_ask, questions) for name, questions in asks.items()})
     records: dict[str, int] = {}
-    if at_stake and isinstance(topics, ReportsRecordCounts):
-        records = topics.topic_records(at_stake)
     positions: dict[str, tuple[GroupLag, ...]] = {}
-    if scoped.watched and scoped.group_prefixes and isinstance(topics, ReportsConsumerPositions):
-        positions = topics.consumer_positions(list(scoped.watched), scoped.group_prefixes)
     verdicts: dict[SchemaCandidate, SchemaVerdict] = {}
-    if candidates and isinstance(subjects, JudgesSchemaCompatibility):
-        verdicts = subjects.judge_schemas(candidates)
-    brokers = None  # what the connection learnt; asked only when topics are in scope
-    if any(r.type == "kafka_topic" for r in scoped.resources) and isinstance(topics, ReportsBrokerCount):
-        brokers = topics.broker_count()
+    for answered in answers.values():
+        for what, value in answered:
+            if what == "records":
+                for topic, count in cast("dict[str, int]", value).items():
+                    records[topic] = max(count, records.get(topic, 0))  # a name on two clusters: the fuller
+            elif what == "positions":
+                for topic, lags in cast("dict[str, tuple[GroupLag, ...]]", value).items():
+                    positions[topic] = positions.get(topic, ()) + lags
+            else:
+                verdicts.update(cast("dict[SchemaCandidate, SchemaVerdict]", value))
+    brokers: int | None = None  # what the connections learnt; asked only when topics are in scope
+    if any(r.type == "kafka_topic" for r in scoped.resources):
+        # Several clusters: the smallest, so a replication factor is checked against every one.
+        known: list[int] = []
+        for name in kafkas:
+            counter = providers.get(name)
+            found = counter.broker_count() if isinstance(counter, ReportsBrokerCount) else None
+            if found:
+                known.append(found)
+        brokers = min(known) if known else None
     return Observed(live, brokers, records, positions, verdicts)
+
+
+def _ask(questions: list[tuple[str, Callable[[], object]]]) -> list[tuple[str, object]]:
+    return [(what, call()) for what, call in questions]
+
+
+def _clusters_of(scoped: Scoped, live: Mapping[str, Mapping[str, object]]) -> dict[str, set[str]]:
+    """Each topic and subject name -> the providers whose objects carry it (desired, recorded
+    or live): where its records, consumers or schema verdicts are asked for."""
+    out: dict[str, set[str]] = defaultdict(set)
+
+    def note(type_: str, address: str, attributes: Mapping[str, object]) -> None:
+        if type_ == "kafka_topic":
+            out[str(attributes.get("name"))].add(provider_of(type_, address))
+        elif type_ == "schema_subject":
+            out[str(attributes.get("subject"))].add(provider_of(type_, address))
+
+    for r in scoped.resources:
+        note(r.type, r.address, r.attributes)
+    for address, rs in scoped.prior.resources.items():
+        note(rs.type, address, rs.attributes)
+    for address, attributes in live.items():
+        note(address.split(".", 1)[0], address, attributes)
+    return out

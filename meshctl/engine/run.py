@@ -16,6 +16,7 @@ from typing import Protocol
 
 from meshctl import interrupt
 from meshctl.compile.aws import compile_resources
+from meshctl.compile.clusters import place_on_clusters
 from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.lifecycle import stages
 from meshctl.compile.protection import protect
@@ -79,7 +80,8 @@ def compile_desired(
     mesh = config.mesh
     # A retired version stays retired: its name is in state even after its resources are gone.
     current = stages(mesh, today, frozen_topics(prior) | set(prior.retired))
-    resources = compile_kafka(mesh, current) + compile_registry(mesh, current) + compile_resources(mesh, deployers)
+    placed = place_on_clusters(mesh, compile_kafka(mesh, current) + compile_registry(mesh, current))
+    resources = placed + compile_resources(mesh, deployers)
     sensitive = tuple(
         (f"var.{n}", leaf) for n, v in config.variables.items() if v.sensitive for leaf in leaves(v.value)
     )

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from meshctl import interrupt
@@ -23,13 +24,15 @@ from meshctl.config.parse_cache import parse_cache_dir
 from meshctl.credentials import CredentialStore, LocalCredentialStore, SecretsManagerCredentialStore
 from meshctl.engine.run import Run
 from meshctl.errors import MeshError
+from meshctl.naming import DEFAULT_CLUSTER, cluster_env_prefix, on_cluster
 from meshctl.providers.aws.provider import AwsProvider, AwsSettings
 from meshctl.providers.base import Provider
+from meshctl.providers.clusters import ClusterKafkaProvider, ClusterRegistryProvider, LazyStore
 from meshctl.providers.kafka.client import KafkaClient
 from meshctl.providers.kafka.provider import KafkaProvider
 from meshctl.providers.registry.client import RegistryClient
 from meshctl.providers.registry.provider import RegistryProvider
-from meshctl.resources import RESOURCE_TYPES
+from meshctl.resources import provider_of
 from meshctl.state.backend import StateBackend
 from meshctl.state.local import LocalBackend
 from meshctl.state.s3 import S3Backend, S3Settings
@@ -156,9 +159,10 @@ class Workspace:
 
     # -- providers ----------------------------------------------------------
 
-    def kafka_settings(self) -> dict[str, str]:
+    def kafka_settings(self, cluster: str = DEFAULT_CLUSTER) -> dict[str, str]:
         self._refuse_other_environment()
-        return client_config(self.config.mesh.kafka, self.env, self.directory)
+        conn = self.config.mesh.connection(cluster)
+        return client_config(conn, self.env, self.directory, cluster)
 
     def _refuse_other_environment(self) -> None:
         """An address from the process environment (MESHCTL_KAFKA_BOOTSTRAP_SERVERS, ...) overrides
@@ -184,16 +188,36 @@ class Workspace:
 
     @property
     def providers(self) -> dict[str, Provider]:
+        """`kafka`, `registry` and `aws`, and `kafka.NAME` / `registry.NAME` per named cluster
+        and registry (meshctl.resources.provider_of routes a resource to one). Each connects
+        only when first asked."""
         if self._providers is None:
-            settings = self.kafka_settings()
-            timeout = self.config.mesh.kafka.request_timeout_s
-            store = self.credential_store(settings)
+            mesh = self.config.mesh
             self._providers = {
-                "kafka": KafkaProvider(lambda: KafkaClient(settings, timeout), store),
-                "registry": RegistryProvider(self._registry_client),
+                "kafka": self._kafka_provider(DEFAULT_CLUSTER),
+                "registry": RegistryProvider(partial(self._registry_client, DEFAULT_CLUSTER)),
                 "aws": self._aws_provider(),
             }
+            for cluster in mesh.clusters:
+                self._providers[f"kafka.{cluster}"] = self._kafka_provider(cluster)
+            for registry in mesh.registries:
+                connect = partial(self._registry_client, registry)
+                self._providers[f"registry.{registry}"] = ClusterRegistryProvider(registry, connect)
         return self._providers
+
+    def _kafka_provider(self, cluster: str) -> KafkaProvider:
+        """The provider of one cluster; its settings are read when it first connects, so a
+        named cluster nothing lives on needs no bootstrap servers."""
+        conn = self.config.mesh.connection(cluster)
+        if cluster == DEFAULT_CLUSTER:
+            settings = self.kafka_settings()
+            store = self.credential_store(settings)
+            return KafkaProvider(lambda: KafkaClient(settings, conn.request_timeout_s), store)
+
+        def connect() -> KafkaClient:
+            return KafkaClient(self.kafka_settings(cluster), conn.request_timeout_s)
+
+        return ClusterKafkaProvider(cluster, connect, LazyStore(lambda: self.credential_store_of(cluster)))
 
     def _aws_provider(self) -> AwsProvider:
         """One AWS provider, also before (or without) the Kafka and registry ones."""
@@ -202,49 +226,73 @@ class Workspace:
             self._aws = AwsProvider(AwsSettings(**settings))
         return self._aws
 
-    def credential_store(self, settings: dict[str, str] | None = None) -> CredentialStore:
+    def credential_store_of(self, cluster: str) -> CredentialStore:
+        """The passwords of a named cluster's principals, apart from the default cluster's:
+        `credentials/@eu/` locally, `meshctl/kafka/@eu/<principal>` in Secrets Manager."""
+        return self.credential_store(self.kafka_settings(cluster), cluster)
+
+    def credential_store(
+        self, settings: dict[str, str] | None = None, cluster: str = DEFAULT_CLUSTER
+    ) -> CredentialStore:
         """Secrets Manager when the mesh has an aws block, local 0600 files otherwise."""
-        local = LocalCredentialStore(self.meta_dir / "credentials", settings or {})
+        local = LocalCredentialStore(self.meta_dir / "credentials" / on_cluster("", cluster), settings or {})
         if not self.config.mesh.aws:
             return local
         a = self.config.mesh.aws
         return SecretsManagerCredentialStore(  # a mesh on AWS keeps passwords in Secrets Manager
-            aws_client("secretsmanager", a.get("region"), a.get("profile"), a.get("endpoint_url")), settings or {}
+            aws_client("secretsmanager", a.get("region"), a.get("profile"), a.get("endpoint_url")),
+            settings or {},
+            cluster,
         )
 
     def migrate_credentials(self) -> list[str]:
         """Local password files move to Secrets Manager once the mesh uses AWS."""
-        store = self.credential_store()
-        if not isinstance(store, SecretsManagerCredentialStore):
-            return []
-        return store.migrate_from(LocalCredentialStore(self.meta_dir / "credentials"))
+        moved = []
+        for cluster in self.config.mesh.cluster_names():
+            store = self.credential_store(None, cluster)
+            if isinstance(store, SecretsManagerCredentialStore):
+                local = LocalCredentialStore(self.meta_dir / "credentials" / on_cluster("", cluster))
+                moved += [on_cluster(user, cluster) for user in store.migrate_from(local)]
+        return moved
 
     def providers_in_use(self, state: State | None = None) -> dict[str, Provider]:
         """The providers this mesh needs: the registry only when products have schemas or
-        state holds subjects, so a mesh without schemas never needs a registry."""
-        recorded = {RESOURCE_TYPES[rs.type].provider for rs in (state or State()).resources.values()}
+        state holds subjects, so a mesh without schemas never needs a registry; a named
+        cluster when products live on it or state holds its objects."""
+        mesh = self.config.mesh
+        recorded = {provider_of(rs.type, address) for address, rs in (state or State()).resources.items()}
         needed = {"kafka"} | recorded
-        if any(p.schema for p in self.config.mesh.products):
-            needed.add("registry")
-        if self.config.mesh.resources:
+        for product in mesh.products:
+            cluster = mesh.product_cluster(product)
+            if cluster != DEFAULT_CLUSTER:
+                needed.add(f"kafka.{cluster}")
+            if product.schema:
+                registry = mesh.registry_of(cluster)
+                needed.add("registry" if registry == DEFAULT_CLUSTER else f"registry.{registry}")
+        if mesh.resources:
             needed.add("aws")
         return {name: p for name, p in self.providers.items() if name in needed}
 
-    def _registry_client(self) -> RegistryClient:
-        """Connected only when a plan has subjects to read: a mesh without schemas needs no registry."""
+    def _registry_client(self, registry: str = DEFAULT_CLUSTER) -> RegistryClient:
+        """Connected only when a plan has subjects to read: a mesh without schemas needs no registry.
+        A named registry's variables carry its name: MESHCTL_REGISTRY_EU_URL."""
         self._refuse_other_environment()
-        reg = self.config.mesh.registry
-        url = self.env.get("MESHCTL_REGISTRY_URL") or reg.url
+        reg = self.config.mesh.registry_connection(registry)
+        prefix = "MESHCTL_REGISTRY_" + cluster_env_prefix(registry)
+        url_var = prefix + "URL"
+        url = self.env.get(url_var) or reg.url
         if not url:
-            raise MeshError(
-                "data products have schemas but no schema registry is configured: set url in a "
-                "schema_registry block or MESHCTL_REGISTRY_URL"
+            block = (
+                "a schema_registry block" if registry == DEFAULT_CLUSTER else f'the schema_registry "{registry}" block'
             )
-        problem = http_url_problem(url) if self.env.get("MESHCTL_REGISTRY_URL") else ""
+            raise MeshError(
+                f"data products have schemas but no schema registry is configured: set url in {block} or {url_var}"
+            )
+        problem = http_url_problem(url) if self.env.get(url_var) else ""
         if problem:
-            raise MeshError(f"MESHCTL_REGISTRY_URL is not an http(s) URL: {problem}")
-        username = self.env.get("MESHCTL_REGISTRY_USERNAME") or reg.username
-        password = self.env.get("MESHCTL_REGISTRY_PASSWORD") or reg.password
+            raise MeshError(f"{url_var} is not an http(s) URL: {problem}")
+        username = self.env.get(prefix + "USERNAME") or reg.username
+        password = self.env.get(prefix + "PASSWORD") or reg.password
         return RegistryClient(url, username, password, reg.request_timeout_s)
 
     def admin_requests(self) -> int:

@@ -35,3 +35,16 @@ def app_writers(mesh: Mesh) -> dict[str, Application]:
         for product in written_versions(mesh, app):
             out.setdefault(product.address, app)
     return out
+
+
+def application_clusters(mesh: Mesh, app: Application) -> list[str]:
+    """The clusters of the products the application reads and writes (validation allows one)."""
+    products = read_versions(mesh, app) + written_versions(mesh, app)
+    return sorted({mesh.product_cluster(p) for p in products})
+
+
+def application_cluster(mesh: Mesh, app: Application) -> str:
+    """Where the application's principal and ACLs live: the cluster of its products, or its
+    domain's when it names none."""
+    found = application_clusters(mesh, app)
+    return found[0] if found else mesh.domain_cluster(app.domain)

@@ -10,6 +10,7 @@ from pathlib import Path
 from meshctl.address import Address, ModuleAddress
 from meshctl.errors import SourceRange
 from meshctl.naming import (
+    DEFAULT_CLUSTER,
     application_principal,
     default_topic_name,
     integration_output_topic,
@@ -54,6 +55,7 @@ class Domain:
     policy: Policy
     src: SourceRange
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+    cluster: str = ""  # the named Kafka cluster of its products; "": its parent's (the root's: "default")
 
     @property
     def address(self) -> str:
@@ -107,6 +109,7 @@ class DataProduct:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     # The environments it exists in (`environments = [...]`); None: every environment.
     environments: tuple[str, ...] | None = None
+    cluster: str = ""  # the named Kafka cluster it lives on; "": its domain's
 
     @property
     def key(self) -> str:
@@ -299,6 +302,10 @@ class Mesh:
     kafka: KafkaConnection = field(default_factory=KafkaConnection)
     backend: BackendConfig | None = None
     registry: RegistryConnection = field(default_factory=RegistryConnection)
+    # Named clusters (`kafka "eu" { ... }`) and their registries; the unlabelled blocks above
+    # are the cluster "default" (meshctl.naming.DEFAULT_CLUSTER), never listed here.
+    clusters: dict[str, KafkaConnection] = field(default_factory=dict)
+    registries: dict[str, RegistryConnection] = field(default_factory=dict)
     resources: list[ResourceBlock] = field(default_factory=list)
     moved: list[MovedBlock] = field(default_factory=list)
     aws: Mapping[str, str] = field(default_factory=dict)  # region, profile, endpoint_url
@@ -350,6 +357,38 @@ class Mesh:
         if version is None:
             return versions[-1]
         return next((p for p in versions if p.version == version), None)
+
+    # -- clusters ---------------------------------------------------------------------------
+
+    def cluster_names(self) -> list[str]:
+        """Every cluster the configuration names: "default" first, then the named ones."""
+        return [DEFAULT_CLUSTER, *sorted(c for c in self.clusters if c != DEFAULT_CLUSTER)]
+
+    def domain_cluster(self, name: str) -> str:
+        """The cluster a domain's products live on unless they say otherwise: its own
+        `cluster`, else its nearest ancestor's, else "default"."""
+        domain = self.domains.get(name)
+        if domain is None:
+            return DEFAULT_CLUSTER
+        for d in [domain, *self.ancestors(name)]:
+            if d.cluster:
+                return d.cluster
+        return DEFAULT_CLUSTER
+
+    def product_cluster(self, product: DataProduct) -> str:
+        return product.cluster or self.domain_cluster(product.domain)
+
+    def registry_of(self, cluster: str) -> str:
+        """The registry a cluster's subjects live in: its own `schema_registry "NAME"` block,
+        else the default one (a registry shared by the clusters, as Confluent Cloud has one
+        per environment)."""
+        return cluster if cluster in self.registries else DEFAULT_CLUSTER
+
+    def connection(self, cluster: str) -> KafkaConnection:
+        return self.kafka if cluster == DEFAULT_CLUSTER else self.clusters[cluster]
+
+    def registry_connection(self, registry: str) -> RegistryConnection:
+        return self.registry if registry == DEFAULT_CLUSTER else self.registries[registry]
 
     def subtree(self, name: str) -> list[str]:
         """`name` and every domain below it."""
