@@ -24,6 +24,14 @@ def check_clusters(mesh: Mesh, diags: Diagnostics) -> None:
         unknown |= _unknown(domain.cluster, f'domain "{domain.name}"', src, known, diags)
     for product in mesh.products:
         unknown |= _unknown(product.cluster, product.address, product.srcs.get("cluster", product.src), known, diags)
+    for name, registry in sorted(mesh.registries.items()):
+        if name not in mesh.clusters:
+            diags.error(
+                f'schema_registry "{name}" names no cluster',
+                registry.src,
+                hint=f'a named registry holds the subjects of the cluster of that name: declare kafka "{name}" '
+                f"{{ ... }} or rename it (clusters: {', '.join(known)})",
+            )
     if len(known) == 1 or unknown:
         return  # one cluster: nothing can reach across (and an unknown name was reported)
     _check_grants(mesh, diags)

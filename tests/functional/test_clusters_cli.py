@@ -1,0 +1,118 @@
+"""Several clusters at the CLI: each mistake in placing products is one `file:LINE: error`
+with a hint, exit 1, before anything is asked of a broker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from meshctl.engine.workspace import Workspace
+from meshctl.config.loader import LoadOptions
+from tests.cli import run
+from tests.helpers import MINIMAL, write_mesh
+
+EU = 'kafka "eu" {\n  bootstrap_servers = "eu:9092"\n}\n'
+
+
+def _refused(result, *expected: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output, result.output
+    for text in expected:
+        assert text in result.stderr, result.stderr
+
+
+def _mesh(mesh_dir: Path, extra: str, base: str = MINIMAL) -> Path:
+    return write_mesh(mesh_dir, {"main.hcl": base, "clusters.hcl": extra})
+
+
+def test_an_unknown_cluster_names_the_line_and_the_clusters(mesh_dir: Path) -> None:
+    _mesh(mesh_dir, EU + 'data_product "x" {\n  domain  = "sales"\n  cluster = "us"\n}\n')
+    _refused(
+        run("validate", "."),
+        'clusters.hcl:6: error: data_product.sales.x.v1: unknown cluster "us"',
+        'hint: clusters: default, eu; declare it with kafka "us" { ... }',
+    )
+
+
+def test_an_unknown_cluster_on_a_domain(mesh_dir: Path) -> None:
+    _mesh(mesh_dir, 'domain "ops" {\n  cluster = "eu"\n  owners { accountable = "o@x.y" }\n}\n')
+    _refused(run("validate", "."), 'clusters.hcl:2: error: domain "ops": unknown cluster "eu"', "clusters: default;")
+
+
+def test_a_grant_across_clusters_is_refused_with_a_hint(mesh_dir: Path) -> None:
+    # sales (under commerce) moves to eu; analytics, which reads sales.orders, stays on default.
+    base = MINIMAL.replace('domain "commerce" {', 'domain "commerce" {\n  cluster = "eu"')
+    _mesh(mesh_dir, EU, base)
+    _refused(
+        run("validate", "."),
+        'error: access "analytics_orders": sales.orders v1 is on cluster "eu", but the consumer domain '
+        '"analytics" is on cluster "default"',
+        "hint: a principal reads only on its own cluster",
+    )
+
+
+def test_a_grant_on_the_same_named_cluster_is_fine(mesh_dir: Path) -> None:
+    base = MINIMAL.replace('domain "commerce" {', 'domain "commerce" {\n  cluster = "eu"').replace(
+        'domain "analytics" {', 'domain "analytics" {\n  cluster = "eu"'
+    )
+    _mesh(mesh_dir, EU, base)
+    result = run("validate", ".")
+    assert result.exit_code == 0, result.output
+
+
+def test_an_application_on_two_clusters_is_refused(mesh_dir: Path) -> None:
+    app = (
+        'data_product "clicks" {\n  domain = "analytics"\n  cluster = "eu"\n}\n'
+        'application "mixer" {\n  domain = "analytics"\n  kind = "consumer"\n'
+        '  reads = ["sales.orders", "analytics.clicks"]\n}\n'
+    )
+    _mesh(mesh_dir, EU + app)
+    _refused(
+        run("validate", "."),
+        "clusters.hcl:8: error: application \"mixer\" of domain \"analytics\" reads or writes products on clusters 'default', 'eu'",
+        "hint: split it into one application per cluster",
+    )
+
+
+def test_an_integration_reading_across_clusters_is_refused(mesh_dir: Path) -> None:
+    extra = (
+        'data_product "clicks" {\n  domain = "analytics"\n  cluster = "eu"\n}\n'
+        'integration "lake" {\n  domain = "analytics"\n  vendor = "snowflake"\n  source = "./m"\n'
+        '  reads = ["analytics.clicks"]\n}\n'
+    )
+    _mesh(mesh_dir, EU + extra)
+    result = run("validate", ".")
+    assert result.exit_code == 1
+    assert 'integration "lake" reads analytics.clicks: analytics.clicks v1 is on cluster "eu"' in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (EU + EU, 'clusters.hcl:4: error: more than one kafka "eu" block'),
+        ('kafka "EU" {\n}\n', 'clusters.hcl:1: error: kafka "EU": a cluster name must be a name'),
+        ('kafka "a" "b" {\n}\n', "clusters.hcl:1: error: kafka block takes at most one label: the cluster name"),
+        (
+            'schema_registry "us" {\n  url = "http://r:8081"\n}\n',
+            'clusters.hcl:1: error: schema_registry "us" names no cluster',
+        ),
+        ('kafka {\n}\nkafka "default" {\n}\n', "clusters.hcl:3: error: more than one kafka"),
+    ],
+)
+def test_bad_connection_blocks(mesh_dir: Path, extra: str, expected: str) -> None:
+    _mesh(mesh_dir, extra)
+    _refused(run("validate", "."), expected)
+
+
+def test_a_named_clusters_password_is_kept_apart_from_the_default_ones(mesh_dir: Path) -> None:
+    _mesh(mesh_dir, EU)
+    ws = Workspace(mesh_dir, LoadOptions(env={}), env={"MESHCTL_KAFKA_BOOTSTRAP_SERVERS": "a:9092"})
+    default = ws.credential_store(ws.kafka_settings())
+    eu = ws.credential_store_of("eu")
+    first = default.get_or_create("sales", "SCRAM-SHA-512")
+    second = eu.get_or_create("sales", "SCRAM-SHA-512")
+    assert first != second
+    assert default.get("sales") == first and eu.get("sales") == second
+    assert eu.location("sales") == str(mesh_dir / ".meshctl" / "credentials" / "@eu" / "sales.properties")
+    assert "bootstrap.servers=eu:9092" in (mesh_dir / ".meshctl" / "credentials" / "@eu" / "sales.properties").read_text()

@@ -1,0 +1,155 @@
+"""Several Kafka clusters: where each resource is placed, how it is addressed and routed, and
+that a mesh of the default cluster alone compiles exactly as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from meshctl.compile.clusters import place_on_clusters
+from meshctl.compile.kafka import compile_kafka
+from meshctl.compile.registry import compile_registry
+from meshctl.config.kafka_settings import client_config
+from meshctl.config.loader import LoadOptions, load
+from meshctl.errors import MeshError
+from meshctl.mesh.model import KafkaConnection
+from meshctl.naming import cluster_of, on_cluster, secret_name
+from meshctl.providers.base import Managed
+from meshctl.providers.clusters import readdressed
+from meshctl.resources import provider_of
+from tests.helpers import MINIMAL, write_mesh
+
+# Two clusters: commerce (and so sales) on eu, analytics on the default one; sales.returns
+# overrides its domain's placement; analytics reads a product that lives on its own cluster.
+TWO = """
+kafka { bootstrap_servers = "a:9092" }
+kafka "eu" { bootstrap_servers = "b:9092" }
+domain "commerce" {
+  cluster = "eu"
+  owners { accountable = "lead@acme.example" }
+}
+domain "sales" {
+  parent = "commerce"
+  owners { accountable = "sales@acme.example" }
+}
+domain "analytics" {
+  owners { accountable = "data@acme.example" }
+}
+data_product "orders" {
+  domain = "sales"
+  topic { partitions = 3 }
+}
+data_product "returns" {
+  domain  = "sales"
+  cluster = "default"
+  topic { partitions = 1 }
+}
+data_product "visits" {
+  domain = "analytics"
+  topic { partitions = 1 }
+}
+access "sales_visits" {
+  product  = "analytics.visits"
+  consumer = "analytics"
+}
+access "analytics_returns" {
+  product  = "sales.returns"
+  consumer = "analytics"
+}
+"""
+
+
+def _placed(tmp_path: Path, text: str) -> dict[str, object]:
+    write_mesh(tmp_path, {"m.hcl": text})
+    mesh = load(tmp_path, LoadOptions(env={})).mesh
+    return {r.address: r for r in place_on_clusters(mesh, compile_kafka(mesh) + compile_registry(mesh))}
+
+
+def test_a_mesh_of_the_default_cluster_is_placed_unchanged(tmp_path: Path) -> None:
+    write_mesh(tmp_path, {"m.hcl": MINIMAL})
+    mesh = load(tmp_path, LoadOptions(env={})).mesh
+    compiled = compile_kafka(mesh)
+    assert place_on_clusters(mesh, compiled) is compiled
+
+
+def test_products_topics_and_principals_go_where_their_products_live(tmp_path: Path) -> None:
+    res = _placed(tmp_path, TWO)
+    assert sorted(res) == sorted(
+        {  # commerce owns nothing: its principal lives at home (eu); sales owns products on both clusters
+            "kafka_acl.@eu/sales/topic/commerce.sales.orders.v1",
+            "kafka_acl.analytics/group/grp.analytics.*",
+            "kafka_acl.analytics/topic/analytics.visits.v1",
+            "kafka_acl.analytics/topic/commerce.sales.returns.v1",
+            "kafka_acl.sales/topic/commerce.sales.returns.v1",
+            "kafka_scram_user.@eu/commerce",
+            "kafka_scram_user.@eu/sales",
+            "kafka_scram_user.analytics",
+            "kafka_scram_user.sales",
+            "kafka_topic.@eu/commerce.sales.orders.v1",
+            "kafka_topic.analytics.visits.v1",
+            "kafka_topic.commerce.sales.returns.v1",
+        }
+    )
+
+
+def test_attributes_keep_the_plain_names_and_dependencies_stay_on_the_cluster(tmp_path: Path) -> None:
+    res = _placed(tmp_path, TWO)
+    acl = res["kafka_acl.@eu/sales/topic/commerce.sales.orders.v1"]
+    assert acl.attributes["principal"] == "User:sales"  # type: ignore[attr-defined]
+    assert acl.attributes["resource_name"] == "commerce.sales.orders.v1"  # type: ignore[attr-defined]
+    assert acl.depends_on == (  # type: ignore[attr-defined]
+        "kafka_topic.@eu/commerce.sales.orders.v1",
+        "kafka_scram_user.@eu/sales",
+    )
+    assert res["kafka_scram_user.@eu/sales"].attributes["name"] == "sales"  # type: ignore[attr-defined]
+    other = res["kafka_acl.sales/topic/commerce.sales.returns.v1"]
+    assert other.depends_on == ("kafka_topic.commerce.sales.returns.v1", "kafka_scram_user.sales")  # type: ignore[attr-defined]
+
+
+def test_subjects_follow_the_registry_of_their_cluster(tmp_path: Path) -> None:
+    (tmp_path / "s.avsc").write_text('{"type": "record", "name": "R", "fields": []}')
+    text = TWO.replace('topic { partitions = 3 }', 'topic { partitions = 3 }\n  schema { file = "s.avsc" }')
+    shared = _placed(tmp_path, text)
+    assert "schema_subject.commerce.sales.orders.v1-value" in shared  # eu has no registry of its own: the default's
+    own = _placed(tmp_path, text + 'schema_registry "eu" { url = "http://r-eu:8081" }\n')
+    assert "schema_subject.@eu/commerce.sales.orders.v1-value" in own
+    assert provider_of("schema_subject", "schema_subject.@eu/commerce.sales.orders.v1-value") == "registry.eu"
+
+
+def test_addresses_route_to_the_provider_of_their_cluster() -> None:
+    assert provider_of("kafka_topic", "kafka_topic.sales.orders.v1") == "kafka"
+    assert provider_of("kafka_topic", "kafka_topic.@eu/sales.orders.v1") == "kafka.eu"
+    assert provider_of("kafka_acl", "kafka_acl.@us-2/sales/group/grp.sales.*") == "kafka.us-2"
+    assert provider_of("aws_s3_bucket", "aws_s3_bucket.@eu/x") == "aws"
+    assert provider_of("schema_subject", "schema_subject.x-value") == "registry"
+    assert cluster_of("@eu/sales") == ("eu", "sales")
+    assert cluster_of("sales@10.0.0.1") == ("default", "sales@10.0.0.1")
+    assert cluster_of("@/x") == ("default", "@/x")  # no cluster name: a name like any other
+    assert on_cluster("sales", "default") == "sales"
+    assert secret_name("sales") == "meshctl/kafka/sales"
+    assert secret_name("sales", "eu") == "meshctl/kafka/@eu/sales"
+
+
+def test_a_named_clusters_provider_readdresses_what_it_lists_but_not_what_it_was_given() -> None:
+    managed = [Managed("kafka_topic.@eu/a.v1", "kafka_topic", {"name": "a.v1"})]
+    found = {
+        "kafka_topic.@eu/a.v1": {"name": "a.v1"},
+        "kafka_topic.b.v1": {"name": "b.v1"},
+        "kafka_acl.sales/topic/a.v1": {"principal": "User:sales"},
+    }
+    assert sorted(readdressed(found, "eu", managed)) == [
+        "kafka_acl.@eu/sales/topic/a.v1",
+        "kafka_topic.@eu/a.v1",
+        "kafka_topic.@eu/b.v1",
+    ]
+
+
+def test_environment_overrides_of_a_named_cluster_carry_its_name(tmp_path: Path) -> None:
+    conn = KafkaConnection(bootstrap_servers="b:9092")
+    env = {"MESHCTL_KAFKA_BOOTSTRAP_SERVERS": "a:1", "MESHCTL_KAFKA_EU_WEST_BOOTSTRAP_SERVERS": "eu:1"}
+    assert client_config(conn, env, tmp_path, "eu-west")["bootstrap.servers"] == "eu:1"
+    assert client_config(conn, env, tmp_path)["bootstrap.servers"] == "a:1"
+    assert client_config(conn, {}, tmp_path, "eu-west")["bootstrap.servers"] == "b:9092"
+    with pytest.raises(MeshError, match='the kafka "eu" block, MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS'):
+        client_config(KafkaConnection(), {}, tmp_path, "eu")
