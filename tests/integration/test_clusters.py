@@ -1,0 +1,163 @@
+"""Two clusters of one environment against two real brokers: broker A is the cluster "default",
+broker B the cluster "eu". Each product's topic, each principal and each ACL is created on the
+cluster where its products live and nowhere else, real clients read and write with the
+credentials meshctl stored per cluster, and a re-plan finds nothing to do."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from meshctl.engine.workspace import Workspace
+from meshctl_sandbox.kafka import KafkaSandbox
+from tests.cli import run
+from tests.helpers import write_mesh
+from tests.integration import kafkautil
+
+
+@pytest.fixture
+def eu_env(broker_b: KafkaSandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Cluster eu's connection, in the variables of a named cluster: MESHCTL_KAFKA_EU_*."""
+    env = {}
+    for line in broker_b.env_lines():
+        key, value = line.removeprefix("export ").split("=", 1)
+        env[key.replace("MESHCTL_KAFKA_", "MESHCTL_KAFKA_EU_")] = value.strip("'")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+def _files(p: str, returns_cluster: str = "default") -> dict[str, str]:
+    """commerce on default; sales (its child) and analytics on eu; sales.returns placed back on
+    default; ops on default reads returns, analytics on eu reads orders."""
+    return {
+        "main.hcl": f'''
+kafka {{
+  request_timeout = "20s"
+}}
+kafka "eu" {{
+  request_timeout = "20s"
+}}
+domain "{p}commerce" {{
+  owners {{ accountable = "lead@acme.example" }}
+}}
+domain "{p}sales" {{
+  parent  = "{p}commerce"
+  cluster = "eu"
+  owners {{ accountable = "sales@acme.example" }}
+}}
+domain "{p}analytics" {{
+  cluster = "eu"
+  owners {{ accountable = "data@acme.example" }}
+}}
+domain "{p}ops" {{
+  owners {{ accountable = "ops@acme.example" }}
+}}
+data_product "orders" {{
+  domain = "{p}sales"
+  topic {{ partitions = 2 }}
+}}
+data_product "returns" {{
+  domain  = "{p}sales"
+  cluster = "{returns_cluster}"
+  topic {{ partitions = 1 }}
+}}
+access "analytics_orders" {{
+  product  = "{p}sales.orders"
+  consumer = "{p}analytics"
+}}
+access "ops_returns" {{
+  product  = "{p}sales.returns"
+  consumer = "{p}ops"
+}}
+'''
+    }
+
+
+def _apply() -> str:
+    result = run("apply", "--auto-approve", "--no-color", ".")
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _plan() -> tuple[int, str]:
+    result = run("plan", "--no-color", "--detailed-exitcode", ".")
+    return result.exit_code, re.sub(r"(?<=\S) {2,}", " ", result.stdout)
+
+
+def test_each_product_principal_and_acl_lives_on_its_own_cluster(
+    workdir: Path, prefix: str, admin: AdminClient, admin_b: AdminClient, eu_env: dict[str, str]
+) -> None:
+    p = prefix
+    write_mesh(workdir, _files(p))
+    code, planned = _plan()
+    assert code == 2, planned
+    assert f"kafka_topic.@eu/{p}commerce.{p}sales.orders.v1 will be created" in planned
+    assert f"kafka_topic.{p}commerce.{p}sales.returns.v1 will be created" in planned
+    _apply()
+
+    orders, returns = (f"{p}commerce.{p}sales.{n}.v1" for n in ("orders", "returns"))
+    # Topics: each on its own cluster, absent from the other.
+    assert kafkautil.topics(admin, p) == {returns: (1, 1)}
+    assert kafkautil.topics(admin_b, p) == {orders: (2, 1)}
+    # Principals only where they own products or read: sales on both, the others on one.
+    on_a = {u for u in kafkautil.scram_users(admin) if u.startswith(p)}
+    on_b = {u for u in kafkautil.scram_users(admin_b) if u.startswith(p)}
+    assert on_a == {f"{p}commerce", f"{p}sales", f"{p}ops"}
+    assert on_b == {f"{p}sales", f"{p}analytics"}
+    everyone = {f"User:{p}{d}" for d in ("commerce", "sales", "analytics", "ops")}
+    rw, r = ("DESCRIBE", "WRITE"), ("DESCRIBE", "READ")
+    assert kafkautil.acls(admin, everyone) == (
+        {(f"User:{p}sales", "TOPIC", returns, "LITERAL", op) for op in rw}
+        | {(f"User:{p}ops", "TOPIC", returns, "LITERAL", op) for op in r}
+        | {(f"User:{p}ops", "GROUP", f"grp.{p}ops.", "PREFIXED", op) for op in r}
+    )
+    assert kafkautil.acls(admin_b, everyone) == (
+        {(f"User:{p}sales", "TOPIC", orders, "LITERAL", op) for op in rw}
+        | {(f"User:{p}analytics", "TOPIC", orders, "LITERAL", op) for op in r}
+        | {(f"User:{p}analytics", "GROUP", f"grp.{p}analytics.", "PREFIXED", op) for op in r}
+    )
+
+    # Real clients with the credentials meshctl stored per cluster: sales has two passwords,
+    # each file points at its own broker; analytics reads orders on eu.
+    creds = workdir / ".meshctl" / "credentials"
+    sales_eu = kafkautil.read_properties(creds / "@eu" / f"{p}sales.properties")
+    sales_a = kafkautil.read_properties(creds / f"{p}sales.properties")
+    assert sales_eu["bootstrap.servers"] == eu_env["MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS"] != sales_a["bootstrap.servers"]
+    assert sales_eu["sasl.password"] != sales_a["sasl.password"]
+    assert kafkautil.produce(sales_eu, orders, b"order-1") is None
+    analytics = kafkautil.read_properties(creds / "@eu" / f"{p}analytics.properties")
+    assert kafkautil.consume(analytics, orders, f"grp.{p}analytics.{kafkautil.unique_group('c')}") == b"order-1"
+    assert not (creds / f"{p}analytics.properties").exists()  # no principal on the default cluster
+
+    # Nothing left to do, across both brokers; drift sees both clusters and nothing changed.
+    assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
+    state = (workdir / ".meshctl" / "state.json").read_text()
+    assert f'"kafka_scram_user.@eu/{p}sales"' in state and f'"kafka_scram_user.{p}sales"' in state
+    drift = run("drift", "--no-color", ".")
+    assert drift.exit_code == 0, drift.output
+
+
+def test_refresh_asks_each_cluster_a_constant_number_of_requests(
+    workdir: Path, prefix: str, broker: KafkaSandbox, broker_b: KafkaSandbox, eu_env: dict[str, str]
+) -> None:
+    p = prefix
+    write_mesh(workdir, _files(p))
+    _apply()
+    small = Workspace(workdir)
+    small.run().plan()
+    files = _files(p)
+    files["extra.hcl"] = "".join(
+        f'data_product "extra{i}" {{\n  domain = "{p}sales"\n  cluster = "{"eu" if i % 2 else "default"}"\n}}\n'
+        for i in range(10)
+    )
+    write_mesh(workdir / "bigger", files)
+    big = Workspace(workdir / "bigger", state_dir=workdir / ".meshctl")
+    plan = big.run().plan()
+    assert len(plan.actionable) == 20  # 10 topics and 10 owner ACLs, on two clusters
+    for name in ("kafka", "kafka.eu"):
+        # describe_cluster, metadata, describe_configs, describe_acls, describe_user_scram_credentials
+        assert small.providers[name].requests == big.providers[name].requests == 5, name
