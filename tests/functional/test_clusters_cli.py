@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from meshctl.engine.workspace import Workspace
 from meshctl.config.loader import LoadOptions
+from meshctl.engine.workspace import Workspace
 from tests.cli import run
 from tests.helpers import MINIMAL, write_mesh
 
@@ -70,7 +70,8 @@ def test_an_application_on_two_clusters_is_refused(mesh_dir: Path) -> None:
     _mesh(mesh_dir, EU + app)
     _refused(
         run("validate", "."),
-        "clusters.hcl:8: error: application \"mixer\" of domain \"analytics\" reads or writes products on clusters 'default', 'eu'",
+        'clusters.hcl:8: error: application "mixer" of domain "analytics" reads or writes products on '
+        "clusters 'default', 'eu'",
         "hint: split it into one application per cluster",
     )
 
@@ -115,4 +116,6 @@ def test_a_named_clusters_password_is_kept_apart_from_the_default_ones(mesh_dir:
     assert first != second
     assert default.get("sales") == first and eu.get("sales") == second
     assert eu.location("sales") == str(mesh_dir / ".meshctl" / "credentials" / "@eu" / "sales.properties")
-    assert "bootstrap.servers=eu:9092" in (mesh_dir / ".meshctl" / "credentials" / "@eu" / "sales.properties").read_text()
+    assert (
+        "bootstrap.servers=eu:9092" in (mesh_dir / ".meshctl" / "credentials" / "@eu" / "sales.properties").read_text()
+    )

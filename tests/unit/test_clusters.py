@@ -109,7 +109,7 @@ def test_attributes_keep_the_plain_names_and_dependencies_stay_on_the_cluster(tm
 
 def test_subjects_follow_the_registry_of_their_cluster(tmp_path: Path) -> None:
     (tmp_path / "s.avsc").write_text('{"type": "record", "name": "R", "fields": []}')
-    text = TWO.replace('topic { partitions = 3 }', 'topic { partitions = 3 }\n  schema { file = "s.avsc" }')
+    text = TWO.replace("topic { partitions = 3 }", 'topic { partitions = 3 }\n  schema { file = "s.avsc" }')
     shared = _placed(tmp_path, text)
     assert "schema_subject.commerce.sales.orders.v1-value" in shared  # eu has no registry of its own: the default's
     own = _placed(tmp_path, text + 'schema_registry "eu" { url = "http://r-eu:8081" }\n')
