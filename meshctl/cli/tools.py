@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ from meshctl.config.hcl import HclSyntaxError, parse
 from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import ConfigError, Diagnostic, MeshError, error
+from meshctl.mesh.applications import application_cluster
 from meshctl.mesh.model import Application
 from meshctl.redaction import MASK
 from meshctl.render.client_config import DEFAULT_FORMAT, FORMATS, JSON, ClientConfigError, client_configs
@@ -150,6 +152,12 @@ A librdkafka file plus the password, in Python:
     "document with both forms, for generators.",
 )
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Write one file per client.")
+@click.option(
+    "--cluster",
+    metavar="NAME",
+    help="With several Kafka clusters: the one to connect to (default: the domain's, or the application's). "
+    "Only the products on that cluster are configured.",
+)
 @handle_errors
 def client_config(
     principal: str,
@@ -159,6 +167,7 @@ def client_config(
     state_dir: Path | None,
     fmt: str,
     out_dir: Path | None,
+    cluster: str | None,
 ) -> None:
     """Client settings for DOMAIN's principal or application APP's, credentials referenced.
 
@@ -181,11 +190,17 @@ def client_config(
             raise MeshError(f"no application {app_name!r} in domain {domain!r} (its applications: {known})")
         target = apps[app_name]
     user = target.principal_name if isinstance(target, Application) else domain
-    settings = ws.kafka_settings()
-    credentials = ws.credential_store(settings).location(user)
+    home = application_cluster(mesh, target) if isinstance(target, Application) else mesh.domain_cluster(domain)
+    cluster = cluster or home
+    if cluster not in mesh.cluster_names():
+        raise MeshError(f"--cluster {cluster}: no such cluster (clusters: {', '.join(mesh.cluster_names())})")
+    settings = ws.kafka_settings(cluster)
+    credentials = ws.credential_store(settings, cluster).location(user)
     if not credentials.startswith("secretsmanager:"):
         credentials = str(Path(credentials).resolve())
-    registry = ws.env.get("MESHCTL_REGISTRY_URL") or mesh.registry.url or ""
+    registry = ws.registry_url(mesh.registry_of(cluster))
+    if mesh.clusters:  # a client connects to one cluster: only the products that live there
+        mesh = replace(mesh, products=[p for p in mesh.products if mesh.product_cluster(p) == cluster])
     try:
         files = client_configs(mesh, target, settings, credentials, registry, fmt)
     except ClientConfigError as exc:
@@ -195,7 +210,10 @@ def client_config(
             raise MeshError(f"{target.address} reads and writes no product: nothing to configure")
         writers = sorted(f"{a.domain}.{a.name}" for a in mesh.applications if a.domain == domain and a.writes)
         by_apps = f" (its applications write its products: {', '.join(writers)})" if writers else ""
-        raise MeshError(f"domain {domain!r} writes no product and is granted none{by_apps}")
+        elsewhere = (
+            f' on cluster "{cluster}" (--cluster chooses another)' if len(ws.config.mesh.cluster_names()) > 1 else ""
+        )
+        raise MeshError(f"domain {domain!r} writes no product and is granted none{elsewhere}{by_apps}")
     if out_dir is None:
         if fmt == JSON:
             click.echo(next(iter(files.values())), nl=False)

@@ -295,6 +295,11 @@ class Workspace:
         password = self.env.get(prefix + "PASSWORD") or reg.password
         return RegistryClient(url, username, password, reg.request_timeout_s)
 
+    def registry_url(self, registry: str = DEFAULT_CLUSTER) -> str:
+        """The registry's URL as configured, "" when none is (for client configurations)."""
+        variable = "MESHCTL_REGISTRY_" + cluster_env_prefix(registry) + "URL"
+        return self.env.get(variable) or self.config.mesh.registry_connection(registry).url or ""
+
     def admin_requests(self) -> int:
         return sum(p.requests for p in self.providers.values())
 

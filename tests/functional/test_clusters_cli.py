@@ -119,3 +119,28 @@ def test_a_named_clusters_password_is_kept_apart_from_the_default_ones(mesh_dir:
     assert (
         "bootstrap.servers=eu:9092" in (mesh_dir / ".meshctl" / "credentials" / "@eu" / "sales.properties").read_text()
     )
+
+
+def test_client_config_connects_to_the_cluster_of_the_products(mesh_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # sales on eu owns orders there; refunds stays on default; analytics (eu) reads orders.
+    base = (
+        MINIMAL.replace('domain "sales" {', 'domain "sales" {\n  cluster = "eu"').replace(
+            'domain "analytics" {', 'domain "analytics" {\n  cluster = "eu"'
+        )
+        + 'data_product "refunds" {\n  domain  = "sales"\n  cluster = "default"\n}\n'
+    )
+    _mesh(mesh_dir, 'kafka {\n  bootstrap_servers = "a:9092"\n}\n' + EU, base)
+    monkeypatch.setenv("MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS", "eu-override:9092")
+    eu = run("client-config", "sales", "--format", "librdkafka")
+    assert eu.exit_code == 0, eu.output
+    assert "bootstrap.servers=eu-override:9092" in eu.stdout and "a:9092" not in eu.stdout
+    assert "sales.orders" in eu.stdout and "refunds" not in eu.stdout
+    assert "credentials/@eu/sales.properties" in eu.stdout
+    home = run("client-config", "sales", "--format", "librdkafka", "--cluster", "default")
+    assert home.exit_code == 0, home.output
+    assert "bootstrap.servers=a:9092" in home.stdout and "refunds" in home.stdout and "orders" not in home.stdout
+    _refused(run("client-config", "sales", "--cluster", "us"), "--cluster us: no such cluster (clusters: default, eu)")
+    _refused(
+        run("client-config", "analytics", "--cluster", "default"),
+        "domain 'analytics' writes no product and is granted none on cluster \"default\" (--cluster chooses another)",
+    )
