@@ -6,13 +6,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from meshctl.address import AddressError, Target
+from meshctl.config.environments import ENV_VAR
 from meshctl.config.loader import LoadOptions
 from meshctl.engine.run import Run
 from meshctl.engine.workspace import Workspace
+from meshctl.naming import NAME_HINT, NAME_RE
 from meshctl.plan.diff import PlanOptions
 from meshctl.plan.force_replace import check_address
 from meshctl.plan.scope import Scope
@@ -28,7 +31,35 @@ def config_options(fn: Callable) -> Callable:
     return config_flags(fn)
 
 
+_ENVIRONMENT_KEY = "meshctl.environment"
+
+
+def _take_environment(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """`-e NAME` (or MESHCTL_ENVIRONMENT), kept on the context for `workspace()`: every command
+    that loads a mesh takes it, without each command passing it along by hand. A name that
+    could not be an environment (it becomes a directory name) is a usage error at once."""
+    if value is not None and not NAME_RE.match(value):
+        raise click.BadParameter(f"{value!r} is not an environment name: {NAME_HINT}", ctx=ctx, param=param)
+    ctx.meta[_ENVIRONMENT_KEY] = value
+
+
+def selected_environment() -> str | None:
+    """The environment the command line selected (None: none)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_ENVIRONMENT_KEY) if ctx is not None else None
+
+
 def config_flags(fn: Callable) -> Callable:
+    fn = click.option(
+        "-e",
+        "--environment",
+        envvar=ENV_VAR,
+        expose_value=False,
+        callback=_take_environment,
+        metavar="NAME",
+        help=f"The environment to work on (an environment block of the mesh); also {ENV_VAR}. "
+        "Required when the mesh declares environments.",
+    )(fn)
     fn = click.option("--var", "vars_", multiple=True, metavar="NAME=VALUE", help="Set a variable.")(fn)
     fn = click.option(
         "--var-file",
@@ -153,7 +184,12 @@ def check_replace(run: Run, options: PlanOptions) -> None:
 def workspace(
     directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None
 ) -> Workspace:
-    return Workspace(directory, LoadOptions(list(vars_), list(var_files)), state_dir)
+    return Workspace(directory, load_options(vars_, var_files), state_dir)
+
+
+def load_options(vars_: tuple[str, ...], var_files: tuple[Path, ...], **more: Any) -> LoadOptions:
+    """How to load the mesh: the variables given and the environment selected."""
+    return LoadOptions(list(vars_), list(var_files), environment=selected_environment(), **more)
 
 
 def make_scope(run: Run, targets: tuple[str, ...], domains: tuple[str, ...]) -> Scope:

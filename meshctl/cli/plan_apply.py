@@ -15,21 +15,23 @@ from meshctl.cli.common import (
     check_replace,
     config_flags,
     config_options,
+    load_options,
     make_scope,
     plan_flags,
     plan_options,
     print_warnings,
     progress,
     scope_options,
+    selected_environment,
     use_color,
     workspace,
 )
 from meshctl.cli.errors import handle_errors
 from meshctl.cli.hooks import ProgressHooks
-from meshctl.config.loader import LoadOptions
 from meshctl.documents import display_path
 from meshctl.engine.apply import ApplyResult
 from meshctl.engine.drift import detect
+from meshctl.engine.promotion import promotion
 from meshctl.engine.run import Run
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError
@@ -37,10 +39,13 @@ from meshctl.plan import planfile
 from meshctl.plan.diff import PlanOptions
 from meshctl.plan.jsonformat import drift_to_json, plan_to_json
 from meshctl.plan.model import Plan
+from meshctl.plan.promotion import to_json as promotion_to_json
 from meshctl.plan.scope import Scope
 from meshctl.plan.unchanged import listed
+from meshctl.redaction import redact
 from meshctl.render.drift import render_drift
 from meshctl.render.markdown import render_markdown
+from meshctl.render.promotion import render_promotion
 from meshctl.render.text import Styler, render_plan
 
 
@@ -63,6 +68,13 @@ def _refreshing(ws: Workspace) -> None:
     "changes that depend on each other).",
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when something does.")
+@click.option(
+    "--from",
+    "from_env",
+    metavar="ENVIRONMENT",
+    help="Promotion: also show where this environment's definitions and those of -e differ (what promoting "
+    'it would change); in --json under "promotion". It is loaded offline: none of its servers is contacted.',
+)
 @handle_errors
 def plan(
     directory: Path,
@@ -82,6 +94,7 @@ def plan(
     out: Path | None,
     full: bool,
     detailed_exitcode: bool,
+    from_env: str | None,
 ) -> None:
     """Show what apply would change on the live cluster.
 
@@ -92,6 +105,7 @@ def plan(
       meshctl plan -replace=kafka_scram_user.sales --out rotate.plan   # rotate a principal's password
       meshctl apply rotate.plan
       meshctl plan --json --full > plan.json   # unchanged resources listed too
+      meshctl plan -e prod --from staging      # prod's plan, and what promoting staging changes
     """
     if as_json and as_markdown:
         raise click.UsageError("choose one of --json and --markdown")
@@ -101,17 +115,26 @@ def plan(
     scope = make_scope(run, targets, domains)
     options = plan_options(allow_replace, allow_delete_topics, force_retire, allow_delete, scope, replace)
     check_replace(run, options)
+    # Before any request: a wrong --from is found without contacting anything.
+    promoted = promotion_to_json(promotion(ws, from_env)) if from_env else None
     _refreshing(ws)
     the_plan = run.plan(options)
     # Unchanged resources apply does not read are left out unless --full asks: at 10,000 products
     # they are 25,000 entries (~30 MB); the text and Markdown views never show them.
     doc = plan_to_json(the_plan if full else listed(the_plan, run.state), [w.summary for w in ws.config.warnings])
     if as_json:
-        click.echo(json.dumps(doc, indent=2))
+        # The other environment's values were never checked by a plan: masked like any output.
+        click.echo(
+            redact(json.dumps({**doc, "promotion": promoted}, indent=2)) if promoted else json.dumps(doc, indent=2)
+        )
     elif as_markdown:
         click.echo(render_markdown(doc), nl=False)
+        if promoted:
+            click.echo("\n" + redact(render_promotion(promoted, False, markdown=True)), nl=False)
     else:
         click.echo(render_plan(doc, use_color(no_color)), nl=False)
+        if promoted:
+            click.echo("\n" + redact(render_promotion(promoted, use_color(no_color))), nl=False)
     if out is not None:
         saved_options = {
             "allow_replace": allow_replace,
@@ -130,6 +153,7 @@ def plan(
             saved_options,
             {n: v.value for n, v in variables.items() if not v.sensitive},  # never a sensitive value
             frozenset(n for n, v in variables.items() if v.sensitive and v.origin != "default"),
+            ws.environment,
         )
         progress(f"Saved the plan to {display_path(out)}: apply exactly it with `meshctl apply {display_path(out)}`.")
     if detailed_exitcode and the_plan.has_changes:
@@ -275,12 +299,17 @@ def _workspace_for(
     var_files: tuple[Path, ...],
     state_dir: Path | None,
 ) -> Workspace:
-    """A saved plan brings its variables; the user gives only the sensitive ones again."""
+    """A saved plan brings its variables; the user gives only the sensitive ones again. It
+    applies to the environment it was made for, named again: never to another one's state."""
     if saved is None:
         return workspace(directory, vars_, var_files, state_dir)
-    options = LoadOptions(
-        list(vars_), list(var_files), saved_variables=saved.variables, saved_sensitive=saved.sensitive
-    )
+    selected = selected_environment()
+    if saved.environment != selected:
+        made = f"environment {saved.environment!r}" if saved.environment else "no environment"
+        given = f"-e {selected}" if selected else "no environment"
+        fix = f"apply it with -e {saved.environment}" if saved.environment else "apply it without -e"
+        raise MeshError(f"the saved plan was made for {made}, this apply names {given}: {fix}, or plan again")
+    options = load_options(vars_, var_files, saved_variables=saved.variables, saved_sensitive=saved.sensitive)
     return Workspace(directory, options, state_dir)
 
 

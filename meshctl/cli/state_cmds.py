@@ -10,9 +10,8 @@ from pathlib import Path
 import click
 
 from meshctl.address import Address, AddressError
-from meshctl.cli.common import config_flags, config_options, progress, workspace
+from meshctl.cli.common import config_flags, config_options, load_options, progress, workspace
 from meshctl.cli.errors import handle_errors
-from meshctl.config.loader import LoadOptions
 from meshctl.documents import display_path
 from meshctl.engine.adopt import adopt
 from meshctl.engine.discover import discover_cluster, discovery_workspace, write_discovery
@@ -175,7 +174,7 @@ def _discover(
     var_files: tuple[Path, ...],
     state_dir: Path | None,
 ) -> None:
-    ws = discovery_workspace(directory, LoadOptions(list(vars_), list(var_files)), state_dir)
+    ws = discovery_workspace(directory, load_options(vars_, var_files), state_dir)
     progress(f"meshctl: reading the cluster at {ws.kafka_settings().get('bootstrap.servers', '?')} ...")
     found = discover_cluster(ws, prefix)
     written = write_discovery(found, out_dir, force)

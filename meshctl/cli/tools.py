@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from meshctl.cli.common import config_options, print_warnings, workspace
+from meshctl.cli.common import config_options, print_warnings, selected_environment, workspace
 from meshctl.cli.errors import handle_errors
 from meshctl.config.fmt import format_hcl
 from meshctl.config.hcl import HclSyntaxError, parse
+from meshctl.config.loader import LoadOptions, environment_names
+from meshctl.config.parse_cache import parse_cache_dir
 from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import ConfigError, Diagnostic, MeshError, error
@@ -31,7 +34,14 @@ from meshctl.render.graph import render_dot
 def validate(
     directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None, as_json: bool
 ) -> None:
-    """Check the configuration offline: syntax, references, types and mesh policies."""
+    """Check the configuration offline: syntax, references, types and mesh policies.
+
+    A mesh with environments is checked in every environment, one after the other, unless
+    -e names one; a problem found in some environments only says which."""
+    names = () if selected_environment() else _declared_environments(directory)
+    if names:
+        _validate_environments(directory, names, vars_, var_files, state_dir, as_json)
+        return
     ws = workspace(directory, vars_, var_files, state_dir)
     if as_json:
         _validate_json(ws)
@@ -45,6 +55,72 @@ def validate(
         f"Success! The configuration is valid: {len(mesh.domains)} domains, {len(mesh.products)} data products, "
         f"{len(mesh.access)} access grants -> {len(resources)} resources."
     )
+
+
+def _declared_environments(directory: Path) -> tuple[str, ...]:
+    """The environments of the mesh; () when it declares none, or when it cannot even be read
+    (validating it the usual way then reports why, in the usual form)."""
+    try:
+        return environment_names(directory, LoadOptions(cache_dir=parse_cache_dir(os.environ)))
+    except MeshError:
+        return ()
+
+
+def _validate_environments(
+    directory: Path,
+    names: tuple[str, ...],
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Each environment validated as `validate -e NAME` would; diagnostics merged, each found in
+    only some environments marked with their names."""
+    found: dict[Diagnostic, list[str]] = {}
+    summaries: dict[str, str] = {}
+    for name in names:
+        ws = Workspace(directory, LoadOptions(list(vars_), list(var_files), environment=name), state_dir)
+        try:
+            diagnostics = list(ws.config.warnings)
+            run = ws.run(offline=True)
+            run.check_moved()
+            mesh = ws.config.mesh
+            summaries[name] = (
+                f"{len(mesh.domains)} domains, {len(mesh.products)} data products, "
+                f"{len(mesh.access)} access grants -> {len(run.resources)} resources"
+            )
+        except ConfigError as exc:
+            diagnostics = exc.diagnostics
+        except MeshError as exc:
+            found_diag = getattr(exc, "diagnostic", None)
+            diagnostics = [found_diag if isinstance(found_diag, Diagnostic) else error(str(exc))]
+        for d in diagnostics:
+            found.setdefault(d, []).append(name)
+    merged = [
+        d if len(where) == len(names) else replace(d, summary=f"{d.summary} [environment {', '.join(where)}]")
+        for d, where in found.items()
+    ]
+    errors = [d for d in merged if d.severity == "error"]
+    if as_json:
+        doc = {
+            "format_version": "1.0",
+            "valid": not errors,
+            "error_count": len(errors),
+            "warning_count": len(merged) - len(errors),
+            "diagnostics": [diagnostic_json(d) for d in merged],
+            "environments": {n: {"valid": n in summaries} for n in names},
+        }
+        click.echo(json.dumps(doc, indent=2))
+        if errors:
+            click.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in the configuration.", err=True)
+            sys.exit(1)
+        return
+    if errors:
+        raise ConfigError(merged)
+    for d in merged:
+        click.echo(d.format(), err=True)
+    for name in names:
+        click.echo(f"Success! Environment {name} is valid: {summaries[name]}.")
 
 
 def _validate_json(ws: Workspace) -> None:

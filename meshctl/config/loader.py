@@ -16,14 +16,14 @@ from typing import TypeVar
 
 from meshctl import redaction
 from meshctl.config import hcl, stages
-from meshctl.config.environments import Environment
+from meshctl.config.environments import Environment, declared_names
 from meshctl.config.functions import make_functions
 from meshctl.config.parse_cache import ParseCache
 from meshctl.config.variables import ENV_VAR_PREFIX, VariableInputs, VariableValue
 from meshctl.errors import ConfigError, Diagnostic
 from meshctl.mesh.model import Mesh
 
-__all__ = ["ENV_VAR_PREFIX", "LoadOptions", "LoadedConfig", "VariableValue", "load"]
+__all__ = ["ENV_VAR_PREFIX", "LoadOptions", "LoadedConfig", "VariableValue", "environment_names", "load"]
 
 T = TypeVar("T")
 
@@ -96,6 +96,19 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
 
     cache.prune()  # after the modules' files, so their entries are kept too
     return LoadedConfig(mesh, run.warnings, dict(sources.texts), dict(variables.values), environment)
+
+
+def environment_names(directory: Path, options: LoadOptions | None = None) -> tuple[str, ...]:
+    """The environments the mesh declares, in file order (() for none): what `validate` checks
+    one after the other when none is selected. Syntax errors are raised as `load` raises them."""
+    options = options or LoadOptions()
+    cache = ParseCache.open(options.cache_dir, directory, hcl.parse)
+    run = _Run()
+    sources = run.take(stages.read_sources(directory))
+    bodies = run.take(stages.parse_sources(sources, cache.parse))
+    blocks = run.take(stages.collect_blocks(bodies))
+    run.stop_on_errors()
+    return tuple(declared_names(blocks))
 
 
 class _Run:

@@ -69,6 +69,7 @@ class SavedPlan:
     options: Mapping[str, object]
     variables: Mapping[str, object] = field(default_factory=dict)  # non-sensitive values it was made with
     sensitive: frozenset[str] = frozenset()  # names whose values are not stored
+    environment: str | None = None  # the environment it was made for (None: a mesh without environments)
 
 
 def save(
@@ -79,6 +80,7 @@ def save(
     options: Mapping[str, object],
     variables: Mapping[str, object] | None = None,
     sensitive: frozenset[str] = frozenset(),
+    environment: str | None = None,
 ) -> None:
     """`variables` must hold no sensitive value: callers pass those names in `sensitive` only."""
     saved = {
@@ -92,6 +94,8 @@ def save(
             "variables": dict(variables or {}),
             "sensitive_variables": sorted(sensitive),
             "plan_sha256": _plan_digest(doc),
+            # Only a plan made for an environment says which: plans of other meshes stay as they were.
+            **({"environment": environment} if environment is not None else {}),
         },
     }
     # Compact: a file for `apply FILE`, not for reading (`plan --json` prints the same plan indented).
@@ -137,4 +141,5 @@ def load(path: Path) -> SavedPlan:
         saved.get("options", dict, {}),
         saved.get("variables", dict, {}),
         frozenset(str(n) for n in saved.get("sensitive_variables", list, [])),
+        saved.optional("environment", str),
     )
