@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from meshctl.address import Address
 from meshctl.attributes import KafkaScramUser, KafkaTopic
 from meshctl.compile.acls import SCRAM_ITERATIONS, acl
-from meshctl.mesh.applications import read_versions, written_versions
+from meshctl.mesh.applications import application_cluster, read_versions, written_versions
 from meshctl.mesh.lifecycle import LIVE, Stage
 from meshctl.mesh.model import Application, Mesh
 from meshctl.mesh.policy import effective_policy
@@ -148,4 +148,8 @@ def _connect_topics(mesh: Mesh, app: Application) -> list[Resource]:
 
 def application_secret_names(mesh: Mesh) -> list[str]:
     """`meshctl/kafka/<P>` of every application: the secrets compile.aws declares."""
-    return [secret_name(a.principal_name) for a in mesh.applications if a.domain in mesh.domains]
+    return [
+        secret_name(a.principal_name, application_cluster(mesh, a))
+        for a in mesh.applications
+        if a.domain in mesh.domains
+    ]

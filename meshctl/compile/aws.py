@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from meshctl.attributes import SHAPES, AwsSecretsmanagerSecret, attributes_of
 from meshctl.iam.policy import canonical, parse, statement_list
+from meshctl.mesh.applications import application_cluster
 from meshctl.mesh.model import Application, Mesh
 from meshctl.naming import secret_name
 from meshctl.resources import Resource
@@ -122,7 +123,7 @@ def application_secrets(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Res
         if deployers and policy:
             policy = admit_deployers(policy, deployers)
         attrs = AwsSecretsmanagerSecret(
-            name=secret_name(app.principal_name),
+            name=secret_name(app.principal_name, application_cluster(mesh, app)),  # its cluster's password
             description=f"Kafka credentials of User:{app.principal_name} ({app.address}), managed by meshctl",
             policy=canonical(policy) if policy else "",
             tags={"managed-by": "meshctl", "meshctl:application": app.name, "meshctl:domain": mesh.path(app.domain)},

@@ -310,7 +310,8 @@ def integration_view(integration: Integration, view: MeshView) -> dict[str, obje
         "vendor": integration.vendor,
         "domain": domain,
         "principal": kafka_principal(integration.principal_name),
-        "kafka_secret": secret_name(integration.principal_name),  # its Kafka credentials in Secrets Manager
+        # its Kafka credentials in Secrets Manager (on a named cluster `meshctl/kafka/@eu/<principal>`)
+        "kafka_secret": secret_name(integration.principal_name, domain["cluster"]),
         "reads": reads,
         "topic_prefix": integration_namespace(domain["path"], integration.name),
         # The topics of its `output` blocks, by output name (a module's own are not in here).
@@ -577,6 +578,7 @@ class DomainView(TypedDict):
     responsible: list[str]
     principal: str
     kafka_secret: str
+    cluster: str  # the Kafka cluster its products live on unless they say otherwise
     group_prefix: str
     baseline: dict[str, object]
     products: list[ProductView]
@@ -643,7 +645,8 @@ def mesh_view(mesh: Mesh) -> MeshView:
             "accountable": d.owners.accountable if d.owners else "",
             "responsible": list(d.owners.responsible) if d.owners else [],
             "principal": kafka_principal(name),
-            "kafka_secret": secret_name(name),
+            "kafka_secret": secret_name(name, mesh.domain_cluster(name)),  # its home cluster's password
+            "cluster": mesh.domain_cluster(name),
             "group_prefix": group_prefix(name),
             # Baseline settings from the domain's policy, the nearest domain's value winning.
             "baseline": {k: v for a in [*reversed(mesh.ancestors(name)), d] for k, v in a.policy.baseline.items()},

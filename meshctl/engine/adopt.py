@@ -9,6 +9,7 @@ from meshctl.address import Address
 from meshctl.engine.refresh import provider_named
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError
+from meshctl.naming import cluster_of
 from meshctl.providers.base import Managed
 from meshctl.resources import RESOURCE_TYPES, provider_of
 from meshctl.state_model import ResourceState, State
@@ -26,7 +27,8 @@ def adopt(ws: Workspace, address: str, resource_id: str) -> None:
         close = difflib.get_close_matches(address, list(declared), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise MeshError(f"{address} is not in the configuration{hint}; declare it first, then import it")
-    if resource_id != resource.name:
+    named = provider_of(type_, address) != RESOURCE_TYPES[type_].provider  # on a named cluster: `@eu/NAME`
+    if resource_id != resource.name and not (named and resource_id == cluster_of(resource.name)[1]):
         raise MeshError(f"{address} is the resource named {resource.name!r}, not {resource_id!r}")
     with ws.locked("import") as current:
         if address in current.resources:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from meshctl.errors import Diagnostics, SourceRange
 from meshctl.iam.policy import PolicyError, parse
+from meshctl.mesh.applications import application_cluster
 from meshctl.mesh.model import Mesh, ResourceBlock
 from meshctl.naming import BUCKET_HINT, BUCKET_RE, secret_name
 
@@ -65,13 +66,16 @@ def check_application_secrets(mesh: Mesh, diags: Diagnostics) -> None:
     declaring the same secret would manage it twice, with two policies."""
     if not mesh.aws:
         return
-    apps = {secret_name(a.principal_name): a for a in mesh.applications if a.domain in mesh.domains}
+    apps = {
+        secret_name(a.principal_name, application_cluster(mesh, a)): a
+        for a in mesh.applications
+        if a.domain in mesh.domains
+    }
     for block in mesh.resources:
         app = apps.get(str(block.values.get("name"))) if block.type == "aws_secretsmanager_secret" else None
         if app is not None:
             diags.error(
-                f"{block.address} declares {secret_name(app.principal_name)}, "
-                f"the secret meshctl keeps for {app.address}",
+                f"{block.address} declares {block.values.get('name')}, the secret meshctl keeps for {app.address}",
                 block.srcs.get("name", block.src),
                 detail="an application's secret and its resource policy come from the application block",
                 hint="remove the resource block; name who may read the password in the application's aws { runs_as }",

@@ -26,7 +26,7 @@ from meshctl.plan.model import (
     SchemaChange,
 )
 from meshctl.plan.scope import Scope
-from meshctl.resources import RESOURCE_TYPES, Resource, Verdict
+from meshctl.resources import RESOURCE_TYPES, Resource, Verdict, provider_of
 from meshctl.state_model import State
 
 
@@ -214,22 +214,25 @@ def match_moves(
     for old, new in moved.items():
         if old in orphans and new in newcomers and prior.resources[old].type == wanted[new].type:
             out[new] = old
+    # An object never moves between clusters (providers): the same topic name on another
+    # cluster is another topic.
     orphans -= set(out.values())
     newcomers -= set(out)
-    by_identity: dict[tuple[str, object], list[str]] = {}
+    by_identity: dict[tuple[str, str, object], list[str]] = {}
     for old in orphans:
         rs = prior.resources[old]
         ident = RESOURCE_TYPES[rs.type].identity_of(rs.attributes)
         if ident is not None:
-            by_identity.setdefault((rs.type, ident), []).append(old)
-    claims: dict[tuple[str, object], list[str]] = {}
+            by_identity.setdefault((rs.type, provider_of(rs.type, old), ident), []).append(old)
+    claims: dict[tuple[str, str, object], list[str]] = {}
     for new in newcomers:
         r = wanted[new]
         ident = RESOURCE_TYPES[r.type].identity_of(r.attributes)
-        if ident is not None and (r.type, ident) in by_identity:
-            claims.setdefault((r.type, ident), []).append(new)
-    for key, news in claims.items():
-        olds = by_identity[key]
+        wanted_key: tuple[str, str, object] = (r.type, provider_of(r.type, new), ident)
+        if ident is not None and wanted_key in by_identity:
+            claims.setdefault(wanted_key, []).append(new)
+    for claimed, news in claims.items():
+        olds = by_identity[claimed]
         if len(news) == 1 and len(olds) == 1:  # ambiguity is left to delete + create, flagged as usual
             out[news[0]] = olds[0]
     return out

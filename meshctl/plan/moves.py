@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from meshctl.address import Address, AddressError, ModuleAddress, parse_address
 from meshctl.errors import Diagnostics
 from meshctl.mesh.model import MovedBlock
-from meshctl.resources import RESOURCE_TYPES
+from meshctl.resources import RESOURCE_TYPES, provider_of
 
 Moved = Address | ModuleAddress
 
@@ -85,6 +85,16 @@ def _check(b: MovedBlock, addresses: set[Address], diags: Diagnostics) -> tuple[
     if from_ == to:
         diags.error(f"moved: from and to are the same address {b.from_}", b.src)
         return None
+    if isinstance(from_, Address) and isinstance(to, Address):
+        there, here = provider_of(from_.type, str(from_)), provider_of(to.type, str(to))
+        if there != here:
+            diags.error(
+                f"moved: {b.from_} and {b.to} are on different clusters",
+                b.src,
+                detail="a moved block renames an address in state; it cannot carry an object to another cluster",
+                hint="remove the moved block: the plan creates the object on the new cluster and deletes the old one",
+            )
+            return None
     if _declared(from_, addresses):
         diags.error(
             f"moved: {b.from_} is still in the configuration",

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
 
 from meshctl.engine.workspace import Workspace
 from meshctl_sandbox.kafka import KafkaSandbox
@@ -161,3 +161,35 @@ def test_refresh_asks_each_cluster_a_constant_number_of_requests(
     for name in ("kafka", "kafka.eu"):
         # describe_cluster, metadata, describe_configs, describe_acls, describe_user_scram_credentials
         assert small.providers[name].requests == big.providers[name].requests == 5, name
+
+
+def test_drift_and_import_work_per_cluster(
+    workdir: Path, prefix: str, admin: AdminClient, admin_b: AdminClient, eu_env: dict[str, str]
+) -> None:
+    p = prefix
+    write_mesh(workdir, _files(p))
+    _apply()
+    orders = f"{p}commerce.{p}sales.orders.v1"
+    # A change by hand on eu's topic is planned back on eu, and only there.
+    change = ConfigResource(
+        ResourceType.TOPIC,
+        orders,
+        incremental_configs=[ConfigEntry("retention.ms", "3600000", incremental_operation=AlterConfigOpType.SET)],
+    )
+    for fut in admin_b.incremental_alter_configs([change]).values():
+        fut.result(timeout=10)
+    code, planned = _plan()
+    assert code == 2
+    assert f"kafka_topic.@eu/{orders} will be updated in-place" in planned
+    assert "1 to change" in planned and "0 to add" in planned
+    _apply()
+    assert kafkautil.topic_configs(admin_b, [orders])[orders]["retention.ms"] == "604800000"
+    # Forgotten by state, then imported again from eu by its name there.
+    address = f"kafka_topic.@eu/{orders}"
+    removed = run("state", "rm", address, ".")
+    assert removed.exit_code == 0, removed.output
+    imported = run("import", address, orders)
+    assert imported.exit_code == 0, imported.output
+    assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
+    # The same name on the default cluster is not there to import.
+    assert kafkautil.topics(admin, orders) == {}

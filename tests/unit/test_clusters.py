@@ -7,17 +7,22 @@ from pathlib import Path
 
 import pytest
 
+from meshctl.address import Address
+from meshctl.compile.aws import compile_resources
 from meshctl.compile.clusters import place_on_clusters
 from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.registry import compile_registry
 from meshctl.config.kafka_settings import client_config
 from meshctl.config.loader import LoadOptions, load
-from meshctl.errors import MeshError
-from meshctl.mesh.model import KafkaConnection
+from meshctl.errors import Diagnostics, MeshError, SourceRange
+from meshctl.mesh.model import KafkaConnection, MovedBlock
 from meshctl.naming import cluster_of, on_cluster, secret_name
+from meshctl.plan.diff import match_moves
+from meshctl.plan.moves import resolve_moved
 from meshctl.providers.base import Managed
 from meshctl.providers.clusters import readdressed
-from meshctl.resources import provider_of
+from meshctl.resources import Resource, provider_of
+from meshctl.state_model import ResourceState, State
 from tests.helpers import MINIMAL, write_mesh
 
 # Two clusters: commerce (and so sales) on eu, analytics on the default one; sales.returns
@@ -153,3 +158,40 @@ def test_environment_overrides_of_a_named_cluster_carry_its_name(tmp_path: Path)
     assert client_config(conn, {}, tmp_path, "eu-west")["bootstrap.servers"] == "b:9092"
     with pytest.raises(MeshError, match='the kafka "eu" block, MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS'):
         client_config(KafkaConnection(), {}, tmp_path, "eu")
+
+
+def test_a_product_placed_on_another_cluster_is_created_there_not_moved() -> None:
+    """The same topic name on another cluster is another topic: never paired as a move (which
+    would record the new cluster's topic as existing while the old one stays behind)."""
+    attrs = {"name": "sales.orders.v1", "partitions": 1, "replication_factor": None, "config": {}}
+    old = ResourceState("kafka_topic", "sales.orders.v1", attrs, "data_product.sales.orders.v1")
+    new = Resource("kafka_topic", "@eu/sales.orders.v1", attrs, "data_product.sales.orders.v1")
+    prior = State(resources={old.address: old})
+    assert match_moves({new.address: new}, prior, {old.address: attrs}, {}) == {}
+    same = Resource("kafka_topic", "@eu/sales.orders.v2", {**attrs, "name": "sales.orders.v1"}, "x")
+    moved_old = ResourceState("kafka_topic", "@eu/sales.orders.v1", attrs, "x")
+    prior = State(resources={moved_old.address: moved_old})
+    assert match_moves({same.address: same}, prior, {moved_old.address: attrs}, {}) == {same.address: moved_old.address}
+
+
+def test_a_moved_block_across_clusters_is_an_error() -> None:
+    diags = Diagnostics()
+    block = MovedBlock("kafka_topic.a.v1", "kafka_topic.@eu/a.v1", SourceRange("m.hcl", 1))
+    assert resolve_moved([block], [Address.parse("kafka_topic.@eu/a.v1")], diags) == {}
+    assert "are on different clusters" in str(diags.items[0].summary)
+
+
+def test_an_application_on_a_named_cluster_keeps_its_password_in_that_clusters_secret(tmp_path: Path) -> None:
+    text = (
+        TWO
+        + 'aws {\n  region = "eu-west-1"\n}\n'
+        + 'application "api" {\n  domain = "sales"\n  kind = "producer"\n  writes = ["orders"]\n'
+        + '  aws {\n    runs_as = ["arn:aws:iam::123456789012:role/api"]\n  }\n}\n'
+    )
+    write_mesh(tmp_path, {"m.hcl": text})
+    mesh = load(tmp_path, LoadOptions(env={})).mesh
+    secrets = [r for r in compile_resources(mesh) if r.type == "aws_secretsmanager_secret"]
+    assert [r.attributes["name"] for r in secrets] == ["meshctl/kafka/@eu/sales-api"]
+    placed = {r.address: r for r in place_on_clusters(mesh, compile_kafka(mesh))}
+    assert placed["kafka_scram_user.@eu/sales.api"].depends_on == ("aws_secretsmanager_secret.sales-api",)
+    assert "kafka_scram_user.sales.api" not in placed
