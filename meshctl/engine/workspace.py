@@ -18,7 +18,7 @@ from meshctl import interrupt
 from meshctl.aws_session import client as aws_client
 from meshctl.compile.aws import RESOURCE_POLICY_TYPES
 from meshctl.config.builder import http_url_problem
-from meshctl.config.kafka_settings import ENV_PROPERTIES_FILE, client_config
+from meshctl.config.kafka_settings import client_config
 from meshctl.config.loader import LoadedConfig, LoadOptions, load
 from meshctl.config.parse_cache import parse_cache_dir
 from meshctl.credentials import CredentialStore, LocalCredentialStore, SecretsManagerCredentialStore
@@ -173,16 +173,23 @@ class Workspace:
         if not environment.is_declared:
             return
         mesh = self.config.mesh
-        given = (
-            ("kafka", ENV_BOOTSTRAP, mesh.kafka.bootstrap_servers, "bootstrap_servers"),
-            ("kafka", ENV_PROPERTIES_FILE, mesh.kafka.properties_file, "properties_file"),
-            ("schema_registry", ENV_REGISTRY_URL, mesh.registry.url, "url"),
-        )
-        for block, var, configured, attr in given:
+        given: list[tuple[str, str, str, str | None, str]] = []  # block, label, variable, configured, attribute
+        for cluster in mesh.cluster_names():  # a named cluster's variables carry its name
+            infix = "MESHCTL_KAFKA_" + cluster_env_prefix(cluster)
+            conn = mesh.connection(cluster)
+            given.append(("kafka", cluster, infix + "BOOTSTRAP_SERVERS", conn.bootstrap_servers, "bootstrap_servers"))
+            given.append(("kafka", cluster, infix + "PROPERTIES_FILE", conn.properties_file, "properties_file"))
+        for registry in [DEFAULT_CLUSTER, *sorted(mesh.registries)]:
+            url = mesh.registry_connection(registry).url
+            given.append(
+                ("schema_registry", registry, "MESHCTL_REGISTRY_" + cluster_env_prefix(registry) + "URL", url, "url")
+            )
+        for block, label, var, configured, attr in given:
             value = self.env.get(var)
-            if value and configured and value != configured and environment.has_own(block, "default"):
+            if value and configured and value != configured and environment.has_own(block, label):
+                where = block if label == DEFAULT_CLUSTER else f'{block} "{label}"'
                 raise MeshError(
-                    f"{var} is {value!r}, but environment {environment.name!r} sets {block}.{attr} = {configured!r}: "
+                    f"{var} is {value!r}, but environment {environment.name!r} sets {where}.{attr} = {configured!r}: "
                     f"unset {var} (it overrides the configuration and probably belongs to another environment)"
                 )
 

@@ -29,7 +29,7 @@ from meshctl.plan.model import (
     ResourceChange,
     SchemaChange,
 )
-from meshctl.resources import RESOURCE_TYPES
+from meshctl.resources import RESOURCE_TYPES, provider_of
 
 FORMAT_VERSION = "1.0"
 
@@ -201,7 +201,7 @@ def _change_to_json(c: ResourceChange) -> ResourceChangeDoc:
         "mode": "managed",
         "type": c.type,
         "name": c.name,
-        "provider_name": f"meshctl/{RESOURCE_TYPES[c.type].provider}",
+        "provider_name": f"meshctl/{provider_of(c.type, c.address)}",  # meshctl/kafka.eu on cluster eu
         "change": change,
         "meshctl": extra,
     }

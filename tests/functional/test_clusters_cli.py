@@ -9,6 +9,7 @@ import pytest
 
 from meshctl.config.loader import LoadOptions
 from meshctl.engine.workspace import Workspace
+from meshctl.errors import MeshError
 from tests.cli import run
 from tests.helpers import MINIMAL, write_mesh
 
@@ -144,3 +145,25 @@ def test_client_config_connects_to_the_cluster_of_the_products(mesh_dir: Path, m
         run("client-config", "analytics", "--cluster", "default"),
         "domain 'analytics' writes no product and is granted none on cluster \"default\" (--cluster chooses another)",
     )
+
+
+def test_an_environment_replaces_a_named_clusters_block(mesh_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`environment "prod" { kafka "eu" { ... } }` replaces the top-level `kafka "eu"` for prod;
+    a MESHCTL_KAFKA_EU_* variable contradicting it belongs to another environment: refused."""
+    base = MINIMAL.replace('domain "sales" {', 'domain "sales" {\n  cluster = "eu"').replace(
+        'domain "analytics" {', 'domain "analytics" {\n  cluster = "eu"'
+    )
+    envs = (
+        'environment "dev" {\n}\nenvironment "prod" {\n  kafka "eu" {\n    bootstrap_servers = "prod-eu:9092"\n  }\n}\n'
+    )
+    _mesh(mesh_dir, 'kafka {\n  bootstrap_servers = "a:9092"\n}\n' + EU + envs, base)
+    dev = Workspace(mesh_dir, LoadOptions(env={}, environment="dev"), env={})
+    prod = Workspace(mesh_dir, LoadOptions(env={}, environment="prod"), env={})
+    assert dev.kafka_settings("eu")["bootstrap.servers"] == "eu:9092"
+    assert prod.kafka_settings("eu")["bootstrap.servers"] == "prod-eu:9092"
+    assert prod.kafka_settings()["bootstrap.servers"] == "a:9092"
+    stray = Workspace(
+        mesh_dir, LoadOptions(env={}, environment="prod"), env={"MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS": "eu:9092"}
+    )
+    with pytest.raises(MeshError, match="MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS is 'eu:9092', but environment 'prod' sets"):
+        stray.kafka_settings("eu")
