@@ -112,6 +112,8 @@ def plan(
     ws = workspace(directory, vars_, var_files, state_dir)
     print_warnings(ws)
     run = ws.run()
+    if not targets and not domains:
+        run.read_ahead()  # the broker answers while the configuration compiles
     scope = make_scope(run, targets, domains)
     options = plan_options(allow_replace, allow_delete_topics, force_retire, allow_delete, scope, replace)
     check_replace(run, options)
@@ -256,6 +258,8 @@ def _plan_to_apply(
     if saved is not None:
         run.refuse_stale(saved)
         return saved.plan
+    if not targets and not domains:
+        run.read_ahead()  # the broker answers while the configuration compiles
     options = guards(make_scope(run, targets, domains))
     check_replace(run, options)
     _refreshing(ws)
@@ -416,6 +420,8 @@ def drift(
     ws = workspace(directory, vars_, var_files, state_dir)
     print_warnings(ws)
     run = ws.run()
+    if not targets and not domains:
+        run.read_ahead()  # the broker answers while the configuration compiles
     scope = make_scope(run, targets, domains)
     _refreshing(ws)
     report = detect(run, scope)

@@ -23,7 +23,7 @@ from meshctl.compile.protection import protect
 from meshctl.compile.registry import compile_registry
 from meshctl.config.loader import LoadedConfig
 from meshctl.engine.apply import ApplyHooks, ApplyResult, apply_plan
-from meshctl.engine.refresh import refresh
+from meshctl.engine.refresh import ReadAhead, read_ahead, refresh
 from meshctl.errors import Diagnostics, MeshError
 from meshctl.plan.build import Desired, build_plan, scope_plan
 from meshctl.plan.diff import PlanOptions
@@ -96,6 +96,7 @@ class Run:
         self.state = state
         self.offline = offline  # `validate`: resource policies admit no deployer, nothing is applied
         self.observed: Observed | None = None  # what the last plan's refresh saw
+        self._ahead: dict[str, ReadAhead] = {}
 
     @cached_property
     def desired(self) -> Desired:
@@ -141,6 +142,18 @@ class Run:
 
     # -- plan -----------------------------------------------------------------
 
+    def read_ahead(self) -> None:
+        """Start reading the live state of what state records, before the configuration is
+        compiled, for the next plan of the whole mesh (engine.refresh.ReadAhead). A problem
+        building the providers is left for the plan to meet in its own order."""
+        if self.offline or self._ahead or not self.state.resources:
+            return
+        try:
+            providers = self.workspace.providers
+        except MeshError:
+            return
+        self._ahead = read_ahead(self.state, providers)
+
     def plan(self, options: PlanOptions | None = None, scope: Scope | None = None) -> Plan:
         """Refresh what the scope needs, then plan (plan.build): configuration errors are raised
         before any request when the configuration alone shows them."""
@@ -149,7 +162,8 @@ class Run:
             options = replace(options, scope=scope)
         scoped, diags = scope_plan(self.connected, self.state, options.scope, options)
         diags.raise_if_errors()
-        self.observed = refresh(scoped, self.workspace.providers)
+        ahead, self._ahead = (self._ahead if options.scope.everything else {}), {}  # read for the whole mesh
+        self.observed = refresh(scoped, self.workspace.providers, ahead)
         plan, diags = build_plan(self.connected, self.state, self.observed, options, self.workspace.today)
         diags.raise_if_errors()
         return plan

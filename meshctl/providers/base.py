@@ -67,6 +67,16 @@ class Provider(Protocol):
 
 
 @runtime_checkable
+class RefreshesAhead(Protocol):
+    def refresh_key(self, managed: Managed) -> tuple[object, ...]:
+        """What of a managed resource `refresh` reads. Two lists of resources with the same keys
+        are refreshed alike, so refresh may start from the resources recorded in state while the
+        configuration still compiles, and keep what it read when the compiled list has the same
+        keys (a plan's usual case: the same resources, some settings changed)."""
+        ...
+
+
+@runtime_checkable
 class ReportsBrokerCount(Protocol):
     def broker_count(self) -> int | None:
         """The cluster's brokers, as the connection found them; None when nothing was asked

@@ -115,7 +115,7 @@ class Pending(Generic[T]):
 # settings are not the topic's and never count as drift.
 _TOPIC_SOURCES = {ConfigSource.DYNAMIC_TOPIC_CONFIG.value}
 # DescribeConfigs of many topics: at most this many requests, none for fewer topics than the minimum.
-_CONFIG_CHUNKS = 4
+_CONFIG_CHUNKS = 8
 _CONFIG_CHUNK_MIN = 1000
 _DISCONNECTED = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE}
 _DISCONNECTED_GRACE_S = 5.0

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Generic, TypeVar
 
 from meshctl.address import Address
 from meshctl.attributes import BadAttributesError, KafkaAcl, KafkaScramUser, KafkaTopic, attributes_of
@@ -18,6 +20,7 @@ from meshctl.plan.observed import GroupLag
 from meshctl.providers.base import (
     ChangeResult,
     Managed,
+    RefreshesAhead,
     ReportsBrokerCount,
     ReportsConsumerPositions,
     ReportsRecordCounts,
@@ -30,8 +33,33 @@ from meshctl.providers.kafka.client import (
     KafkaUnreachable,
 )
 
+T = TypeVar("T")
 
-class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPositions):
+
+class _Background(Generic[T]):
+    """A call in a daemon thread (Ctrl-C in the main thread need not wait for it); `result()`
+    waits and returns its value or raises its exception."""
+
+    def __init__(self, call: Callable[[], T]):
+        self._value: list[T] = []  # the one value, once the call returned
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(call,), name="meshctl-kafka-users", daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Callable[[], T]) -> None:
+        try:
+            self._value.append(call())
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value[0]
+
+
+class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPositions, RefreshesAhead):
     name = "kafka"
 
     def __init__(self, connect: Callable[[], KafkaClient], credentials: CredentialStore):
@@ -56,6 +84,20 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
 
     # -- refresh ------------------------------------------------------------
 
+    def refresh_key(self, managed: Managed) -> tuple[object, ...]:
+        """refresh reads a topic's name; a user's name, mechanism and the fingerprint state
+        recorded of its password; nothing of an ACL (the listing is the cluster's)."""
+        attributes, recorded = managed.attributes, managed.recorded or {}
+        if managed.type == "kafka_scram_user":
+            return (
+                managed.address,
+                managed.type,
+                attributes.get("name"),
+                attributes.get("mechanism"),
+                recorded.get("password"),
+            )
+        return (managed.address, managed.type, attributes.get("name"))
+
     def refresh(self, managed: list[Managed]) -> dict[str, dict[str, object]]:
         """Live attributes of the managed resources, and what else the same listings show
         (topics, ACLs and SCRAM users nobody declared) under their own addresses, so the plan
@@ -69,12 +111,19 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
         # else a managed principal may do, are part of the plan.
         acls = self.client.describe_acls() if managed else None
         users_read = self.client.describe_scram_users() if by_type["kafka_scram_user"] else None
+        # The login checks (client CPU: one PBKDF2 each) run while the broker answers for the
+        # topics: at 10,000 products 404 logins took 1.6 s after the topics' 4 s, now beside them.
+        users = (
+            _Background(lambda: self._refresh_users(by_type["kafka_scram_user"], users_read.result()))
+            if users_read is not None
+            else None
+        )
         if by_type["kafka_topic"]:
             actual.update(self._refresh_topics(by_type["kafka_topic"]))
         if acls is not None:
             actual.update(group_acls(acls.result()))
-        if users_read is not None:
-            actual.update(self._refresh_users(by_type["kafka_scram_user"], users_read.result()))
+        if users is not None:
+            actual.update(users.result())
         return actual
 
     def _refresh_users(
