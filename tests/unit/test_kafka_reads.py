@@ -166,8 +166,11 @@ def test_many_topics_take_a_few_requests_each_topic_asked_once_and_only_own_entr
 def test_a_few_topics_are_one_request_and_the_count_never_grows_with_the_cluster(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for n, chunk_min, expected in ((5, 1000, 1), (999, 1000, 1), (40, 10, 4), (41, 10, 4), (400, 10, 4)):
+    cases = ((5, 1000, 4, 1), (999, 1000, 4, 1), (40, 10, 4, 4), (41, 10, 4, 4), (400, 10, 4, 4))
+    cases += ((10_000, 1000, 8, 8), (4_000, 1000, 8, 4))  # the shipped split: up to 8, of 1,000 topics at least
+    for n, chunk_min, chunks, expected in cases:
         monkeypatch.setattr(client_module, "_CONFIG_CHUNK_MIN", chunk_min)
+        monkeypatch.setattr(client_module, "_CONFIG_CHUNKS", chunks)
         admin = ConfigAdmin(_own(n), answer_at_once=True)
         client = _config_client(admin)
         assert len(client.describe_topic_configs(sorted(_own(n)))) == n
