@@ -170,6 +170,9 @@ class KafkaSandbox(RunsDetached):
     controller_port: int = DEFAULT_CONTROLLER_PORT
     cache_dir: Path | None = None
     heap: str = "384m"
+    # A second client listener with SASL_SSL (a self-signed certificate made with the JDK's
+    # keytool on first start), so TLS connections are tested against the real broker too.
+    tls_port: int | None = None
     admin_user: str = field(default=ADMIN_USER, init=False)
     _process: DetachedProcess = field(init=False, repr=False, compare=False)
 
@@ -195,6 +198,15 @@ class KafkaSandbox(RunsDetached):
     @property
     def password_path(self) -> Path:
         return self.workdir / "admin-password"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.workdir / "tls"
+
+    @property
+    def ca_path(self) -> Path:
+        """The broker's self-signed certificate (PEM): the CA a TLS client trusts."""
+        return self.tls_dir / "ca.pem"
 
     # -- credentials and client settings
 
@@ -231,6 +243,17 @@ class KafkaSandbox(RunsDetached):
     def admin_config(self) -> dict[str, str]:
         """librdkafka properties for the super user ``admin``."""
         return self.client_config(self.admin_user, self.password)
+
+    def tls_client_config(self, username: str, password: str) -> dict[str, str]:
+        """librdkafka properties for a SCRAM user on the SASL_SSL listener (``tls_port``)."""
+        if self.tls_port is None:
+            raise SandboxError("this broker has no TLS listener (tls_port)")
+        return {
+            **self.client_config(username, password),
+            "bootstrap.servers": f"127.0.0.1:{self.tls_port}",
+            "security.protocol": "SASL_SSL",
+            "ssl.ca.location": str(self.ca_path),
+        }
 
     def env_lines(self) -> list[str]:
         """``export`` lines for meshctl's Kafka provider settings."""
@@ -278,7 +301,9 @@ class KafkaSandbox(RunsDetached):
         lib = ensure_kafka_jars(self.cache_dir)
         java = _find_java()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        check_ports_free(self.port, self.controller_port)
+        check_ports_free(self.port, self.controller_port, *([self.tls_port] if self.tls_port else []))
+        if self.tls_port is not None:
+            self._ensure_certificate(java)
         self._write_properties()
         if not self._is_formatted():
             self._format(java, lib)
@@ -307,16 +332,18 @@ class KafkaSandbox(RunsDetached):
             f'username="{self.admin_user}" password="{secret}" '
             f'user_{self.admin_user}="{secret}";'
         )
-        return {
+        tls = f",CLIENTTLS://127.0.0.1:{self.tls_port}" if self.tls_port is not None else ""
+        return self._tls_properties(scram_jaas) | {
             "process.roles": "broker,controller",
             "node.id": "1",
             # Static voters: no --standalone at format time; ports may change per run.
             "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
-            "listeners": f"CLIENT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"CLIENT://127.0.0.1:{self.port}",
+            "listeners": f"CLIENT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}{tls}",
+            "advertised.listeners": f"CLIENT://127.0.0.1:{self.port}{tls}",
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "CLIENT",
-            "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+            "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
+            + (",CLIENTTLS:SASL_SSL" if tls else ""),
             "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
             "sasl.mechanism.controller.protocol": "PLAIN",
             "listener.name.client.sasl.enabled.mechanisms": "SCRAM-SHA-512",
@@ -357,6 +384,44 @@ class KafkaSandbox(RunsDetached):
             "num.io.threads": "2",
             "num.recovery.threads.per.data.dir": "1",
         }
+
+    def _tls_properties(self, scram_jaas: str) -> dict[str, str]:
+        if self.tls_port is None:
+            return {}
+        return {
+            "listener.name.clienttls.sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "listener.name.clienttls.scram-sha-512.sasl.jaas.config": scram_jaas,
+            "listener.name.clienttls.ssl.keystore.type": "PKCS12",
+            "listener.name.clienttls.ssl.keystore.location": str(self.tls_dir / "broker.p12"),
+            "listener.name.clienttls.ssl.keystore.password": self._keystore_password(),
+        }
+
+    def _keystore_password(self) -> str:
+        path = self.tls_dir / "keystore-password"
+        if not path.exists():
+            self.tls_dir.mkdir(parents=True, exist_ok=True)
+            write_private(path, base64.urlsafe_b64encode(os.urandom(18)).decode() + "\n")
+        return path.read_text().strip()
+
+    def _ensure_certificate(self, java: str) -> None:
+        """A self-signed certificate for 127.0.0.1 and localhost, made once per workdir."""
+        keystore = self.tls_dir / "broker.p12"
+        if keystore.exists() and self.ca_path.exists():
+            return
+        keytool = str(Path(java).with_name("keytool"))
+        secret = self._keystore_password()
+        common = ["-alias", "broker", "-keystore", str(keystore), "-storetype", "PKCS12", "-storepass", secret]
+        steps = [
+            [keytool, "-genkeypair", *common, "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "3650",
+             "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-keypass", secret],
+            [keytool, "-exportcert", "-rfc", *common, "-file", str(self.ca_path)],
+        ]  # fmt: skip
+        keystore.unlink(missing_ok=True)
+        for step in steps:
+            result = subprocess.run(step, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise SandboxError(f"keytool could not make the broker's certificate (exit {result.returncode})",
+                                   output_tail(result))  # fmt: skip
 
     def _write_properties(self) -> None:
         lines = ["# Written by meshctl_sandbox on every start; edits are overwritten."]
@@ -470,7 +535,12 @@ class KafkaSandbox(RunsDetached):
         for line in text.splitlines():
             key, _, value = line.partition("=")
             if key == "advertised.listeners":
-                self.port = int(value.rsplit(":", 1)[1])
+                for listener in value.split(","):
+                    name, _, address = listener.partition("://")
+                    if name == "CLIENT":
+                        self.port = int(address.rsplit(":", 1)[1])
+                    elif name == "CLIENTTLS":
+                        self.tls_port = int(address.rsplit(":", 1)[1])
             elif key == "controller.quorum.voters":
                 self.controller_port = int(value.rsplit(":", 1)[1])
 

@@ -46,7 +46,10 @@ def _serve(what: str, prefix: str, make: Callable[[Path], T], timeout: float) ->
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[KafkaSandbox]:
     yield from _serve(
-        "the Kafka broker", "kafka", lambda d: KafkaSandbox(d, port=free_port(), controller_port=free_port()), 180
+        "the Kafka broker",
+        "kafka",
+        lambda d: KafkaSandbox(d, port=free_port(), controller_port=free_port(), tls_port=free_port()),
+        180,
     )
 
 
