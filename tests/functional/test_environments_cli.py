@@ -5,6 +5,7 @@ plans bound to their environment, validate of every environment, and promotion (
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -66,15 +67,22 @@ class Connections:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.servers: list[str] = []
         self.providers: list[FakeProvider] = []
-        monkeypatch.setattr(workspace_module, "KafkaProvider", self._kafka)
-        monkeypatch.setattr(workspace_module, "RegistryProvider", lambda client: FakeProvider("registry"))
+        servers = self.servers
+
+        class Client:  # made where meshctl would connect: records where to, connects nowhere
+            def __init__(self, settings: dict[str, str], timeout: float) -> None:
+                servers.append(settings["bootstrap.servers"])
+
+        monkeypatch.setattr(workspace_module, "KafkaClient", Client)
+        monkeypatch.setattr(workspace_module, "KafkaProvider", lambda client, store: self._kafka(client))
+        monkeypatch.setattr(
+            workspace_module, "ClusterKafkaProvider", lambda cluster, connect, store: self._kafka(connect)
+        )
+        monkeypatch.setattr(workspace_module, "RegistryProvider", lambda *args: FakeProvider("registry"))
         monkeypatch.setattr(workspace_module, "AwsProvider", lambda settings: FakeProvider("aws"))
 
-    def _kafka(self, client: object, store: object) -> FakeProvider:
-        # The provider is made with the client's settings bound: the servers it would reach.
-        closure = getattr(client, "__closure__", None) or ()
-        settings = next(c.cell_contents for c in closure if isinstance(c.cell_contents, dict))
-        self.servers.append(settings["bootstrap.servers"])
+    def _kafka(self, connect: Callable[[], object]) -> FakeProvider:
+        connect()  # the real provider connects when first asked; every command here asks
         provider = FakeProvider("kafka")
         self.providers.append(provider)
         return provider
@@ -233,3 +241,51 @@ def test_a_mesh_without_environments_refuses_a_selection(mesh_dir: Path, monkeyp
     assert result.exit_code == 1
     assert "--environment prod: the mesh declares no environment blocks" in result.stderr
     assert run("validate", ".").exit_code == 0
+
+
+CLUSTERS = """
+kafka "eu" {
+  bootstrap_servers = "top-eu:9092"
+}
+environment "dev" {
+  kafka {
+    bootstrap_servers = "dev-broker:9092"
+  }
+  kafka "eu" {
+    bootstrap_servers = "dev-eu:9092"
+  }
+}
+environment "prod" {
+  kafka {
+    bootstrap_servers = "prod-broker:9092"
+  }
+  kafka "eu" {
+    bootstrap_servers = "prod-eu:9092"
+  }
+}
+domain "sales" {
+  owners { accountable = "sales@acme.example" }
+}
+data_product "orders" {
+  domain  = "sales"
+  cluster = "eu"
+}
+data_product "returns" {
+  domain = "sales"
+}
+"""
+
+
+def test_an_environment_replaces_named_clusters_too(
+    connections: Connections, mesh_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_mesh(mesh_dir, {"main.hcl": CLUSTERS})
+    result = run("plan", "-e", "prod", ".")
+    assert result.exit_code == 0, result.output
+    assert sorted(connections.servers) == ["prod-broker:9092", "prod-eu:9092"]
+    monkeypatch.setenv("MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS", "dev-eu:9092")
+    refused = run("plan", "-e", "prod", ".")
+    assert refused.exit_code == 1
+    assert "MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS is 'dev-eu:9092', but environment 'prod' sets kafka \"eu\"" in (
+        refused.stderr
+    )
