@@ -6,6 +6,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 SANDBOX := .sandbox
 DEMO    := . $(SANDBOX)/env && $(BIN)/meshctl
+# prod: the second broker and moto server, whose settings .sandbox/env-b sets over the first's
+DEMO_B  := . $(SANDBOX)/env && . $(SANDBOX)/env-b && $(BIN)/meshctl
 
 .PHONY: venv demo test unit lint sandbox-up sandbox-down bench clean
 
@@ -19,17 +21,22 @@ $(BIN)/meshctl: setup.cfg setup.py pyproject.toml sandbox/pyproject.toml
 venv: $(BIN)/meshctl
 
 sandbox-up: venv
-	$(BIN)/python -m meshctl_sandbox up --dir $(SANDBOX)
+	$(BIN)/python -m meshctl_sandbox up --dir $(SANDBOX) --second-broker
 
 sandbox-down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m meshctl_sandbox down --dir $(SANDBOX); fi
 
+# The example mesh has two environments: dev on the sandbox's first broker, prod on the second.
 demo: sandbox-up
 	$(DEMO) validate examples
-	$(DEMO) plan --state-dir $(SANDBOX)/state examples
-	$(DEMO) apply --auto-approve --state-dir $(SANDBOX)/state examples
-	@echo "--- planning again: nothing should be left to do"
-	$(DEMO) plan --state-dir $(SANDBOX)/state examples
+	$(DEMO) plan -e dev --state-dir $(SANDBOX)/state examples
+	$(DEMO) apply -e dev --auto-approve --state-dir $(SANDBOX)/state examples
+	@echo "--- prod: its own plan, and what promoting dev's definitions would change"
+	$(DEMO_B) plan -e prod --from dev --state-dir $(SANDBOX)/state examples
+	$(DEMO_B) apply -e prod --auto-approve --state-dir $(SANDBOX)/state examples
+	@echo "--- planning again: nothing should be left to do in either environment"
+	$(DEMO) plan -e dev --state-dir $(SANDBOX)/state examples
+	$(DEMO_B) plan -e prod --state-dir $(SANDBOX)/state examples
 
 lint: venv
 	$(BIN)/ruff check meshctl sandbox tests benchmarks

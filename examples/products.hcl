@@ -36,7 +36,7 @@ data_product "orders" {
   kind        = "events"
   description = "Every order placed, as it happens (amount in minor units, with currency)"
   topic {
-    partitions = 6
+    partitions = var.orders_partitions # 12 in prod (environments.hcl)
     config     = {
       "retention.ms"        = local.retention.long
       "min.insync.replicas" = "1"
@@ -98,10 +98,12 @@ data_product "transactions" {
   }
 }
 
+# Still being built: only in dev until it is promoted (add "prod" to environments).
 data_product "refunds" {
-  domain      = "payments"
-  version     = 1
-  description = "Refunds issued"
+  domain       = "payments"
+  version      = 1
+  description  = "Refunds issued"
+  environments = ["dev"]
   topic {
     partitions = 3
     config     = { "retention.ms" = local.retention.short }

@@ -23,6 +23,12 @@ from meshctl_sandbox.process import SandboxError, write_private
 from meshctl_sandbox.registry import RegistrySandbox
 
 ENV_FILE = "env"
+# The second environment's servers (`--second-broker`): their settings, in the same
+# MESHCTL_KAFKA_* / AWS_* form, go to their own file, sourced after `env` for that environment.
+ENV_FILE_B = "env-b"
+SECOND_BROKER_PORT = 19094
+SECOND_CONTROLLER_PORT = 19095
+SECOND_MOTO_PORT = 15001
 EXIT_NOT_RUNNING = 3  # as LSB init scripts report "not running" for status
 
 
@@ -69,6 +75,27 @@ def _add_service_arguments(parser: argparse.ArgumentParser) -> None:
         default=_env_int("MESHCTL_SANDBOX_REGISTRY_PORT", registry.DEFAULT_PORT),
         help="HTTP port (default: $MESHCTL_SANDBOX_REGISTRY_PORT or %(default)s)",
     )  # fmt: skip
+    second = parser.add_argument_group("a second environment (up --second-broker)")
+    second.add_argument(
+        "--second-broker", action="store_true",
+        default=os.environ.get("MESHCTL_SANDBOX_SECOND_BROKER", "") not in ("", "0"),
+        help="also start a second, independent Kafka broker and moto server (another environment's "
+        "cluster and AWS account); their settings go to <dir>/env-b "
+        "(default: $MESHCTL_SANDBOX_SECOND_BROKER)",
+    )  # fmt: skip
+    second.add_argument(
+        "--kafka-b-port", type=int, default=_env_int("MESHCTL_SANDBOX_KAFKA_B_PORT", SECOND_BROKER_PORT),
+        help="the second broker's client port (default: $MESHCTL_SANDBOX_KAFKA_B_PORT or %(default)s)",
+    )  # fmt: skip
+    second.add_argument(
+        "--kafka-b-controller-port", type=int,
+        default=_env_int("MESHCTL_SANDBOX_KAFKA_B_CONTROLLER_PORT", SECOND_CONTROLLER_PORT),
+        help="its KRaft controller port (default: $MESHCTL_SANDBOX_KAFKA_B_CONTROLLER_PORT or %(default)s)",
+    )  # fmt: skip
+    second.add_argument(
+        "--moto-b-port", type=int, default=_env_int("MESHCTL_SANDBOX_MOTO_B_PORT", SECOND_MOTO_PORT),
+        help="the second moto server's port (default: $MESHCTL_SANDBOX_MOTO_B_PORT or %(default)s)",
+    )  # fmt: skip
     moto_group = parser.add_argument_group("moto (AWS)")
     moto_group.add_argument(
         "--moto-port", type=int,
@@ -90,6 +117,46 @@ def build_services(args: argparse.Namespace) -> list[Service]:
             workdir=root / "kafka",
             port=args.kafka_port,
             controller_port=args.kafka_controller_port,
+        ),
+    ]
+
+
+class Second:
+    """A service of the second environment: the same server under another name ("kafka-b")."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    @property
+    def name(self) -> str:
+        return f"{self.service.name}-b"
+
+    def start(self, timeout: float = 90.0) -> bool:
+        return self.service.start(timeout=timeout)
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        return self.service.stop(timeout=timeout)
+
+    def is_running(self) -> bool:
+        return self.service.is_running()
+
+    def env_lines(self) -> list[str]:
+        return self.service.env_lines()
+
+    def summary(self) -> str:
+        return self.service.summary()
+
+
+def build_second_services(args: argparse.Namespace) -> list[Service]:
+    """The second environment's own servers (a second broker, a second AWS endpoint), for
+    `--second-broker` on ``up``; ``down`` and ``status`` include them when they were made."""
+    root: Path = args.dir
+    if not args.second_broker and not (root / "kafka-b").exists():
+        return []
+    return [
+        Second(MotoSandbox(workdir=root / "moto-b", port=args.moto_b_port)),
+        Second(
+            KafkaSandbox(workdir=root / "kafka-b", port=args.kafka_b_port, controller_port=args.kafka_b_controller_port)
         ),
     ]
 
@@ -119,10 +186,10 @@ def _write_env(path: Path, services: Sequence[Service]) -> None:
     tmp.replace(path)
 
 
-def cmd_up(services: Sequence[Service], root: Path, timeout: float) -> int:
+def cmd_up(services: Sequence[Service], root: Path, timeout: float, second: Sequence[Service] = ()) -> int:
     started: list[Service] = []
     try:
-        for service in services:
+        for service in [*services, *second]:
             if service.start(timeout=timeout):
                 started.append(service)
                 print(f"{service.name}: started, {service.summary()}")
@@ -136,6 +203,10 @@ def cmd_up(services: Sequence[Service], root: Path, timeout: float) -> int:
     env_path = root / ENV_FILE
     _write_env(env_path, services)
     print(f"env: {env_path} (load it with: . {env_path})")
+    if second:
+        env_b = root / ENV_FILE_B
+        _write_env(env_b, second)
+        print(f"env-b: {env_b}, the second environment's (load it after env: . {env_path} && . {env_b})")
     return 0
 
 
@@ -143,6 +214,7 @@ def cmd_down(services: Sequence[Service], root: Path) -> int:
     for service in reversed(services):
         print(f"{service.name}: {'stopped' if service.stop() else 'not running'}")
     (root / ENV_FILE).unlink(missing_ok=True)  # its values point at nothing now
+    (root / ENV_FILE_B).unlink(missing_ok=True)
     return 0
 
 
@@ -159,11 +231,12 @@ def cmd_status(services: Sequence[Service]) -> int:
 def _run(args: argparse.Namespace) -> int:
     root: Path = args.dir
     services = build_services(args)
+    second = build_second_services(args)
     if args.command == "up":
-        return cmd_up(services, root, args.timeout)
+        return cmd_up(services, root, args.timeout, second if args.second_broker else ())
     if args.command == "down":
-        return cmd_down(services, root)
-    return cmd_status(services)
+        return cmd_down([*services, *second], root)
+    return cmd_status([*services, *second])
 
 
 def _report(exc: Exception, verbose: bool) -> int:

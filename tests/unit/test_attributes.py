@@ -33,7 +33,7 @@ def test_every_resource_type_has_an_attribute_shape() -> None:
 
 
 def test_every_resource_the_examples_compile_to_has_its_types_shape() -> None:
-    ws = Workspace(EXAMPLES, LoadOptions(env={}))
+    ws = Workspace(EXAMPLES, LoadOptions(env={}, environment="dev"))
     resources = ws.run(State(), offline=True).resources
     assert {r.type for r in resources} == set(SHAPES)  # the examples use every type
     for r in resources:

@@ -34,7 +34,7 @@ def _without_applications(directory: Path) -> Path:
 def example_resources() -> dict[str, object]:
     directory = _without_applications(EXAMPLES)
     try:
-        config = load(directory, LoadOptions(env={}))
+        config = load(directory, LoadOptions(env={}, environment="dev"))  # dev: the mesh as it was
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     desired = compile_desired(config, State(), date(2026, 12, 3), DEPLOYERS)

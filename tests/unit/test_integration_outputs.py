@@ -222,7 +222,7 @@ def test_without_outputs_the_prefixed_write_stays_exactly_as_before(tmp_path: Pa
 
 def test_the_example_mesh_compiles_its_integrations_unchanged() -> None:
     """No example integration declares outputs: each keeps its PREFIXED WRITE and gets no topic."""
-    config = load(Path(__file__).parents[2] / "examples", LoadOptions(env={}))
+    config = load(Path(__file__).parents[2] / "examples", LoadOptions(env={}, environment="dev"))
     desired = compile_desired(config, State(), TODAY)
     integrations = {i.address: i for i in config.mesh.integrations}
     assert integrations and not any(i.outputs for i in integrations.values())

@@ -184,7 +184,8 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _load(directory: Path, cache: Path | None) -> object:
-    return load(directory, LoadOptions(env={}, cache_dir=cache)).mesh
+    environment = "dev" if directory == EXAMPLES else None  # the examples declare dev and prod
+    return load(directory, LoadOptions(env={}, cache_dir=cache, environment=environment)).mesh
 
 
 def _tree(directory: Path) -> dict[str, tuple[int, bytes]]:

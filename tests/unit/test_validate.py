@@ -127,7 +127,7 @@ def test_warnings_do_not_fail(tmp_path: Path) -> None:
 
 
 def test_the_example_mesh_is_valid() -> None:
-    loaded = load(Path(__file__).parents[2] / "examples", LoadOptions(env={}))
+    loaded = load(Path(__file__).parents[2] / "examples", LoadOptions(env={}, environment="dev"))
     mesh = loaded.mesh
     assert len(mesh.domains) >= 4 and len(mesh.products) >= 6 and len(mesh.access) >= 5
     assert any(p.kind == "fat_object" for p in mesh.products)
