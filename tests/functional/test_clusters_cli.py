@@ -167,3 +167,20 @@ def test_an_environment_replaces_a_named_clusters_block(mesh_dir: Path, monkeypa
     )
     with pytest.raises(MeshError, match="MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS is 'eu:9092', but environment 'prod' sets"):
         stray.kafka_settings("eu")
+
+
+def test_state_on_a_cluster_no_longer_declared_is_one_clear_error(mesh_dir: Path) -> None:
+    """Removing `kafka "us"` while state still holds its objects: meshctl cannot reach them to
+    delete or keep them, and says so before asking any broker."""
+    from meshctl.state_model import ResourceState, State
+
+    _mesh(mesh_dir, 'kafka {\n  bootstrap_servers = "127.0.0.1:1"\n}\n')
+    attrs = {"name": "gone.v1", "partitions": 1, "replication_factor": None, "config": {}}
+    rs = ResourceState("kafka_topic", "@us/gone.v1", attrs, "data_product.x.gone.v1")
+    (mesh_dir / ".meshctl").mkdir()
+    (mesh_dir / ".meshctl" / "state.json").write_text(State(resources={rs.address: rs}).to_text())
+    _refused(
+        run("plan", "."),
+        'error: state holds objects on cluster "us", which the configuration does not declare: '
+        'declare kafka "us" { ... } again',
+    )
