@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from meshctl.address import Address
+from meshctl.address import Address, Target
 from meshctl.compile.aws import compile_resources
 from meshctl.compile.clusters import place_on_clusters
 from meshctl.compile.kafka import compile_kafka
@@ -195,3 +195,11 @@ def test_an_application_on_a_named_cluster_keeps_its_password_in_that_clusters_s
     placed = {r.address: r for r in place_on_clusters(mesh, compile_kafka(mesh))}
     assert placed["kafka_scram_user.@eu/sales.api"].depends_on == ("aws_secretsmanager_secret.sales-api",)
     assert "kafka_scram_user.sales.api" not in placed
+
+
+def test_a_target_chooses_everything_on_a_cluster() -> None:
+    target = Target.parse("kafka_topic.@eu")
+    assert target.chooses(Address.parse("kafka_topic.@eu/sales.orders.v1"))
+    assert not target.chooses(Address.parse("kafka_topic.sales.orders.v1"))
+    assert not target.chooses(Address.parse("kafka_topic.@eu-2/sales.orders.v1"))
+    assert Target.parse("kafka_acl.@eu/sales").chooses(Address.parse("kafka_acl.@eu/sales/topic/x"))
