@@ -61,6 +61,8 @@ class Wiring(Protocol):
     @property
     def principal(self) -> str: ...
 
+    def cluster_principals(self) -> dict[str, str]: ...
+
     def deployers(self) -> tuple[str, ...]: ...
 
     def domain_scope(self, names: tuple[str, ...]) -> frozenset[str]: ...
@@ -107,7 +109,8 @@ class Run:
     def connected(self) -> Desired:
         """The desired state with the principal meshctl connects as, which needs the Kafka
         settings: what planning and drift read (never managed, its ACLs never touched)."""
-        return replace(self.desired, principal=self.workspace.principal)
+        ws = self.workspace
+        return replace(self.desired, principal=ws.principal, cluster_principals=ws.cluster_principals())
 
     @property
     def resources(self) -> list[Resource]:

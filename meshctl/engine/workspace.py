@@ -315,6 +315,17 @@ class Workspace:
         """The principal meshctl connects to Kafka as ("" when it authenticates otherwise)."""
         return self.kafka_settings().get("sasl.username") or ""
 
+    def cluster_principals(self) -> dict[str, str]:
+        """The principal meshctl connects as on each named cluster it can reach; a cluster
+        without settings is skipped here (its provider says what is missing when it is used)."""
+        out = {}
+        for cluster in self.config.mesh.clusters:
+            try:
+                out[cluster] = self.kafka_settings(cluster).get("sasl.username") or ""
+            except MeshError:
+                continue
+        return out
+
     # -- runs -----------------------------------------------------------------
 
     def run(self, state: State | None = None, *, offline: bool = False) -> Run:

@@ -14,14 +14,14 @@ Refresh needs to know what to read before the planner runs: `scope_plan` and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from meshctl.errors import Diagnostic, Diagnostics, error
 from meshctl.mesh.capacity import replication_errors
 from meshctl.mesh.lifecycle import RETIRE, Stage
 from meshctl.mesh.model import Mesh
-from meshctl.naming import integration_namespace
+from meshctl.naming import DEFAULT_CLUSTER, cluster_of, integration_namespace
 from meshctl.plan.diff import PlanOptions, diff, match_moves, prevent_destroy_errors, topics_at_stake
 from meshctl.plan.force_replace import replace_problems
 from meshctl.plan.migration import guard_retirement, migrations, watched_groups
@@ -46,6 +46,8 @@ class Desired:
     stages: Mapping[str, Stage]  # where each product version is in its life (by product address)
     sensitive: tuple[tuple[str, str], ...] = ()  # (`var.NAME`, a leaf of its value) of sensitive variables
     principal: str = ""  # the principal meshctl connects as: never managed, its ACLs never touched
+    # ... and on each named cluster (`kafka "eu"`) it connects to: cluster -> principal.
+    cluster_principals: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def scope_plan(
     if options is not None and options.replace:
         for problem in replace_problems(everything, prior, (r.address for r in resources), options):
             diags.error(problem)
-    _reused_names(resources, prior, desired.principal, diags)
+    _reused_names(resources, prior, desired.principal, diags, desired.cluster_principals)
     _sensitive_attributes(resources, desired.sensitive, diags)
     moved = resolve_moved(desired.mesh.moved, (r.addr for r in everything), diags)
     scoped_prior = with_move_sources(everything, resources, prior, scoped_prior, moved)
@@ -152,6 +154,9 @@ def territory_of(desired: Desired, prior: State) -> Territory:
     items = [(r.type, r.attributes, r.domain) for r in desired.resources]
     items += [(rs.type, rs.attributes, rs.domain) for rs in prior.resources.values()]
     kept = [*mesh.kafka.keep_acls_of, *([f"User:{desired.principal}"] if desired.principal else [])]
+    # Several clusters: what one cluster's settings keep is kept on every one (never deleted).
+    kept += [a for conn in mesh.clusters.values() for a in conn.keep_acls_of]
+    kept += [f"User:{p}" for p in desired.cluster_principals.values() if p]
     integrations = {
         integration_namespace(mesh.path(i.domain), i.name): (i.domain, i.name)
         for i in mesh.integrations
@@ -193,17 +198,28 @@ def with_move_sources(
 # -- what may not be planned -----------------------------------------------------------------------
 
 
-def _reused_names(desired: list[Resource], prior: State, principal: str, diags: Diagnostics) -> None:
+def _reused_names(
+    desired: list[Resource],
+    prior: State,
+    principal: str,
+    diags: Diagnostics,
+    cluster_principals: Mapping[str, str] | None = None,
+) -> None:
     for r in desired:
         if r.type == "kafka_topic" and r.name in prior.retired:
             diags.error(
                 f"topic {r.name} ({r.source}) was retired on {prior.retired[r.name]}; a retired version's "
                 "name is never used again: publish the next version number instead"
             )
-        if r.type == "kafka_scram_user" and principal and r.name == principal:
+        if r.type != "kafka_scram_user":
+            continue
+        cluster, name = cluster_of(r.name)
+        own = principal if cluster == DEFAULT_CLUSTER else (cluster_principals or {}).get(cluster, "")
+        if own and (r.name == own if cluster == DEFAULT_CLUSTER else name == own):
             # Managing it would give meshctl's own (often super) user a new password and the block's ACLs.
+            on = "" if cluster == DEFAULT_CLUSTER else f" on cluster {cluster}"
             diags.error(
-                f"{r.source} would be the principal User:{principal}, which meshctl itself connects as: "
+                f"{r.source} would be the principal User:{own}, which meshctl itself connects as{on}: "
                 "rename the domain or integration"
             )
 

@@ -3,6 +3,8 @@ that a mesh of the default cluster alone compiles exactly as before."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,11 +16,14 @@ from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.registry import compile_registry
 from meshctl.config.kafka_settings import client_config
 from meshctl.config.loader import LoadOptions, load
+from meshctl.engine.run import compile_desired
 from meshctl.errors import Diagnostics, MeshError, SourceRange
 from meshctl.mesh.model import KafkaConnection, MovedBlock
 from meshctl.naming import cluster_of, on_cluster, secret_name
+from meshctl.plan.build import scope_plan, territory_of
 from meshctl.plan.diff import match_moves
 from meshctl.plan.moves import resolve_moved
+from meshctl.plan.scope import Scope
 from meshctl.providers.base import Managed
 from meshctl.providers.clusters import readdressed
 from meshctl.resources import Resource, provider_of
@@ -203,3 +208,15 @@ def test_a_target_chooses_everything_on_a_cluster() -> None:
     assert not target.chooses(Address.parse("kafka_topic.sales.orders.v1"))
     assert not target.chooses(Address.parse("kafka_topic.@eu-2/sales.orders.v1"))
     assert Target.parse("kafka_acl.@eu/sales").chooses(Address.parse("kafka_acl.@eu/sales/topic/x"))
+
+
+def test_meshctls_own_principal_on_a_named_cluster_is_kept_and_never_managed(tmp_path: Path) -> None:
+    write_mesh(tmp_path, {"m.hcl": TWO})
+    config = load(tmp_path, LoadOptions(env={}))
+    desired = replace(compile_desired(config, State(), date(2026, 1, 1)), cluster_principals={"eu": "sales"})
+    _, diags = scope_plan(desired, State(), Scope())
+    assert [d.summary for d in diags.items] == [
+        "domain.sales would be the principal User:sales, which meshctl itself connects as on cluster eu: "
+        "rename the domain or integration"
+    ]
+    assert "User:sales" in territory_of(desired, State()).protected
