@@ -269,7 +269,9 @@ class Workspace:
         mesh = self.config.mesh
         recorded = {provider_of(rs.type, address) for address, rs in (state or State()).resources.items()}
         needed = {"kafka"} | recorded
-        for product in mesh.products:
+        if not mesh.clusters and any(p.schema for p in mesh.products):
+            needed.add("registry")
+        for product in mesh.products if mesh.clusters else ():
             cluster = mesh.product_cluster(product)
             if cluster != DEFAULT_CLUSTER:
                 needed.add(f"kafka.{cluster}")
