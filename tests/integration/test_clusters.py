@@ -16,6 +16,7 @@ from meshctl_sandbox.kafka import KafkaSandbox
 from tests.cli import run
 from tests.helpers import write_mesh
 from tests.integration import kafkautil
+from tests.integration.test_client_configs import _client_config, _conf, _consume, _produce
 
 
 @pytest.fixture
@@ -89,7 +90,12 @@ def _plan() -> tuple[int, str]:
 
 
 def test_each_product_principal_and_acl_lives_on_its_own_cluster(
-    workdir: Path, prefix: str, admin: AdminClient, admin_b: AdminClient, eu_env: dict[str, str]
+    workdir: Path,
+    prefix: str,
+    admin: AdminClient,
+    admin_b: AdminClient,
+    eu_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     p = prefix
     write_mesh(workdir, _files(p))
@@ -121,16 +127,22 @@ def test_each_product_principal_and_acl_lives_on_its_own_cluster(
         | {(f"User:{p}analytics", "GROUP", f"grp.{p}analytics.", "PREFIXED", op) for op in r}
     )
 
-    # Real clients with the credentials meshctl stored per cluster: sales has two passwords,
-    # each file points at its own broker; analytics reads orders on eu.
+    # The credentials meshctl stored per cluster: sales has two passwords, each file points at
+    # its own broker.
     creds = workdir / ".meshctl" / "credentials"
     sales_eu = kafkautil.read_properties(creds / "@eu" / f"{p}sales.properties")
     sales_a = kafkautil.read_properties(creds / f"{p}sales.properties")
     assert sales_eu["bootstrap.servers"] == eu_env["MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS"] != sales_a["bootstrap.servers"]
     assert sales_eu["sasl.password"] != sales_a["sasl.password"]
-    assert kafkautil.produce(sales_eu, orders, b"order-1") is None
-    analytics = kafkautil.read_properties(creds / "@eu" / f"{p}analytics.properties")
-    assert kafkautil.consume(analytics, orders, f"grp.{p}analytics.{kafkautil.unique_group('c')}") == b"order-1"
+    # The librdkafka files `meshctl client-config` renders connect to eu unchanged: sales
+    # produces, analytics consumes under its group, with the passwords stored for eu.
+    (producer_file,) = _client_config(f"{p}sales", workdir / "sales")
+    (consumer_file,) = _client_config(f"{p}analytics", workdir / "analytics")
+    assert producer_file.name == f"{p}sales.orders.v1.producer.properties"  # not returns: it is on default
+    producer = _conf(producer_file, monkeypatch)
+    assert producer["bootstrap.servers"] == eu_env["MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS"]
+    _produce(producer, orders, [b"order-1"])
+    assert _consume(_conf(consumer_file, monkeypatch), orders, 1) == [b"order-1"]
     assert not (creds / f"{p}analytics.properties").exists()  # no principal on the default cluster
 
     # Nothing left to do, across both brokers; drift sees both clusters and nothing changed.
