@@ -9,6 +9,7 @@ from __future__ import annotations
 from meshctl.errors import Diagnostics, SourceRange
 from meshctl.mesh.applications import application_clusters
 from meshctl.mesh.model import DataProduct, Mesh, product_ref
+from meshctl.naming import cluster_env_prefix
 
 _ACROSS_HINT = (
     "a principal reads only on its own cluster: put both on one cluster (set cluster on the domain or "
@@ -24,6 +25,15 @@ def check_clusters(mesh: Mesh, diags: Diagnostics) -> None:
         unknown |= _unknown(domain.cluster, f'domain "{domain.name}"', src, known, diags)
     for product in mesh.products:
         unknown |= _unknown(product.cluster, product.address, product.srcs.get("cluster", product.src), known, diags)
+    spelled: dict[str, str] = {}
+    for name, conn in sorted(mesh.clusters.items()):
+        other = spelled.setdefault(cluster_env_prefix(name), name)
+        if other != name:
+            diags.error(
+                f'kafka "{name}" and kafka "{other}" share the variables MESHCTL_KAFKA_{cluster_env_prefix(name)}*',
+                conn.src,
+                hint="a cluster's variables upper-case its name and read - as _: rename one of them",
+            )
     for name, registry in sorted(mesh.registries.items()):
         if name not in mesh.clusters:
             diags.error(

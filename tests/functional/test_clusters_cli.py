@@ -100,6 +100,14 @@ def test_an_integration_reading_across_clusters_is_refused(mesh_dir: Path) -> No
             'clusters.hcl:1: error: schema_registry "us" names no cluster',
         ),
         ('kafka {\n}\nkafka "default" {\n}\n', "clusters.hcl:3: error: more than one kafka"),
+        (
+            'kafka "eu-1" {\n}\nkafka "eu_1" {\n}\n',
+            'clusters.hcl:3: error: kafka "eu_1" and kafka "eu-1" share the variables MESHCTL_KAFKA_EU_1_*',
+        ),
+        (
+            'kafka "eu" {\n  sasl_password = "hunter2"\n}\n',
+            "clusters.hcl:2: error: sasl_password is written in the file as plain text",
+        ),
     ],
 )
 def test_bad_connection_blocks(mesh_dir: Path, extra: str, expected: str) -> None:
