@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from meshctl.address import Address
+from meshctl.address import Address, recorded
 from meshctl.naming import CLUSTER_MARK, DEFAULT_CLUSTER, cluster_of
 
 
@@ -28,9 +28,9 @@ class Resource:
     address: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        addr = Address.of(self.type, self.name, self.module)  # ValueError if no address can hold them
+        addr, text = recorded(self.type, self.name, self.module)  # ValueError if no address can hold them
         object.__setattr__(self, "addr", addr)
-        object.__setattr__(self, "address", str(addr))
+        object.__setattr__(self, "address", text)
 
 
 @dataclass(frozen=True)

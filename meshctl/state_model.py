@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from meshctl import __version__
-from meshctl.address import Address
+from meshctl.address import Address, recorded
 from meshctl.documents import BadDocumentError, JsonValue
 from meshctl.errors import MeshError
 from meshctl.resources import RESOURCE_TYPES
@@ -42,9 +42,9 @@ class ResourceState:
     _line: str = field(init=False, default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        addr = Address.of(self.type, self.name, self.module)  # ValueError if no address can hold them
+        addr, text = recorded(self.type, self.name, self.module)  # ValueError if no address can hold them
         object.__setattr__(self, "addr", addr)
-        object.__setattr__(self, "address", str(addr))
+        object.__setattr__(self, "address", text)
 
     def json_line(self) -> str:
         """`to_json()` encoded compactly on one line, as the state file holds it."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
-from meshctl.address import Address, ModuleAddress
+from meshctl.address import Address, ModuleAddress, recorded
 from meshctl.errors import SourceRange
 from meshctl.naming import (
     DEFAULT_CLUSTER,
@@ -57,7 +58,7 @@ class Domain:
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
     cluster: str = ""  # the named Kafka cluster of its products; "": its parent's (the root's: "default")
 
-    @property
+    @cached_property
     def address(self) -> str:
         return f"domain.{self.name}"
 
@@ -111,12 +112,14 @@ class DataProduct:
     environments: tuple[str, ...] | None = None
     cluster: str = ""  # the named Kafka cluster it lives on; "": its domain's
 
-    @property
+    # Made once per product (a product is frozen): compiling and planning 10,000 products
+    # read them ~150,000 times.
+    @cached_property
     def key(self) -> str:
         """`<domain>.<product>`, how access grants name a product."""
         return f"{self.domain}.{self.name}"
 
-    @property
+    @cached_property
     def address(self) -> str:
         return f"data_product.{self.domain}.{self.name}.v{self.version}"
 
@@ -131,7 +134,7 @@ class Access:
     src: SourceRange
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
 
-    @property
+    @cached_property
     def address(self) -> str:
         return f"access.{self.name}"
 
@@ -276,9 +279,9 @@ class ResourceBlock:
     address: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        addr = Address.of(self.type, self.name, self.module)  # ValueError if no address can hold them
+        addr, text = recorded(self.type, self.name, self.module)  # ValueError if no address can hold them
         object.__setattr__(self, "addr", addr)
-        object.__setattr__(self, "address", str(addr))
+        object.__setattr__(self, "address", text)
 
 
 @dataclass(frozen=True)
