@@ -93,7 +93,6 @@ def _expect(kind: type[T], value: object, name: str) -> T:
 
 def decode(block: ast.Block, schema: BlockSchema, scope: Scope, diags: Diagnostics) -> Decoded | None:
     """Evaluate `block` against `schema`; None when its labels are wrong (already reported)."""
-    where = _block_title(block)
     optional = bool(schema.optional_label) and len(block.labels) == 1
     if len(block.labels) != len(schema.labels) and not optional:
         if schema.optional_label:
@@ -117,20 +116,30 @@ def decode(block: ast.Block, schema: BlockSchema, scope: Scope, diags: Diagnosti
         if spec is None:
             nested_hint = f"{name} is a block: write {name} {{ ... }}" if name in schema.blocks else ""
             diags.error(
-                f"unknown attribute {name!r} in {where}",
+                f"unknown attribute {name!r} in {_block_title(block)}",
                 attr.src,
                 hint=nested_hint or _suggest(name, list(schema.attrs) + list(schema.blocks)),
             )
             continue
+        expr = attr.expr
+        if type(expr) is ast.Literal and type(expr.value) is _SAME_AS_DECODED.get(spec.type):
+            # Most attributes are a literal of their type (a quoted string, a whole number): no
+            # evaluation, no check, no conversion would change it.
+            out.values[name] = expr.value
+            out.srcs[name] = attr.src
+            out.exprs[name] = expr
+            continue
         try:
-            value = evaluate(attr.expr, scope)
+            value = evaluate(expr, scope)
         except EvalError as exc:
             diags.add(exc.diagnostic)
             continue
         problem = type_problem(value, spec.type)
         if problem:
             diags.error(
-                f"wrong type for {name!r} in {where}: {problem}", attr.src, hint=f"{name} must be a {spec.type}"
+                f"wrong type for {name!r} in {_block_title(block)}: {problem}",
+                attr.src,
+                hint=f"{name} must be a {spec.type}",
             )
             continue
         out.values[name] = _normalize(value, spec.type)
@@ -139,7 +148,7 @@ def decode(block: ast.Block, schema: BlockSchema, scope: Scope, diags: Diagnosti
     for name, spec in schema.attrs.items():
         if spec.required and name not in block.body.attributes:
             diags.error(
-                f"missing required attribute {name!r} in {where}",
+                f"missing required attribute {name!r} in {_block_title(block)}",
                 block.src,
                 hint=f"add {name} = ...{f' ({spec.doc})' if spec.doc else ''}",
             )
@@ -150,7 +159,7 @@ def decode(block: ast.Block, schema: BlockSchema, scope: Scope, diags: Diagnosti
                 f"{nested.type} is an attribute: write {nested.type} = ..." if nested.type in schema.attrs else ""
             )
             diags.error(
-                f"unknown block {nested.type!r} in {where}",
+                f"unknown block {nested.type!r} in {_block_title(block)}",
                 nested.src,
                 hint=attr_hint or _suggest(nested.type, list(schema.blocks) + list(schema.attrs)),
             )
@@ -158,7 +167,7 @@ def decode(block: ast.Block, schema: BlockSchema, scope: Scope, diags: Diagnosti
         seen = out.blocks.setdefault(nested.type, [])
         if seen and not sub.repeatable:
             diags.error(
-                f"duplicate {nested.type!r} block in {where}",
+                f"duplicate {nested.type!r} block in {_block_title(block)}",
                 nested.src,
                 detail=f"the first one is at line {seen[0].src.line}",
                 hint="merge the two blocks",
@@ -169,8 +178,14 @@ def decode(block: ast.Block, schema: BlockSchema, scope: Scope, diags: Diagnosti
             seen.append(decoded)
     for name, sub in schema.blocks.items():
         if sub.required and not out.blocks.get(name):
-            diags.error(f"missing required block {name!r} in {where}", block.src, hint=f"add {name} {{ ... }}")
+            diags.error(
+                f"missing required block {name!r} in {_block_title(block)}", block.src, hint=f"add {name} {{ ... }}"
+            )
     return out
+
+
+# A literal of this Python type is already what `decode` makes of it for the schema type.
+_SAME_AS_DECODED: dict[str, type] = {"string": str, "number": int, "bool": bool}
 
 
 def _block_title(block: ast.Block) -> str:
