@@ -7,6 +7,7 @@ never a traceback.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -29,8 +30,14 @@ from meshctl import interrupt  # noqa: E402  (after the early handler, on purpos
 def run() -> None:
     try:
         interrupt.install()  # inside the try: a signal may land while the handler is being swapped
-        from meshctl.cli.main import main
-
+        # Importing meshctl and its libraries makes objects that all live until the process
+        # ends: the cyclic collector, which cannot free any of them, is paused meanwhile (~8% of
+        # the import); engine.collector pauses it again around the command itself.
+        gc.disable()
+        try:
+            from meshctl.cli.main import main
+        finally:
+            gc.enable()
         main()
     except KeyboardInterrupt as exc:  # before click runs, or after it returned
         interrupt.write_stderr("\ninterrupted: nothing was changed\n")
