@@ -16,7 +16,7 @@ from meshctl.compile.applications import compile_applications
 from meshctl.compile.lifecycle import LIVE, Stage
 from meshctl.mesh.applications import written_versions
 from meshctl.mesh.model import DataProduct, Mesh, TopicSpec
-from meshctl.mesh.policy import Setting, effective_policy
+from meshctl.mesh.policy import Setting, effective_policy, policies
 from meshctl.naming import group_prefix, integration_namespace, kafka_principal
 from meshctl.resources import Resource
 
@@ -46,12 +46,13 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
             )
         )
     topics: dict[str, str] = {}  # product address -> topic address
+    policy_of = policies(mesh)
     app_written = {p.address for app in mesh.applications for p in written_versions(mesh, app)}
     for product in mesh.products:
         stage = stages.get(product.address, live)
         if not stage.exists:
             continue
-        topic = _product_topic(mesh, product)
+        topic = _product_topic(mesh, product, policy_of(product.domain))
         topics[product.address] = topic.address
         out.append(topic)
         out.append(
@@ -153,14 +154,24 @@ def _integrations(mesh: Mesh, topics: Mapping[str, str]) -> list[Resource]:
     return out
 
 
-def _product_topic(mesh: Mesh, product: DataProduct) -> Resource:
-    return _topic(mesh, product.domain, mesh.topic_name(product), product.kind, product.topic, product.address)
+def _product_topic(mesh: Mesh, product: DataProduct, policy: Mapping[str, Setting]) -> Resource:
+    name = mesh.topic_name(product)
+    return _topic(mesh, product.domain, name, product.kind, product.topic, product.address, policy)
 
 
-def _topic(mesh: Mesh, domain: str, name: str, kind: str, spec: TopicSpec, source: str) -> Resource:
-    """A managed topic of `domain`: the kind's defaults under the configured settings."""
+def _topic(
+    mesh: Mesh,
+    domain: str,
+    name: str,
+    kind: str,
+    spec: TopicSpec,
+    source: str,
+    policy: Mapping[str, Setting] | None = None,
+) -> Resource:
+    """A managed topic of `domain`: the kind's defaults under the configured settings (`policy`:
+    the domain's effective policy, when the caller has it already)."""
     replication = spec.replication_factor
-    policy = effective_policy(mesh, domain)
+    policy = effective_policy(mesh, domain) if policy is None else policy
     if replication is None:
         replication = _whole_number(policy.get("min_replication_factor"))
     defaults = dict(KIND_DEFAULTS.get(kind, {}))

@@ -97,6 +97,21 @@ def effective_policy(mesh: Mesh, domain: str) -> dict[str, Setting]:
     return out
 
 
+def policies(mesh: Mesh) -> Callable[[str], dict[str, Setting]]:
+    """`effective_policy` of each domain, worked out once: for one pass over a mesh that does not
+    change while it runs (validating or compiling 10,000 products of a few hundred domains). The
+    dicts it gives are shared: read them, never change them."""
+    found: dict[str, dict[str, Setting]] = {}
+
+    def of(domain: str) -> dict[str, Setting]:
+        policy = found.get(domain)
+        if policy is None:
+            policy = found[domain] = effective_policy(mesh, domain)
+        return policy
+
+    return of
+
+
 def _overridable(mesh: Mesh, domain: str) -> bool:
     return mesh.domains[domain].policy.allow_override
 

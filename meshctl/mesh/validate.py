@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from meshctl.errors import Diagnostics, SourceRange
 from meshctl.iam.identity import deployer_problem
@@ -21,7 +21,7 @@ from meshctl.mesh.model import (
     TopicSpec,
     product_ref,
 )
-from meshctl.mesh.policy import SOURCE_NAME, SettingValue, effective_policy, loosened
+from meshctl.mesh.policy import SOURCE_NAME, Setting, SettingValue, effective_policy, loosened, policies
 from meshctl.naming import (
     MAX_TOPIC_NAME_LENGTH,
     NAME_RE,
@@ -101,6 +101,7 @@ def _show(setting: str, value: SettingValue) -> str:
 def _check_products(mesh: Mesh, diags: Diagnostics) -> None:
     seen_versions: dict[tuple[str, str, int], str] = {}
     topics: dict[str, str] = {}
+    policy_of = policies(mesh)
     apps = {application_namespace(a.principal_name): a for a in mesh.applications if a.domain in mesh.domains}
     for p in mesh.products:
         if p.domain not in mesh.domains:
@@ -131,7 +132,7 @@ def _check_products(mesh: Mesh, diags: Diagnostics) -> None:
         topics[topic] = p.address
         _check_replaces(mesh, p, diags)
         _check_namespace(mesh, p, topic, apps, diags)
-        _check_against_policy(mesh, p, diags)
+        _check_against_policy(mesh, p, diags, policy_of(p.domain))
 
 
 def _check_replaces(mesh: Mesh, p: DataProduct, diags: Diagnostics) -> None:
@@ -179,11 +180,11 @@ def _check_namespace(mesh: Mesh, p: DataProduct, topic: str, apps: dict[str, App
             )
 
 
-def _check_against_policy(mesh: Mesh, p: DataProduct, diags: Diagnostics) -> None:
+def _check_against_policy(mesh: Mesh, p: DataProduct, diags: Diagnostics, policy: Mapping[str, Setting]) -> None:
     def where(attr: str) -> SourceRange:
         return p.srcs.get(attr if attr == "kind" else f"topic.{attr}", p.src)
 
-    _check_topic_policy(mesh, p.domain, p.topic, where, p.address, diags, p.kind)
+    _check_topic_policy(mesh, p.domain, p.topic, where, p.address, diags, p.kind, policy)
 
 
 def _check_topic_policy(
@@ -194,11 +195,12 @@ def _check_topic_policy(
     address: str,
     diags: Diagnostics,
     kind: str | None = None,
+    policy: Mapping[str, Setting] | None = None,
 ) -> None:
     """A topic's partitions, replication and configs (and a product's kind) against the
-    domain's effective policy; `where(attr)`: the source of `partitions`, `replication_factor`,
-    `config` or `kind`."""
-    policy = effective_policy(mesh, domain)
+    domain's effective policy (`policy`, when the caller has it already); `where(attr)`: the
+    source of `partitions`, `replication_factor`, `config` or `kind`."""
+    policy = effective_policy(mesh, domain) if policy is None else policy
 
     def fail(setting: str, attr: str, summary: str) -> None:
         s = policy[setting]
