@@ -46,6 +46,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
             )
         )
     topics: dict[str, str] = {}  # product address -> topic address
+    topic_names: dict[str, str] = {}  # product address -> topic name
     policy_of = policies(mesh)
     app_written = {p.address for app in mesh.applications for p in written_versions(mesh, app)}
     for product in mesh.products:
@@ -54,6 +55,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
             continue
         topic = _product_topic(mesh, product, policy_of(product.domain))
         topics[product.address] = topic.address
+        topic_names[product.address] = topic.name
         out.append(topic)
         out.append(
             _acl(
@@ -78,7 +80,7 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
                 _acl(
                     kafka_principal(grant.consumer),
                     "TOPIC",
-                    mesh.topic_name(granted_product),
+                    topic_names[granted_product.address],
                     "LITERAL",
                     ["DESCRIBE", "READ"],
                     grant.address,

@@ -37,9 +37,10 @@ def stages(mesh: Mesh, today: date, frozen_topics: set[str]) -> dict[str, Stage]
         if p.lifecycle.replaces is not None:
             successors[(p.key, p.lifecycle.replaces)] = p
     out: dict[str, Stage] = {}
+    live = Stage(LIVE)  # a version nothing replaces, the most of them: one shared, and its topic not looked up
     for p in mesh.products:
         nxt = successors.get((p.key, p.version))
-        out[p.address] = Stage(_stage(nxt, today, mesh.topic_name(p) in frozen_topics), nxt)
+        out[p.address] = live if nxt is None else Stage(_stage(nxt, today, mesh.topic_name(p) in frozen_topics), nxt)
     return out
 
 
