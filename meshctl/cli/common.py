@@ -202,6 +202,8 @@ def make_scope(run: Run, targets: tuple[str, ...], domains: tuple[str, ...]) -> 
 def print_warnings(ws: Workspace) -> None:
     for w in ws.config.warnings:
         click.echo(w.format(), err=True)
+    for line in ws.environment_warnings():
+        click.echo(f"warning: {line}", err=True)
 
 
 def progress(message: str) -> None:

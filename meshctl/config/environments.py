@@ -82,6 +82,7 @@ def select(blocks: Blocks, wanted: str | None, bare: Scope, diags: Diagnostics) 
     for block in env_blocks:
         _check(block, by_name, diags)
     names = tuple(by_name)
+    _check_shared_state(by_name, diags)
     if wanted is None:
         diags.error(
             f"the mesh declares environments ({', '.join(names)}): choose one",
@@ -156,6 +157,28 @@ def _check(block: ast.Block, seen: dict[str, ast.Block], diags: Diagnostics) -> 
             )
             continue
         keys[key] = nested
+
+
+def _check_shared_state(by_name: Mapping[str, ast.Block], diags: Diagnostics) -> None:
+    """Two environments whose own backend blocks, written as plain values, are the same would
+    share one state (and its lock): an error, whichever environment is selected."""
+    seen: dict[tuple[object, ...], str] = {}
+    for name, block in by_name.items():
+        for nested in block.body.blocks:
+            if nested.type != "backend":
+                continue
+            literals = {k: a.expr for k, a in nested.body.attributes.items() if isinstance(a.expr, ast.Literal)}
+            if len(literals) != len(nested.body.attributes):
+                continue  # computed: not comparable before evaluation
+            where = (tuple(nested.labels), tuple(sorted((k, repr(e.value)) for k, e in literals.items())))
+            if where in seen:
+                diags.error(
+                    f'environments "{seen[where]}" and "{name}" would share one state',
+                    nested.src,
+                    detail="their backend blocks are the same: one state and one lock for two environments",
+                    hint="give each environment its own path or key",
+                )
+            seen.setdefault(where, name)
 
 
 def _variables(block: ast.Block, bare: Scope, diags: Diagnostics) -> tuple[dict[str, object], SourceRange | None]:

@@ -143,6 +143,21 @@ class Workspace:
             return [warning] if warning else []
         return []
 
+    def environment_warnings(self) -> list[str]:
+        """A mesh that has just been given environments keeps its earlier state where it was
+        (.meshctl/state.json); the selected environment's is elsewhere, so say where to move it
+        rather than let a plan start from nothing against objects that exist."""
+        if not self.environment or self.config.mesh.backend is not None:
+            return []
+        earlier = (self.state_dir or self.directory / ".meshctl") / "state.json"
+        if earlier.is_file() and not (self.meta_dir / "state.json").is_file():
+            return [
+                f"{earlier} holds the state from before the mesh had environments; environment "
+                f"{self.environment!r} keeps its own in {self.meta_dir}: move the file (and credentials/) there "
+                "if it belongs to this environment"
+            ]
+        return []
+
     def read_state(self) -> State:
         return self.backend.read()
 

@@ -214,6 +214,10 @@ def test_selection_errors(tmp_path: Path) -> None:
         ('environment "x" {\n  variables = { nope = 1 }\n}', "no variable 'nope' is declared"),
         ('environment "x" {\n  variables = { partitions = "many" }\n}', "not a valid number"),
         ('environment "x" {\n  variables = { partitions = var.retention_days }\n}', "var"),
+        (
+            'environment "x" {\n  backend "local" {\n    path = "prod-state"\n  }\n}',
+            'environments "prod" and "x" would share one state',
+        ),
     ],
 )
 def test_bad_environment_blocks(tmp_path: Path, block: str, message: str) -> None:
@@ -237,3 +241,59 @@ def test_a_mesh_without_environments_loads_as_before(tmp_path: Path) -> None:
     assert loaded.environment.name == "default" and not loaded.environment.declared
     assert loaded.mesh.kafka.bootstrap_servers == "top:9092"
     assert len(loaded.mesh.products) == 2
+
+
+BACKENDS = """
+backend "{kind}" {{
+{settings}
+}}
+environment "dev" {{}}
+environment "prod" {{
+  backend "local" {{
+    path = "prod-state"
+  }}
+}}
+domain "sales" {{
+  owners {{ accountable = "s@acme.example" }}
+}}
+"""
+
+
+def _backend(tmp_path: Path, kind: str, settings: str, environment: str) -> str:
+    from meshctl.engine.workspace import Workspace
+
+    write_mesh(tmp_path, {"main.hcl": BACKENDS.format(kind=kind, settings=settings)})
+    return Workspace(tmp_path, LoadOptions(env={}, environment=environment), env={}).backend.describe()
+
+
+def test_each_environment_has_its_own_state(tmp_path: Path) -> None:
+    # a top-level backend the environment does not replace: each environment gets its own place in it
+    assert _backend(tmp_path, "local", '  path = "state"', "dev") == str(
+        tmp_path / "state" / "env" / "dev" / "state.json"
+    )
+    s3 = '  bucket = "acme-state"\n  key = "mesh/state.json"'
+    assert _backend(tmp_path, "s3", s3, "dev") == "s3://acme-state/env/dev/mesh/state.json"
+    # the environment's own backend, as written
+    assert _backend(tmp_path, "s3", s3, "prod") == str(tmp_path / "prod-state" / "state.json")
+
+
+def test_default_local_state_and_credentials_per_environment(tmp_path: Path) -> None:
+    from meshctl.engine.workspace import Workspace
+
+    write_mesh(tmp_path, {"main.hcl": ENVS})
+    dev = Workspace(tmp_path, LoadOptions(env={}, environment="dev"), env={})
+    assert dev.backend.describe() == str(tmp_path / ".meshctl" / "env" / "dev" / "state.json")
+    assert dev.credential_store().location("x").startswith(str(tmp_path / ".meshctl" / "env" / "dev" / "credentials"))
+    elsewhere = Workspace(tmp_path, LoadOptions(env={}, environment="dev"), state_dir=tmp_path / "s", env={})
+    assert elsewhere.backend.describe() == str(tmp_path / "s" / "env" / "dev" / "state.json")
+
+
+def test_state_from_before_environments_is_pointed_out(tmp_path: Path) -> None:
+    from meshctl.engine.workspace import Workspace
+
+    write_mesh(tmp_path, {"main.hcl": ENVS.replace('  backend "local" {\n    path = "prod-state"\n  }\n', "")})
+    (tmp_path / ".meshctl").mkdir()
+    (tmp_path / ".meshctl" / "state.json").write_text("{}")
+    warnings = Workspace(tmp_path, LoadOptions(env={}, environment="prod"), env={}).environment_warnings()
+    assert len(warnings) == 1 and "from before the mesh had environments" in warnings[0]
+    assert str(tmp_path / ".meshctl" / "env" / "prod") in warnings[0]
