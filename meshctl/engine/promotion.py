@@ -12,7 +12,7 @@ import dataclasses
 
 from meshctl.engine.run import Run
 from meshctl.engine.workspace import Workspace
-from meshctl.errors import MeshError
+from meshctl.errors import ConfigError, MeshError
 from meshctl.plan.promotion import Promotion, compare
 from meshctl.state_model import State
 
@@ -26,6 +26,11 @@ def promotion(ws: Workspace, source: str) -> Promotion:
     options = dataclasses.replace(ws.load_options, environment=source, saved_variables={}, saved_sensitive=frozenset())
     other = Workspace(ws.directory, options, ws.state_dir, env=ws.env, today=ws.today)
     # Loaded and compiled only: `offline` reads no state and asks nobody who deploys.
-    source_resources = Run(other, State(), offline=True).resources
+    try:
+        source_resources = Run(other, State(), offline=True).resources
+    except ConfigError as exc:  # say which environment's configuration it is
+        raise ConfigError(
+            [dataclasses.replace(d, summary=f"{d.summary} [--from {source}]") for d in exc.diagnostics]
+        ) from None
     target_resources = Run(ws, State(), offline=True).resources
     return compare(source, target, source_resources, target_resources)

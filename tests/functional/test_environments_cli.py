@@ -289,3 +289,24 @@ def test_an_environment_replaces_named_clusters_too(
     assert "MESHCTL_KAFKA_EU_BOOTSTRAP_SERVERS is 'dev-eu:9092', but environment 'prod' sets kafka \"eu\"" in (
         refused.stderr
     )
+
+
+def test_a_problem_in_the_from_environment_says_so(connections: Connections, mesh_dir: Path) -> None:
+    write_mesh(mesh_dir, {"main.hcl": MESH.replace("variables = { partitions = 2 }", "variables = { nope = 2 }")})
+    assert run("plan", "-e", "prod", ".").exit_code == 0  # staging's block is not even evaluated
+    result = run("plan", "-e", "prod", "--from", "staging", ".")
+    assert result.exit_code == 1
+    assert "no variable 'nope' is declared [--from staging]" in result.stderr
+    assert connections.servers == ["prod-broker:9092"]  # the failed one stopped before refreshing
+
+
+def test_a_literal_secret_in_an_environment_block_is_refused(connections: Connections, mesh_dir: Path) -> None:
+    text = MESH.replace(
+        'bootstrap_servers = "prod-broker:9092"',
+        'bootstrap_servers = "prod-broker:9092"\n    sasl_password = "hunter2"',
+    )
+    write_mesh(mesh_dir, {"main.hcl": text})
+    result = run("validate", ".")
+    assert result.exit_code == 1
+    assert "sasl_password is written in the file as plain text [environment prod]" in result.stderr
+    assert "hunter2" not in result.output
