@@ -310,3 +310,18 @@ def test_a_literal_secret_in_an_environment_block_is_refused(connections: Connec
     assert result.exit_code == 1
     assert "sasl_password is written in the file as plain text [environment prod]" in result.stderr
     assert "hunter2" not in result.output
+
+
+def test_locks_are_per_environment(connections: Connections, mesh_dir: Path) -> None:
+    from meshctl.config.loader import LoadOptions
+    from meshctl.engine.workspace import Workspace
+
+    dev = Workspace(mesh_dir, LoadOptions(env={}, environment="dev"), env={})
+    dev.backend.lock("apply")  # another run holds dev's lock
+    try:
+        blocked = run("apply", "-e", "dev", "--auto-approve", ".")
+        assert blocked.exit_code == 1 and "locked" in blocked.stderr
+        other = run("apply", "-e", "prod", "--auto-approve", ".")
+        assert other.exit_code == 0, other.output  # prod's state has its own lock
+    finally:
+        dev.backend.unlock()
