@@ -83,6 +83,8 @@ def select(blocks: Blocks, wanted: str | None, bare: Scope, diags: Diagnostics) 
         _check(block, by_name, diags)
     names = tuple(by_name)
     _check_shared_state(by_name, diags)
+    if not names:  # every environment block was malformed: already reported
+        return Selection(stripped, Environment())
     if wanted is None:
         diags.error(
             f"the mesh declares environments ({', '.join(names)}): choose one",

@@ -297,3 +297,10 @@ def test_state_from_before_environments_is_pointed_out(tmp_path: Path) -> None:
     warnings = Workspace(tmp_path, LoadOptions(env={}, environment="prod"), env={}).environment_warnings()
     assert len(warnings) == 1 and "from before the mesh had environments" in warnings[0]
     assert str(tmp_path / ".meshctl" / "env" / "prod") in warnings[0]
+
+
+@pytest.mark.parametrize("wanted", [None, "prod"])
+def test_only_malformed_environment_blocks(tmp_path: Path, wanted: str | None) -> None:
+    text = 'environment "Prod" {}\ndomain "sales" {\n  owners { accountable = "s@acme.example" }\n}\n'
+    out = _errors(tmp_path, text, wanted)
+    assert 'main.hcl:1: error: invalid environment name "Prod"' in out
