@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from meshctl.engine import workspace as workspace_module
+from meshctl.providers.base import Managed
 from tests.cli import run
 from tests.fake_providers import FakeProvider
 from tests.helpers import write_mesh
@@ -61,6 +62,18 @@ access "analytics_orders" {
 """
 
 
+class Connecting(FakeProvider):
+    """Connects (through meshctl's own factory) when first asked, as the registry provider does."""
+
+    def __init__(self, name: str, connect: Callable[[], object]) -> None:
+        super().__init__(name)
+        self.connect = connect
+
+    def refresh(self, managed: list[Managed]) -> dict[str, dict[str, object]]:
+        self.connect()
+        return super().refresh(managed)
+
+
 class Connections:
     """Every Kafka connection a command would open, by bootstrap servers; the providers are fakes."""
 
@@ -78,8 +91,24 @@ class Connections:
         monkeypatch.setattr(
             workspace_module, "ClusterKafkaProvider", lambda cluster, connect, store: self._kafka(connect)
         )
-        monkeypatch.setattr(workspace_module, "RegistryProvider", lambda *args: FakeProvider("registry"))
-        monkeypatch.setattr(workspace_module, "AwsProvider", lambda settings: FakeProvider("aws"))
+        self.registries: list[str] = []
+        self.aws: list[str | None] = []
+        registries = self.registries
+
+        class Registry:  # records the registry it would reach
+            def __init__(self, url: str, *args: object) -> None:
+                registries.append(url)
+
+        monkeypatch.setattr(workspace_module, "RegistryClient", Registry)
+        monkeypatch.setattr(workspace_module, "RegistryProvider", lambda connect: self._made(connect, "registry"))
+        monkeypatch.setattr(workspace_module, "AwsProvider", self._aws)
+
+    def _made(self, connect: Callable[[], object], name: str) -> FakeProvider:
+        return Connecting(name, connect)
+
+    def _aws(self, settings: object) -> FakeProvider:
+        self.aws.append(getattr(settings, "endpoint_url", None))
+        return FakeProvider("aws")
 
     def _kafka(self, connect: Callable[[], object]) -> FakeProvider:
         connect()  # the real provider connects when first asked; every command here asks
@@ -325,3 +354,53 @@ def test_locks_are_per_environment(connections: Connections, mesh_dir: Path) -> 
         assert other.exit_code == 0, other.output  # prod's state has its own lock
     finally:
         dev.backend.unlock()
+
+
+REGISTRIES = """
+environment "dev" {
+  kafka {
+    bootstrap_servers = "dev-broker:9092"
+  }
+  schema_registry {
+    url = "http://dev-registry:8081"
+  }
+  aws {
+    region       = "eu-west-1"
+    endpoint_url = "http://dev-aws:5000"
+  }
+}
+environment "prod" {
+  kafka {
+    bootstrap_servers = "prod-broker:9092"
+  }
+  schema_registry {
+    url = "http://prod-registry:8081"
+  }
+  aws {
+    region       = "eu-west-1"
+    endpoint_url = "http://prod-aws:5000"
+  }
+}
+domain "sales" {
+  owners { accountable = "sales@acme.example" }
+}
+data_product "orders" {
+  domain = "sales"
+  schema {
+    type = "AVRO"
+    file = "orders.avsc"
+  }
+}
+"""
+
+
+def test_only_the_selected_environment_s_registry_and_aws_endpoint_are_reached(
+    connections: Connections, mesh_dir: Path
+) -> None:
+    schema = '{"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"}]}'
+    write_mesh(mesh_dir, {"main.hcl": REGISTRIES, "orders.avsc": schema})
+    result = run("plan", "-e", "prod", ".")
+    assert result.exit_code == 0, result.output
+    assert connections.registries == ["http://prod-registry:8081"]
+    assert connections.aws == ["http://prod-aws:5000"]
+    assert connections.servers == ["prod-broker:9092"]
