@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
+from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from meshctl.engine.workspace import Workspace
 from meshctl_sandbox.kafka import KafkaSandbox
+from meshctl_sandbox.registry import RegistrySandbox
 from tests.cli import run
 from tests.helpers import write_mesh
 from tests.integration import kafkautil
@@ -205,3 +207,36 @@ def test_drift_and_import_work_per_cluster(
     assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
     # The same name on the default cluster is not there to import.
     assert kafkautil.topics(admin, orders) == {}
+
+
+def test_a_named_clusters_registry_holds_its_products_subjects(
+    workdir: Path,
+    prefix: str,
+    admin_b: AdminClient,
+    eu_env: dict[str, str],
+    registry_server: RegistrySandbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`schema_registry "eu"` (its URL in MESHCTL_REGISTRY_EU_URL): the subjects of eu's products
+    are registered through it, addressed `schema_subject.@eu/...`; the default registry, which
+    no product of the default cluster needs, is never asked."""
+    p = prefix
+    monkeypatch.setenv("MESHCTL_REGISTRY_EU_URL", registry_server.url)
+    monkeypatch.delenv("MESHCTL_REGISTRY_URL", raising=False)
+    files = _files(p)
+    files["main.hcl"] = files["main.hcl"].replace(
+        "  topic { partitions = 2 }",
+        '  topic { partitions = 2 }\n  schema { file = "orders.avsc" }',
+    )
+    files["main.hcl"] += 'schema_registry "eu" {\n}\n'
+    files["orders.avsc"] = '{"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"}]}'
+    write_mesh(workdir, files)
+    _, planned = _plan()
+    subject = f"{p}commerce.{p}sales.orders.v1-value"
+    assert f"schema_subject.@eu/{subject} will be created" in planned, planned
+    _apply()
+    assert SchemaRegistryClient({"url": registry_server.url}).get_latest_version(subject).version == 1
+    assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
+    ws = Workspace(workdir)
+    ws.run().plan()
+    assert ws.providers["registry.eu"].requests > 0 and ws.providers["registry"].requests == 0
