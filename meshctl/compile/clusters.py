@@ -57,10 +57,10 @@ def place_on_clusters(mesh: Mesh, resources: list[Resource]) -> list[Resource]:
     moved = {address: {c: _at(address, c) for c in clusters} for address, clusters in placed.items()}
     out: list[Resource] = []
     for r in resources:
-        for cluster in placed.get(r.address, [DEFAULT_CLUSTER]):
-            if r.address not in placed:
-                out.append(r)  # AWS resources: one account, wherever the products are
-                continue
+        if r.address not in placed:
+            out.append(r)  # not a Kafka or registry resource: placed nowhere in particular
+            continue
+        for cluster in placed[r.address]:
             needs = tuple(_dependency(d, cluster, moved) for d in r.depends_on)
             out.append(replace(r, name=on_cluster(r.name, cluster), depends_on=needs))
     return out
