@@ -207,6 +207,18 @@ def test_drift_and_import_work_per_cluster(
     assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
     # The same name on the default cluster is not there to import.
     assert kafkautil.topics(admin, orders) == {}
+    # Rotating sales's password on eu renews eu's and leaves the default cluster's as it was;
+    # both still log in (the re-plan checks every stored password against its broker).
+    creds = workdir / ".meshctl" / "credentials"
+    before_eu, before_a = (
+        kafkautil.read_properties(path)["sasl.password"]
+        for path in (creds / "@eu" / f"{p}sales.properties", creds / f"{p}sales.properties")
+    )
+    rotated = run("apply", "--auto-approve", "--no-color", f"-replace=kafka_scram_user.@eu/{p}sales", ".")
+    assert rotated.exit_code == 0, rotated.output
+    assert kafkautil.read_properties(creds / "@eu" / f"{p}sales.properties")["sasl.password"] != before_eu
+    assert kafkautil.read_properties(creds / f"{p}sales.properties")["sasl.password"] == before_a
+    assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")
 
 
 def test_a_named_clusters_registry_holds_its_products_subjects(
