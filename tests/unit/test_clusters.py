@@ -220,3 +220,21 @@ def test_meshctls_own_principal_on_a_named_cluster_is_kept_and_never_managed(tmp
         "rename the domain or integration"
     ]
     assert "User:sales" in territory_of(desired, State()).protected
+
+
+def test_an_integration_lives_on_its_domains_cluster(tmp_path: Path) -> None:
+    (tmp_path / "vendor").mkdir(parents=True)
+    (tmp_path / "vendor" / "main.hcl").write_text('variable "integration" {\n}\n')
+    text = TWO + (
+        'integration "lake" {\n  domain = "sales"\n  vendor = "v"\n  source = "./vendor"\n'
+        '  reads = ["sales.orders"]\n  output "dlq" {\n  }\n}\n'
+    )
+    res = _placed(tmp_path, text)
+    on_eu = sorted(a for a in res if "lake" in a)
+    assert on_eu == [
+        "kafka_acl.@eu/sales-lake/group/grp.sales-lake.*",
+        "kafka_acl.@eu/sales-lake/topic/commerce.sales.lake.dlq",
+        "kafka_acl.@eu/sales-lake/topic/commerce.sales.orders.v1",
+        "kafka_scram_user.@eu/sales-lake",
+        "kafka_topic.@eu/commerce.sales.lake.dlq",
+    ]
