@@ -29,6 +29,14 @@ from meshctl import interrupt  # noqa: E402  (after the early handler, on purpos
 
 def run() -> None:
     try:
+        _run()
+    except KeyboardInterrupt as exc:  # a signal landing as the command ended, before it was told
+        interrupt.write_stderr("\ninterrupted: nothing was changed\n")
+        _exit(interrupt.exit_code(exc))
+
+
+def _run() -> None:
+    try:
         interrupt.install()  # inside the try: a signal may land while the handler is being swapped
         # Importing meshctl and its libraries makes objects that all live until the process
         # ends: the cyclic collector, which cannot free any of them, is paused meanwhile (~8% of
@@ -43,6 +51,7 @@ def run() -> None:
         interrupt.write_stderr("\ninterrupted: nothing was changed\n")
         _exit(interrupt.exit_code(exc))
     except SystemExit as exc:
+        interrupt.ignore_from_now()  # the command is over, whatever it returned
         if interrupt.received() is None:
             raise
         _exit(0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1)
@@ -51,8 +60,7 @@ def run() -> None:
 def _exit(code: int) -> None:
     """After an interrupt: leave at once instead of joining worker threads that may wait
     out a request timeout (the lock is released and state written by then)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a last Ctrl-C must not cut the final flush
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    interrupt.ignore_from_now()  # a last Ctrl-C must not cut the final flush
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

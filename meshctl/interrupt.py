@@ -40,6 +40,8 @@ class _Mode:
     stop_requested = False  # the first signal inside graceful()
     pending: int | None = None  # a signal that arrived inside shielded(): raised when it ends
     notice: Callable[[int], None] | None = None
+    over = False  # the command has ended: a signal now changes nothing
+    installed = False  # install() ran: this process is meshctl's own (not a test calling the CLI)
 
 
 _received: list[int] = []
@@ -47,8 +49,22 @@ _received: list[int] = []
 
 def install() -> None:
     """Route SIGINT and SIGTERM through one handler (the main thread only)."""
+    _Mode.installed = True
     for signum in SIGNAL_NAMES:
         signal.signal(signum, _handle)
+
+
+def ignore_from_now() -> None:
+    """The command is over: a signal now is ignored. First in the handler (a signal landing
+    while the dispositions change returns quietly), then by the kernel, because Python's
+    shutdown puts back the default action of every signal with a Python handler, and a
+    SIGTERM landing then would kill a run that finished (exit -15). Only in meshctl's own
+    process: a test calling the CLI in-process keeps its signals."""
+    if not _Mode.installed:
+        return
+    _Mode.over = True
+    for signum in SIGNAL_NAMES:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def received() -> int | None:
@@ -61,6 +77,8 @@ def stop_requested() -> bool:
 
 
 def _handle(signum: int, frame: FrameType | None) -> None:
+    if _Mode.over:
+        return
     _received.append(signum)
     if _Mode.graceful and not _Mode.stop_requested:
         _Mode.stop_requested = True
@@ -115,3 +133,4 @@ def reset() -> None:
     _Mode.stop_requested = False
     _Mode.pending = None
     _Mode.notice = None
+    _Mode.over = _Mode.installed = False

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from meshctl import __version__, redaction
+from meshctl import __version__, interrupt, redaction
 from meshctl.cli.plan_apply import apply, drift, plan
 from meshctl.cli.state_cmds import force_unlock, import_, state
 from meshctl.cli.tools import client_config, fmt, graph, output, validate
@@ -28,7 +28,15 @@ class MeshGroup(click.Group):
         # The one place the garbage collector is tuned (engine.collector): around the whole
         # command, from loading the configuration to the last line of output.
         with _cli_exit_codes(), collector.paused():
-            return super().invoke(ctx)
+            try:
+                result = super().invoke(ctx)
+            except (SystemExit, click.exceptions.Exit):  # the command chose its exit code
+                interrupt.ignore_from_now()
+                raise
+            # Done (state written, output printed): a signal from now on must not turn the run
+            # into "Aborted!" (click's answer to a KeyboardInterrupt) or kill its shutdown.
+            interrupt.ignore_from_now()
+            return result
 
 
 @contextmanager

@@ -143,3 +143,23 @@ def test_a_signal_during_startup_prints_no_traceback(mesh_dir: Path, delay: floa
         return
     assert proc.returncode == 128 + signum, (proc.returncode, err)
     assert err.strip() == "interrupted: nothing was changed"
+
+
+def test_a_signal_as_the_process_shuts_down_after_a_finished_run_changes_nothing(mesh_dir: Path) -> None:
+    """A SIGTERM landing while Python shuts down after a finished run (here sent by an atexit
+    hook, deterministically): meshctl ignores it, so the run keeps its exit code 0. Before, the
+    handler raised inside the shutdown (a traceback), or, a moment later, Python had put back
+    the default action and the process died with -15 (14 of 60 runs signalled just after
+    their output)."""
+    write_mesh(mesh_dir, {"main.hcl": MINIMAL})
+    child = (
+        "import atexit, os, signal, sys\n"
+        "atexit.register(lambda: os.kill(os.getpid(), signal.SIGTERM))\n"
+        "sys.argv = ['meshctl', 'validate', '.']\n"
+        "from meshctl.__main__ import run\n"
+        "run()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, cwd=mesh_dir, timeout=60)
+    assert proc.stdout.startswith("Success!"), proc.stderr
+    assert proc.returncode == 0, (proc.returncode, proc.stderr)
+    assert proc.stderr == "", proc.stderr

@@ -81,3 +81,19 @@ def test_interrupted_message_after_a_forced_stop_names_the_unknown() -> None:
         "2 in flight are unknown: run `meshctl plan` to see; 1 failed; 1 was not started; the lock was released. "
         "Run `meshctl plan` to see what is left."
     )
+
+
+def test_once_the_command_is_over_a_signal_changes_nothing(routed: None) -> None:
+    """After the command ended (state written, output printed), a signal neither raises nor
+    reaches Python's shutdown, which would put back the default action and die with -15."""
+    interrupt.ignore_from_now()
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN and signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    interrupt._handle(signal.SIGTERM, None)  # one that landed while the dispositions changed: no exception
+    assert interrupt.received() is None
+
+
+def test_a_test_calling_the_cli_in_process_keeps_its_signals() -> None:
+    interrupt.reset()  # nothing installed: not meshctl's own process
+    before = signal.getsignal(signal.SIGINT)
+    interrupt.ignore_from_now()
+    assert signal.getsignal(signal.SIGINT) == before
