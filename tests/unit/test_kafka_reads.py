@@ -167,7 +167,10 @@ def test_a_few_topics_are_one_request_and_the_count_never_grows_with_the_cluster
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cases = ((5, 1000, 4, 1), (999, 1000, 4, 1), (40, 10, 4, 4), (41, 10, 4, 4), (400, 10, 4, 4))
-    cases += ((10_000, 1000, 8, 8), (4_000, 1000, 8, 4))  # the shipped split: up to 8, of 1,000 topics at least
+    cases += ((4_000, 1000, 8, 4), (10_000, 1000, 8, 8))
+    # The shipped split: up to 8 requests of 500 topics at least, the same 8 from 4,000 topics on.
+    shipped = (client_module._CONFIG_CHUNK_MIN, client_module._CONFIG_CHUNKS)
+    cases += tuple((n, *shipped, expected) for n, expected in ((999, 2), (4_000, 8), (5_000, 8), (10_000, 8)))
     for n, chunk_min, chunks, expected in cases:
         monkeypatch.setattr(client_module, "_CONFIG_CHUNK_MIN", chunk_min)
         monkeypatch.setattr(client_module, "_CONFIG_CHUNKS", chunks)
