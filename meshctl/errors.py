@@ -14,6 +14,9 @@ from dataclasses import dataclass
 class SourceRange:
     file: str
     line: int
+    # The block instance the range belongs to, e.g. `data_product.orders["eu"]`, when the block
+    # has for_each or count: its instances share the block's lines, errors name the instance.
+    instance: str = ""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
@@ -29,7 +32,8 @@ class Diagnostic:
 
     def format(self) -> str:
         where = f"{self.source}: " if self.source else ""
-        lines = [f"{where}{self.severity}: {self.summary}"]
+        instance = f"{self.source.instance}: " if self.source and self.source.instance else ""
+        lines = [f"{where}{self.severity}: {instance}{self.summary}"]
         if self.detail:
             lines.append(f"  {self.detail}")
         if self.hint:
@@ -69,10 +73,10 @@ class ConfigError(MeshError):
         return "\n".join(d.format() for d in self.diagnostics)
 
 
-def _diag_sort_key(d: Diagnostic) -> tuple[str, int, str]:
+def _diag_sort_key(d: Diagnostic) -> tuple[str, int, str, str]:
     if d.source is None:
-        return ("", 0, d.summary)
-    return (d.source.file, d.source.line, d.summary)
+        return ("", 0, "", d.summary)
+    return (d.source.file, d.source.line, d.source.instance, d.summary)
 
 
 class Diagnostics:

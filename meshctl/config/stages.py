@@ -29,6 +29,7 @@ from meshctl.config import ast, environments, hcl, modules, placement
 from meshctl.config.builder import build_mesh
 from meshctl.config.environments import Environment, EnvironmentNamespace, Selection
 from meshctl.config.evaluate import Scope
+from meshctl.config.instances import REPEATABLE, decode_repeatable
 from meshctl.config.language import SECRET_ATTRIBUTES, TOP_LEVEL
 from meshctl.config.locals import Locals
 from meshctl.config.moved import decode_moved
@@ -206,6 +207,9 @@ def decode_blocks(blocks: Blocks, scope: Scope) -> Staged[DecodedConfig]:
     for type_ in _MODEL_BLOCKS:
         decoded[type_] = []
         for block in blocks[type_]:
+            if type_ in REPEATABLE:  # for_each / count: one decoded block per instance
+                decoded[type_] += decode_repeatable(block, TOP_LEVEL[type_], scope, diags)
+                continue
             d = decode(block, TOP_LEVEL[type_], scope, diags)
             if d is not None:
                 decoded[type_].append(d)
