@@ -61,6 +61,9 @@ class ResourceType:
     # The secret a requested replace (`-replace=ADDRESS`) renews in place, in one step and with
     # no delete: a SCRAM user's password (a rotation). "" = a requested replace deletes, then creates.
     rotates: str = ""
+    # What state records beside the object's attributes (a password's fingerprint, where the
+    # credentials are), which no refresh reports: a plan from state alone leaves them out.
+    recorded_only: frozenset[str] = frozenset()
 
     @property
     def holds_data(self) -> bool:
@@ -119,6 +122,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             "kafka",
             force_new={"mechanism": "the SCRAM mechanism changed"},
             rotates="password",
+            recorded_only=frozenset({"password", "credentials"}),
         ),
         ResourceType(
             "kafka_topic",

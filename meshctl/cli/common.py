@@ -93,7 +93,7 @@ def scope_options(fn: Callable) -> Callable:
         multiple=True,
         metavar="ADDRESS",
         callback=_parse_targets,
-        help="Only this resource or block (and what it depends on); repeatable.",
+        help="Only this resource or block (and what it depends on); repeatable. Also -target=ADDRESS.",
     )(fn)
     fn = click.option(
         "--domain",
@@ -158,6 +158,27 @@ def plan_flags(fn: Callable) -> Callable:
         "holds records needs kafka_topic. prevent_destroy is never overridden.",
     )(fn)
     return fn
+
+
+def refresh_option(fn: Callable) -> Callable:
+    """Terraform's `-refresh=false`, in either spelling: plan from state alone."""
+    return click.option(
+        "-refresh",
+        "--refresh",
+        "refresh_live",
+        type=click.BOOL,
+        default=True,
+        show_default=True,
+        metavar="BOOL",
+        help="-refresh=false: plan from state alone, asking no server anything (state is taken as the "
+        "truth: changes made out of band are not seen, topics to delete count as holding data, a version to "
+        "retire as still read, schema updates are left for the registry to judge when applied).",
+    )(fn)
+
+
+def refresh_notice(refresh_live: bool) -> None:
+    if not refresh_live:
+        progress("meshctl: -refresh=false: planning from state alone, no server is asked anything")
 
 
 def plan_options(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 
 from meshctl import __version__, interrupt, redaction
-from meshctl.cli.plan_apply import apply, drift, plan
+from meshctl.cli.plan_apply import apply, destroy, drift, plan
 from meshctl.cli.state_cmds import force_unlock, import_, state
 from meshctl.cli.tools import client_config, fmt, graph, output, validate
 from meshctl.engine import collector
@@ -24,6 +26,12 @@ class MeshGroup(click.Group):
         with _cli_exit_codes():
             return super().make_context(*args, **kwargs)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        return name, command, [_double_dash(arg) for arg in rest]
+
     def invoke(self, ctx: click.Context) -> Any:
         # The one place the garbage collector is tuned (engine.collector): around the whole
         # command, from loading the configuration to the last line of output.
@@ -37,6 +45,17 @@ class MeshGroup(click.Group):
             # into "Aborted!" (click's answer to a KeyboardInterrupt) or kill its shutdown.
             interrupt.ignore_from_now()
             return result
+
+
+# Terraform's single-dash spellings of options declared with two dashes (`-replace` and
+# `-refresh` are declared in both spellings): rewritten before the command parses them, so
+# click's messages name the option as its help does.
+_SINGLE_DASH = ("-target",)
+
+
+def _double_dash(arg: str) -> str:
+    name = arg.split("=", 1)[0]
+    return "-" + arg if name in _SINGLE_DASH else arg
 
 
 @contextmanager
@@ -55,19 +74,38 @@ def _cli_exit_codes() -> Iterator[None]:
 
 @click.group(cls=MeshGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--debug", is_flag=True, help="Show tracebacks and client logs.")
+@click.option(
+    "-C",
+    "-chdir",
+    "--chdir",
+    "chdir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Work in DIR, as if meshctl were started there (Terraform's -chdir): the default DIRECTORY and "
+    "every relative path (--var-file, --out, a plan file, --state-dir) are taken from it. Before the command.",
+)
 @click.version_option(__version__, prog_name="meshctl")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, chdir: Path | None) -> None:
     """Declarative provisioning for a data mesh on Kafka.
 
     Describe domains, data products and access grants in HCL; `plan` shows what
     would change on the live cluster, `apply` carries it out.
+
+    \b
+    Examples:
+      meshctl plan
+      meshctl -C ./mesh plan -refresh=false
+      meshctl -chdir=./mesh apply --auto-approve
     """
     ctx.obj = {"debug": debug}
+    if chdir is not None:
+        # Before any path is resolved: click converts arguments after this callback runs.
+        os.chdir(chdir)
     redaction.install(debug)  # before any client exists: no record, traceback or warning shows a secret
 
 
-for command in (validate, plan, apply, drift, state, import_, force_unlock, graph, fmt, client_config, output):
+for command in (validate, plan, apply, destroy, drift, state, import_, force_unlock, graph, fmt, client_config, output):
     cli.add_command(command)
 
 

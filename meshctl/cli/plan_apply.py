@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -21,6 +22,8 @@ from meshctl.cli.common import (
     plan_options,
     print_warnings,
     progress,
+    refresh_notice,
+    refresh_option,
     scope_options,
     selected_environment,
     use_color,
@@ -47,15 +50,20 @@ from meshctl.render.drift import render_drift
 from meshctl.render.markdown import render_markdown
 from meshctl.render.promotion import render_promotion
 from meshctl.render.text import Styler, render_plan
+from meshctl.resources import GUARDED_TYPES
 
 
-def _refreshing(ws: Workspace) -> None:
+def _refreshing(ws: Workspace, refresh_live: bool = True) -> None:
+    if not refresh_live:
+        refresh_notice(refresh_live)
+        return
     progress(f"meshctl: refreshing from Kafka at {ws.kafka_settings().get('bootstrap.servers', '?')} ...")
 
 
 @click.command()
 @config_options
 @plan_flags
+@refresh_option
 @scope_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (Terraform's plan shape).")
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print the plan as Markdown for a pull request.")
@@ -89,6 +97,7 @@ def plan(
     targets: tuple[str, ...],
     domains: tuple[str, ...],
     replace: tuple[str, ...],
+    refresh_live: bool,
     as_json: bool,
     as_markdown: bool,
     out: Path | None,
@@ -106,21 +115,23 @@ def plan(
       meshctl apply rotate.plan
       meshctl plan --json --full > plan.json   # unchanged resources listed too
       meshctl plan -e prod --from staging      # prod's plan, and what promoting staging changes
+      meshctl plan -refresh=false              # from state alone: no server is asked anything
+      meshctl -C ./mesh plan -target=kafka_topic.commerce.sales.orders.v1
     """
     if as_json and as_markdown:
         raise click.UsageError("choose one of --json and --markdown")
     ws = workspace(directory, vars_, var_files, state_dir)
     print_warnings(ws)
     run = ws.run()
-    if not targets and not domains:
+    if not targets and not domains and refresh_live:
         run.read_ahead()  # the broker answers while the configuration compiles
     scope = make_scope(run, targets, domains)
     options = plan_options(allow_replace, allow_delete_topics, force_retire, allow_delete, scope, replace)
     check_replace(run, options)
     # Before any request: a wrong --from is found without contacting anything.
     promoted = promotion_to_json(promotion(ws, from_env)) if from_env else None
-    _refreshing(ws)
-    the_plan = run.plan(options)
+    _refreshing(ws, refresh_live)
+    the_plan = run.plan(options, refresh_live=refresh_live)
     # Unchanged resources apply does not read are left out unless --full asks: at 10,000 products
     # they are 25,000 entries (~30 MB); the text and Markdown views never show them.
     doc = plan_to_json(the_plan if full else listed(the_plan, run.state), [w.summary for w in ws.config.warnings])
@@ -166,6 +177,7 @@ def plan(
 @click.argument("target", default=".", type=click.Path(exists=True, path_type=Path), metavar="[DIR|PLANFILE]")
 @config_flags
 @plan_flags
+@refresh_option
 @scope_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for 'yes'.")
 @click.option("--lock-timeout", default=0.0, type=float, metavar="SECONDS", help="Wait this long for the state lock.")
@@ -183,6 +195,7 @@ def apply(
     targets: tuple[str, ...],
     domains: tuple[str, ...],
     replace: tuple[str, ...],
+    refresh_live: bool,
     auto_approve: bool,
     lock_timeout: float,
 ) -> None:
@@ -194,27 +207,54 @@ def apply(
       meshctl apply --auto-approve ./mesh
       meshctl apply -replace=kafka_scram_user.sales    # rotate the sales principal's password
       meshctl apply plan.out                           # a plan saved with `meshctl plan --out`
+      meshctl apply -refresh=false                     # plan from state alone, then apply
     """
-    color = use_color(no_color)
-    saved = _saved_plan(target, bool(allow_replace or allow_delete_topics or force_retire or allow_delete or replace))
-    ws = _workspace_for(saved, saved.directory if saved else target, vars_, var_files, state_dir)
-    print_warnings(ws)
+    guards_given = bool(allow_replace or allow_delete_topics or force_retire or allow_delete or replace)
+    saved = _saved_plan(target, guards_given)
     guards = functools.partial(
         plan_options, allow_replace, allow_delete_topics, force_retire, allow_delete, replace=replace
     )
+    ws = _workspace_for(saved, saved.directory if saved else target, vars_, var_files, state_dir)
+    _carry_out(ws, saved, Planning(targets, domains, guards, refresh_live), auto_approve, lock_timeout, no_color)
+
+
+@dataclass(frozen=True)
+class Planning:
+    """How apply or destroy makes its plan when no saved plan is given."""
+
+    targets: tuple[str, ...]
+    domains: tuple[str, ...]
+    guards: Callable[[Scope], PlanOptions]
+    refresh_live: bool = True
+    destroy: bool = False
+
+
+def _carry_out(
+    ws: Workspace,
+    saved: planfile.SavedPlan | None,
+    planning: Planning,
+    auto_approve: bool,
+    lock_timeout: float,
+    no_color: bool,
+) -> None:
+    """apply's and destroy's one path: under the lock, plan (or take the saved plan), show it,
+    refuse what needs an opt-in, confirm, apply with state written after every step, and
+    report; signals as apply answers them."""
+    color = use_color(no_color)
+    print_warnings(ws)
     _lock(ws, lock_timeout)
     try:
         for warning in ws.backend_warnings():
             click.echo(f"warning: {warning}", err=True)
         run = ws.run()
-        the_plan = _plan_to_apply(ws, run, saved, targets, domains, guards)
+        the_plan = _plan_to_apply(ws, run, saved, planning)
         click.echo(render_plan(plan_to_json(listed(the_plan, run.state)), color), nl=False)
         if not the_plan.has_changes:
             run.apply(the_plan, ProgressHooks(0, color))  # records adopted and forgotten resources
             return
         run.refuse_blocked(the_plan)
         if saved is None and not auto_approve:
-            _confirm()
+            _confirm(planning.destroy)
         hooks = ProgressHooks(_step_count(the_plan), color)
         # The first signal lets the batch in flight finish and be recorded; a second stops at once.
         with interrupt.graceful(hooks.stop_notice) as stop_requested:
@@ -229,7 +269,65 @@ def apply(
         sys.exit(interrupt.exit_code(exc))
     finally:
         _unlock(ws)
-    _report_result(ws, run, the_plan, result, hooks, color)
+    _report_result(ws, run, the_plan, result, hooks, color, "Destroy" if planning.destroy else "Apply")
+
+
+@click.command()
+@config_options
+@click.option("--no-color", is_flag=True, help="Plain output, no ANSI colours.")
+@click.option(
+    "--allow-delete-topics",
+    is_flag=True,
+    help="Allow deleting topics (their data is lost); the same as --allow-delete kafka_topic.",
+)
+@click.option(
+    "--allow-delete",
+    "allow_delete",
+    multiple=True,
+    type=click.Choice([*GUARDED_TYPES, "all"]),
+    metavar="TYPE",
+    help=f"Allow deleting objects of TYPE that hold data or grant access: {', '.join(GUARDED_TYPES)}, or all; "
+    "repeatable. prevent_destroy is never overridden.",
+)
+@refresh_option
+@scope_options
+@click.option("--auto-approve", is_flag=True, help="Destroy without asking for 'yes'.")
+@click.option("--lock-timeout", default=0.0, type=float, metavar="SECONDS", help="Wait this long for the state lock.")
+@handle_errors
+def destroy(
+    directory: Path,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+    no_color: bool,
+    allow_delete_topics: bool,
+    allow_delete: tuple[str, ...],
+    refresh_live: bool,
+    targets: tuple[str, ...],
+    domains: tuple[str, ...],
+    auto_approve: bool,
+    lock_timeout: float,
+) -> None:
+    """Delete everything state records (within --target/--domain and the -e environment).
+
+    With every guard of apply: the state lock, a 'yes' to confirm unless --auto-approve, an
+    opt-in for each type of object that holds data (topics, subjects, principals, secrets,
+    buckets), and prevent_destroy, which nothing overrides. State is written after every step;
+    a signal lets the batch in flight finish and be recorded, as in apply.
+
+    \b
+    Examples:
+      meshctl destroy                                       # asks for the opt-ins it needs
+      meshctl destroy --allow-delete all --auto-approve ./mesh
+      meshctl destroy --domain sales --allow-delete kafka_topic --allow-delete schema_subject
+      meshctl destroy -target=kafka_topic.commerce.sales.orders.v1 --allow-delete-topics
+      meshctl -e dev destroy --allow-delete all             # one environment's objects only
+    """
+    guards = functools.partial(plan_options, False, allow_delete_topics, False, allow_delete)
+    ws = workspace(directory, vars_, var_files, state_dir)
+    _carry_out(
+        ws, None, Planning(targets, domains, guards, refresh_live, destroy=True), auto_approve, lock_timeout, no_color
+    )
 
 
 def _saved_plan(target: Path, guards_given: bool) -> planfile.SavedPlan | None:
@@ -249,21 +347,23 @@ def _plan_to_apply(
     ws: Workspace,
     run: Run,
     saved: planfile.SavedPlan | None,
-    targets: tuple[str, ...],
-    domains: tuple[str, ...],
-    guards: Callable[[Scope], PlanOptions],
+    planning: Planning,
 ) -> Plan:
     """A saved plan, once it is known not to be stale; otherwise a fresh plan of the live cluster
     within the --target/--domain scope, under the guards the flags opted into."""
     if saved is not None:
         run.refuse_stale(saved)
         return saved.plan
-    if not targets and not domains:
+    targets, domains, refresh_live = planning.targets, planning.domains, planning.refresh_live
+    options = planning.guards(make_scope(run, targets, domains))
+    if planning.destroy:
+        _refreshing(ws, refresh_live)
+        return run.destroy_plan(options, refresh_live=refresh_live)
+    if not targets and not domains and refresh_live:
         run.read_ahead()  # the broker answers while the configuration compiles
-    options = guards(make_scope(run, targets, domains))
     check_replace(run, options)
-    _refreshing(ws)
-    return run.plan(options)
+    _refreshing(ws, refresh_live)
+    return run.plan(options, refresh_live=refresh_live)
 
 
 def _step_count(the_plan: Plan) -> int:
@@ -272,7 +372,13 @@ def _step_count(the_plan: Plan) -> int:
 
 
 def _report_result(
-    ws: Workspace, run: Run, the_plan: Plan, result: ApplyResult, hooks: ProgressHooks, color: bool
+    ws: Workspace,
+    run: Run,
+    the_plan: Plan,
+    result: ApplyResult,
+    hooks: ProgressHooks,
+    color: bool,
+    verb: str = "Apply",
 ) -> None:
     """What apply did: what state holds after a signal (exit 130/143), else the counts and each failure."""
     if result.interrupted:
@@ -285,9 +391,9 @@ def _report_result(
     counts = result.counts
     line = f"{counts['added']} added, {counts['changed']} changed, {counts['destroyed']} destroyed."
     if result.ok:
-        click.echo(f"\n{s('Apply complete!', 'green', bold=True)} Resources: {line}")
+        click.echo(f"\n{s(f'{verb} complete!', 'green', bold=True)} Resources: {line}")
         return
-    click.echo(f"\n{s('Apply failed.', 'red', bold=True)} Resources: {line}", err=True)
+    click.echo(f"\n{s(f'{verb} failed.', 'red', bold=True)} Resources: {line}", err=True)
     for address, error in result.failed.items():
         click.echo(f"error: {address}: {error}", err=True)
     for address, because in result.skipped.items():
@@ -354,18 +460,25 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _confirm() -> None:
-    click.echo(
-        "\nDo you want to perform these actions?\n"
-        "  meshctl will perform the actions described above.\n"
-        "  Only 'yes' will be accepted to approve.\n"
-    )
+def _confirm(destroy: bool = False) -> None:
+    if destroy:
+        click.echo(
+            "\nDo you really want to destroy these objects?\n"
+            "  meshctl will delete the objects listed above. There is no undo.\n"
+            "  Only 'yes' will be accepted to confirm.\n"
+        )
+    else:
+        click.echo(
+            "\nDo you want to perform these actions?\n"
+            "  meshctl will perform the actions described above.\n"
+            "  Only 'yes' will be accepted to approve.\n"
+        )
     click.echo("  Enter a value: ", nl=False)
     answer = sys.stdin.readline()
     if not answer:
         raise MeshError("apply cancelled: no answer on standard input (use --auto-approve in pipelines)")
     if answer.strip() != "yes":
-        click.echo("\nApply cancelled.")
+        click.echo("\nDestroy cancelled." if destroy else "\nApply cancelled.")
         sys.exit(1)
     click.echo("")
 

@@ -1,14 +1,16 @@
-"""`state list|show|rm|migrate`, `force-unlock` and `import`: adopt and inspect."""
+"""`state list|show|rm|mv|migrate`, `force-unlock` and `import`: adopt and inspect."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import click
 
+from meshctl import interrupt
 from meshctl.address import Address, AddressError
 from meshctl.cli.common import config_flags, config_options, load_options, progress, workspace
 from meshctl.cli.errors import handle_errors
@@ -17,6 +19,8 @@ from meshctl.engine.adopt import adopt
 from meshctl.engine.discover import discover_cluster, discovery_workspace, write_discovery
 from meshctl.engine.migrate import migrate_state
 from meshctl.errors import MeshError
+from meshctl.naming import DEFAULT_CLUSTER, cluster_of
+from meshctl.state_model import ResourceState
 
 
 @click.group()
@@ -84,6 +88,85 @@ def state_rm(
     click.echo(
         f"Removed {len(addresses)} resource(s) from the state. They still exist; meshctl no longer manages them."
     )
+
+
+@state.command("mv")
+@click.argument("source", metavar="SRC")
+@click.argument("destination", metavar="DST")
+@config_options
+@click.option("--lock-timeout", default=0.0, type=float, metavar="SECONDS", help="Wait this long for the state lock.")
+@handle_errors
+def state_mv(
+    source: str,
+    destination: str,
+    directory: Path,
+    vars_: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    state_dir: Path | None,
+    lock_timeout: float,
+) -> None:
+    """Give a managed resource another address in state, without touching it on the cluster.
+
+    As Terraform's `state mv`: for a rename in the configuration that no `moved` block records.
+    DST must not be in state already; the type cannot change, nor the cluster of a Kafka or
+    registry object (`TYPE.@eu/...`): the object lives where it lives. Each environment (-e)
+    has its own state: an object never moves from one to another.
+
+    \b
+    Examples:
+      meshctl state mv aws_s3_bucket.data aws_s3_bucket.raw
+      meshctl state mv 'aws_s3_bucket.data' 'module.lake.aws_s3_bucket.data'
+      meshctl -e prod state mv aws_iam_role.reader 'aws_iam_role.reader["sales"]'
+    """
+    ws = workspace(directory, vars_, var_files, state_dir)
+    ws.backend.lock("state mv", lock_timeout)
+    try:
+        current = ws.read_state()
+        src, dst = moved_addresses(source, destination, current.resources)
+        current.resources = moved_state(current.resources, src, dst)
+        ws.backend.write(current)
+    finally:
+        with interrupt.shielded():  # the lock is released even when a signal arrives right now
+            ws.backend.unlock()
+    click.echo(f"Moved {src} to {dst}. Nothing changed on the cluster; run `meshctl plan` to check.")
+
+
+def moved_addresses(source: str, destination: str, recorded: Mapping[str, ResourceState]) -> tuple[Address, Address]:
+    """SRC and DST of `state mv`, checked against state: refused before anything is written."""
+    src = Address.parse(_address(source, recorded))
+    dst = Address.parse(_address(destination, recorded))
+    if str(src) not in recorded:
+        raise MeshError(f"{src} is not in the state{_did_you_mean(str(src), list(recorded))}")
+    if str(dst) in recorded:
+        raise MeshError(f"{dst} is already in the state: `meshctl state rm {dst}` first if it is to go")
+    if src == dst:
+        raise MeshError(f"{src} and {dst} are the same address")
+    if src.type != dst.type:
+        raise MeshError(f"{src} is a {src.type}, {dst} a {dst.type}: state mv cannot change a resource's type")
+    (src_cluster, _), (dst_cluster, _) = cluster_of(src.label), cluster_of(dst.label)
+    if src_cluster != dst_cluster:
+        where = {
+            c: "the default cluster" if c == DEFAULT_CLUSTER else f"cluster {c!r}" for c in (src_cluster, dst_cluster)
+        }
+        raise MeshError(
+            f"{src} is on {where[src_cluster]}, {dst} on {where[dst_cluster]}: an object cannot move between "
+            "clusters in state (it lives on its cluster); create it on the other one and delete the old one"
+        )
+    return src, dst
+
+
+def moved_state(recorded: Mapping[str, ResourceState], src: Address, dst: Address) -> dict[str, ResourceState]:
+    """State with the entry at `src` recorded at `dst`, and what depended on it depending on `dst`."""
+    old, new = str(src), str(dst)
+    out: dict[str, ResourceState] = {}
+    for address, rs in recorded.items():
+        if address == old:
+            out[new] = dataclasses.replace(rs, name=dst.label, module=str(dst.module) if dst.module.steps else "")
+        elif old in rs.depends_on:
+            out[address] = dataclasses.replace(rs, depends_on=tuple(new if d == old else d for d in rs.depends_on))
+        else:
+            out[address] = rs
+    return out
 
 
 @state.command("migrate")

@@ -30,9 +30,9 @@ from meshctl.plan.diff import PlanOptions
 from meshctl.plan.force_replace import replace_problems
 from meshctl.plan.model import Plan
 from meshctl.plan.moves import resolve_moved
-from meshctl.plan.observed import Observed
+from meshctl.plan.observed import Observed, from_state
 from meshctl.plan.planfile import Fingerprint, SavedPlan, fingerprint
-from meshctl.plan.scope import Scope, narrow, unmatched_targets
+from meshctl.plan.scope import Scope, destroy_set, narrow, unmatched_targets
 from meshctl.plan.unchanged import records_to_update
 from meshctl.providers.base import Provider
 from meshctl.redaction import leaves
@@ -157,18 +157,59 @@ class Run:
             return
         self._ahead = read_ahead(self.state, providers)
 
-    def plan(self, options: PlanOptions | None = None, scope: Scope | None = None) -> Plan:
+    def plan(
+        self, options: PlanOptions | None = None, scope: Scope | None = None, *, refresh_live: bool = True
+    ) -> Plan:
         """Refresh what the scope needs, then plan (plan.build): configuration errors are raised
-        before any request when the configuration alone shows them."""
+        before any request when the configuration alone shows them. Without `refresh_live`
+        (`-refresh=false`) nothing is asked of any provider: state is taken as the truth."""
         options = options or PlanOptions()
         if scope is not None:
             options = replace(options, scope=scope)
         scoped, diags = scope_plan(self.connected, self.state, options.scope, options)
         diags.raise_if_errors()
         ahead, self._ahead = (self._ahead if options.scope.everything else {}), {}  # read for the whole mesh
-        self.observed = refresh(scoped, self.workspace.providers, ahead)
+        if refresh_live:
+            self.observed = refresh(scoped, self.workspace.providers, ahead)
+        else:
+            self.observed = from_state(self.state)
         plan, diags = build_plan(self.connected, self.state, self.observed, options, self.workspace.today)
         diags.raise_if_errors()
+        return plan
+
+    def destroy_plan(self, options: PlanOptions, *, refresh_live: bool = True) -> Plan:
+        """The deletion of everything state records within `options.scope` (plan.scope.destroy_set),
+        under the same guards as any delete: objects that hold data need their opt-in, and a
+        `prevent_destroy` of the configuration or of state is an error before any request."""
+        doomed = destroy_set(self.state, options.scope)
+        protected = {r.address: r.protected_at for r in self.desired.resources if r.protected_at}
+        refused = [
+            f"  {a} (prevent_destroy at {protected.get(a) or rs.protected_at})"
+            for a, rs in sorted(doomed.resources.items())
+            if protected.get(a) or rs.protected_at
+        ]
+        if refused:
+            raise MeshError(
+                "destroy would delete objects protected by prevent_destroy, which no flag overrides:\n"
+                + "\n".join(refused)
+                + "\nset prevent_destroy = false and apply first, or leave them out with --target/--domain"
+            )
+        # Nothing is desired: each recorded entry in scope is planned as a delete (or forgotten
+        # when already gone), and nothing outside the scope is read or touched.
+        nothing = replace(self.connected, resources=())
+        everything = replace(options, scope=Scope())
+        scoped, diags = scope_plan(nothing, doomed, Scope(), everything)
+        diags.raise_if_errors()
+        self._ahead = {}
+        self.observed = refresh(scoped, self.workspace.providers, {}) if refresh_live else from_state(doomed)
+        plan, diags = build_plan(nothing, doomed, self.observed, everything, self.workspace.today)
+        diags.raise_if_errors()
+        # Only deletes of recorded entries: objects found out of band are not destroy's business.
+        plan.changes[:] = [
+            replace(c, reason="meshctl destroy") for c in plan.changes if c.address in doomed.resources and c.is_delete
+        ]
+        plan.unmanaged = []
+        plan.migrations = []
         return plan
 
     def refuse_stale(self, saved: SavedPlan) -> None:

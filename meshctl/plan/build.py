@@ -134,7 +134,9 @@ def build_plan(
         _add(diags, replication_errors(scoped.resources, observed.brokers, mesh))
     plan = diff(scoped.resources, scoped.prior, observed.live, options, scoped.moved, observed.records)
     _add(diags, breaking_errors(plan, observed.verdicts, mesh))
-    plan = guard_retirement(plan, mesh, desired.stages, observed.positions, options, observed.records)
+    plan = guard_retirement(
+        plan, mesh, desired.stages, observed.positions, options, observed.records, observed.refreshed
+    )
     retiring = frozenset(a for a, st in desired.stages.items() if st.stage == RETIRE)
     _add(diags, prevent_destroy_errors(plan, retiring))
     watched = None if options.scope.everything else frozenset(scoped.watched)

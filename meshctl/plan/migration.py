@@ -23,6 +23,7 @@ def guard_retirement(
     positions: Mapping[str, tuple[GroupLag, ...]],
     options: PlanOptions,
     records: Mapping[str, int],
+    positions_known: bool = True,
 ) -> Plan:
     """Retiring a version deletes its topic and subjects because its lifecycle asked for it:
     an empty topic needs no further flag. A topic that still holds records needs the same
@@ -36,7 +37,8 @@ def guard_retirement(
     for c in plan.changes:
         product = retiring.get(c.source)
         if c.is_delete and product is not None and c.type in ("kafka_topic", "schema_subject"):
-            c = _retire(c, product, stages, positions, options, records.get(mesh.topic_name(product)), mesh)
+            held = records.get(mesh.topic_name(product))
+            c = _retire(c, product, stages, positions, options, held, mesh, positions_known)
         changes.append(c)
     return replace(plan, changes=changes)
 
@@ -49,6 +51,7 @@ def _retire(
     options: PlanOptions,
     held: int | None,
     mesh: Mesh,
+    positions_known: bool = True,
 ) -> ResourceChange:
     topic = mesh.topic_name(product)
     successor = stages[product.address].successor
@@ -58,6 +61,13 @@ def _retire(
         reasons.append(
             f"consumer groups still have committed offsets on it ({', '.join(groups)}): move them to "
             f"v{successor.version if successor else '?'} first, or pass --force-retire"
+        )
+        opt_in = "--force-retire"
+    if not positions_known and not options.force_retire:
+        # -refresh=false read no consumer positions: readers may still be on this version.
+        reasons.append(
+            "consumer positions were not read (-refresh=false): plan with refresh to check that no consumer "
+            "group is still on it, or pass --force-retire"
         )
         opt_in = "--force-retire"
     if held != 0 and not options.allows_delete("kafka_topic"):

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from meshctl.resources import RESOURCE_TYPES
+from meshctl.state_model import State
+
 
 @dataclass(frozen=True)
 class SchemaCandidate:
@@ -55,3 +58,17 @@ class Observed:
     positions: Mapping[str, tuple[GroupLag, ...]] = field(default_factory=dict)
     # The registry's verdict on each schema the plan would register.
     verdicts: Mapping[SchemaCandidate, SchemaVerdict] = field(default_factory=dict)
+    # False for `-refresh=false`: nothing was read, live is what state recorded. Facts only a
+    # server knows (records held, consumer positions, schema verdicts) are then unknown.
+    refreshed: bool = True
+
+
+def from_state(prior: State) -> Observed:
+    """What a plan without refresh observes: each recorded resource exactly as state recorded
+    it (Terraform's `-refresh=false`: state is assumed to be the truth), nothing else."""
+    live = {}
+    for address, rs in prior.resources.items():
+        rtype = RESOURCE_TYPES.get(rs.type)
+        hidden = rtype.recorded_only if rtype else frozenset()
+        live[address] = {k: v for k, v in rs.attributes.items() if k not in hidden} if hidden else rs.attributes
+    return Observed(live=live, refreshed=False)

@@ -83,3 +83,28 @@ def narrow(desired: list[Resource], prior: State, scope: Scope) -> tuple[list[Re
         if in_targets and in_domains:
             narrowed.resources[address] = rs
     return [by_address[a] for a in by_address if a in chosen], narrowed
+
+
+def destroy_set(prior: State, scope: Scope) -> State:
+    """What `destroy` deletes: every state entry within the scope. A `--target` brings what
+    depends on it (as Terraform's `destroy -target`: nothing is left pointing at a deleted
+    object), never what it depends on; `--domain` keeps to the chosen subtrees."""
+    chosen = set(prior.resources)
+    if scope.targets:
+        targets = _targets(scope.targets)
+        chosen = {a for a, rs in prior.resources.items() if any(_matches(rs.addr, rs.source, t) for t in targets)}
+        dependents: dict[str, set[str]] = {}
+        for address, rs in prior.resources.items():
+            for dependency in rs.depends_on:
+                dependents.setdefault(dependency, set()).add(address)
+        stack = list(chosen)
+        while stack:
+            for dependent in dependents.get(stack.pop(), ()):
+                if dependent not in chosen:
+                    chosen.add(dependent)
+                    stack.append(dependent)
+    if scope.domains:
+        chosen = {a for a in chosen if prior.resources[a].domain in scope.domains}
+    out = State(lineage=prior.lineage, serial=prior.serial)
+    out.resources.update((a, rs) for a, rs in prior.resources.items() if a in chosen)
+    return out

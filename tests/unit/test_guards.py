@@ -495,6 +495,9 @@ RETIRE_CASES = {
     "consumer groups need force": (0, ["sales.x"], PlanOptions(), "--force-retire"),
     "both reasons": (3, ["sales.x"], PlanOptions(), "3 records"),
     "forced and allowed": (3, ["sales.x"], PlanOptions(True, True, True), ""),
+    # -refresh=false read no positions (None): unknown readers need the force too
+    "positions not read": (0, None, PlanOptions(), "consumer positions were not read (-refresh=false)"),
+    "positions not read, forced": (0, None, PlanOptions(force_retire=True), ""),
 }
 
 
@@ -512,8 +515,8 @@ def test_retirement_of_a_version_with_records_needs_the_topic_opt_in(tmp_path: P
     desired = compile_kafka(mesh, retiring) + compile_registry(mesh, retiring)
     records = {} if held is None else {"sales.orders.v1": held}
     plan = diff(desired, state, actual, options, records=records)
-    positions = {"sales.orders.v1": tuple(GroupLag(g, 0) for g in groups)}
-    plan = guard_retirement(plan, mesh, retiring, positions, options, records)
+    positions = {"sales.orders.v1": tuple(GroupLag(g, 0) for g in groups or [])}
+    plan = guard_retirement(plan, mesh, retiring, positions, options, records, groups is not None)
     topic = next(c for c in plan.changes if c.address == "kafka_topic.sales.orders.v1")
     subject = next(c for c in plan.changes if c.address == "schema_subject.sales.orders.v1-value")
     assert topic.is_delete and topic.retire and subject.is_delete and not subject.retire
