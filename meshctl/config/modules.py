@@ -578,6 +578,8 @@ class DomainView(TypedDict):
     responsible: list[str]
     principal: str
     kafka_secret: str
+    # Its passwords on the other clusters where it owns products: cluster -> secret name.
+    kafka_secrets_elsewhere: dict[str, str]
     cluster: str  # the Kafka cluster its products live on unless they say otherwise
     group_prefix: str
     baseline: dict[str, object]
@@ -646,6 +648,10 @@ def mesh_view(mesh: Mesh) -> MeshView:
             "responsible": list(d.owners.responsible) if d.owners else [],
             "principal": kafka_principal(name),
             "kafka_secret": secret_name(name, mesh.domain_cluster(name)),  # its home cluster's password
+            "kafka_secrets_elsewhere": {
+                c: secret_name(name, c)
+                for c in sorted({mesh.product_cluster(p) for p in owned.get(name, [])} - {mesh.domain_cluster(name)})
+            },
             "cluster": mesh.domain_cluster(name),
             "group_prefix": group_prefix(name),
             # Baseline settings from the domain's policy, the nearest domain's value winning.

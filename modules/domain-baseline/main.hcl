@@ -66,7 +66,7 @@ resource "aws_iam_role" "domain" {
     Version   = "2012-10-17"
     Statement = [{ Effect = "Allow", Principal = { AWS = local.trusted }, Action = "sts:AssumeRole" }]
   }
-  inline_policies    = {
+  inline_policies    = merge({
     data        = {
       Version   = "2012-10-17"
       Statement = [
@@ -100,7 +100,20 @@ resource "aws_iam_role" "domain" {
           Resource = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:${local.secret}-??????"
       }]
     }
-  }
+  }, length(var.domain.kafka_secrets_elsewhere) == 0 ? {} : {
+    # Its passwords on the other clusters where it owns products (meshctl/kafka/@eu/<name>).
+    credentials_elsewhere = {
+      Version   = "2012-10-17"
+      Statement = [{
+          Effect   = "Allow"
+          Action   = "secretsmanager:GetSecretValue"
+          Resource = [
+            for s in values(var.domain.kafka_secrets_elsewhere) :
+            "arn:aws:secretsmanager:${local.region}:${local.account}:secret:${s}-??????"
+          ]
+      }]
+    }
+  })
 }
 
 # The catalog: one database per domain, one table per product version, discoverable from AWS.
@@ -141,6 +154,27 @@ resource "aws_secretsmanager_secret" "kafka" {
   name        = local.secret
   domain      = var.domain.name
   description = "Kafka credentials of User:${var.domain.name}, managed by meshctl"
+  tags        = local.tags
+  policy      = {
+    Version   = "2012-10-17"
+    Statement = [{
+        Sid       = "OnlyTheDomainRole"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "secretsmanager:GetSecretValue"
+        Resource  = "*"
+        Condition = { ArnNotEquals = { "aws:PrincipalArn" = [local.role_arn] } }
+    }]
+  }
+}
+
+# The same principal's passwords on the other clusters where the domain owns products, read
+# only by the role as well.
+resource "aws_secretsmanager_secret" "kafka_elsewhere" {
+  for_each    = var.domain.kafka_secrets_elsewhere
+  name        = each.value
+  domain      = var.domain.name
+  description = "Kafka credentials of User:${var.domain.name} on cluster ${each.key}, managed by meshctl"
   tags        = local.tags
   policy      = {
     Version   = "2012-10-17"

@@ -5,9 +5,11 @@ credentials meshctl stored per cluster, and a re-plan finds nothing to do."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import boto3
 import pytest
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -252,3 +254,50 @@ def test_a_named_clusters_registry_holds_its_products_subjects(
     ws = Workspace(workdir)
     ws.run().plan()
     assert ws.providers["registry.eu"].requests > 0 and ws.providers["registry"].requests == 0
+
+
+def test_a_domains_password_on_its_second_cluster_is_guarded_in_secrets_manager(
+    workdir: Path,
+    prefix: str,
+    admin: AdminClient,
+    admin_b: AdminClient,
+    eu_env: dict[str, str],
+    aws_env: dict[str, str],
+) -> None:
+    """sales lives on eu and owns returns on the default cluster, so its principal has a
+    password on each. With the domain baseline on AWS, both secrets carry the Deny that admits
+    only the domain's role (and the deployer), both hold the password that logs in, and the
+    role may read both; the next plan is empty."""
+    p = prefix
+    files = _files(p)
+    files["main.hcl"] += f'''
+aws {{
+  region     = "eu-west-1"
+  account_id = "123456789012"
+}}
+module "baseline" {{
+  source        = "domain-baseline"
+  for_each      = mesh.domains
+  domain        = each.value
+  bucket_prefix = "{p}"
+}}
+'''
+    write_mesh(workdir, files)
+    _apply()
+    sm = boto3.client("secretsmanager")
+    home, elsewhere = f"meshctl/kafka/@eu/{p}sales", f"meshctl/kafka/{p}sales"
+    for name in (home, elsewhere):
+        policy = json.loads(sm.get_resource_policy(SecretId=name)["ResourcePolicy"])
+        (deny,) = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+        assert deny["Action"] in ("secretsmanager:GetSecretValue", ["secretsmanager:GetSecretValue"]), policy
+        assert deny["Principal"] == "*" and "ArnNotEquals" in deny["Condition"], policy
+    values = {sm.get_secret_value(SecretId=name)["SecretString"] for name in (home, elsewhere)}
+    assert len(values) == 2 and "" not in values  # a password of its own on each cluster
+    role = f"{p}-{p}commerce-{p}sales"
+    document = boto3.client("iam").get_role_policy(RoleName=role, PolicyName="credentials_elsewhere")
+    statement = document["PolicyDocument"]
+    statement = statement if isinstance(statement, dict) else json.loads(statement)
+    assert statement["Statement"][0]["Resource"] == [
+        f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{elsewhere}-??????"
+    ]
+    assert _plan() == (0, "No changes. Your mesh matches the configuration.\n")

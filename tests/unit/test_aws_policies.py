@@ -320,3 +320,36 @@ def test_principal_arn_of_a_caller(caller: str, expected: str) -> None:
 def test_deployer_arns_are_exact_principals(arn: str, problem: str | None) -> None:
     found = deployer_problem(arn)
     assert (found is None) if problem is None else (problem in (found or "")), found
+
+
+def test_a_domains_password_on_another_cluster_has_the_same_guard_and_only_its_role_reads_it(
+    mesh_dir: Path,
+) -> None:
+    """sales owns a product on cluster eu: its principal there has a password of its own, in
+    meshctl/kafka/@eu/sales, which the baseline declares with the same Deny as the home one, and
+    which the domain's role (only) may read; a domain with products on one cluster keeps exactly
+    one secret and its one credentials statement."""
+    eu = MESH.replace('data_product "orders" {\n  domain = "sales"\n}', "")
+    eu += 'kafka "eu" {\n  bootstrap_servers = "eu:9092"\n}\n'
+    eu += 'data_product "orders" {\n  domain  = "sales"\n  cluster = "eu"\n}\n'
+    eu += 'data_product "refunds" {\n  domain = "sales"\n}\n'
+    eu = eu.replace(
+        'product  = "sales.orders"\n  consumer = "salesops"', 'product  = "sales.refunds"\n  consumer = "salesops"'
+    )
+    eu = eu.replace('reads  = ["sales.orders"]', 'reads  = ["sales.refunds"]')
+    write_mesh(mesh_dir, {"main.hcl": eu})
+    desired = {r.address: dict(r.attributes) for r in Workspace(mesh_dir, LoadOptions(env={})).run().resources}
+    secret = desired['module.baseline["sales"].aws_secretsmanager_secret.kafka_elsewhere["eu"]']
+    home = desired['module.baseline["sales"].aws_secretsmanager_secret.kafka']
+    assert (secret["name"], home["name"]) == ("meshctl/kafka/@eu/sales", "meshctl/kafka/sales")
+    assert _denies(str(secret["policy"])) == _denies(str(home["policy"]))
+    role = desired['module.baseline["sales"].aws_iam_role.domain']["inline_policies"]
+    assert isinstance(role, dict)
+    (statement,) = json.loads(str(role["credentials_elsewhere"]))["Statement"]
+    assert statement["Resource"] == [
+        f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:meshctl/kafka/@eu/sales-??????"
+    ]
+    others = [a for a in desired if "kafka_elsewhere" in a]
+    assert others == ['module.baseline["sales"].aws_secretsmanager_secret.kafka_elsewhere["eu"]']
+    ops = desired['module.baseline["salesops"].aws_iam_role.domain']["inline_policies"]
+    assert isinstance(ops, dict) and "credentials_elsewhere" not in ops
