@@ -47,7 +47,7 @@ unit: venv
 	$(BIN)/pytest -q tests/unit tests/functional
 
 test: lint
-	$(BIN)/pytest -q -ra
+	$(BIN)/pytest -q -ra --durations=25
 
 bench: venv
 	$(BIN)/python benchmarks/plan_scale.py
