@@ -45,6 +45,25 @@ def is_identifier(text: str) -> bool:
     return text.isascii() and text[:1] != "-" and text.replace("-", "_").isidentifier()
 
 
+def outside_modules(source: str) -> str:
+    """A block address without the modules that declared it: `module.a["k"].data_product.x.v1`
+    -> `data_product.x.v1` (what kind of block made a resource, wherever it was declared)."""
+    while source.startswith(MODULE + "."):
+        rest = source[len(MODULE) + 1 :]
+        i = 0
+        while i < len(rest) and rest[i] in _IDENT_REST:
+            i += 1
+        if rest.startswith("[", i):
+            read = _read_key(rest, i)
+            if read is None:
+                return source
+            i = read[1]
+        if not rest.startswith(".", i):
+            return source
+        source = rest[i + 1 :]
+    return source
+
+
 def format_key(key: str) -> str:
     """`["sales"]`: an instance key as an address writes it."""
     out = []

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from meshctl import __version__
-from meshctl.address import Address, recorded
+from meshctl.address import Address, outside_modules, recorded
 from meshctl.documents import BadDocumentError, JsonValue
 from meshctl.errors import MeshError
 from meshctl.resources import RESOURCE_TYPES
@@ -179,7 +179,7 @@ def frozen_topics(state: State) -> set[str]:
         if (
             rs.type == "kafka_acl"
             and attrs.get("resource_type") == "TOPIC"
-            and rs.source.startswith("data_product.")
+            and outside_modules(rs.source).startswith("data_product.")
             and not (isinstance(operations, list) and "WRITE" in operations)
         ):
             out.add(str(attrs["resource_name"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from meshctl.address import outside_modules
 from meshctl.mesh.model import Mesh
 from meshctl.resources import Resource
 
@@ -28,7 +29,7 @@ def protect(resources: list[Resource], mesh: Mesh) -> list[Resource]:
     out = []
     for r in resources:
         where = by_product.get(r.source, "") if r.type in _PRODUCT_DATA else by_block.get(r.address, "")
-        if r.type == "kafka_topic" and r.source.startswith("integration."):  # an integration's output
+        if r.type == "kafka_topic" and outside_modules(r.source).startswith("integration."):  # an integration's output
             where = by_topic.get(r.name, "")
         out.append(replace(r, protected_at=where) if where else r)
     return out

@@ -88,6 +88,7 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
                     srcs={**d.srcs, **({f"aws.{k}": v for k, v in aws.srcs.items()} if aws else {})},
                     outputs=_outputs(d, diags),
                     environments=_environments(d),
+                    module=d.module,
                 )
             )
     for d in decoded.get("application", []):
@@ -296,6 +297,7 @@ def _domain(d: Decoded, diags: Diagnostics) -> Domain | None:
         src=d.src,
         srcs=dict(d.srcs),
         cluster=d.text("cluster") or "",
+        module=d.module,
     )
 
 
@@ -429,6 +431,7 @@ def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | No
         lifecycle=lifecycle,
         environments=_environments(d),
         cluster=d.text("cluster") or "",
+        module=d.module,
     )
 
 
@@ -451,6 +454,7 @@ def _access(d: Decoded, diags: Diagnostics) -> Access | None:
         mode=str(d.get("mode", "read")),
         src=d.src,
         srcs=dict(d.srcs),
+        module=d.module,
     )
 
 

@@ -37,11 +37,20 @@ def decode_repeatable(
     block: ast.Block, schema: BlockSchema, scope: Scope, diags: Diagnostics, prefix: str = ""
 ) -> list[Decoded]:
     """The block decoded once, or once per for_each key / count index. `prefix` is the
-    module address the block is declared in ("" at the root), for the instances' addresses."""
+    module address the block is declared in ("" at the root), for the instances' addresses;
+    in a module, `name` may be set without for_each or count (labels are the module's own)."""
     attrs = block.body.attributes
-    if "for_each" not in attrs and "count" not in attrs:
-        d = decode(block, schema, scope, diags)
-        return [] if d is None else [d]
+    repeated = "for_each" in attrs or "count" in attrs
+    if not repeated and not (prefix and "name" in attrs):
+        if not prefix:
+            d = decode(block, schema, scope, diags)
+            return [] if d is None else [d]
+        # In a module: what is wrong with it names the module, `module.x.data_product.orders`.
+        address, local = f"{prefix}{block.type}.{block.label}", Diagnostics()
+        d = decode(block, schema, scope, local)
+        for diag in local.items:
+            diags.add(_tagged(diag, address))
+        return [] if d is None else [tag(d, address)]
     if "for_each" in attrs and "count" in attrs:
         diags.error(
             f"{block.type} block: for_each and count cannot both be set",
@@ -52,7 +61,7 @@ def decode_repeatable(
     label = block.labels[0] if len(block.labels) == 1 else ""
     if not is_identifier(label):
         diags.error(
-            f'{block.type} "{label}": with for_each or count, the label must be an identifier',
+            f'{block.type} "{label}": with for_each, count or name, the label must be an identifier',
             block.src,
             hint=f'letters, digits, _ and -: each instance is {block.type}.LABEL["KEY"] or {block.type}.LABEL[0]',
         )
@@ -66,7 +75,8 @@ def decode_repeatable(
             hint='e.g. name = "orders-${each.key}" (or "team-${count.index}")',
         )
         return []
-    instances = _instances(block, scope, diags)
+    # A module's block may take its name from an input (`name = var.name`): one instance.
+    instances = _instances(block, scope, diags) if repeated else [("", {})]
     if instances is None:
         return []
     body = ast.Body({k: v for k, v in attrs.items() if k not in META}, block.body.blocks)

@@ -82,6 +82,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     variables = run.take(stages.bind_variables(blocks["variable"], inputs, functions))
     scope = run.take(stages.evaluate_locals(blocks["locals"], variables, functions, environment))
     decoded = run.take(stages.decode_blocks(blocks, scope))
+    decoded = run.take(stages.decode_module_mesh(decoded, blocks["module"], scope, directory, cache.parse))
     run.stop_on_errors()
 
     mesh = run.take(stages.build_model(decoded, directory))

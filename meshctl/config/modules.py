@@ -5,7 +5,8 @@ directory once (or once per `for_each` key). Sources are local paths (`./x`, `..
 the built-in `modules/` folder. Inside a module, `var.*` are its inputs, `local.*` its
 locals, and `mesh.*` a read-only view of the mesh (domains, products, grants), so vendor
 and baseline modules describe their resources without core code knowing the vendor.
-Resources get nested addresses: `module.NAME["KEY"].TYPE.NAME`.
+Resources get nested addresses: `module.NAME["KEY"].TYPE.NAME`. A module may call modules
+(`module.a.module.b.TYPE.NAME`) and declare mesh blocks (config.module_mesh reads those).
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ from meshctl.naming import (
 )
 
 BUILTIN_PACKAGE = "meshctl.builtin_modules"  # the repository's modules/ folder, shipped as package data
-_MODULE_BLOCKS = ("variable", "locals", "resource", "output", "integration_output")
+_MODULE_BLOCKS = ("variable", "locals", "resource", "output", "integration_output", "module")
+# Blocks of the mesh a module may declare: read before the mesh is built, so the domains'
+# policies apply to them as to the root's (config.module_mesh).
+MESH_BLOCKS = ("domain", "data_product", "access", "integration")
 _VARIABLE = BlockSchema(
     labels=("name",),
     attrs={"default": Attr("any"), "type": Attr("any"), "description": Attr("string"), "sensitive": Attr("bool")},
@@ -123,28 +127,70 @@ def expand_modules(
     instances: list[ModuleInstance] = []
     names: set[str] = set()
     for block in blocks:
-        name = _module_name(block, names, diags)
-        if name is None:
-            continue
-        names.add(name)
-        attrs = dict(block.body.attributes)
-        module_dir = _module_source(name, block, attrs, base_dir, diags)
-        if module_dir is None:
-            continue
-        keys = _for_each_keys(attrs, scope, diags)
-        if keys is None:
-            continue
-        for key, value in keys:
-            address = ROOT.child(name, key)
-            inputs = _module_inputs(attrs, scope, key, value, diags)
-            instance = ModuleInstance(address, module_dir)
-            _instantiate(instance, block, inputs, mesh, mesh_ns, diags, parse)
-            instances.append(instance)
+        instances += _expand_call(block, ROOT, names, scope, base_dir, mesh, mesh_ns, diags, parse, ())
     for integration in mesh.integrations:
         made = _integration_instance(integration, mesh, mesh_ns, base_dir, diags, parse)
         if made is not None:
             instances.append(made)
     return instances
+
+
+MAX_DEPTH = 8  # modules calling modules: deeper is a mistake (or a loop through several folders)
+
+
+def _expand_call(
+    block: ast.Block,
+    parent: ModuleAddress,
+    names: set[str],
+    scope: Scope,
+    base_dir: Path,
+    mesh: Mesh,
+    mesh_ns: MeshNamespace,
+    diags: Diagnostics,
+    parse: Callable[[str, str], ast.Body],
+    chain: tuple[Path, ...],
+) -> list[ModuleInstance]:
+    """The instances of one `module` block (at the root or in a module at `parent`) and of the
+    modules they call in turn."""
+    name = _module_name(block, names, diags)
+    if name is None:
+        return []
+    names.add(name)
+    attrs = dict(block.body.attributes)
+    module_dir = _module_source(name, block, attrs, base_dir, diags)
+    if module_dir is None or not check_chain(module_dir, block, chain, diags):
+        return []
+    keys = _for_each_keys(attrs, scope, diags)
+    if keys is None:
+        return []
+    instances: list[ModuleInstance] = []
+    for key, value in keys:
+        address = parent.child(name, key)
+        inputs = _module_inputs(attrs, scope, key, value, diags)
+        instance = ModuleInstance(address, module_dir)
+        calls, inner = _instantiate(instance, block, inputs, mesh, mesh_ns, diags, parse)
+        instances.append(instance)
+        nested: set[str] = set()
+        for call in calls:
+            instances += _expand_call(
+                call, address, nested, inner, module_dir, mesh, mesh_ns, diags, parse, (*chain, module_dir)
+            )
+    return instances
+
+
+def check_chain(module_dir: Path, block: ast.Block, chain: tuple[Path, ...], diags: Diagnostics) -> bool:
+    """A module may not call itself, directly or through others, nor nest deeper than MAX_DEPTH."""
+    if module_dir in chain:
+        diags.error(
+            f"module {block.label!r} calls {display_path(module_dir)}, which is already calling it",
+            block.src,
+            hint="a module cannot call itself, directly or through other modules",
+        )
+        return False
+    if len(chain) >= MAX_DEPTH:
+        diags.error(f"modules nest more than {MAX_DEPTH} deep", block.src)
+        return False
+    return True
 
 
 def _module_name(block: ast.Block, names: set[str], diags: Diagnostics) -> str | None:
@@ -256,7 +302,9 @@ def _integration_instance(
     }
     instance = ModuleInstance(ROOT.child(f"integration_{integration.name}"), module_dir, integration=integration.name)
     call = ast.Block("integration", [integration.name], ast.Body(), where)
-    _instantiate(instance, call, given, mesh, mesh_ns, diags, parse)
+    calls, _ = _instantiate(instance, call, given, mesh, mesh_ns, diags, parse)
+    for nested in calls:
+        diags.error("a module used as an integration's source cannot call modules", nested.src)
     return instance
 
 
@@ -324,17 +372,14 @@ def integration_view(integration: Integration, view: MeshView) -> dict[str, obje
     }
 
 
-def _instantiate(
-    instance: ModuleInstance,
-    call: ast.Block,
-    inputs: dict[str, tuple[object, SourceRange]],
-    mesh: Mesh,
-    mesh_ns: Namespace,
-    diags: Diagnostics,
-    parse: Callable[[str, str], ast.Body],
-) -> None:
-    blocks: dict[str, list[ast.Block]] = {t: [] for t in _MODULE_BLOCKS}
-    for path in sorted(instance.source.glob("*.hcl")):
+def module_blocks(
+    source: Path, diags: Diagnostics | None, parse: Callable[[str, str], ast.Body]
+) -> dict[str, list[ast.Block]]:
+    """The top-level blocks of a module's `*.hcl` files by type; problems go to `diags`
+    (None: not reported, when a caller only looks whether a module declares mesh blocks)."""
+    diags = diags if diags is not None else Diagnostics()
+    blocks: dict[str, list[ast.Block]] = {t: [] for t in (*_MODULE_BLOCKS, *MESH_BLOCKS)}
+    for path in sorted(source.glob("*.hcl")):
         try:
             body = parse(read_text(path, display_path(path)), display_path(path))
         except (hcl.HclSyntaxError, BadDocumentError) as exc:
@@ -355,10 +400,29 @@ def _instantiate(
                 diags.error(
                     f"unknown block type {block.type!r} in a module",
                     block.src,
-                    hint=f"a module holds {', '.join(_MODULE_BLOCKS)} blocks",
+                    hint=f"a module holds {', '.join((*_MODULE_BLOCKS, *MESH_BLOCKS))} blocks",
                 )
                 continue
             blocks[block.type].append(block)
+    return blocks
+
+
+def _instantiate(
+    instance: ModuleInstance,
+    call: ast.Block,
+    inputs: dict[str, tuple[object, SourceRange]],
+    mesh: Mesh,
+    mesh_ns: Namespace,
+    diags: Diagnostics,
+    parse: Callable[[str, str], ast.Body],
+) -> tuple[list[ast.Block], Scope]:
+    """The module's resources and outputs into `mesh` and `instance`; its mesh blocks were
+    read before the mesh was built (config.module_mesh). Returns the `module` blocks it calls,
+    and the scope to evaluate them in."""
+    blocks = module_blocks(instance.source, diags, parse)
+    if instance.integration:
+        for block in (b for t in MESH_BLOCKS for b in blocks[t]):
+            diags.error(f"a module used as an integration's source cannot declare {block.type} blocks", block.src)
     functions = {**make_functions(instance.source), "templatefile": _templatefile(instance.source)}
     bare = Scope({"mesh": mesh_ns}, functions)
     variables = _bind(instance.address, call, blocks["variable"], inputs, bare, diags, instance.secrets)
@@ -399,6 +463,7 @@ def _instantiate(
             if out.get("sensitive"):
                 instance.sensitive_outputs.add(out.labels[0])
                 instance.secrets.append(out.get("value"))
+    return blocks["module"], scope
 
 
 def decode_resource_blocks(blocks: list[ast.Block], scope: Scope, diags: Diagnostics) -> list[Decoded]:
@@ -466,8 +531,11 @@ def _bind(
     values: dict[str, object] = {}
     names = set()
     for block in declared:
-        type_attr = block.body.attributes.pop("type", None)
-        d = decode(block, _VARIABLE, bare, diags)
+        attrs = dict(block.body.attributes)  # the parsed tree is shared (parse cache, two readings)
+        type_attr = attrs.pop("type", None)
+        d = decode(
+            ast.Block(block.type, block.labels, ast.Body(attrs, block.body.blocks), block.src), _VARIABLE, bare, diags
+        )
         if d is None:
             continue
         name = d.labels[0]
@@ -564,6 +632,7 @@ class ProductView(TypedDict):
     sla: dict[str, str]
     delivery: dict[str, str]
     lifecycle: dict[str, object]
+    module: str  # the module that declared it (its catalog entry is that module's); "": the root
 
 
 class DomainView(TypedDict):
@@ -618,6 +687,7 @@ def mesh_view(mesh: Mesh) -> MeshView:
                 "deprecated": p.lifecycle.deprecated.isoformat() if p.lifecycle.deprecated else "",
                 "sunset": p.lifecycle.sunset.isoformat() if p.lifecycle.sunset else "",
             },
+            "module": p.module,
         }
 
     # Grants and products grouped by domain once: a domain's scan of every grant and product

@@ -46,6 +46,7 @@ class Decoded:
     srcs: dict[str, SourceRange] = field(default_factory=dict)
     exprs: dict[str, ast.Expr] = field(default_factory=dict)
     blocks: dict[str, list[Decoded]] = field(default_factory=dict)
+    module: str = ""  # the module that declared it (`module.NAME`), "" at the root
 
     def get(self, name: str, default: object = None) -> object:
         return self.values.get(name, default)

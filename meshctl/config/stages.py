@@ -2,7 +2,7 @@
 
     read_sources -> parse_sources                                             (syntax)
     collect_blocks -> select_environment
-    read_var_files -> bind_variables -> evaluate_locals -> decode_blocks
+    read_var_files -> bind_variables -> evaluate_locals -> decode_blocks -> decode_module_mesh
     build_model -> place_in_environment -> validate_model
     expand_modules -> validate_expanded
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from meshctl.config import ast, environments, hcl, modules, placement
+from meshctl.config import ast, environments, hcl, module_mesh, modules, placement
 from meshctl.config.builder import build_mesh
 from meshctl.config.environments import Environment, EnvironmentNamespace, Selection
 from meshctl.config.evaluate import Scope
@@ -230,6 +230,20 @@ def decode_blocks(blocks: Blocks, scope: Scope) -> Staged[DecodedConfig]:
             else:
                 diags.error(f"more than one {single} block", d.src, hint=f"keep a single {single} block")
     return _staged(DecodedConfig(decoded, moved), diags)
+
+
+def decode_module_mesh(
+    decoded: DecodedConfig, calls: Sequence[ast.Block], scope: Scope, directory: Path, parse: Parser
+) -> Staged[DecodedConfig]:
+    """The mesh blocks the modules declare (config.module_mesh), added to the root's, so the
+    model and its checks see them as one mesh; the modules' sensitive inputs are its secrets."""
+    diags = Diagnostics()
+    found = module_mesh.decode_module_mesh(list(calls), scope, directory, diags, parse)
+    if not any(found.blocks.values()):
+        return _staged(decoded, diags, found.secrets)
+    _check_secrets(found.blocks, diags)
+    blocks = {t: [*ds, *found.blocks.get(t, [])] for t, ds in decoded.blocks.items()}
+    return _staged(DecodedConfig(blocks, decoded.moved), diags, found.secrets)
 
 
 def _check_secrets(decoded: Mapping[str, list[Decoded]], diags: Diagnostics) -> None:

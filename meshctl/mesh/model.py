@@ -57,10 +57,11 @@ class Domain:
     src: SourceRange
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
     cluster: str = ""  # the named Kafka cluster of its products; "": its parent's (the root's: "default")
+    module: str = ""  # the module that declared it (`module.NAME`); "": the root
 
     @cached_property
     def address(self) -> str:
-        return f"domain.{self.name}"
+        return _in(self.module, f"domain.{self.name}")
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class DataProduct:
     # The environments it exists in (`environments = [...]`); None: every environment.
     environments: tuple[str, ...] | None = None
     cluster: str = ""  # the named Kafka cluster it lives on; "": its domain's
+    module: str = ""  # the module that declared it (`module.NAME`); "": the root
 
     # Made once per product (a product is frozen): compiling and planning 10,000 products
     # read them ~150,000 times.
@@ -121,7 +123,7 @@ class DataProduct:
 
     @cached_property
     def address(self) -> str:
-        return f"data_product.{self.domain}.{self.name}.v{self.version}"
+        return _in(self.module, f"data_product.{self.domain}.{self.name}.v{self.version}")
 
 
 @dataclass(frozen=True)
@@ -133,10 +135,11 @@ class Access:
     mode: str  # "read"; anything else is rejected by validation (single writer)
     src: SourceRange
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+    module: str = ""  # the module that declared it (`module.NAME`); "": the root
 
     @cached_property
     def address(self) -> str:
-        return f"access.{self.name}"
+        return _in(self.module, f"access.{self.name}")
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ class Integration:
     outputs: tuple[IntegrationOutput, ...] = ()
     # The environments it exists in (`environments = [...]`); None: every environment.
     environments: tuple[str, ...] | None = None
+    module: str = ""  # the module that declared it (`module.NAME`); "": the root
 
     @property
     def principal_name(self) -> str:
@@ -178,7 +182,7 @@ class Integration:
 
     @property
     def address(self) -> str:
-        return f"integration.{self.name}"
+        return _in(self.module, f"integration.{self.name}")
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,11 @@ class Application:
     @property
     def address(self) -> str:
         return f"application.{self.domain}.{self.name}"
+
+
+def _in(module: str, address: str) -> str:
+    """A block's address, under the module that declared it: `module.orders.data_product.x.v1`."""
+    return f"{module}.{address}" if module else address
 
 
 def product_ref(ref: str) -> tuple[str, int | None]:

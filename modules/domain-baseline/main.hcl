@@ -129,7 +129,8 @@ resource "aws_glue_database" "catalog" {
 }
 
 resource "aws_glue_table" "product" {
-  for_each    = { for p in var.domain.products : "${p.name}_v${p.version}" => p }
+  # A product a module declares (modules/data-product) has its catalog entry from that module.
+  for_each    = { for p in var.domain.products : "${p.name}_v${p.version}" => p if p.module == "" }
   database    = local.database
   name        = replace("${each.value.name}_v${each.value.version}", "-", "_")
   domain      = var.domain.name

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from meshctl.address import outside_modules
 from meshctl.compile.kafka import compile_kafka
 from meshctl.config.loader import LoadOptions, load
 from meshctl.errors import ConfigError
@@ -184,7 +185,7 @@ def test_misuse_is_one_error_at_its_line(tmp_path: Path, body: str, line: int, m
 
 def test_label_must_be_an_identifier(tmp_path: Path) -> None:
     out = _errors(tmp_path, 'domain "has space" {\n  count = 1\n  name = "x"\n}\n')
-    assert 'main.hcl:1: error: domain "has space": with for_each or count, the label must be an identifier' in out
+    assert 'main.hcl:1: error: domain "has space": with for_each, count or name, the label must be an identifier' in out
 
 
 def test_name_without_for_each_is_an_unknown_attribute(tmp_path: Path) -> None:
@@ -229,3 +230,17 @@ def test_two_blocks_with_one_instance_name_are_duplicates(tmp_path: Path) -> Non
         ),
     )
     assert 'duplicate domain "x"' in out
+
+
+@pytest.mark.parametrize(
+    ("source", "block"),
+    [
+        ("data_product.sales.orders.v1", "data_product.sales.orders.v1"),
+        ('module.orders["eu"].data_product.sales.orders-eu.v1', "data_product.sales.orders-eu.v1"),
+        ('module.a.module.b["k.x\\"y"].integration.lake', "integration.lake"),
+        ('module.a["unterminated', 'module.a["unterminated'),
+    ],
+)
+def test_outside_modules_finds_the_block_a_module_declared(source: str, block: str) -> None:
+    """What protection and frozen topics look at: the kind of block, wherever it is declared."""
+    assert outside_modules(source) == block
