@@ -111,6 +111,21 @@ class ForExpr(Expr):
     src: SourceRange
 
 
+# The name a splat's per-element expression reads its element under: not an identifier, so it
+# can never clash with a name the user writes.
+SPLAT_ITEM = "[*]"
+
+
+@dataclass(frozen=True)
+class Splat(Expr):
+    """`target[*].a.b` (or the legacy `target.*.a`): `each` is evaluated for every element of
+    the list `target`, with the element bound to `SPLAT_ITEM`."""
+
+    target: Expr
+    each: Expr
+    src: SourceRange
+
+
 @dataclass
 class Attribute:
     name: str
@@ -177,6 +192,9 @@ def references(expr: Expr) -> list[tuple[str, ...]]:
             walk(e.cond, bound)
             walk(e.then, bound)
             walk(e.otherwise, bound)
+        elif isinstance(e, Splat):
+            walk(e.target, bound)
+            walk(e.each, bound | {SPLAT_ITEM})
         elif isinstance(e, ForExpr):
             walk(e.collection, bound)
             inner = bound | {e.value_var} | ({e.key_var} if e.key_var else set())

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from meshctl.config import ast
 from meshctl.errors import SourceRange
 
-FORMAT = 1  # bump when the encoding or `config.ast` changes shape
+FORMAT = 2  # bump when the encoding or `config.ast` changes shape
 
 
 class CodecError(ValueError):
@@ -77,6 +77,8 @@ class _Encoder:
                 return ["unary", line, op, self.expr(operand)]
             case ast.Conditional(cond=cond, then=then, otherwise=otherwise):
                 return ["cond", line, self.expr(cond), self.expr(then), self.expr(otherwise)]
+            case ast.Splat(target=target, each=each):
+                return ["splat", line, self.expr(target), self.expr(each)]
             case ast.ForExpr():
                 return [
                     "for",
@@ -144,6 +146,7 @@ class _Decoder:
             "unary": (4, lambda n, src: ast.UnaryOp(_str(n[2]), self.expr(n[3]), src)),
             "cond": (5, lambda n, src: ast.Conditional(self.expr(n[2]), self.expr(n[3]), self.expr(n[4]), src)),
             "for": (8, self.for_expr),
+            "splat": (4, lambda n, src: ast.Splat(self.expr(n[2]), self.expr(n[3]), src)),
         }
 
     def src(self, line: object) -> SourceRange:

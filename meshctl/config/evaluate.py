@@ -146,6 +146,8 @@ def evaluate(expr: ast.Expr, scope: Scope) -> object:
         return evaluate(expr.then if cond else expr.otherwise, scope)
     if isinstance(expr, ast.ForExpr):
         return _for(expr, scope)
+    if isinstance(expr, ast.Splat):
+        return _splat(expr, scope)
     raise EvalError(error("unsupported expression", expr.src))
 
 
@@ -163,10 +165,54 @@ def _index(target: object, key: object, src: SourceRange) -> object:
     raise EvalError(error(f"cannot index into a {type(target).__name__} value with {key!r}", src))
 
 
+def _splat(expr: ast.Splat, scope: Scope) -> list[object]:
+    """Terraform's splat: over a list, each element's value; null gives [], and any other
+    single value is treated as a list of that one value."""
+    target = evaluate(expr.target, scope)
+    items = [] if target is None else target if isinstance(target, list) else [target]
+    return [evaluate(expr.each, scope.child(**{ast.SPLAT_ITEM: item})) for item in items]
+
+
+def _try(expr: ast.Call, scope: Scope) -> object:
+    """`try(a, b, ...)`: the first argument that evaluates without an error. Only evaluation
+    errors (`EvalError`, what a user's expression causes) fall through to the next argument: any
+    other exception is a bug in meshctl and propagates, never hidden behind a fallback."""
+    if not expr.args:
+        raise EvalError(error("try() needs at least one argument", expr.src))
+    failures: list[Diagnostic] = []
+    for arg in expr.args:
+        try:
+            return evaluate(arg, scope)
+        except EvalError as exc:
+            failures.append(exc.diagnostic)
+    detail = "; ".join(f"{d.source}: {d.summary}" if d.source else d.summary for d in failures)
+    raise EvalError(error("try(): no argument could be evaluated", expr.src, detail=detail))
+
+
+def _can(expr: ast.Call, scope: Scope) -> bool:
+    """`can(expr)`: true when `expr` evaluates without an error (only `EvalError` counts)."""
+    if len(expr.args) != 1:
+        raise EvalError(error("can() takes exactly one argument", expr.src))
+    try:
+        evaluate(expr.args[0], scope)
+    except EvalError:
+        return False
+    return True
+
+
+# Functions whose arguments are evaluated by the function itself, not before the call.
+_LAZY: dict[str, Callable[[ast.Call, Scope], object]] = {"try": _try, "can": _can}
+
+
 def _call(expr: ast.Call, scope: Scope) -> object:
+    lazy = _LAZY.get(expr.name)
+    if lazy is not None and expr.name not in scope.functions:
+        if expr.expand_last:
+            raise EvalError(error(f"{expr.name}(...) cannot expand its arguments with ...", expr.src))
+        return lazy(expr, scope)
     fn = scope.functions.get(expr.name)
     if fn is None:
-        close = difflib.get_close_matches(expr.name, list(scope.functions), n=1)
+        close = difflib.get_close_matches(expr.name, [*scope.functions, *_LAZY], n=1)
         raise EvalError(
             error(
                 f"unknown function {expr.name!r}",

@@ -13,45 +13,18 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from meshctl.config import text_functions as text
+from meshctl.config.file_functions import contained_path, fileset
+from meshctl.config.functions_base import FunctionError, kind_word, type_name, want
 from meshctl.documents import BadDocumentError, parse_json, read_text
 
-T = TypeVar("T")
+__all__ = ["FunctionError", "make_functions", "to_string"]
 
-
-class FunctionError(Exception):
-    pass
-
-
-def _type_name(v: object) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "list"
-    if isinstance(v, dict):
-        return "object"
-    return "null"
-
-
-def _want(v: object, kind: type[T], what: str) -> T:
-    """`v` when it is of `kind` (a bool is never a number), else the error naming `what`."""
-    if not isinstance(v, kind) or (isinstance(v, bool) and kind is not bool):
-        raise FunctionError(f"{what} must be a {_kind_word(kind)}, got {_type_name(v)}")
-    return v
-
-
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-def _kind_word(kind: type | tuple[type, ...]) -> str:
-    names = {str: "string", int: "number", float: "number", list: "list", dict: "map", bool: "bool"}
-    return " or ".join(sorted({names.get(k, k.__name__) for k in _as_tuple(kind)}))
+_type_name = type_name
+_want = want
+_kind_word = kind_word
 
 
 def to_string(v: object) -> str:
@@ -190,7 +163,7 @@ def make_functions(base_dir: Path) -> dict[str, Callable[..., object]]:
 
     def fn_file(path_value: object) -> str:
         path = _want(path_value, str, "file's argument")
-        target = (base_dir / path).resolve()
+        target = contained_path(base_dir, path, "file")
         try:
             return read_text(target, str(path))
         except BadDocumentError as exc:
@@ -259,4 +232,17 @@ def make_functions(base_dir: Path) -> dict[str, Callable[..., object]]:
         "max": lambda *v: max(v),
         "sha256": _str_fn(lambda s: hashlib.sha256(s.encode()).hexdigest(), "sha256"),
         "base64encode": _str_fn(lambda s: base64.b64encode(s.encode()).decode(), "base64encode"),
+        "fileset": lambda path, pattern: fileset(base_dir, path, pattern),
+        "regex": text.fn_regex,
+        "regexall": text.fn_regexall,
+        "startswith": text.fn_startswith,
+        "endswith": text.fn_endswith,
+        "trimprefix": text.fn_trimprefix,
+        "trimsuffix": text.fn_trimsuffix,
+        "substr": text.fn_substr,
+        "yamlencode": text.fn_yamlencode,
+        "zipmap": text.fn_zipmap,
+        "one": text.fn_one,
+        "abs": text.fn_abs,
+        "toset": text.fn_toset,
     }

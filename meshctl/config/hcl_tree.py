@@ -269,6 +269,8 @@ class _Converter:
             if index.data == "short_index":  # legacy `x.0`
                 return ast.Index(target, ast.Literal(int(str(index.children[-1])), src), src)
             return ast.Index(target, self.expr(_subtrees(index)[0], src), src)
+        if kind in ("full_splat_expr_term", "attr_splat_expr_term"):
+            return self.splat(kids, src)
         if kind == "function_call":
             name = _identifier(kids[0])
             args: list[ast.Expr] = []
@@ -305,6 +307,20 @@ class _Converter:
                 hint="meshctl supports literals, references, function calls, operators and for expressions",
             )
         )
+
+    def splat(self, kids: list[Tree], src: SourceRange) -> ast.Expr:
+        """`x[*].a[0]`: the steps after the splat apply to each element (python-hcl2 gives them
+        as `get_attr` and `braces_index` children of the `full_splat`/`attr_splat` node)."""
+        target = self.expr(kids[0], src)
+        each: ast.Expr = ast.Variable(ast.SPLAT_ITEM, src)
+        for step in _subtrees(kids[1]):
+            if step.data == "get_attr":
+                each = ast.GetAttr(each, _identifier(_subtrees(step)[0]), src)
+            elif step.data == "braces_index":
+                each = ast.Index(each, self.expr(_subtrees(step)[0], src), src)
+            else:
+                raise HclSyntaxError(error(f"unsupported step after a splat ({step.data.replace('_', ' ')})", src))
+        return ast.Splat(target, each, src)
 
     def token_literal(self, token: object, src: SourceRange) -> ast.Expr:
         raise HclSyntaxError(error(f"unsupported expression {str(token)!r}", src))

@@ -41,6 +41,7 @@ locals {
   cond  = local.b ? "yes" : "no"
   names = [for d in local.tup : upper(d) if d != ""]
   index = { for k, v in local.obj : k => v if v != null }
+  splat = local.list[*].a.b[0]
 }
 
 domain "sales" {
@@ -83,9 +84,9 @@ def test_codec_round_trips_every_node_type() -> None:
     assert seen == set(ast.Expr.__subclasses__())  # a new node type needs a case in the codec and here
     again = _roundtrip(body, "every.hcl")
     assert again == body
-    assert [b.src for b in again.blocks] == [SourceRange("every.hcl", line) for line in (2, 23, 30)]
+    assert [b.src for b in again.blocks] == [SourceRange("every.hcl", line) for line in (2, 24, 31)]
     parent = again.blocks[1].body.attributes["parent"]
-    assert isinstance(parent.expr, ast.Literal) and parent.src == SourceRange("every.hcl", 24)
+    assert isinstance(parent.expr, ast.Literal) and parent.src == SourceRange("every.hcl", 25)
 
 
 def test_codec_keeps_literal_types_apart() -> None:
