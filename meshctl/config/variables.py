@@ -15,6 +15,8 @@ from meshctl.config import ast, hcl
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.language import VARIABLE
 from meshctl.config.schema import decode, type_problem
+from meshctl.config.validation import Validation, read_validations
+from meshctl.config.validation import check as check_validations
 from meshctl.errors import Diagnostic, Diagnostics, SourceRange, error
 
 ENV_VAR_PREFIX = "MESHCTL_VAR_"
@@ -68,6 +70,7 @@ class _Declared:
     has_default: bool
     sensitive: bool
     src: SourceRange
+    validations: tuple[Validation, ...] = ()
 
 
 def bind(blocks: Sequence[ast.Block], inputs: VariableInputs, bare: Scope, diags: Diagnostics) -> BoundVariables:
@@ -75,6 +78,7 @@ def bind(blocks: Sequence[ast.Block], inputs: VariableInputs, bare: Scope, diags
     decls = _declarations(blocks, bare, diags)
     values: dict[str, object] = {n: v.default for n, v in decls.items() if v.has_default}
     origins = dict.fromkeys(values, "default")
+    where: dict[str, SourceRange | None] = {n: d.src for n, d in decls.items()}  # for validation errors
 
     def assign(name: str, raw: object, src: SourceRange | None, origin: str, typed: bool = False) -> None:
         decl = decls.get(name)
@@ -102,6 +106,7 @@ def bind(blocks: Sequence[ast.Block], inputs: VariableInputs, bare: Scope, diags
                 return
         values[name] = value
         origins[name] = "--var-file" if origin == "var-file" else origin
+        where[name] = src
 
     # The selected environment's `variables`: written in HCL (typed, like a var file's), above
     # the defaults and below a saved plan's values, which were made from them.
@@ -112,6 +117,10 @@ def bind(blocks: Sequence[ast.Block], inputs: VariableInputs, bare: Scope, diags
             values[name], origins[name] = value, "saved plan"
     _assign_given(inputs, decls, bare, diags, assign)
     unset = _check_values(decls, values, origins, inputs.saved_sensitive, diags)
+    for name, decl in decls.items():
+        if decl.validations and name in values and name not in unset and not _type_fails(decl, values[name]):
+            origin = origins[name] + (f" ({where[name]})" if where.get(name) and origins[name] != "default" else "")
+            check_validations(name, values[name], decl.sensitive, origin, decl.validations, bare, diags)
     bound = {n: VariableValue(values[n], decls[n].sensitive, origins[n]) for n in decls if n in values}
     return BoundVariables(bound, unset)
 
@@ -120,6 +129,7 @@ def _declarations(blocks: Sequence[ast.Block], bare: Scope, diags: Diagnostics) 
     decls: dict[str, _Declared] = {}
     for block in blocks:
         type_expr = block.body.attributes.get("type")  # `type = string` is a keyword, not a reference
+        validations, block = read_validations(block, diags)
         rest = ast.Body({k: a for k, a in block.body.attributes.items() if k != "type"}, block.body.blocks)
         d = decode(ast.Block(block.type, block.labels, rest, block.src), VARIABLE, bare, diags)
         if d is None:
@@ -130,7 +140,13 @@ def _declarations(blocks: Sequence[ast.Block], bare: Scope, diags: Diagnostics) 
             continue
         type_ = _type_keyword(type_expr, diags) if type_expr else "any"
         decls[name] = _Declared(
-            name, type_, d.get("default"), "default" in d.values, bool(d.get("sensitive", False)), block.src
+            name,
+            type_,
+            d.get("default"),
+            "default" in d.values,
+            bool(d.get("sensitive", False)),
+            block.src,
+            tuple(validations),
         )
     return decls
 
@@ -194,6 +210,10 @@ def _check_values(
             shown = "" if decl.sensitive else f": {problem}"  # never echo a secret
             diags.error(f'variable "{name}" must be a {decl.type}{shown}', decl.src)
     return unset
+
+
+def _type_fails(decl: _Declared, value: object) -> bool:
+    return decl.type != "any" and bool(type_problem(value, decl.type))
 
 
 class _Variables(Namespace):
