@@ -12,6 +12,7 @@ import click
 
 from meshctl import __version__, interrupt, redaction
 from meshctl.cli.plan_apply import apply, destroy, drift, plan
+from meshctl.cli.show import show
 from meshctl.cli.state_cmds import force_unlock, import_, state
 from meshctl.cli.tools import client_config, fmt, graph, output, validate
 from meshctl.engine import collector
@@ -105,7 +106,22 @@ def cli(ctx: click.Context, debug: bool, chdir: Path | None) -> None:
     redaction.install(debug)  # before any client exists: no record, traceback or warning shows a secret
 
 
-for command in (validate, plan, apply, destroy, drift, state, import_, force_unlock, graph, fmt, client_config, output):
+COMMANDS = (
+    validate,
+    plan,
+    apply,
+    destroy,
+    show,
+    drift,
+    state,
+    import_,
+    force_unlock,
+    graph,
+    fmt,
+    client_config,
+    output,
+)
+for command in COMMANDS:
     cli.add_command(command)
 
 
