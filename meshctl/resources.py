@@ -22,6 +22,9 @@ class Resource:
     domain: str = ""  # the domain that owns it: what `--domain` scopes and reports group by
     module: str = ""  # `module.NAME` or `module.NAME["KEY"]` when a module declared it
     protected_at: str = ""  # `file.hcl:12` where `prevent_destroy = true` is set; "" = not protected
+    # `lifecycle { ignore_changes = [...] }`: attributes a plan keeps as the live object has them
+    # once it exists (creation still sets them from the configuration).
+    ignore_changes: tuple[str, ...] = ()
 
     # Derived once, when made: the address as a value and as the text state and plans key by.
     addr: Address = field(init=False, repr=False, compare=False)

@@ -104,6 +104,7 @@ def compile_resources(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Resou
                 depends,
                 domain=str(block.values.get("domain", "")),
                 module=block.module,
+                ignore_changes=block.ignore_changes,
             )
         )
     return out + application_secrets(mesh, deployers)

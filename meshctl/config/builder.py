@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from meshctl.config.contracts import build_delivery, build_lifecycle, build_schema, build_sla
-from meshctl.config.resource_blocks import protected_at
+from meshctl.config.resource_blocks import ignore_changes, protected_at
 from meshctl.config.schema import Decoded
 from meshctl.errors import Diagnostics
 from meshctl.iam.identity import deployer_problem
@@ -97,7 +97,13 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
             mesh.applications.append(app)
     for d in decoded.get("resource", []):
         block = ResourceBlock(
-            d.labels[0], d.labels[1], dict(d.values), d.src, dict(d.srcs), protected_at=protected_at(d)
+            d.labels[0],
+            d.labels[1],
+            dict(d.values),
+            d.src,
+            dict(d.srcs),
+            protected_at=protected_at(d),
+            ignore_changes=ignore_changes(d, diags),
         )
         if any(r.address == block.address for r in mesh.resources):
             diags.error(f"duplicate resource {block.address}", d.src, hint="each resource has a unique TYPE.NAME")

@@ -30,7 +30,7 @@ from meshctl.config.functions import FunctionError, make_functions
 from meshctl.config.language import OUTPUT as INTEGRATION_OUTPUT
 from meshctl.config.locals import Locals
 from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
-from meshctl.config.resource_blocks import protected_at
+from meshctl.config.resource_blocks import bare_ignore_changes, ignore_changes, protected_at
 from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
 from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.errors import Diagnostics, SourceRange
@@ -440,6 +440,7 @@ def _instantiate(
                 dict(d.srcs),
                 module=str(instance.address),
                 protected_at=protected_at(d),
+                ignore_changes=ignore_changes(d, diags),
             )
         )
     for block in blocks["integration_output"]:
@@ -470,7 +471,7 @@ def decode_resource_blocks(blocks: list[ast.Block], scope: Scope, diags: Diagnos
     """`resource "TYPE" "NAME"` blocks checked against their type's schema; with `for_each`,
     one instance per key, named `NAME["KEY"]`, with `each.key` and `each.value` in scope."""
     out = []
-    for block in blocks:
+    for block in map(bare_ignore_changes, blocks):
         type_ = block.labels[0] if block.labels else ""
         schema = RESOURCE_SCHEMAS.get(type_)
         if schema is None:

@@ -282,6 +282,7 @@ class ResourceBlock:
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
     module: str = ""
     protected_at: str = ""  # `file.hcl:12` of `lifecycle { prevent_destroy = true }`, or ""
+    ignore_changes: tuple[str, ...] = ()  # `lifecycle { ignore_changes = [...] }`: attribute names
 
     # Derived once, when made: the address as a value and as the text state and plans key by.
     addr: Address = field(init=False, repr=False, compare=False)

@@ -8,7 +8,7 @@ module or `for_each` key with the same physical name) keeps its object; only sta
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from meshctl.errors import Diagnostic, SourceRange, error
 from meshctl.plan.details import policy_changes, schema_changes
@@ -90,6 +90,10 @@ def _desired_change(
             why = f"replace requested: gone from the cluster, so created with a new {rtype.rotates}"
             return _change(r, CREATE, None, rtype.effective(r.attributes, None), why, action_reason=REPLACE_BY_REQUEST)
         return _change(r, CREATE, None, rtype.effective(r.attributes, None))
+    if r.ignore_changes:
+        # Terraform's ignore_changes: once the object exists these attributes stay as they are,
+        # whether the configuration or the live object changed them.
+        r = replace(r, attributes={**r.attributes, **{k: live[k] for k in r.ignore_changes if k in live}})
     verdict = rtype.compare(r.attributes, live)
     if r.address in options.replace:
         verdict = requested(r.type, verdict)
