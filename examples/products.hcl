@@ -54,7 +54,7 @@ data_product "orders" {
   sla {
     freshness = "5m"
   }
-  lifecycle {
+  versioning {
     replaces   = 1
     deprecated = "2026-12-15"
     sunset     = "2027-03-01"

@@ -4,6 +4,7 @@ checks across blocks live in `mesh.validate`."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -389,6 +390,34 @@ def build_output(d: Decoded, diags: Diagnostics, module: str = "") -> Integratio
     )
 
 
+_VERSIONING_KEYS = ("replaces", "deprecated", "sunset")
+
+
+def _versioning(d: Decoded, diags: Diagnostics) -> tuple[Decoded | None, Decoded | None]:
+    """A product's `lifecycle` block (Terraform's keys: prevent_destroy) and the block that holds
+    its versioning: `versioning`, or, as written before it existed, `lifecycle` (a deprecation
+    warning at the first such key, saying what to write instead). Both at once is an error."""
+    life, versioning = d.block("lifecycle"), d.block("versioning")
+    old = [k for k in _VERSIONING_KEYS if life is not None and k in life.values]
+    if life is None or not old:
+        return life, versioning
+    if versioning is not None:
+        diags.error(
+            f"lifecycle.{old[0]} and a versioning block: a product's versioning is written in one place",
+            life.src_of(old[0]),
+            hint=f"move {', '.join(old)} into the versioning block",
+        )
+        return life, versioning
+    keys = " ".join(f"{k} = ..." for k in old)
+    diags.warning(
+        f"lifecycle {{ {', '.join(old)} }} in a data_product is deprecated: write versioning {{ {keys} }}",
+        life.src_of(old[0]),
+        hint="a product's lifecycle block keeps Terraform's keys (prevent_destroy); versioning says which "
+        "version this one replaces and when",
+    )
+    return life, life
+
+
 def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | None:
     if not _check_name(d, diags):
         return None
@@ -418,10 +447,15 @@ def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | No
     schema = build_schema(schema_block, base_dir, kind, diags) if schema_block else None
     if schema_block:
         srcs.update({f"schema.{k}": v for k, v in schema_block.srcs.items()})
-    life = d.block("lifecycle")
-    lifecycle = build_lifecycle(life, version, diags)
-    if life:
-        srcs.update({f"lifecycle.{k}": v for k, v in life.srcs.items()})
+    life, versioning = _versioning(d, diags)
+    lifecycle = build_lifecycle(versioning, version, diags, "versioning" if d.block("versioning") else "lifecycle")
+    if life is not None and life.get("prevent_destroy") is True:
+        lifecycle = replace(lifecycle, prevent_destroy=True)
+    # Where each key is written, under one name whichever block holds it (mesh.validate and
+    # compile.protection read `lifecycle.replaces` and `lifecycle.prevent_destroy`).
+    for block in (versioning, life):
+        if block is not None:
+            srcs.update({f"lifecycle.{k}": v for k, v in block.srcs.items()})
     return DataProduct(
         name=d.labels[0],
         domain=str(d.get("domain")),

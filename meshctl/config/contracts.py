@@ -131,13 +131,15 @@ def _check_duration(d: Decoded, name: str, minimum_ms: int, diags: Diagnostics) 
         diags.error(f"{d.type}.{name} must be more than 0s", d.src_of(name), detail=f"got {raw!r}")
 
 
-def build_lifecycle(d: Decoded | None, version: int, diags: Diagnostics) -> Lifecycle:
+def build_lifecycle(d: Decoded | None, version: int, diags: Diagnostics, block: str = "lifecycle") -> Lifecycle:
+    """A product's versioning (`block` names where it is written: `versioning`, or the
+    deprecated `lifecycle`); prevent_destroy is the caller's, from `lifecycle`."""
     if d is None:
         return Lifecycle()
     replaces = d.get("replaces")
     if replaces is not None and (not isinstance(replaces, int) or not 1 <= replaces < version):
         diags.error(
-            f"lifecycle.replaces must name an earlier version than {version}",
+            f"{block}.replaces must name an earlier version than {version}",
             d.src_of("replaces"),
             detail=f"got {replaces}",
         )
@@ -152,13 +154,13 @@ def build_lifecycle(d: Decoded | None, version: int, diags: Diagnostics) -> Life
             dates[name] = date.fromisoformat(str(raw))
         except ValueError:
             diags.error(
-                f"lifecycle.{name} is not a date",
+                f"{block}.{name} is not a date",
                 d.src_of(name),
                 detail=f"got {raw!r}",
                 hint='write dates as "YYYY-MM-DD"',
             )
     if (dates["deprecated"] or dates["sunset"]) and replaces is None:
-        diags.error("lifecycle dates need replaces", d.src, hint="the dates are those of the version this one replaces")
+        diags.error(f"{block} dates need replaces", d.src, hint="the dates are those of the version this one replaces")
     if dates["deprecated"] and dates["sunset"] and dates["deprecated"] > dates["sunset"]:
-        diags.error("lifecycle.deprecated is after sunset", d.src_of("deprecated"))
-    return Lifecycle(replaces, dates["deprecated"], dates["sunset"], bool(d.get("prevent_destroy", False)))
+        diags.error(f"{block}.deprecated is after sunset", d.src_of("deprecated"))
+    return Lifecycle(replaces, dates["deprecated"], dates["sunset"])

@@ -69,14 +69,23 @@ DATA_PRODUCT = BlockSchema(
                 "key_type": Attr("string"),
             }
         ),
-        "lifecycle": BlockSchema(
+        "versioning": BlockSchema(
             attrs={
                 "replaces": Attr("number", doc="the version this one replaces"),
                 "deprecated": Attr("string", doc="YYYY-MM-DD: the replaced version is deprecated from then"),
                 "sunset": Attr("string", doc="YYYY-MM-DD: the replaced version is frozen, then deleted"),
+            }
+        ),
+        # Terraform's meta-block. It also held the versioning keys before `versioning` existed:
+        # still read there, with a deprecation warning (config.builder).
+        "lifecycle": BlockSchema(
+            attrs={
                 "prevent_destroy": Attr(
                     "bool", doc="this version's topic and subjects are never deleted or replaced (an error)"
                 ),
+                "replaces": Attr("number", doc="deprecated here: write it in versioning"),
+                "deprecated": Attr("string", doc="deprecated here: write it in versioning"),
+                "sunset": Attr("string", doc="deprecated here: write it in versioning"),
             }
         ),
     },

@@ -256,7 +256,7 @@ def breaking_errors(plan: Plan, verdicts: Mapping[SchemaCandidate, SchemaVerdict
                 product.srcs.get("schema.file", product.src) if product else None,
                 detail=f"subject {candidate.subject}: {_why_breaking(c, candidate, verdict)}",
                 hint=f"breaking changes are published as version {version + 1}: a new data_product block "
-                f"with lifecycle {{ replaces = {version} }}, never inside a version",
+                f"with versioning {{ replaces = {version} }}, never inside a version",
             )
         )
     return out
