@@ -529,7 +529,13 @@ def drift(
     as_json: bool,
     no_color: bool,
 ) -> None:
-    """Report what changed out of band. Exit 0: no drift, 2: drift, 1: error."""
+    """Report what changed out of band. Exit 0: no drift, 2: drift, 1: error.
+
+    \b
+    Examples:
+      meshctl drift
+      meshctl drift --domain sales --json
+    """
     ws = workspace(directory, vars_, var_files, state_dir)
     print_warnings(ws)
     run = ws.run()

@@ -39,7 +39,13 @@ def state_list(
     state_dir: Path | None,
     domains: tuple[str, ...],
 ) -> None:
-    """List the addresses of managed resources."""
+    """List the addresses of managed resources.
+
+    \b
+    Examples:
+      meshctl state list
+      meshctl state list --domain sales
+    """
     ws = workspace(directory, vars_, var_files, state_dir)
     keep = ws.domain_scope(domains) if domains else None
     for address, rs in sorted(ws.read_state().resources.items()):
@@ -54,7 +60,13 @@ def state_list(
 def state_show(
     address: str, directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None
 ) -> None:
-    """Show one managed resource as recorded."""
+    """Show one managed resource as recorded.
+
+    \b
+    Examples:
+      meshctl state show kafka_topic.commerce.sales.orders.v1
+      meshctl -e prod state show aws_s3_bucket.data
+    """
     ws = workspace(directory, vars_, var_files, state_dir)
     current = ws.read_state()
     address = _address(address, current.resources)
@@ -75,7 +87,13 @@ def state_rm(
     var_files: tuple[Path, ...],
     state_dir: Path | None,
 ) -> None:
-    """Stop managing resources without touching them on the cluster."""
+    """Stop managing resources without touching them on the cluster.
+
+    \b
+    Examples:
+      meshctl state rm aws_s3_bucket.data
+      meshctl state rm kafka_acl.analytics.reads.sales.orders kafka_topic.commerce.sales.orders.v1
+    """
     ws = workspace(directory, vars_, var_files, state_dir)
     with ws.locked("state rm") as current:
         addresses = tuple(dict.fromkeys(_address(a, current.resources) for a in addresses))
@@ -176,7 +194,13 @@ def moved_state(recorded: Mapping[str, ResourceState], src: Address, dst: Addres
 def state_migrate(
     directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None, from_dir: Path | None
 ) -> None:
-    """Copy local state to the backend the configuration names."""
+    """Copy local state to the backend the configuration names.
+
+    \b
+    Examples:
+      meshctl state migrate                       # after adding a backend "s3" block
+      meshctl state migrate --from-dir old/.meshctl
+    """
     ws = workspace(directory, vars_, var_files, state_dir)
     old, backup = migrate_state(ws, from_dir)
     click.echo(
@@ -192,7 +216,12 @@ def state_migrate(
 def force_unlock(
     lock_id: str, directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None
 ) -> None:
-    """Remove a lock left by a run that died. Only when you know it is not running."""
+    """Remove a lock left by a run that died. Only when you know it is not running.
+
+    \b
+    Examples:
+      meshctl force-unlock 3f2a9c1e-...            # the id the lock error printed
+    """
     ws = workspace(directory, vars_, var_files, state_dir)
     holder = ws.backend.force_unlock(lock_id)
     click.echo(f"Unlocked {ws.backend.describe()}: removed the lock of {holder.describe()}.")
@@ -238,7 +267,13 @@ def import_(
     force: bool,
 ) -> None:
     """Adopt an existing resource into state: `import ADDRESS ID`; or write HCL for a whole
-    cluster: `import --discover [PREFIX]`."""
+    cluster: `import --discover [PREFIX]`.
+
+    \b
+    Examples:
+      meshctl import kafka_topic.commerce.sales.orders.v1 commerce.sales.orders.v1
+      meshctl import --discover commerce. --out discovered/
+    """
     if discover_prefix is not None:
         _discover(directory, out_dir or directory, discover_prefix, force, vars_, var_files, state_dir)
         return

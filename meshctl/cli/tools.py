@@ -37,7 +37,14 @@ def validate(
     """Check the configuration offline: syntax, references, types and mesh policies.
 
     A mesh with environments is checked in every environment, one after the other, unless
-    -e names one; a problem found in some environments only says which."""
+    -e names one; a problem found in some environments only says which.
+
+    \b
+    Examples:
+      meshctl validate
+      meshctl validate -e prod ./mesh
+      meshctl validate --json | jq '.diagnostics[] | .summary'
+    """
     names = () if selected_environment() else _declared_environments(directory)
     if names:
         _validate_environments(directory, names, vars_, var_files, state_dir, as_json)
@@ -166,7 +173,13 @@ def diagnostic_json(d: Diagnostic) -> dict[str, object]:
 @click.option("--diff", "show_diff", is_flag=True, help="Show the changes as a unified diff.")
 @handle_errors
 def fmt(directory: Path, check: bool, show_diff: bool) -> None:
-    """Rewrite *.hcl files in the canonical layout."""
+    """Rewrite *.hcl files in the canonical layout.
+
+    \b
+    Examples:
+      meshctl fmt
+      meshctl fmt --check --diff ./mesh     # in CI: exit 3 when a file needs formatting
+    """
     files = sorted(directory.glob("*.hcl"))
     if not files:
         raise MeshError(f"no *.hcl files in {display_path(directory)}")
@@ -318,7 +331,14 @@ def output(
 ) -> None:
     """Module outputs: artefacts such as a connector configuration or a vendor's SQL.
 
-    As in Terraform, a `sensitive` output is printed only when asked for by name."""
+    As in Terraform, a `sensitive` output is printed only when asked for by name.
+
+    \b
+    Examples:
+      meshctl output
+      meshctl output --json
+      meshctl output --name module.crm.connector_config > connector.json
+    """
     ws = workspace(directory, vars_, var_files, state_dir)
     outputs = {
         module.output(key): value for module, values in ws.config.mesh.outputs.items() for key, value in values.items()
@@ -343,6 +363,12 @@ def output(
 @config_options
 @handle_errors
 def graph(directory: Path, vars_: tuple[str, ...], var_files: tuple[Path, ...], state_dir: Path | None) -> None:
-    """Print the domain tree and who reads which product as Graphviz DOT."""
+    """Print the domain tree and who reads which product as Graphviz DOT.
+
+    \b
+    Examples:
+      meshctl graph | dot -Tsvg > mesh.svg
+      meshctl graph -e prod ./mesh
+    """
     ws = workspace(directory, vars_, var_files, state_dir)
     click.echo(render_dot(ws.config.mesh), nl=False)

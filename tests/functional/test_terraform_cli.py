@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 
+from meshctl.cli.main import cli
 from tests.cli import run
 from tests.functional.test_rotation import MESH, FakeScramBroker
 from tests.functional.test_rotation import broker as broker  # the fixture  # noqa: F401
@@ -118,3 +120,16 @@ def test_help_shows_examples_of_the_new_spellings() -> None:
     assert "-refresh=false" in run("plan", "--help").stdout
     assert "-refresh=false" in run("apply", "--help").stdout
     assert "-chdir=" in run("--help").stdout
+
+
+def _commands(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+    if isinstance(command, click.Group):
+        return [found for name, sub in command.commands.items() for found in _commands(sub, (*path, name))]
+    return [(path, command)]
+
+
+@pytest.mark.parametrize("path", [" ".join(p) for p, _ in _commands(cli)])
+def test_every_command_has_examples_in_its_help(path: str) -> None:
+    shown = run(*path.split(), "--help")
+    assert shown.exit_code == 0
+    assert "Examples:" in shown.stdout and f"meshctl {path}" in shown.stdout.replace("-e prod ", ""), shown.stdout
