@@ -66,7 +66,9 @@ def config_flags(fn: Callable) -> Callable:
         "var_files",
         multiple=True,
         type=click.Path(path_type=Path),
-        help="Read variables from an HCL file of NAME = VALUE lines.",
+        help="Read variables from an HCL file of NAME = VALUE lines; repeatable. A variable's value, lowest "
+        "precedence first: its default, the environment block's variables, MESHCTL_VAR_NAME, the mesh "
+        "directory's meshctl.meshvars, its *.auto.meshvars files (in name order), each --var-file, each --var.",
     )(fn)
     fn = click.option(
         "--state-dir",

@@ -69,6 +69,8 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     run.stop_on_errors()  # a wrong or missing environment: nothing else is worth reporting
     blocks, environment = selection.blocks, selection.environment
     var_files = run.take(stages.read_var_files(options.var_files))
+    auto_paths = run.take(stages.auto_var_files(directory))
+    auto_var_files = run.take(stages.read_var_files(auto_paths, "auto var file "))
     inputs = VariableInputs(
         options.vars,
         var_files,
@@ -78,6 +80,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
         environment.variables,
         environment.variables_src,
         f'environment "{environment.name}" variables',
+        auto_var_files,
     )
     variables = run.take(stages.bind_variables(blocks["variable"], inputs, functions))
     scope = run.take(stages.evaluate_locals(blocks["locals"], variables, functions, environment))

@@ -138,12 +138,40 @@ def select_environment(blocks: Blocks, wanted: str | None, functions: Functions)
     return _staged(selection, diags)
 
 
-def read_var_files(paths: Sequence[Path]) -> Staged[list[ast.Body]]:
-    """Each `--var-file`, read and parsed (never cached: it may hold secrets), in order."""
+# Var files loaded without being named, as Terraform loads terraform.tfvars and *.auto.tfvars.
+# Not `*.hcl`: every .hcl file of the directory is configuration, and a var file is not.
+AUTO_VAR_FILE = "meshctl.meshvars"
+AUTO_VAR_FILES_GLOB = "*.auto.meshvars"
+
+
+def auto_var_files(directory: Path) -> Staged[list[Path]]:
+    """`meshctl.meshvars`, then each `*.auto.meshvars` in name order: the later one wins. A
+    symbolic link leading out of the directory is refused: the repository must not make meshctl
+    read a file outside it (say ~/.aws/credentials, whose lines would be shown as errors)."""
+    diags = Diagnostics()
+    first = directory / AUTO_VAR_FILE
+    candidates = ([first] if first.is_file() else []) + sorted(
+        p for p in directory.glob(AUTO_VAR_FILES_GLOB) if p.is_file()
+    )
+    root = directory.resolve()
+    paths: list[Path] = []
+    for path in candidates:
+        if path.resolve().is_relative_to(root):
+            paths.append(path)
+        else:
+            diags.error(
+                f"auto var file {display_path(path)} is a symbolic link leading outside the mesh directory",
+                hint="meshctl reads only files inside the mesh directory; pass such a file with --var-file",
+            )
+    return _staged(paths, diags)
+
+
+def read_var_files(paths: Sequence[Path], what: str = "--var-file ") -> Staged[list[ast.Body]]:
+    """Each var file, read and parsed (never cached: it may hold secrets), in order."""
     diags = Diagnostics()
     bodies: list[ast.Body] = []
     for path in paths:
-        text = _read(path, "--var-file ", diags)
+        text = _read(path, what, diags)
         if text is None:
             continue
         try:

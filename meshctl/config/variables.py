@@ -1,7 +1,9 @@
 """Input variables: `variable` blocks bound to their values.
 
 Precedence, lowest first: the declared default, the selected environment's `variables`, a
-saved plan's value, `MESHCTL_VAR_<name>`, each `--var-file` in order, each `--var` in order.
+saved plan's value, `MESHCTL_VAR_<name>`, the mesh directory's auto-loaded var files
+(`meshctl.meshvars`, then each `*.auto.meshvars` in name order), each `--var-file` in order,
+each `--var` in order.
 A value that fails its type, a variable without a value and a value for an undeclared
 variable are diagnostics; the message never shows a sensitive value.
 """
@@ -26,7 +28,8 @@ ENV_VAR_PREFIX = "MESHCTL_VAR_"
 class VariableValue:
     value: object
     sensitive: bool
-    origin: str  # "default", "saved plan", "environment MESHCTL_VAR_x", "--var-file", "--var x"
+    # "default", "saved plan", "environment MESHCTL_VAR_x", "auto var file", "--var-file", "--var x"
+    origin: str
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class VariableInputs:
     environment_values: Mapping[str, object] = field(default_factory=dict)
     environment_src: SourceRange | None = None
     environment_origin: str = "environment variables"
+    # The mesh directory's auto-loaded var files (config.stages.auto_var_files), read and parsed.
+    auto_var_files: Sequence[ast.Body] = ()
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,9 @@ def bind(blocks: Sequence[ast.Block], inputs: VariableInputs, bare: Scope, diags
     origins = dict.fromkeys(values, "default")
     where: dict[str, SourceRange | None] = {n: d.src for n, d in decls.items()}  # for validation errors
 
-    def assign(name: str, raw: object, src: SourceRange | None, origin: str, typed: bool = False) -> None:
+    def assign(name: str, raw: object, src: SourceRange | None, given_as: str, typed: bool = False) -> None:
+        from_file = given_as in _FILE_ORIGINS
+        origin = "auto var file" if given_as == "auto-var-file" else given_as  # as messages name it
         decl = decls.get(name)
         if decl is None:
             diags.error(
@@ -97,7 +104,7 @@ def bind(blocks: Sequence[ast.Block], inputs: VariableInputs, bare: Scope, diags
             shown = "(sensitive value hidden)" if decl.sensitive else problem
             diags.error(f"{origin}: value of {name!r} is not a valid {decl.type}", src, detail=shown)
             return
-        if isinstance(raw, str) and not typed and origin != "var-file" and decl.type not in ("string", "any"):
+        if isinstance(raw, str) and not typed and not from_file and decl.type not in ("string", "any"):
             try:
                 value = evaluate(hcl.parse_expression(raw, origin, 1), bare)
             except (hcl.HclSyntaxError, EvalError):
@@ -105,7 +112,7 @@ def bind(blocks: Sequence[ast.Block], inputs: VariableInputs, bare: Scope, diags
                 diags.error(f"{origin}: value of {name!r} is not a valid {decl.type}", src, detail=shown)
                 return
         values[name] = value
-        origins[name] = "--var-file" if origin == "var-file" else origin
+        origins[name] = _FILE_ORIGINS.get(given_as, given_as)
         where[name] = src
 
     # The selected environment's `variables`: written in HCL (typed, like a var file's), above
@@ -158,24 +165,29 @@ def _assign_given(
     diags: Diagnostics,
     assign: Callable[[str, object, SourceRange | None, str], None],
 ) -> None:
-    """The environment, then each var file, then each --var: a later one wins."""
+    """The environment, then each auto var file, then each var file, then each --var: a later one wins."""
     for key, raw in sorted(inputs.env.items()):
         if key.startswith(ENV_VAR_PREFIX) and key[len(ENV_VAR_PREFIX) :] in decls:
             assign(key[len(ENV_VAR_PREFIX) :], raw, None, f"environment {key}")
-    for body in inputs.var_files:
+    files = [(b, "auto-var-file") for b in inputs.auto_var_files] + [(b, "var-file") for b in inputs.var_files]
+    for body, origin in files:
         for attr in body.attributes.values():
             try:
                 value = evaluate(attr.expr, bare)
             except EvalError as exc:
                 diags.add(exc.diagnostic)
                 continue
-            assign(attr.name, value, attr.src, "var-file")
+            assign(attr.name, value, attr.src, origin)
     for item in inputs.vars:
         name, sep, raw = item.partition("=")
         if not sep or not name.strip():
             diags.error(f"--var {item!r}: expected NAME=VALUE", hint="e.g. --var env=prod")
             continue
         assign(name.strip(), raw, None, f"--var {name.strip()}")
+
+
+# A value read from a file (already HCL, never re-parsed) and how its origin is shown.
+_FILE_ORIGINS = {"var-file": "--var-file", "auto-var-file": "auto var file"}
 
 
 def _check_values(
