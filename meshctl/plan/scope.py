@@ -37,7 +37,8 @@ def _matches(address: Address, source: str, target: tuple[str, Target | None]) -
     text, parsed = target
     if parsed is not None and parsed.chooses(address):
         return True
-    return source == text or source.startswith(text + ".") or source.startswith(text + "/")
+    # `module.orders` also chooses what its instances' mesh blocks made (`module.orders["eu"].data_product...`).
+    return source == text or source.startswith((text + ".", text + "/", text + "["))
 
 
 def unmatched_targets(desired: list[Resource], prior: State, targets: tuple[str, ...]) -> list[tuple[str, str]]:

@@ -11,6 +11,9 @@ from meshctl.compile.kafka import compile_kafka
 from meshctl.config.loader import LoadOptions, load
 from meshctl.errors import ConfigError
 from meshctl.mesh.model import Mesh
+from meshctl.plan.scope import Scope, narrow
+from meshctl.resources import Resource
+from meshctl.state_model import State
 from tests.helpers import write_mesh
 
 MESH = """
@@ -244,3 +247,27 @@ def test_two_blocks_with_one_instance_name_are_duplicates(tmp_path: Path) -> Non
 def test_outside_modules_finds_the_block_a_module_declared(source: str, block: str) -> None:
     """What protection and frozen topics look at: the kind of block, wherever it is declared."""
     assert outside_modules(source) == block
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("module.orders", ["kafka_topic.sales.orders-eu.v1", "kafka_topic.sales.orders-us.v1"]),
+        ('module.orders["us"]', ["kafka_topic.sales.orders-us.v1"]),
+        ('module.orders["us"].data_product.sales.orders-us', ["kafka_topic.sales.orders-us.v1"]),
+        ("data_product.sales.orders-eu", ["kafka_topic.sales.orders-eu.v1"]),  # a root instance, by its name
+        ("module.order", []),
+    ],
+)
+def test_a_target_chooses_what_a_modules_mesh_blocks_made(target: str, expected: list[str]) -> None:
+    def topic(name: str, source: str) -> Resource:
+        return Resource("kafka_topic", name, {}, source)
+
+    desired = [
+        topic("sales.orders-eu.v1", 'module.orders["eu"].data_product.sales.orders-eu.v1'),
+        topic("sales.orders-us.v1", 'module.orders["us"].data_product.sales.orders-us.v1'),
+    ]
+    if target.startswith("data_product."):
+        desired[0] = topic("sales.orders-eu.v1", "data_product.sales.orders-eu.v1")
+    chosen, _ = narrow(desired, State(), Scope(targets=(target,)))
+    assert [r.address for r in chosen] == expected
