@@ -31,6 +31,7 @@ from meshctl.cli.common import (
 )
 from meshctl.cli.errors import handle_errors
 from meshctl.cli.hooks import ProgressHooks
+from meshctl.cli.root_outputs import format_outputs
 from meshctl.documents import display_path
 from meshctl.engine.apply import ApplyResult
 from meshctl.engine.drift import detect
@@ -392,6 +393,8 @@ def _report_result(
     line = f"{counts['added']} added, {counts['changed']} changed, {counts['destroyed']} destroyed."
     if result.ok:
         click.echo(f"\n{s(f'{verb} complete!', 'green', bold=True)} Resources: {line}")
+        if verb == "Apply" and ws.config.mesh.root_outputs:  # as Terraform: the root outputs, after apply
+            click.echo(f"\n{s('Outputs:', bold=True)}\n\n{format_outputs(ws.config.mesh.root_outputs)}", nl=False)
         return
     click.echo(f"\n{s(f'{verb} failed.', 'red', bold=True)} Resources: {line}", err=True)
     for address, error in result.failed.items():

@@ -13,6 +13,7 @@ import click
 
 from meshctl.cli.common import config_options, print_warnings, selected_environment, workspace
 from meshctl.cli.errors import handle_errors
+from meshctl.cli.root_outputs import format_outputs
 from meshctl.config.fmt import format_hcl
 from meshctl.config.hcl import HclSyntaxError, parse
 from meshctl.config.loader import LoadOptions, environment_names
@@ -329,27 +330,37 @@ def output(
     name: str | None,
     as_json: bool,
 ) -> None:
-    """Module outputs: artefacts such as a connector configuration or a vendor's SQL.
+    """The root `output` blocks' values, and module outputs: artefacts such as a connector
+    configuration or a vendor's SQL.
 
-    As in Terraform, a `sensitive` output is printed only when asked for by name.
+    Root outputs are listed as NAME = VALUE, module outputs by name. A `sensitive` output is
+    shown as (sensitive), in --json too (unlike Terraform's -json, which prints it): its value
+    is printed only when asked for by name.
 
     \b
     Examples:
       meshctl output
       meshctl output --json
+      meshctl output --name bootstrap_servers
       meshctl output --name module.crm.connector_config > connector.json
     """
     ws = workspace(directory, vars_, var_files, state_dir)
+    mesh = ws.config.mesh
     outputs = {
-        module.output(key): value for module, values in ws.config.mesh.outputs.items() for key, value in values.items()
+        module.output(key): value for module, values in mesh.outputs.items() for key, value in values.items()
     }
-    hidden = ws.config.mesh.sensitive_outputs
+    hidden = set(mesh.sensitive_outputs)
+    for root_name, root in mesh.root_outputs.items():  # an identifier: never a module.* key
+        outputs[root_name] = root.value
+        if root.sensitive:
+            hidden.add(root_name)
     if name is None:
         if as_json:
             shown = {key: MASK if key in hidden else value for key, value in outputs.items()}
             click.echo(json.dumps(shown, indent=2, sort_keys=True))
         else:
-            for key in sorted(outputs):
+            click.echo(format_outputs(mesh.root_outputs), nl=False)
+            for key in sorted(k for k in outputs if k not in mesh.root_outputs):
                 click.echo(f"{key} {MASK}" if key in hidden else key)
         return
     if name not in outputs:

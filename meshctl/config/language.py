@@ -237,6 +237,16 @@ ENVIRONMENT = BlockSchema(
     },
 )
 
+# A root `output` block (config.root_outputs); not a data product's `output` (OUTPUT above).
+ROOT_OUTPUT = BlockSchema(
+    labels=("name",),
+    attrs={
+        "value": Attr("any", required=True, doc="what `meshctl output` and apply show"),
+        "description": Attr("string"),
+        "sensitive": Attr("bool", doc="shown as (sensitive) unless asked for by name"),
+    },
+)
+
 TOP_LEVEL = {
     "domain": DOMAIN,
     "data_product": DATA_PRODUCT,
@@ -252,6 +262,7 @@ TOP_LEVEL = {
     "variable": VARIABLE,
     "locals": BlockSchema(),
     "environment": ENVIRONMENT,
+    "output": ROOT_OUTPUT,  # decoded by config.root_outputs, once the modules' outputs are known
     # Decoded by config.moved: the addresses are read as written, not evaluated.
     "moved": BlockSchema(
         attrs={

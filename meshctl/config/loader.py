@@ -96,6 +96,8 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
     # Modules see the validated mesh: they run once it is known to be whole.
     mesh = run.take(stages.expand_modules(blocks["module"], mesh, scope, cache.parse))
     mesh = run.take(stages.validate_expanded(mesh))
+    sensitive_vars = {name for name, v in variables.values.items() if v.sensitive}
+    mesh = run.take(stages.evaluate_root_outputs(blocks["output"], mesh, scope, sensitive_vars))
     run.stop_on_errors()
 
     cache.prune()  # after the modules' files, so their entries are kept too

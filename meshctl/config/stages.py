@@ -20,12 +20,12 @@ while it is evaluated (`file()`, `templatefile()`) and the files of the modules 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from meshctl.config import ast, environments, hcl, module_mesh, modules, placement
+from meshctl.config import ast, environments, hcl, module_mesh, modules, placement, root_outputs
 from meshctl.config.builder import build_mesh
 from meshctl.config.environments import Environment, EnvironmentNamespace, Selection
 from meshctl.config.evaluate import Scope
@@ -332,6 +332,19 @@ def expand_modules(blocks: Sequence[ast.Block], mesh: Mesh, scope: Scope, parse:
     ]
     expanded.sensitive_outputs = {i.address.output(name) for i in instances for name in i.sensitive_outputs}
     return _staged(expanded, diags, (value for i in instances for value in i.secrets))
+
+
+def evaluate_root_outputs(
+    blocks: Sequence[ast.Block], mesh: Mesh, scope: Scope, sensitive_vars: Collection[str]
+) -> Staged[Mesh]:
+    """The root `output` blocks' values (config.root_outputs), once the modules' outputs are known;
+    the sensitive ones are its secrets."""
+    diags = Diagnostics()
+    if not blocks:
+        return _staged(mesh, diags)
+    outputs = root_outputs.evaluate_outputs(blocks, mesh, scope, sensitive_vars, diags)
+    with_outputs = dataclasses.replace(mesh, root_outputs=outputs)
+    return _staged(with_outputs, diags, (o.value for o in outputs.values() if o.sensitive))
 
 
 def validate_expanded(mesh: Mesh) -> Staged[Mesh]:

@@ -304,6 +304,16 @@ class MovedBlock:
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True)
+class RootOutput:
+    """A root `output "NAME"` block's value, known when the configuration is loaded."""
+
+    value: object
+    sensitive: bool
+    description: str
+    src: SourceRange
+
+
 @dataclass
 class Mesh:
     base_dir: Path
@@ -326,6 +336,7 @@ class Mesh:
     deployers: tuple[str, ...] = ()
     outputs: dict[ModuleAddress, dict[str, object]] = field(default_factory=dict)  # module -> name -> value
     sensitive_outputs: set[str] = field(default_factory=set)  # "module.NAME.output" shown only when asked by name
+    root_outputs: dict[str, RootOutput] = field(default_factory=dict)  # the root `output` blocks, by name
     _index: dict[str, list[DataProduct]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _index_size: int = field(default=-1, init=False, repr=False, compare=False)
 
