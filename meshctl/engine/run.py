@@ -24,7 +24,7 @@ from meshctl.compile.registry import compile_registry
 from meshctl.config.loader import LoadedConfig
 from meshctl.engine.apply import ApplyHooks, ApplyResult, apply_plan
 from meshctl.engine.refresh import ReadAhead, read_ahead, refresh
-from meshctl.errors import Diagnostics, MeshError
+from meshctl.errors import Diagnostics, MeshError, SourceRange
 from meshctl.plan.build import Desired, build_plan, scope_plan
 from meshctl.plan.diff import PlanOptions
 from meshctl.plan.force_replace import replace_problems
@@ -119,11 +119,31 @@ class Run:
     # -- before planning ----------------------------------------------------
 
     def scope(self, targets: tuple[str, ...] = (), domains: tuple[str, ...] = ()) -> Scope:
-        return Scope(tuple(targets), self.workspace.domain_scope(domains) if domains else frozenset())
+        chosen = tuple(t for target in targets for t in self._instances.get(target, [target]))
+        return Scope(chosen, self.workspace.domain_scope(domains) if domains else frozenset())
 
     def unmatched_targets(self, targets: tuple[str, ...]) -> list[tuple[str, str]]:
         """Each `--target` that matches nothing, with the closest address ("" if none is close)."""
-        return unmatched_targets(self.resources, self.state, targets) if targets else []
+        if not targets:
+            return []
+        plain = tuple(t for t in targets if t not in self._instances)
+        return unmatched_targets(self.resources, self.state, plain) if plain else []
+
+    @cached_property
+    def _instances(self) -> dict[str, list[str]]:
+        """A for_each or count instance's address (`data_product.orders["eu"]`) -> the address
+        of the block it is (`data_product.sales.orders-eu.v1`): what `--target` may name."""
+        mesh = self.workspace.config.mesh
+        out: dict[str, list[str]] = {}
+        blocks: list[tuple[SourceRange, str]] = [
+            (b.src, b.address)
+            for group in (mesh.domains.values(), mesh.products, mesh.access, mesh.integrations, mesh.applications)
+            for b in group
+        ]
+        for src, address in blocks:
+            if src.instance:
+                out.setdefault(src.instance, []).append(address)
+        return out
 
     def replace_problems(self, options: PlanOptions) -> list[str]:
         """Why each `-replace` of `options` cannot be planned (plan.force_replace), from the
