@@ -17,6 +17,7 @@ from meshctl.config import ast, hcl
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.language import VARIABLE
 from meshctl.config.schema import decode, type_problem
+from meshctl.config.types import ConversionError, TypeSpec, TypeSyntaxError, convert, parse_type
 from meshctl.config.validation import Validation, read_validations
 from meshctl.config.validation import check as check_validations
 from meshctl.errors import Diagnostic, Diagnostics, SourceRange, error
@@ -76,6 +77,16 @@ class _Declared:
     sensitive: bool
     src: SourceRange
     validations: tuple[Validation, ...] = ()
+    spec: TypeSpec | None = None  # a structural type (object, optional, nested): converted by config.types
+
+    def problem(self, value: object) -> tuple[object, str]:
+        """`value` as the type makes it, and why it does not fit ("" when it does)."""
+        if self.spec is not None:
+            try:
+                return convert(value, self.spec), ""
+            except ConversionError as exc:
+                return value, f"var.{self.name}{exc.path}: {exc.message}"
+        return value, type_problem(value, self.type) if self.type != "any" else ""
 
 
 def bind(blocks: Sequence[ast.Block], inputs: VariableInputs, bare: Scope, diags: Diagnostics) -> BoundVariables:
@@ -99,7 +110,9 @@ def bind(blocks: Sequence[ast.Block], inputs: VariableInputs, bare: Scope, diags
             )
             return
         value = raw
-        problem = type_problem(raw, decl.type) if typed and decl.type != "any" else ""
+        problem = ""
+        if typed:
+            value, problem = decl.problem(raw)
         if problem:  # reported where the value is written, not at the declaration
             shown = "(sensitive value hidden)" if decl.sensitive else problem
             diags.error(f"{origin}: value of {name!r} is not a valid {decl.type}", src, detail=shown)
@@ -145,7 +158,8 @@ def _declarations(blocks: Sequence[ast.Block], bare: Scope, diags: Diagnostics) 
         if name in decls:
             diags.error(f'duplicate variable "{name}"', block.src, detail=f"first declared at {decls[name].src}")
             continue
-        type_ = _type_keyword(type_expr, diags) if type_expr else "any"
+        spec = _structural_type(type_expr, bare, diags) if type_expr else None
+        type_ = str(spec) if spec else _type_keyword(type_expr, diags) if type_expr else "any"
         decls[name] = _Declared(
             name,
             type_,
@@ -154,6 +168,7 @@ def _declarations(blocks: Sequence[ast.Block], bare: Scope, diags: Diagnostics) 
             bool(d.get("sensitive", False)),
             block.src,
             tuple(validations),
+            spec,
         )
     return decls
 
@@ -192,7 +207,7 @@ _FILE_ORIGINS = {"var-file": "--var-file", "auto-var-file": "auto var file"}
 
 def _check_values(
     decls: Mapping[str, _Declared],
-    values: Mapping[str, object],
+    values: dict[str, object],
     origins: Mapping[str, str],
     saved_sensitive: frozenset[str],
     diags: Diagnostics,
@@ -217,15 +232,42 @@ def _check_values(
             )
             diags.add(unset[name])
             continue
-        problem = type_problem(values[name], decl.type) if decl.type != "any" else ""
+        converted, problem = decl.problem(values[name])
+        if not problem:
+            values[name] = converted  # object defaults filled in, primitives converted (structural types)
         if problem:
             shown = "" if decl.sensitive else f": {problem}"  # never echo a secret
+            if decl.spec is not None:  # the type can be long: the path that fails first, the type below
+                diags.error(f'variable "{name}" has an invalid value{shown}', decl.src, detail=f"its type: {decl.type}")
+                continue
             diags.error(f'variable "{name}" must be a {decl.type}{shown}', decl.src)
     return unset
 
 
 def _type_fails(decl: _Declared, value: object) -> bool:
-    return decl.type != "any" and bool(type_problem(value, decl.type))
+    return bool(decl.problem(value)[1])
+
+
+_STRUCTURAL = ("object", "tuple", "optional")
+
+
+def _structural_type(attr: ast.Attribute, bare: Scope, diags: Diagnostics) -> TypeSpec | None:
+    """The type when it is structural (config.types); None for the simple ones read as before."""
+    e = attr.expr
+    nested = (
+        isinstance(e, ast.Call)
+        and e.name in ("list", "set", "map")
+        and len(e.args) == 1
+        and isinstance(e.args[0], ast.Call)
+    )
+    if not (isinstance(e, ast.Call) and (e.name in _STRUCTURAL or nested)):
+        return None
+    try:
+        spec = parse_type(e, bare)[0]
+    except TypeSyntaxError as exc:
+        diags.add(exc.diagnostic)
+        return None
+    return spec
 
 
 class _Variables(Namespace):
