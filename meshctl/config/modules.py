@@ -32,6 +32,9 @@ from meshctl.config.locals import Locals
 from meshctl.config.resource_blocks import SCHEMAS as RESOURCE_SCHEMAS
 from meshctl.config.resource_blocks import bare_ignore_changes, ignore_changes, protected_at
 from meshctl.config.schema import Attr, BlockSchema, Decoded, decode, type_problem
+from meshctl.config.types import ConversionError, convert, structural_type
+from meshctl.config.validation import check as check_validations
+from meshctl.config.validation import read_validations
 from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.errors import Diagnostics, SourceRange
 from meshctl.mesh.model import Access, DataProduct, Integration, IntegrationOutput, Mesh, ResourceBlock
@@ -532,8 +535,10 @@ def _bind(
     values: dict[str, object] = {}
     names = set()
     for block in declared:
+        validations, block = read_validations(block, diags)
         attrs = dict(block.body.attributes)  # the parsed tree is shared (parse cache, two readings)
         type_attr = attrs.pop("type", None)
+        spec = structural_type(type_attr, bare, diags) if type_attr else None
         d = decode(
             ast.Block(block.type, block.labels, ast.Body(attrs, block.body.blocks), block.src), _VARIABLE, bare, diags
         )
@@ -556,11 +561,25 @@ def _bind(
             continue
         if d.get("sensitive"):
             secrets.append(value)  # the loader registers it: masked in any output
-        problem = type_problem(value, type_) if type_ != "any" else ""
-        if problem:
-            diags.error(f'{address}: input "{name}" must be a {type_}: {problem}', src)
-            continue
+        if spec is not None:  # object/optional types: converted, defaults filled in (config.types)
+            try:
+                value = convert(value, spec)
+            except ConversionError as exc:
+                diags.error(
+                    f'{address}: input "{name}" has an invalid value: var.{name}{exc.path}: {exc.message}',
+                    src,
+                    detail=f"its type: {spec}",
+                )
+                continue
+        else:
+            problem = type_problem(value, type_) if type_ != "any" else ""
+            if problem:
+                diags.error(f'{address}: input "{name}" must be a {type_}: {problem}', src)
+                continue
         values[name] = value
+        if validations:
+            origin = f"the module block's {name} (at {src})" if name in inputs else f"its default (at {src})"
+            check_validations(name, value, bool(d.get("sensitive")), origin, validations, bare, diags)
     for name, (_, src) in inputs.items():
         if name not in names:
             diags.error(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from meshctl.config import ast
 from meshctl.config.evaluate import EvalError, Scope, evaluate
-from meshctl.errors import SourceRange, error
+from meshctl.errors import Diagnostics, SourceRange, error
 
 PRIMITIVES = ("string", "number", "bool", "any")
 COLLECTIONS = ("list", "set", "map")
@@ -198,3 +198,20 @@ def _convert_object(value: object, spec: TypeSpec, path: str) -> dict[str, objec
             given = attr.default
         out[name] = convert(given, attr.type, here)
     return out
+
+
+_STRUCTURAL = ("object", "tuple", "optional")
+
+
+def structural_type(attr: ast.Attribute, scope: Scope, diags: Diagnostics) -> TypeSpec | None:
+    """A variable's `type` when it is structural (object, tuple, a collection of them); None for
+    the simple types, which the callers read as before (their messages unchanged)."""
+    e = attr.expr
+    nested = isinstance(e, ast.Call) and e.name in COLLECTIONS and len(e.args) == 1 and isinstance(e.args[0], ast.Call)
+    if not (isinstance(e, ast.Call) and (e.name in _STRUCTURAL or nested)):
+        return None
+    try:
+        return parse_type(e, scope)[0]
+    except TypeSyntaxError as exc:
+        diags.add(exc.diagnostic)
+        return None

@@ -17,7 +17,7 @@ from meshctl.config import ast, hcl
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
 from meshctl.config.language import VARIABLE
 from meshctl.config.schema import decode, type_problem
-from meshctl.config.types import ConversionError, TypeSpec, TypeSyntaxError, convert, parse_type
+from meshctl.config.types import ConversionError, TypeSpec, convert, structural_type
 from meshctl.config.validation import Validation, read_validations
 from meshctl.config.validation import check as check_validations
 from meshctl.errors import Diagnostic, Diagnostics, SourceRange, error
@@ -158,7 +158,7 @@ def _declarations(blocks: Sequence[ast.Block], bare: Scope, diags: Diagnostics) 
         if name in decls:
             diags.error(f'duplicate variable "{name}"', block.src, detail=f"first declared at {decls[name].src}")
             continue
-        spec = _structural_type(type_expr, bare, diags) if type_expr else None
+        spec = structural_type(type_expr, bare, diags) if type_expr else None
         type_ = str(spec) if spec else _type_keyword(type_expr, diags) if type_expr else "any"
         decls[name] = _Declared(
             name,
@@ -246,28 +246,6 @@ def _check_values(
 
 def _type_fails(decl: _Declared, value: object) -> bool:
     return bool(decl.problem(value)[1])
-
-
-_STRUCTURAL = ("object", "tuple", "optional")
-
-
-def _structural_type(attr: ast.Attribute, bare: Scope, diags: Diagnostics) -> TypeSpec | None:
-    """The type when it is structural (config.types); None for the simple ones read as before."""
-    e = attr.expr
-    nested = (
-        isinstance(e, ast.Call)
-        and e.name in ("list", "set", "map")
-        and len(e.args) == 1
-        and isinstance(e.args[0], ast.Call)
-    )
-    if not (isinstance(e, ast.Call) and (e.name in _STRUCTURAL or nested)):
-        return None
-    try:
-        spec = parse_type(e, bare)[0]
-    except TypeSyntaxError as exc:
-        diags.add(exc.diagnostic)
-        return None
-    return spec
 
 
 class _Variables(Namespace):

@@ -123,3 +123,46 @@ def test_a_misused_function_is_one_error_at_its_line(mesh_dir: Path, expr: str, 
     assert result.exit_code == 1
     assert f"main.hcl:24: error: {message}" in result.stderr, result.stderr
     assert "Traceback" not in result.output
+
+
+MODULE = """
+variable "cfg" {
+  type = object({ name = string, size = optional(number, 3) })
+  validation {
+    condition     = var.cfg.size <= 10
+    error_message = "size must be at most 10."
+  }
+}
+output "shown" {
+  value = "${var.cfg.name}:${var.cfg.size}"
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "cfg, expected",
+    [
+        ('{ name = "a" }', 'm = "a:3"\nmodule.m.shown\n'),
+        ('{ name = "a", size = 40 }', 'error: variable "cfg" has an invalid value: size must be at most 10.'),
+        (
+            '{ nmae = "a" }',
+            'error: module.m: input "cfg" has an invalid value: var.cfg.nmae: attribute is not declared',
+        ),
+    ],
+)
+def test_module_inputs_have_object_types_and_validation(mesh_dir: Path, cfg: str, expected: str) -> None:
+    write_mesh(
+        mesh_dir,
+        {
+            "main.hcl": MINIMAL
+            + f'module "m" {{\n  source = "./mod"\n  cfg = {cfg}\n}}\n'
+            + 'output "m" {\n  value = module.m.shown\n}\n'
+        },
+    )
+    write_mesh(mesh_dir / "mod", {"main.hcl": MODULE})
+    result = run("output", ".")
+    if expected.startswith("error"):
+        assert result.exit_code == 1 and expected in result.stderr, result.stderr
+    else:
+        assert result.exit_code == 0, result.output
+        assert result.stdout == expected
