@@ -116,3 +116,35 @@ def test_destroy_waits_for_the_lock(kafka: FakeKafka, mesh_dir: Path) -> None:
 def test_destroy_help_has_examples() -> None:
     text = run("destroy", "--help").stdout
     assert "Examples:" in text and "meshctl destroy --domain sales" in text
+
+
+ENVIRONMENTS = """
+environment "dev" {
+  kafka {
+    bootstrap_servers = "dev-broker:9092"
+  }
+}
+environment "prod" {
+  kafka {
+    bootstrap_servers = "prod-broker:9092"
+  }
+}
+"""
+
+
+def test_destroy_keeps_to_the_selected_environment(mesh_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fakes = {env: {"kafka": FakeKafka(), "registry": FakeProvider("registry")} for env in ("dev", "prod")}
+    monkeypatch.setattr(Workspace, "providers", property(lambda self: fakes[self.environment]))
+    write_mesh(mesh_dir, {"main.hcl": ENVIRONMENTS + MINIMAL})
+    for env in ("dev", "prod"):
+        applied = run("-C", ".", "apply", "-e", env, "--auto-approve", "-refresh=false", ".")
+        assert applied.exit_code == 0, applied.output
+    states = {env: mesh_dir / ".meshctl" / "env" / env / "state.json" for env in ("dev", "prod")}
+    prod_before = states["prod"].read_text()
+    assert run("destroy", "--auto-approve", "-refresh=false", "--allow-delete", "all").exit_code == 1  # -e needed
+    done = run("destroy", "-e", "dev", "--auto-approve", "-refresh=false", "--allow-delete", "all")
+    assert done.exit_code == 0, done.output
+    assert json.loads(states["dev"].read_text())["resources"] == []
+    assert states["prod"].read_text() == prod_before
+    assert [verb for verb, _ in fakes["prod"]["kafka"].batches] == ["apply"] * len(fakes["prod"]["kafka"].batches)
+    assert "delete" in [verb for verb, _ in fakes["dev"]["kafka"].batches]
