@@ -31,6 +31,7 @@ from meshctl.naming import NAME_HINT, NAME_RE
 
 REPEATABLE = ("domain", "data_product", "access", "integration", "application")
 META = ("for_each", "count", "name")
+MAX_COUNT = 100_000
 
 
 def decode_repeatable(
@@ -122,6 +123,9 @@ def _instances(block: ast.Block, scope: Scope, diags: Diagnostics) -> list[tuple
     if attr.name == "count":
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or value != int(value):
             diags.error(f"count must be a whole number of at least 0, got {value!r}", attr.src)
+            return None
+        if value > MAX_COUNT:  # a typo (1e12) would otherwise build instances until memory runs out
+            diags.error(f"count must be at most {MAX_COUNT}, got {value!r}", attr.src)
             return None
         return [(f"[{i}]", {"count": {"index": i}}) for i in range(int(value))]
     if isinstance(value, list) and all(isinstance(k, str) for k in value):

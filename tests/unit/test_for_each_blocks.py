@@ -170,6 +170,8 @@ MISUSE = [
     ('  for_each = ["a", "a"]\n  name = "x"\n', 2, "the list holds the same string twice"),
     ('  count = -1\n  name = "x"\n', 2, "count must be a whole number of at least 0, got -1"),
     ('  count = 1.5\n  name = "x"\n', 2, "count must be a whole number of at least 0, got 1.5"),
+    ('  count = 1e12\n  name = "x"\n', 2, "count must be at most 100000, got 1000000000000"),
+    ('  count = "2"\n  name = "x"\n', 2, "count must be a whole number of at least 0, got '2'"),
     ('  for_each = module.x.keys\n  name = "x"\n', 2, "for_each must be known when the mesh is loaded"),
     (
         '  for_each = { a = 1 }\n  name = "t-${each.key}"\n  colour = "red"\n',
