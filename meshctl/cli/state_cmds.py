@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from meshctl import interrupt
-from meshctl.address import Address, AddressError
+from meshctl.address import Address, AddressError, ModuleAddress, parse_address
 from meshctl.cli.common import config_flags, config_options, load_options, progress, workspace
 from meshctl.cli.errors import handle_errors
 from meshctl.documents import display_path
@@ -135,30 +135,39 @@ def state_mv(
       meshctl state mv aws_s3_bucket.data aws_s3_bucket.raw
       meshctl state mv 'aws_s3_bucket.data' 'module.lake.aws_s3_bucket.data'
       meshctl -e prod state mv aws_iam_role.reader 'aws_iam_role.reader["sales"]'
+      meshctl state mv module.lake module.sales_lake          # every entry of the module
     """
     ws = workspace(directory, vars_, var_files, state_dir)
     ws.backend.lock("state mv", lock_timeout)
     try:
         current = ws.read_state()
-        src, dst = moved_addresses(source, destination, current.resources)
-        current.resources = moved_state(current.resources, src, dst)
+        moves = planned_moves(source, destination, current.resources)
+        current.resources = moved_state(current.resources, moves)
         ws.backend.write(current)
     finally:
         with interrupt.shielded():  # the lock is released even when a signal arrives right now
             ws.backend.unlock()
-    click.echo(f"Moved {src} to {dst}. Nothing changed on the cluster; run `meshctl plan` to check.")
+    what = f"{len(moves)} resources" if len(moves) > 1 else next(iter(moves))
+    click.echo(
+        f"Moved {what} to {destination if len(moves) > 1 else next(iter(moves.values()))}. "
+        "Nothing changed on the cluster; run `meshctl plan` to check."
+    )
 
 
-def moved_addresses(source: str, destination: str, recorded: Mapping[str, ResourceState]) -> tuple[Address, Address]:
-    """SRC and DST of `state mv`, checked against state: refused before anything is written."""
-    src = Address.parse(_address(source, recorded))
-    dst = Address.parse(_address(destination, recorded))
+def planned_moves(source: str, destination: str, recorded: Mapping[str, ResourceState]) -> dict[str, Address]:
+    """Each state entry `state mv SRC DST` moves (its address -> the new one), checked against
+    state: refused before anything is written. SRC and DST are two resources, or two modules
+    (every entry within SRC moves below DST, as Terraform's `state mv module.a module.b`)."""
+    src, dst = _parsed(source, recorded), _parsed(destination, recorded)
+    if isinstance(src, ModuleAddress) or isinstance(dst, ModuleAddress):
+        if not (isinstance(src, ModuleAddress) and isinstance(dst, ModuleAddress)):
+            raise MeshError(f"{source} and {destination}: a module moves to a module, a resource to a resource")
+        return _module_moves(src, dst, recorded)
+    src, dst = Address.parse(_address(source, recorded)), Address.parse(_address(destination, recorded))
     if str(src) not in recorded:
         raise MeshError(f"{src} is not in the state{_did_you_mean(str(src), list(recorded))}")
     if str(dst) in recorded:
         raise MeshError(f"{dst} is already in the state: `meshctl state rm {dst}` first if it is to go")
-    if src == dst:
-        raise MeshError(f"{src} and {dst} are the same address")
     if src.type != dst.type:
         raise MeshError(f"{src} is a {src.type}, {dst} a {dst.type}: state mv cannot change a resource's type")
     (src_cluster, _), (dst_cluster, _) = cluster_of(src.label), cluster_of(dst.label)
@@ -170,20 +179,44 @@ def moved_addresses(source: str, destination: str, recorded: Mapping[str, Resour
             f"{src} is on {where[src_cluster]}, {dst} on {where[dst_cluster]}: an object cannot move between "
             "clusters in state (it lives on its cluster); create it on the other one and delete the old one"
         )
-    return src, dst
+    return {str(src): dst}
 
 
-def moved_state(recorded: Mapping[str, ResourceState], src: Address, dst: Address) -> dict[str, ResourceState]:
-    """State with the entry at `src` recorded at `dst`, and what depended on it depending on `dst`."""
-    old, new = str(src), str(dst)
+def _parsed(text: str, known: Mapping[str, ResourceState]) -> Address | ModuleAddress:
+    try:
+        return parse_address(text)
+    except AddressError as exc:
+        raise MeshError(f"{exc}{_did_you_mean(text, list(known))}") from None
+
+
+def _module_moves(src: ModuleAddress, dst: ModuleAddress, recorded: Mapping[str, ResourceState]) -> dict[str, Address]:
+    if src.is_root or dst.is_root:
+        raise MeshError("state mv moves one module instance to another: the root module is neither")
+    if src.contains(dst) or dst.contains(src):
+        raise MeshError(f"{src} and {dst}: a module cannot move into itself or one of its own")
+    moves = {a: rs.addr.moved(src, dst) for a, rs in recorded.items() if rs.addr.within(src)}
+    if not moves:
+        raise MeshError(f"nothing in the state is in {src}")
+    taken = sorted(str(new) for new in moves.values() if str(new) in recorded)
+    if taken:
+        raise MeshError(f"{dst} already holds {taken[0]} in the state: `meshctl state rm` it first if it is to go")
+    return moves
+
+
+def moved_state(recorded: Mapping[str, ResourceState], moves: Mapping[str, Address]) -> dict[str, ResourceState]:
+    """State with each entry of `moves` recorded at its new address, and what depended on a moved
+    entry depending on its new address."""
+    renamed = {old: str(new) for old, new in moves.items()}
     out: dict[str, ResourceState] = {}
     for address, rs in recorded.items():
-        if address == old:
-            out[new] = dataclasses.replace(rs, name=dst.label, module=str(dst.module) if dst.module.steps else "")
-        elif old in rs.depends_on:
-            out[address] = dataclasses.replace(rs, depends_on=tuple(new if d == old else d for d in rs.depends_on))
-        else:
+        if any(d in renamed for d in rs.depends_on):
+            rs = dataclasses.replace(rs, depends_on=tuple(renamed.get(d, d) for d in rs.depends_on))
+        new = moves.get(address)
+        if new is None:
             out[address] = rs
+            continue
+        module = str(new.module) if new.module.steps else ""
+        out[str(new)] = dataclasses.replace(rs, name=new.label, module=module)
     return out
 
 

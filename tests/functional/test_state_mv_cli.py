@@ -61,7 +61,11 @@ BAD = {
     "type change": (["kafka_scram_user.sales", "kafka_topic.sales"], "cannot change a resource's type"),
     "other cluster": (["kafka_scram_user.sales", "kafka_scram_user.@eu/sales"], "cannot move between clusters"),
     "same address": (["kafka_scram_user.sales", "kafka_scram_user.sales"], "already in the state"),
-    "not an address": (["kafka_scram_user.sales", "nonsense"], "is not a resource address"),
+    "not an address": (["kafka_scram_user.sales", "nonsense"], "is not a resource or module address"),
+    "module to resource": (["module.a", "kafka_scram_user.x"], "a module moves to a module, a resource to a resource"),
+    "empty module": (["module.a", "module.b"], "nothing in the state is in module.a"),
+    "root module": (["module.a", "module"], "is not a resource or module address"),
+    "into itself": (["module.a", "module.a.module.b"], "cannot move into itself"),
 }
 
 
@@ -72,6 +76,22 @@ def test_state_mv_refuses_what_is_no_rename(applied: dict, mesh_dir: Path, case:
     assert result.exit_code == 1 and phrase in result.stderr, result.output
     assert result.stderr.startswith("error: ") and "Traceback" not in result.output
     assert _state(mesh_dir) == applied  # nothing written
+
+
+def test_state_mv_moves_a_whole_module(applied: dict, mesh_dir: Path) -> None:
+    assert run("state", "mv", "kafka_scram_user.sales", 'module.lake["a"].kafka_scram_user.sales').exit_code == 0
+    assert run("state", "mv", "kafka_scram_user.analytics", "module.lake.kafka_scram_user.sales").exit_code == 0
+    before = _state(mesh_dir)
+    taken = run("state", "mv", 'module.lake["a"]', "module.lake")
+    assert taken.exit_code == 1 and "module.lake already holds module.lake.kafka_scram_user.sales" in taken.stderr
+    assert _state(mesh_dir) == before
+    moved = run("state", "mv", "module.lake", "module.sales_lake")
+    assert moved.exit_code == 0, moved.output
+    modules = {r["address"]: r["module"] for r in _state(mesh_dir)["resources"]}
+    assert modules == {
+        "module.sales_lake.kafka_scram_user.sales": "module.sales_lake",
+        'module.lake["a"].kafka_scram_user.sales': 'module.lake["a"]',
+    }
 
 
 def test_state_mv_takes_the_lock(applied: dict, mesh_dir: Path) -> None:

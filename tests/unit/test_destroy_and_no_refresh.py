@@ -3,6 +3,8 @@ alone observes)."""
 
 from __future__ import annotations
 
+from meshctl.address import Address
+from meshctl.cli.state_cmds import moved_state, planned_moves
 from meshctl.plan.observed import from_state
 from meshctl.plan.scope import Scope, destroy_set
 from meshctl.state_model import ResourceState, State
@@ -57,3 +59,13 @@ def test_a_plan_from_state_sees_what_state_recorded_without_bookkeeping() -> Non
     assert seen.live[USER] == {"name": "analytics"}  # the password fingerprint is state's, not the broker's
     assert seen.live[TOPIC] == {"name": "sales.orders.v1"}
     assert set(seen.live) == {TOPIC, ACL, USER, OTHER}
+
+
+def test_state_mv_rewrites_what_depended_on_the_moved_entry() -> None:
+    state = _state()
+    moves = planned_moves(TOPIC, "kafka_topic.sales.orders_renamed.v1", state.resources)
+    out = moved_state(state.resources, moves)
+    assert set(out) == {"kafka_topic.sales.orders_renamed.v1", ACL, USER, OTHER}
+    assert out[ACL].depends_on == ("kafka_topic.sales.orders_renamed.v1", USER)
+    assert out["kafka_topic.sales.orders_renamed.v1"].attributes == state.resources[TOPIC].attributes
+    assert moves == {TOPIC: Address.parse("kafka_topic.sales.orders_renamed.v1")}
