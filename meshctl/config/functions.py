@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from meshctl.config import collection_functions as coll
 from meshctl.config import text_functions as text
 from meshctl.config.file_functions import contained_path, fileset
 from meshctl.config.functions_base import FunctionError, kind_word, type_name, want
@@ -245,4 +246,17 @@ def make_functions(base_dir: Path) -> dict[str, Callable[..., object]]:
         "one": text.fn_one,
         "abs": text.fn_abs,
         "toset": text.fn_toset,
+        "alltrue": coll.fn_alltrue,
+        "anytrue": coll.fn_anytrue,
+        "sum": coll.fn_sum,
+        "compact": coll.fn_compact,
+        "reverse": coll.fn_reverse,
+        "sort": coll.fn_sort,
+        "slice": coll.fn_slice,
+        "index": coll.fn_index,
+        "coalescelist": coll.fn_coalescelist,
+        "tolist": coll.fn_tolist,
+        "tomap": coll.fn_tomap,
+        "chomp": coll.fn_chomp,
+        "base64decode": coll.fn_base64decode,
     }
