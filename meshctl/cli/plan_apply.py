@@ -322,7 +322,7 @@ def destroy(
       meshctl destroy --allow-delete all --auto-approve ./mesh
       meshctl destroy --domain sales --allow-delete kafka_topic --allow-delete schema_subject
       meshctl destroy -target=kafka_topic.commerce.sales.orders.v1 --allow-delete-topics
-      meshctl -e dev destroy --allow-delete all             # one environment's objects only
+      meshctl destroy -e dev --allow-delete all             # one environment's objects only
     """
     guards = functools.partial(plan_options, False, allow_delete_topics, False, allow_delete)
     ws = workspace(directory, vars_, var_files, state_dir)

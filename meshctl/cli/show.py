@@ -41,7 +41,7 @@ def show(
       meshctl plan --out release.plan && meshctl show release.plan
       meshctl show --json release.plan | jq '.resource_changes[].address'
       meshctl show                      # what state records for the mesh here
-      meshctl -e prod show --json ./mesh
+      meshctl show -e prod --json ./mesh
     """
     if path.is_file():
         saved = planfile.load(path)

@@ -65,7 +65,7 @@ def state_show(
     \b
     Examples:
       meshctl state show kafka_topic.commerce.sales.orders.v1
-      meshctl -e prod state show aws_s3_bucket.data
+      meshctl state show -e prod aws_s3_bucket.data
     """
     ws = workspace(directory, vars_, var_files, state_dir)
     current = ws.read_state()
@@ -134,7 +134,7 @@ def state_mv(
     Examples:
       meshctl state mv aws_s3_bucket.data aws_s3_bucket.raw
       meshctl state mv 'aws_s3_bucket.data' 'module.lake.aws_s3_bucket.data'
-      meshctl -e prod state mv aws_iam_role.reader 'aws_iam_role.reader["sales"]'
+      meshctl state mv -e prod aws_iam_role.reader 'aws_iam_role.reader["sales"]'
       meshctl state mv module.lake module.sales_lake          # every entry of the module
     """
     ws = workspace(directory, vars_, var_files, state_dir)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import click
@@ -132,4 +133,33 @@ def _commands(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[
 def test_every_command_has_examples_in_its_help(path: str) -> None:
     shown = run(*path.split(), "--help")
     assert shown.exit_code == 0
-    assert "Examples:" in shown.stdout and f"meshctl {path}" in shown.stdout.replace("-e prod ", ""), shown.stdout
+    assert "Examples:" in shown.stdout and f"meshctl {path}" in shown.stdout, shown.stdout
+
+
+def _examples(help_text: str) -> list[list[str]]:
+    """The command lines of a help's Examples section, as argument lists (comments, pipes and
+    redirections cut off)."""
+    lines = help_text.split("Examples:", 1)[1].split("Options:", 1)[0].splitlines()
+    out = []
+    for line in lines:
+        words = shlex.split(line.strip(), comments=True)
+        if words[:1] == ["meshctl"]:
+            cut = next((i for i, w in enumerate(words) if w in (">", "|", "&&", ">>")), len(words))
+            out.append(words[1:cut])
+    return out
+
+
+@pytest.mark.parametrize("path", [" ".join(p) for p, _ in _commands(cli)])
+def test_every_example_in_a_help_parses(path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each example's options exist where it puts them: the example with --help added parses and
+    shows help (a misplaced option, say `meshctl -e prod show`, fails with "No such option")."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mesh").mkdir()
+    examples = _examples(run(*path.split(), "--help").stdout)
+    assert examples, path
+    for args in examples:
+        args = [a for a in args if not a.startswith(("-chdir=", "--chdir="))]
+        if args[:1] == ["-C"]:
+            args = args[2:]
+        shown = run(*args, "--help")
+        assert shown.exit_code == 0 and "Usage:" in shown.stdout, (args, shown.output)
