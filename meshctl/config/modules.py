@@ -26,6 +26,7 @@ from meshctl.address import ROOT, Address, ModuleAddress, is_identifier
 from meshctl.config import ast, hcl
 from meshctl.config.builder import build_output
 from meshctl.config.evaluate import EvalError, Namespace, Scope, evaluate
+from meshctl.config.file_functions import contained_path
 from meshctl.config.functions import FunctionError, make_functions
 from meshctl.config.language import OUTPUT as INTEGRATION_OUTPUT
 from meshctl.config.locals import Locals
@@ -626,6 +627,7 @@ def _templatefile(base: Path) -> Callable[..., str]:
     def templatefile(path: object, variables: object = None) -> str:
         if not isinstance(path, str):
             raise FunctionError("templatefile's path must be a string")
+        contained_path(base, path, "templatefile")  # jinja2's loader follows a symlink leading out
         try:
             return env.get_template(path).render(**(variables if isinstance(variables, Mapping) else {}))
         except jinja2.TemplateNotFound:

@@ -166,3 +166,18 @@ def test_module_inputs_have_object_types_and_validation(mesh_dir: Path, cfg: str
     else:
         assert result.exit_code == 0, result.output
         assert result.stdout == expected
+
+
+def test_a_module_template_linking_out_of_the_module_is_refused(
+    mesh_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "id_rsa"
+    outside.write_text("-----BEGIN s3cr3t-key-----\n")
+    module = 'output "t" {\n  value = templatefile("t.j2", {})\n}\n'
+    write_mesh(mesh_dir, {"main.hcl": MINIMAL + 'module "m" {\n  source = "./mod"\n}\n'})
+    write_mesh(mesh_dir / "mod", {"main.hcl": module})
+    os.symlink(outside, mesh_dir / "mod" / "t.j2")
+    result = run("output", ".")
+    assert result.exit_code == 1
+    assert "in templatefile(): 't.j2' is a symbolic link leading outside the mesh directory" in result.stderr
+    assert "s3cr3t-key" not in result.output
