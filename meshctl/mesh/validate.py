@@ -140,7 +140,7 @@ def _check_replaces(mesh: Mesh, p: DataProduct, diags: Diagnostics) -> None:
     declared = [q.version for q in mesh.versions(p.key)]
     if replaces is not None and replaces not in declared:
         diags.error(
-            f"lifecycle.replaces names version {replaces} of {p.key}, which is not declared",
+            f"replaces names version {replaces} of {p.key}, which is not declared",
             p.srcs.get("lifecycle.replaces", p.src),
             detail=f"declared versions: {', '.join(f'v{v}' for v in sorted(declared))}",
             hint=f"declare v{replaces} (it stays live until its sunset), or remove replaces",

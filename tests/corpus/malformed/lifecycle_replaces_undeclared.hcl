@@ -1,4 +1,4 @@
-# expect: 9: lifecycle.replaces names version 7 of sales.orders, which is not declared
+# expect: 9: replaces names version 7 of sales.orders, which is not declared
 domain "sales" {
   owners { accountable = "s@acme.example" }
 }
