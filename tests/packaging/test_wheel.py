@@ -107,6 +107,7 @@ def test_the_installed_meshctl_runs_from_the_venv_without_the_sandbox(venv: Path
     assert Path(package).resolve().is_relative_to(home), package
     assert Path(modules).resolve().is_relative_to(home), modules
     assert sorted(p.name for p in Path(modules).iterdir() if p.is_dir() and p.name != "__pycache__") == [
+        "data-product",
         "domain-baseline",
         "s3-sink",
         "snowflake-s3-stage",
@@ -121,7 +122,8 @@ def test_the_installed_meshctl_validates_the_examples_with_every_builtin_module(
     builtins = {f.split("/", 1)[0] for f in builtin_module_files() if "/" in f}
     assert builtins <= used, f"examples/ should use every built-in module; unused: {sorted(builtins - used)}"
     installed = _ok([venv / "meshctl", "validate", examples], tmp_path)
-    assert installed.startswith("Success! The configuration is valid")
+    # examples/ declares dev and prod: validate checks each environment.
+    assert installed.startswith("Success! Environment dev is valid") and "Environment prod is valid" in installed
     from_checkout = _ok([sys.executable, "-m", "meshctl", "validate", examples], tmp_path)
     assert installed == from_checkout  # the same resources: every module was found and expanded
 
@@ -133,4 +135,4 @@ def test_the_installed_meshctl_names_the_builtin_modules_when_a_source_is_unknow
     done = _run([venv / "meshctl", "validate", mesh], tmp_path)
     assert done.returncode == 1, done
     assert "no module 'no-such-module'" in done.stdout + done.stderr
-    assert "built-in modules: domain-baseline, s3-sink, snowflake-s3-stage" in done.stdout + done.stderr
+    assert "built-in modules: data-product, domain-baseline, s3-sink, snowflake-s3-stage" in done.stdout + done.stderr

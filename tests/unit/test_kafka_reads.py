@@ -163,14 +163,19 @@ def test_many_topics_take_a_few_requests_each_topic_asked_once_and_only_own_entr
     assert list(configs) == sorted(own)  # in the order asked, however the answers arrived
 
 
+def test_the_shipped_split_is_8_requests_from_4000_topics_on() -> None:
+    """Up to 8 requests of 500 topics at least: the count stops growing at 4,000 topics."""
+    names = [f"t{i:05}" for i in range(10_000)]
+    counts = {n: len(client_module.config_chunks(names[:n])) for n in (1, 500, 501, 999, 4_000, 5_000, 10_000)}
+    assert counts == {1: 1, 500: 1, 501: 2, 999: 2, 4_000: 8, 5_000: 8, 10_000: 8}
+    assert [t for chunk in client_module.config_chunks(names) for t in chunk] == names  # each topic once, in order
+
+
 def test_a_few_topics_are_one_request_and_the_count_never_grows_with_the_cluster(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cases = ((5, 1000, 4, 1), (999, 1000, 4, 1), (40, 10, 4, 4), (41, 10, 4, 4), (400, 10, 4, 4))
-    cases += ((4_000, 1000, 8, 4), (10_000, 1000, 8, 8))
-    # The shipped split: up to 8 requests of 500 topics at least, the same 8 from 4,000 topics on.
-    shipped = (client_module._CONFIG_CHUNK_MIN, client_module._CONFIG_CHUNKS)
-    cases += tuple((n, *shipped, expected) for n, expected in ((999, 2), (4_000, 8), (5_000, 8), (10_000, 8)))
+    cases += ((400, 100, 8, 4), (1_000, 100, 8, 8))
     for n, chunk_min, chunks, expected in cases:
         monkeypatch.setattr(client_module, "_CONFIG_CHUNK_MIN", chunk_min)
         monkeypatch.setattr(client_module, "_CONFIG_CHUNKS", chunks)

@@ -308,8 +308,7 @@ class KafkaClient:
         """
         if not topics:
             return {}
-        size = max(_CONFIG_CHUNK_MIN, -(-len(topics) // _CONFIG_CHUNKS))
-        chunks = [topics[i : i + size] for i in range(0, len(topics), size)]
+        chunks = config_chunks(topics)
         out: dict[str, dict[str, str]] = {}
         failed: dict[str, KafkaError] = {}
         lock = threading.Lock()
@@ -736,6 +735,13 @@ def _login(settings: dict[str, str], password: str, timeout_s: float) -> bool | 
             return False
         if time.monotonic() > deadline:
             return None
+
+
+def config_chunks(topics: list[str]) -> list[list[str]]:
+    """The DescribeConfigs requests for `topics`: at most `_CONFIG_CHUNKS`, each of at least
+    `_CONFIG_CHUNK_MIN` topics (all in one below that)."""
+    size = max(_CONFIG_CHUNK_MIN, -(-len(topics) // _CONFIG_CHUNKS))
+    return [topics[i : i + size] for i in range(0, len(topics), size)]
 
 
 def _topics_phrase(names: list[str], shown: int = 5) -> str:
