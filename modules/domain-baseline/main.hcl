@@ -67,52 +67,52 @@ resource "aws_iam_role" "domain" {
     Statement = [{ Effect = "Allow", Principal = { AWS = local.trusted }, Action = "sts:AssumeRole" }]
   }
   inline_policies    = merge({
-    data        = {
-      Version   = "2012-10-17"
-      Statement = [
-        { Effect = "Allow", Action = "s3:ListBucket", Resource = "arn:aws:s3:::${local.bucket}" },
-        {
-          Effect   = "Allow"
-          Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-          Resource = "arn:aws:s3:::${local.bucket}/*"
-        },
-      ]
-    }
-    catalog     = {
-      Version   = "2012-10-17"
-      Statement = [{
-          Effect   = "Allow"
-          Action   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"]
-          Resource = [
-            "arn:aws:glue:${local.region}:${local.account}:catalog",
-            "arn:aws:glue:${local.region}:${local.account}:database/${local.database}",
-            "arn:aws:glue:${local.region}:${local.account}:table/${local.database}/*",
-          ]
-      }]
-    }
-    credentials = {
-      Version   = "2012-10-17"
-      Statement = [{
-          Effect   = "Allow"
-          Action   = "secretsmanager:GetSecretValue"
-          # Secrets Manager appends "-" and 6 characters to the name: "-??????" matches this
-          # secret only, never meshctl/kafka/<name>-<integration> or meshctl/kafka/<name>ops.
-          Resource = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:${local.secret}-??????"
-      }]
-    }
-  }, length(var.domain.kafka_secrets_elsewhere) == 0 ? {} : {
-    # Its passwords on the other clusters where it owns products (meshctl/kafka/@eu/<name>).
-    credentials_elsewhere = {
-      Version   = "2012-10-17"
-      Statement = [{
-          Effect   = "Allow"
-          Action   = "secretsmanager:GetSecretValue"
-          Resource = [
-            for s in values(var.domain.kafka_secrets_elsewhere) :
-            "arn:aws:secretsmanager:${local.region}:${local.account}:secret:${s}-??????"
-          ]
-      }]
-    }
+      data        = {
+        Version   = "2012-10-17"
+        Statement = [
+          { Effect = "Allow", Action = "s3:ListBucket", Resource = "arn:aws:s3:::${local.bucket}" },
+          {
+            Effect   = "Allow"
+            Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+            Resource = "arn:aws:s3:::${local.bucket}/*"
+          },
+        ]
+      }
+      catalog     = {
+        Version   = "2012-10-17"
+        Statement = [{
+            Effect   = "Allow"
+            Action   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"]
+            Resource = [
+              "arn:aws:glue:${local.region}:${local.account}:catalog",
+              "arn:aws:glue:${local.region}:${local.account}:database/${local.database}",
+              "arn:aws:glue:${local.region}:${local.account}:table/${local.database}/*",
+            ]
+        }]
+      }
+      credentials = {
+        Version   = "2012-10-17"
+        Statement = [{
+            Effect   = "Allow"
+            Action   = "secretsmanager:GetSecretValue"
+            # Secrets Manager appends "-" and 6 characters to the name: "-??????" matches this
+            # secret only, never meshctl/kafka/<name>-<integration> or meshctl/kafka/<name>ops.
+            Resource = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:${local.secret}-??????"
+        }]
+      }
+    }, length(var.domain.kafka_secrets_elsewhere) == 0 ? {} : {
+      # Its passwords on the other clusters where it owns products (meshctl/kafka/@eu/<name>).
+      credentials_elsewhere = {
+        Version   = "2012-10-17"
+        Statement = [{
+            Effect   = "Allow"
+            Action   = "secretsmanager:GetSecretValue"
+            Resource = [
+              for s in values(var.domain.kafka_secrets_elsewhere) :
+              "arn:aws:secretsmanager:${local.region}:${local.account}:secret:${s}-??????"
+            ]
+        }]
+      }
   })
 }
 
@@ -151,12 +151,8 @@ resource "aws_glue_table" "product" {
 
 # The domain principal's Kafka credentials: meshctl writes the value; only the role (and the
 # deployer) reads it.
-resource "aws_secretsmanager_secret" "kafka" {
-  name        = local.secret
-  domain      = var.domain.name
-  description = "Kafka credentials of User:${var.domain.name}, managed by meshctl"
-  tags        = local.tags
-  policy      = {
+locals {
+  secret_policy = {
     Version   = "2012-10-17"
     Statement = [{
         Sid       = "OnlyTheDomainRole"
@@ -169,6 +165,14 @@ resource "aws_secretsmanager_secret" "kafka" {
   }
 }
 
+resource "aws_secretsmanager_secret" "kafka" {
+  name        = local.secret
+  domain      = var.domain.name
+  description = "Kafka credentials of User:${var.domain.name}, managed by meshctl"
+  tags        = local.tags
+  policy      = local.secret_policy
+}
+
 # The same principal's passwords on the other clusters where the domain owns products, read
 # only by the role as well.
 resource "aws_secretsmanager_secret" "kafka_elsewhere" {
@@ -177,17 +181,7 @@ resource "aws_secretsmanager_secret" "kafka_elsewhere" {
   domain      = var.domain.name
   description = "Kafka credentials of User:${var.domain.name} on cluster ${each.key}, managed by meshctl"
   tags        = local.tags
-  policy      = {
-    Version   = "2012-10-17"
-    Statement = [{
-        Sid       = "OnlyTheDomainRole"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "secretsmanager:GetSecretValue"
-        Resource  = "*"
-        Condition = { ArnNotEquals = { "aws:PrincipalArn" = [local.role_arn] } }
-    }]
-  }
+  policy      = local.secret_policy
 }
 
 output "bucket" {
