@@ -16,6 +16,4 @@ def shown_value(value: object) -> str:
 
 def format_outputs(outputs: Mapping[str, RootOutput]) -> str:
     """`NAME = VALUE` lines in name order; a sensitive output as (sensitive)."""
-    return "".join(
-        f"{name} = {MASK if o.sensitive else shown_value(o.value)}\n" for name, o in sorted(outputs.items())
-    )
+    return "".join(f"{name} = {MASK if o.sensitive else shown_value(o.value)}\n" for name, o in sorted(outputs.items()))

@@ -346,9 +346,7 @@ def output(
     """
     ws = workspace(directory, vars_, var_files, state_dir)
     mesh = ws.config.mesh
-    outputs = {
-        module.output(key): value for module, values in mesh.outputs.items() for key, value in values.items()
-    }
+    outputs = {module.output(key): value for module, values in mesh.outputs.items() for key, value in values.items()}
     hidden = set(mesh.sensitive_outputs)
     for root_name, root in mesh.root_outputs.items():  # an identifier: never a module.* key
         outputs[root_name] = root.value

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
 from meshctl.config.schema import Decoded
 from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.errors import Diagnostics, SourceRange
+from meshctl.mesh.contracts import DUPLICATES, ORDERINGS, Delivery, Duration, Percent, Sla
 from meshctl.mesh.durations import parse_duration_ms
 from meshctl.mesh.model import Lifecycle, SchemaSpec
 from meshctl.schemas.diff import COMPATIBILITY_LEVELS, SCHEMA_TYPES, SchemaError, check_schema
@@ -92,43 +95,113 @@ def _read_schema(base_dir: Path, name: str, type_: str, src: SourceRange, diags:
     return text
 
 
-# What a consumer must expect from a product's delivery: duplicates are the happy path's default.
-DUPLICATES = ("tolerated", "not_tolerated")
-
-
-def build_delivery(d: Decoded | None, diags: Diagnostics) -> dict[str, object]:
+def build_delivery(d: Decoded | None, diags: Diagnostics) -> Delivery:
+    """The `delivery {}` block, typed; a wrong value is reported and left unset."""
     if d is None:
-        return {}
-    duplicates = d.get("duplicates")
-    if duplicates is not None and duplicates not in DUPLICATES:
-        diags.error(
-            f"delivery.duplicates must be one of {', '.join(DUPLICATES)}",
-            d.src_of("duplicates"),
-            detail=f"got {duplicates!r}",
-            hint='"tolerated": consumers process idempotently; "not_tolerated": the producer promises exactly once',
-        )
-    _check_duration(d, "out_of_order_window", minimum_ms=0, diags=diags)
-    return dict(d.values)
+        return Delivery()
+    duplicates = _choice(d, "duplicates", DUPLICATES, _DUPLICATES_HINT, diags)
+    ordering = _choice(d, "ordering", ORDERINGS, _ORDERING_HINT, diags)
+    window = _duration(d, "out_of_order_window", minimum_ms=0, diags=diags)
+    set_ = {"duplicates": duplicates, "out_of_order_window": window, "ordering": ordering}
+    return Delivery(duplicates, window, ordering, order=_order(d, set_))
 
 
-def build_sla(d: Decoded | None, diags: Diagnostics) -> dict[str, object]:
+def build_sla(d: Decoded | None, diags: Diagnostics) -> Sla:
+    """The `sla {}` block, typed; a wrong value is reported and left unset."""
     if d is None:
-        return {}
-    _check_duration(d, "freshness", minimum_ms=1, diags=diags)
-    return dict(d.values)
+        return Sla()
+    freshness = _duration(d, "freshness", minimum_ms=1, diags=diags)
+    availability = _percent(d, "availability", diags)
+    max_lag = _whole(d, "max_lag", diags)
+    set_ = {"freshness": freshness, "availability": availability, "max_lag": max_lag}
+    return Sla(freshness, availability, max_lag, order=_order(d, set_))
 
 
-def _check_duration(d: Decoded, name: str, minimum_ms: int, diags: Diagnostics) -> None:
+_DUPLICATES_HINT = '"tolerated": consumers process idempotently; "not_tolerated": the producer promises exactly once'
+_ORDERING_HINT = '"per_key": records of one key arrive in the order written; "none": no promise'
+
+
+def _order(d: Decoded, set_: Mapping[str, object]) -> tuple[str, ...]:
+    """The keys with a valid value, in the order written (`decode` keeps the source order)."""
+    return tuple(k for k in d.values if set_.get(k) is not None)
+
+
+def _choice(d: Decoded, name: str, choices: tuple[str, ...], hint: str, diags: Diagnostics) -> str | None:
     raw = d.get(name)
     if raw is None:
-        return
+        return None
+    if raw not in choices:
+        diags.error(
+            f"{d.type}.{name} must be one of {', '.join(choices)}", d.src_of(name), detail=f"got {raw!r}", hint=hint
+        )
+        return None
+    return str(raw)
+
+
+def _duration(d: Decoded, name: str, minimum_ms: int, diags: Diagnostics) -> Duration | None:
+    raw = d.get(name)
+    if raw is None:
+        return None
+    text = str(raw)
     try:
-        ms = parse_duration_ms(str(raw))
+        ms = parse_duration_ms(text)
     except ValueError as exc:
         diags.error(f"invalid {d.type}.{name}", d.src_of(name), detail=str(exc))
-        return
+        return None
+    if text.strip().isdigit() and ms != 0:
+        # A bare number is milliseconds to parse_duration_ms, a guess nobody should have to make
+        # about a promise: "300" may have meant seconds.
+        diags.error(
+            f"invalid {d.type}.{name}: a duration needs a unit",
+            d.src_of(name),
+            detail=f"got {text!r}",
+            hint=f'write e.g. "{text}s", "{text}ms" or "{text}m"',
+        )
+        return None
     if ms < minimum_ms:
         diags.error(f"{d.type}.{name} must be more than 0s", d.src_of(name), detail=f"got {raw!r}")
+        return None
+    return Duration(ms, text)
+
+
+_PERCENT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*%\s*")
+
+
+def _percent(d: Decoded, name: str, diags: Diagnostics) -> Percent | None:
+    raw = d.get(name)
+    if raw is None:
+        return None
+    text = str(raw)
+    m = _PERCENT.fullmatch(text)
+    if m is None:
+        diags.error(
+            f"invalid {d.type}.{name}: not a percentage",
+            d.src_of(name),
+            detail=f"got {text!r}",
+            hint='write a percentage with its unit, e.g. "99.9%"',
+        )
+        return None
+    value = float(m.group(1))
+    if not 0 < value <= 100:
+        diags.error(f"{d.type}.{name} must be more than 0% and at most 100%", d.src_of(name), detail=f"got {text!r}")
+        return None
+    return Percent(value, text)
+
+
+def _whole(d: Decoded, name: str, diags: Diagnostics) -> int | None:
+    raw = d.get(name)
+    if raw is None:
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if not isinstance(raw, int) or raw < 0:
+        diags.error(
+            f"{d.type}.{name} must be a whole number of records, 0 or more",
+            d.src_of(name),
+            detail=f"got {raw!r}",
+        )
+        return None
+    return raw
 
 
 def build_lifecycle(d: Decoded | None, version: int, diags: Diagnostics, block: str = "lifecycle") -> Lifecycle:

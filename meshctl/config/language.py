@@ -58,8 +58,22 @@ DATA_PRODUCT = BlockSchema(
     },
     blocks={
         "topic": TOPIC,
-        "delivery": BlockSchema(attrs={"duplicates": Attr("string"), "out_of_order_window": Attr("string")}),
-        "sla": BlockSchema(attrs={"freshness": Attr("string"), "availability": Attr("string")}),
+        "delivery": BlockSchema(
+            attrs={
+                "duplicates": Attr("string", doc='"tolerated" (consumers are idempotent) or "not_tolerated"'),
+                "out_of_order_window": Attr("string", doc='how late a record may arrive, a duration such as "30s"'),
+                "ordering": Attr("string", doc='"per_key" (records of a key arrive in order) or "none"'),
+            },
+            list_known=True,
+        ),
+        "sla": BlockSchema(
+            attrs={
+                "freshness": Attr("string", doc='the newest record is at most this old, a duration such as "5m"'),
+                "availability": Attr("string", doc='a percentage such as "99.9%"'),
+                "max_lag": Attr("number", doc="records a consumer group may lag, a whole number"),
+            },
+            list_known=True,
+        ),
         "schema": BlockSchema(
             attrs={
                 "type": Attr("string", doc="AVRO, JSON or PROTOBUF"),

@@ -702,8 +702,8 @@ def mesh_view(mesh: Mesh) -> MeshView:
             "schema_type": p.schema.type if p.schema else "",
             "value_subject": subject_name(topic) if p.schema else "",
             "key_subject": subject_name(topic, "key") if p.schema and p.schema.key_text else "",
-            "sla": {k: str(v) for k, v in p.sla.items()},
-            "delivery": {k: str(v) for k, v in p.delivery.items()},
+            "sla": p.sla.written(),
+            "delivery": p.delivery.written(),
             "lifecycle": {
                 "replaces": p.lifecycle.replaces or 0,
                 "deprecated": p.lifecycle.deprecated.isoformat() if p.lifecycle.deprecated else "",

@@ -33,6 +33,9 @@ class BlockSchema:
     repeatable: bool = False  # a nested block that may appear several times
     required: bool = False
     optional_label: str = ""  # a block that takes no label or this one (`kafka` or `kafka "eu"`)
+    # An unknown attribute's hint lists every known one (a small closed set, such as sla's keys),
+    # not only the closest.
+    list_known: bool = False
 
 
 @dataclass
@@ -116,11 +119,10 @@ def decode(block: ast.Block, schema: BlockSchema, scope: Scope, diags: Diagnosti
         spec = schema.attrs.get(name)
         if spec is None:
             nested_hint = f"{name} is a block: write {name} {{ ... }}" if name in schema.blocks else ""
-            diags.error(
-                f"unknown attribute {name!r} in {_block_title(block)}",
-                attr.src,
-                hint=nested_hint or _suggest(name, list(schema.attrs) + list(schema.blocks)),
-            )
+            hint = nested_hint or _suggest(name, list(schema.attrs) + list(schema.blocks))
+            if schema.list_known and not hint.startswith("allowed here"):
+                hint += f" (known: {', '.join(schema.attrs)})"
+            diags.error(f"unknown attribute {name!r} in {_block_title(block)}", attr.src, hint=hint)
             continue
         expr = attr.expr
         if type(expr) is ast.Literal and type(expr.value) is _SAME_AS_DECODED.get(spec.type):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from meshctl.address import Address, ModuleAddress, recorded
 from meshctl.errors import SourceRange
+from meshctl.mesh.contracts import Delivery, Sla
 from meshctl.naming import (
     DEFAULT_CLUSTER,
     application_principal,
@@ -103,8 +104,8 @@ class DataProduct:
     kind: str
     description: str
     topic: TopicSpec
-    delivery: Mapping[str, object]
-    sla: Mapping[str, object]
+    delivery: Delivery
+    sla: Sla
     src: SourceRange
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
     schema: SchemaSpec | None = None

@@ -309,7 +309,7 @@ class _Builder:
             "version": p.version,
             "topic": topic,
             **extra,
-            "delivery": dict(p.delivery),
+            "delivery": p.delivery.written(),
             "schema": schema,
             "schema_registry_url": self.registry_url if p.schema else None,
         }
@@ -389,7 +389,7 @@ class _Builder:
         lines = []
         for title, found in (("Reads", reads), ("Writes", writes)):
             for p in found:
-                contract = " ".join(f"{k}={v}" for k, v in p.delivery.items())
+                contract = " ".join(f"{k}={v}" for k, v in p.delivery.written().items())
                 lines.append(
                     f"{title} {self.mesh.topic_name(p)} ({p.key} v{p.version})" + (f": {contract}" if contract else "")
                 )
@@ -517,10 +517,10 @@ def _header(title: str) -> tuple[str, ...]:
 
 
 def _delivery(p: DataProduct, consumer: bool) -> list[Section]:
-    if not p.delivery:
+    if p.delivery.empty:
         return []
-    lines = ["Delivery contract: " + " ".join(f"{k}={v}" for k, v in p.delivery.items())]
-    if consumer and p.delivery.get("duplicates") == "tolerated":
+    lines = ["Delivery contract: " + " ".join(f"{k}={v}" for k, v in p.delivery.written().items())]
+    if consumer and p.delivery.duplicates == "tolerated":
         lines.append("Duplicates may arrive: make processing idempotent (key by entity id, upsert).")
     return [Section(tuple(lines))]
 
