@@ -48,7 +48,10 @@ def test_the_sla_is_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_the_delivery_is_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    body = '  delivery {\n    ordering = "per_key"\n    duplicates = "not_tolerated"\n    out_of_order_window = "0s"\n  }\n'
+    body = (
+        '  delivery {\n    ordering = "per_key"\n    duplicates = "not_tolerated"\n'
+        '    out_of_order_window = "0s"\n  }\n'
+    )
     p = _product(tmp_path, body)
     assert p.delivery == Delivery(
         "not_tolerated", Duration(0, "0s"), "per_key", ("ordering", "duplicates", "out_of_order_window")
