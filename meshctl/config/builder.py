@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from meshctl.config.contracts import build_delivery, build_lifecycle, build_schema, build_sla
 from meshctl.config.resource_blocks import ignore_changes, protected_at
 from meshctl.config.schema import Decoded
-from meshctl.errors import Diagnostics
+from meshctl.errors import Diagnostics, SourceRange
 from meshctl.iam.identity import deployer_problem
 from meshctl.mesh.durations import parse_duration_ms
 from meshctl.mesh.model import (
+    APPROVABLE,
+    EXCEPTION_RULES,
     KINDS,
     SCRAM_MECHANISMS,
     Access,
     Application,
+    Approval,
     BackendConfig,
+    Copy,
     DataProduct,
     Domain,
     Integration,
@@ -28,10 +33,12 @@ from meshctl.mesh.model import (
     Mesh,
     Owners,
     Policy,
+    PolicyException,
     PrincipalSpec,
     RegistryConnection,
     ResourceBlock,
     TopicSpec,
+    product_ref,
 )
 from meshctl.mesh.resources import check_resource
 from meshctl.naming import DEFAULT_CLUSTER, NAME_HINT, NAME_RE
@@ -64,6 +71,14 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
         grant = _access(d, diags)
         if grant is not None:
             mesh.access.append(grant)
+    for d in decoded.get("copy", []):
+        copy = _copy(d, diags)
+        if copy is not None:
+            mesh.copies.append(copy)
+    for d in decoded.get("exception", []):
+        exception = _exception(d, diags)
+        if exception is not None:
+            mesh.exceptions.append(exception)
     for d in decoded["kafka"]:
         name = _cluster_label(d, diags)
         if name == DEFAULT_CLUSTER:
@@ -323,6 +338,20 @@ def _policy(p: Decoded | None, diags: Diagnostics) -> Policy:
         if value is not None and (not isinstance(value, int) or value < 1):
             diags.error(f"{name} must be a whole number of at least 1", p.src_of(name), detail=f"got {value}")
         counts[name] = value if isinstance(value, int) else None
+    max_copies = p.get("max_copies")
+    if max_copies is not None and (not isinstance(max_copies, int) or max_copies < 0):
+        diags.error(
+            "max_copies must be a whole number of at least 0", p.src_of("max_copies"), detail=f"got {max_copies}"
+        )
+        max_copies = None
+    approvals = p.texts("require_approval")
+    for what in approvals or []:
+        if what not in APPROVABLE:
+            diags.error(
+                f"unknown {what!r} in require_approval",
+                p.src_of("require_approval"),
+                hint=f"require_approval lists {' and '.join(APPROVABLE)}",
+            )
     kinds = p.texts("allowed_kinds")
     vendors = p.texts("allowed_vendors")
     for kind in kinds or []:
@@ -337,6 +366,8 @@ def _policy(p: Decoded | None, diags: Diagnostics) -> Policy:
         max_retention_ms=retention,
         allowed_kinds=tuple(kinds) if kinds is not None else None,
         allowed_vendors=tuple(vendors) if vendors is not None else None,
+        max_copies=max_copies if isinstance(max_copies, int) else None,
+        require_approval=tuple(dict.fromkeys(approvals)) if approvals is not None else None,
         allow_override=bool(p.get("allow_override", False)),
         baseline=p.mapping("baseline"),
         srcs={**p.srcs, "__block__": p.src},
@@ -493,7 +524,109 @@ def _access(d: Decoded, diags: Diagnostics) -> Access | None:
         consumer=str(d.get("consumer")),
         mode=str(d.get("mode", "read")),
         src=d.src,
+        srcs=_with_approval(d),
+        module=d.module,
+        approval=_approval(d),
+    )
+
+
+def _approval(d: Decoded) -> Approval | None:
+    block = d.block("approval")
+    if block is None:
+        return None
+    return Approval(by=str(block.get("by", "")), src=block.src_of("by"), ticket=str(block.get("ticket", "")))
+
+
+def _with_approval(d: Decoded) -> dict[str, SourceRange]:
+    srcs = dict(d.srcs)
+    block = d.block("approval")
+    if block is not None:
+        srcs["approval"] = block.src
+        srcs.update({f"approval.{k}": v for k, v in block.srcs.items()})
+    return srcs
+
+
+def _copy(d: Decoded, diags: Diagnostics) -> Copy | None:
+    """A `copy` block: `product = "sales.orders"` with `version = 1`, or `"sales.orders.v1"`."""
+    if not _check_name(d, diags):
+        return None
+    product = str(d.get("product"))
+    version = d.get("version")
+    if version is not None and (not isinstance(version, int) or version < 1):
+        diags.error("version must be a whole number of at least 1", d.src_of("version"), detail=f"got {version}")
+        return None
+    key, named = product_ref(product)
+    if named is not None and version is not None and named != version:
+        diags.error(
+            f'copy "{d.labels[0]}": product names v{named} but version = {version}',
+            d.src_of("version"),
+            hint="name the version once: in product or in version",
+        )
+        return None
+    version = version if version is not None else named
+    if version is None:
+        diags.error(
+            f'copy "{d.labels[0]}" names no version of "{product}"',
+            d.src_of("product"),
+            detail="a copy mirrors one version of the source: a new source version is a new copy",
+            hint=f'add version = 1, or write product = "{product}.v1"',
+        )
+        return None
+    return Copy(
+        name=d.labels[0],
+        domain=str(d.get("domain")),
+        product=key,
+        version=version,
+        src=d.src,
+        srcs=_with_approval(d),
+        description=str(d.get("description", "")),
+        environments=_environments(d),
+        approval=_approval(d),
+        module=d.module,
+    )
+
+
+def _exception(d: Decoded, diags: Diagnostics) -> PolicyException | None:
+    """An `exception` block; what it targets and whether it has expired is mesh.exceptions'."""
+    if not _check_name(d, diags):
+        return None
+    rule = str(d.get("rule"))
+    if rule not in EXCEPTION_RULES:
+        diags.error(
+            f'exception "{d.labels[0]}": unknown rule "{rule}"',
+            d.src_of("rule"),
+            hint=f"rules: {', '.join(EXCEPTION_RULES)}",
+        )
+        return None
+    reason = str(d.get("reason", "")).strip()
+    if not reason:
+        diags.error(
+            f'exception "{d.labels[0]}" gives no reason',
+            d.src_of("reason"),
+            hint="say why the happy path does not fit, and what ends the exception",
+        )
+        return None
+    text = str(d.get("expires"))
+    try:
+        expires = date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        expires = None
+    if expires is None:
+        diags.error(
+            f'exception "{d.labels[0]}": expires {text!r} is not a date',
+            d.src_of("expires"),
+            hint='write the last day it is in force as YYYY-MM-DD, e.g. expires = "2027-03-31"',
+        )
+        return None
+    return PolicyException(
+        name=d.labels[0],
+        rule=rule,
+        target=str(d.get("target")),
+        reason=reason,
+        expires=expires,
+        src=d.src,
         srcs=dict(d.srcs),
+        approved_by=str(d.get("approved_by", "")),
         module=d.module,
     )
 

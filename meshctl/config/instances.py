@@ -1,4 +1,5 @@
-"""`for_each` and `count` on mesh blocks (domain, data_product, access, integration, application).
+"""`for_each` and `count` on mesh blocks (domain, data_product, access, integration, application,
+copy, exception).
 
     data_product "orders" {
       for_each = toset(["eu", "us"])
@@ -29,7 +30,7 @@ from meshctl.config.schema import BlockSchema, Decoded, decode
 from meshctl.errors import Diagnostic, Diagnostics, SourceRange
 from meshctl.naming import NAME_HINT, NAME_RE
 
-REPEATABLE = ("domain", "data_product", "access", "integration", "application")
+REPEATABLE = ("domain", "data_product", "access", "integration", "application", "copy", "exception")
 META = ("for_each", "count", "name")
 MAX_COUNT = 100_000
 

@@ -24,6 +24,10 @@ POLICY = BlockSchema(
         "allowed_vendors": Attr("list(string)"),
         "allow_override": Attr("bool"),
         "baseline": Attr("map(any)", doc="settings for the domain-baseline module, inherited down the tree"),
+        "max_copies": Attr("number", doc="domains that may copy one product before validate warns (default 2)"),
+        "require_approval": Attr(
+            "list(string)", doc='"access" and/or "copy": grants or copies of its products need an approval'
+        ),
     }
 )
 
@@ -105,6 +109,15 @@ DATA_PRODUCT = BlockSchema(
     },
 )
 
+# Consent to a grant or a copy, by a person accountable or responsible at the nearest common
+# ancestor of the producing and the consuming domain (mesh.governance).
+APPROVAL = BlockSchema(
+    attrs={
+        "by": Attr("string", required=True, doc="accountable or responsible at the nearest common ancestor"),
+        "ticket": Attr("string", doc="where the decision is recorded, e.g. GOV-123"),
+    }
+)
+
 ACCESS = BlockSchema(
     labels=("name",),
     attrs={
@@ -112,6 +125,34 @@ ACCESS = BlockSchema(
         "consumer": Attr("string", required=True, doc="the consuming domain"),
         "version": Attr("number"),
         "mode": Attr("string"),
+    },
+    blocks={"approval": APPROVAL},
+)
+
+COPY = BlockSchema(
+    labels=("name",),
+    attrs={
+        "domain": Attr("string", required=True, doc="the copying domain, which is granted the product"),
+        "product": Attr("string", required=True, doc='the source, "<domain>.<product>" (or ".v<n>")'),
+        "version": Attr("number", doc="the source version copied (required unless product ends .v<n>)"),
+        "description": Attr("string"),
+        "environments": Attr("list(string)", doc="the environments it exists in (default: every one)"),
+    },
+    blocks={"approval": APPROVAL},
+)
+
+EXCEPTION = BlockSchema(
+    labels=("name",),
+    attrs={
+        "rule": Attr(
+            "string",
+            required=True,
+            doc="non_idempotent_producer, delivery_contract, retention_above_policy or grant_refused_by_policy",
+        ),
+        "target": Attr("string", required=True, doc='the address it excuses, e.g. "data_product.sales.orders.v1"'),
+        "reason": Attr("string", required=True, doc="why the happy path does not fit"),
+        "expires": Attr("string", required=True, doc="YYYY-MM-DD: the last day it is in force"),
+        "approved_by": Attr("string", doc="who accepted it"),
     },
 )
 
@@ -267,6 +308,8 @@ TOP_LEVEL = {
     "access": ACCESS,
     "integration": INTEGRATION,
     "application": APPLICATION,
+    "copy": COPY,
+    "exception": EXCEPTION,
     "kafka": KAFKA,
     "backend": BACKEND,
     "schema_registry": SCHEMA_REGISTRY,

@@ -1,14 +1,14 @@
-"""Which data products, applications and integrations exist in the selected environment.
+"""Which data products, applications, integrations and copies exist in the selected environment.
 
 `environments = ["dev", "staging"]` on a `data_product` (one block is one version, so a new
-version can reach prod after the others), an `application` or an `integration` limits it to
+version can reach prod after the others), an `application`, an `integration` or a `copy` limits it to
 those environments; without it, it exists in every environment. In an environment that lacks
 a product:
 - the `access` grants on it are dropped with it: a grant is about its product and cannot
   exist without it (the grant stays in the files and returns when the product does);
 - an application or integration that reads or writes it is an error, never a silent
   half-application: it names the product, and the hint says to limit the application (or
-  integration) to the same environments.
+  integration) to the same environments; so is a copy of it.
 """
 
 from __future__ import annotations
@@ -20,14 +20,19 @@ from collections.abc import Iterable
 
 from meshctl.config.environments import Environment, check_known
 from meshctl.errors import Diagnostics
-from meshctl.mesh.model import Application, DataProduct, Integration, Mesh
+from meshctl.mesh.model import Application, Copy, DataProduct, Integration, Mesh
 
 _VERSIONED = re.compile(r"^(.+)\.v(\d+)$")
 
 
 def place(mesh: Mesh, environment: Environment, diags: Diagnostics) -> Mesh:
     """The mesh as `environment` has it; the same object when nothing is limited."""
-    every: list[DataProduct | Application | Integration] = [*mesh.products, *mesh.applications, *mesh.integrations]
+    every: list[DataProduct | Application | Integration | Copy] = [
+        *mesh.products,
+        *mesh.applications,
+        *mesh.integrations,
+        *mesh.copies,
+    ]
     limited = [x for x in every if x.environments is not None]
     if not limited:
         return mesh  # a mesh that never says `environments`: exactly as before
@@ -42,7 +47,7 @@ def place(mesh: Mesh, environment: Environment, diags: Diagnostics) -> Mesh:
             )
         check_known(names, src, environment, diags)
 
-    def here(item: DataProduct | Application | Integration) -> bool:
+    def here(item: DataProduct | Application | Integration | Copy) -> bool:
         return item.environments is None or environment.name in item.environments
 
     placed = dataclasses.replace(
@@ -51,11 +56,30 @@ def place(mesh: Mesh, environment: Environment, diags: Diagnostics) -> Mesh:
         access=list(mesh.access),
         applications=[a for a in mesh.applications if here(a)],
         integrations=[i for i in mesh.integrations if here(i)],
+        copies=[c for c in mesh.copies if here(c)],
     )
     placed.access = [a for a in mesh.access if not _absent(placed, mesh, a.product, a.version)]
     placed.applications = [a for a in placed.applications if _uses_present(placed, mesh, a, environment, diags)]
     placed.integrations = [i for i in placed.integrations if _uses_present(placed, mesh, i, environment, diags)]
+    placed.copies = [c for c in placed.copies if _source_present(placed, mesh, c, environment, diags)]
     return placed
+
+
+def _source_present(placed: Mesh, whole: Mesh, copy: Copy, environment: Environment, diags: Diagnostics) -> bool:
+    """False (after an error) when the copy's source version is not in this environment."""
+    if not _absent(placed, whole, copy.product, copy.version):
+        return True
+    product = whole.product(copy.product, copy.version)
+    assert product is not None  # _absent: declared in the whole mesh
+    listed = json.dumps(list(product.environments or ()))
+    diags.error(
+        f'copy "{copy.name}" copies {copy.product} v{copy.version}, which environment "{environment.name}" '
+        "does not have",
+        copy.srcs.get("product", copy.src),
+        detail=f"{product.address} ({product.src}) exists in environments {', '.join(product.environments or ())}",
+        hint=f"limit the copy to the same environments: environments = {listed}",
+    )
+    return False
 
 
 def _absent(placed: Mesh, whole: Mesh, key: str, version: int | None) -> bool:

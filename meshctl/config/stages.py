@@ -219,6 +219,8 @@ _MODEL_BLOCKS = (
     "access",
     "integration",
     "application",
+    "copy",
+    "exception",
     "kafka",
     "backend",
     "schema_registry",

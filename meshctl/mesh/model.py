@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +23,7 @@ KINDS = ("events", "fat_object")
 APPLICATION_KINDS = ("producer", "consumer", "streams", "connect")
 PRINCIPAL_PROVIDERS = ("scram",)  # room for "aws_iam" (a role ARN) or "oauth" (a client id) later
 SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+APPROVABLE = ("access", "copy")  # what a policy's require_approval may list
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Policy:
     max_retention_ms: int | None = None
     allowed_kinds: tuple[str, ...] | None = None
     allowed_vendors: tuple[str, ...] | None = None
+    max_copies: int | None = None  # domains that may copy one of its products; None: inherited (default 2)
+    require_approval: tuple[str, ...] | None = None  # "access", "copy": those need an approval
     allow_override: bool = False  # descendants may loosen this domain's settings
     baseline: Mapping[str, object] = field(default_factory=dict)  # module settings; a child's override its parent's
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
@@ -97,6 +100,15 @@ class Lifecycle:
 
 
 @dataclass(frozen=True)
+class Lineage:
+    """Where a copied product's records come from: a version of another domain's product."""
+
+    product: str  # the source, `<domain>.<product>`
+    version: int
+    copy: str  # the address of the `copy` block that keeps it, `copy.analytics.orders.v1`
+
+
+@dataclass(frozen=True)
 class DataProduct:
     name: str
     domain: str
@@ -114,6 +126,7 @@ class DataProduct:
     environments: tuple[str, ...] | None = None
     cluster: str = ""  # the named Kafka cluster it lives on; "": its domain's
     module: str = ""  # the module that declared it (`module.NAME`); "": the root
+    lineage: Lineage | None = None  # a copy of another domain's product (Mesh.copy_product); None: its own
 
     # Made once per product (a product is frozen): compiling and planning 10,000 products
     # read them ~150,000 times.
@@ -128,6 +141,16 @@ class DataProduct:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """`approval { by = "...", ticket = "..." }` on a grant or a copy: who consented, at the
+    nearest common ancestor of the producing and the consuming domain (mesh.governance)."""
+
+    by: str
+    src: SourceRange
+    ticket: str = ""
+
+
+@dataclass(frozen=True)
 class Access:
     name: str
     product: str  # `<domain>.<product>`
@@ -137,10 +160,68 @@ class Access:
     src: SourceRange
     srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
     module: str = ""  # the module that declared it (`module.NAME`); "": the root
+    approval: Approval | None = None
 
     @cached_property
     def address(self) -> str:
         return _in(self.module, f"access.{self.name}")
+
+
+@dataclass(frozen=True)
+class Copy:
+    """`copy "NAME" { domain = ..., product = ..., version = N }`: domain `domain` keeps a copy
+    of version `version` of another domain's product `product`, which it is granted. The copy
+    is a product of the copying domain, `<domain>.<name>` v`version`, in its namespace
+    (`Mesh.copy_topic`); `Mesh.copy_product` is that product, with its lineage."""
+
+    name: str
+    domain: str  # the copying domain
+    product: str  # the source, `<domain>.<product>`
+    version: int  # the source's version, and the copy's
+    src: SourceRange
+    srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+    description: str = ""
+    # The environments it exists in (`environments = [...]`); None: every environment.
+    environments: tuple[str, ...] | None = None
+    approval: Approval | None = None
+    module: str = ""  # the module that declared it (`module.NAME`); "": the root
+
+    @property
+    def key(self) -> str:
+        """`<copying domain>.<name>`: how grants and reads would name the copy."""
+        return f"{self.domain}.{self.name}"
+
+    @property
+    def address(self) -> str:
+        return _in(self.module, f"copy.{self.domain}.{self.name}.v{self.version}")
+
+
+EXCEPTION_RULES = (
+    "non_idempotent_producer",
+    "delivery_contract",
+    "retention_above_policy",
+    "grant_refused_by_policy",
+)
+
+
+@dataclass(frozen=True)
+class PolicyException:
+    """`exception "NAME" { rule = ..., target = ..., reason = ..., expires = ... }`: a justified,
+    expiring choice off the happy path (mesh.exceptions)."""
+
+    name: str
+    rule: str  # one of EXCEPTION_RULES
+    target: str  # the address of what it excuses: `application.sales.feed`, `data_product.sales.orders.v1`
+    reason: str
+    expires: date | None  # None: not given or not a date (reported)
+    src: SourceRange
+    srcs: Mapping[str, SourceRange] = field(default_factory=dict, compare=False)
+    approved_by: str = ""
+    module: str = ""
+
+    @property
+    def address(self) -> str:
+        return _in(self.module, f"exception.{self.name}")
 
 
 @dataclass(frozen=True)
@@ -323,6 +404,8 @@ class Mesh:
     access: list[Access] = field(default_factory=list)
     integrations: list[Integration] = field(default_factory=list)
     applications: list[Application] = field(default_factory=list)
+    copies: list[Copy] = field(default_factory=list)
+    exceptions: list[PolicyException] = field(default_factory=list)
     kafka: KafkaConnection = field(default_factory=KafkaConnection)
     backend: BackendConfig | None = None
     registry: RegistryConnection = field(default_factory=RegistryConnection)
@@ -359,6 +442,38 @@ class Mesh:
 
     def topic_name(self, product: DataProduct) -> str:
         return product.topic.name or default_topic_name(self.path(product.domain), product.name, product.version)
+
+    def copy_topic(self, copy: Copy) -> str:
+        """`analytics.orders_local.v1`: the copy's topic, in the copying domain's namespace."""
+        return default_topic_name(self.path(copy.domain), copy.name, copy.version)
+
+    def copy_product(self, copy: Copy) -> DataProduct | None:
+        """The copy as a product of the copying domain: the source's kind, partitions, configs,
+        schema and contracts, its own topic in the copying domain's namespace, and its lineage.
+        None when the source version is not declared (validation reports it)."""
+        source = self.product(copy.product, copy.version)
+        if source is None:
+            return None
+        topic = replace(source.topic, name=self.copy_topic(copy))
+        return replace(
+            source,
+            name=copy.name,
+            domain=copy.domain,
+            description=copy.description or source.description,
+            topic=topic,
+            src=copy.src,
+            srcs=copy.srcs,
+            lifecycle=Lifecycle(),
+            environments=copy.environments,
+            cluster="",
+            module=copy.module,
+            lineage=Lineage(source.key, source.version, copy.address),
+        )
+
+    def copied_products(self) -> list[DataProduct]:
+        """Every copy as a product of its copying domain (those whose source is declared)."""
+        found = (self.copy_product(c) for c in self.copies)
+        return [p for p in found if p is not None]
 
     def output_topic(self, integration: Integration, output: IntegrationOutput) -> str:
         """`analytics.lake.dlq`: an integration output's topic, under the integration's namespace."""

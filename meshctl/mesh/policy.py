@@ -55,6 +55,10 @@ def _tighter_subset(a: SettingValue, b: SettingValue) -> bool:
     return set(_names(a)) <= set(_names(b))
 
 
+def _tighter_superset(a: SettingValue, b: SettingValue) -> bool:
+    return set(_names(a)) >= set(_names(b))
+
+
 # setting name -> "is value a at least as tight as b?"
 RULES: dict[str, Callable[[SettingValue, SettingValue], bool]] = {
     "min_replication_factor": _tighter_min,
@@ -63,6 +67,8 @@ RULES: dict[str, Callable[[SettingValue, SettingValue], bool]] = {
     "max_retention_ms": _tighter_max,
     "allowed_kinds": _tighter_subset,
     "allowed_vendors": _tighter_subset,
+    "max_copies": _tighter_max,
+    "require_approval": _tighter_superset,  # requiring more approvals is tighter
 }
 
 # How the user wrote each setting (max_retention_ms comes from max_retention).
@@ -77,6 +83,8 @@ def own_settings(policy: Policy) -> dict[str, SettingValue]:
         "max_retention_ms": policy.max_retention_ms,
         "allowed_kinds": policy.allowed_kinds,
         "allowed_vendors": policy.allowed_vendors,
+        "max_copies": policy.max_copies,
+        "require_approval": policy.require_approval,
     }
     return {name: value for name, value in values.items() if value is not None}
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from meshctl.errors import Diagnostics, SourceRange
 from meshctl.iam.identity import deployer_problem
 from meshctl.mesh.clusters import check_clusters
+from meshctl.mesh.copies import check_copies
 from meshctl.mesh.durations import format_ms
 from meshctl.mesh.model import (
     APPLICATION_KINDS,
@@ -40,6 +41,7 @@ def validate(mesh: Mesh, diags: Diagnostics) -> None:
     _check_applications(mesh, diags)
     _check_principals(mesh, diags)
     check_clusters(mesh, diags)
+    check_copies(mesh, diags)
 
 
 def _did_you_mean(name: str, known: list[str], what: str) -> str:
