@@ -12,6 +12,7 @@ import click
 
 from meshctl import __version__, interrupt, redaction
 from meshctl.cli.plan_apply import apply, destroy, drift, plan
+from meshctl.cli.replay import replay
 from meshctl.cli.show import show
 from meshctl.cli.state_cmds import force_unlock, import_, state
 from meshctl.cli.tools import client_config, fmt, graph, output, validate
@@ -120,6 +121,7 @@ COMMANDS = (
     fmt,
     client_config,
     output,
+    replay,
 )
 for command in COMMANDS:
     cli.add_command(command)
