@@ -136,3 +136,23 @@ def test_the_installed_meshctl_names_the_builtin_modules_when_a_source_is_unknow
     assert done.returncode == 1, done
     assert "no module 'no-such-module'" in done.stdout + done.stderr
     assert "built-in modules: data-product, domain-baseline, s3-sink, snowflake-s3-stage" in done.stdout + done.stderr
+
+
+def test_the_wheel_holds_every_render_template_and_the_installed_meshctl_renders_the_report_page(
+    wheel: Path, venv: Path, tmp_path: Path
+) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    templates = sorted(p.name for p in (ROOT / "meshctl" / "render" / "templates").iterdir() if p.is_file())
+    assert "report.html.j2" in templates
+    assert [t for t in templates if f"meshctl/render/templates/{t}" not in names] == []
+    # From the installed package, far from this checkout: the template is found through the
+    # package loader, not through a path that only exists in the repository.
+    probe = (
+        "from meshctl.render.report_html import render_report_html\n"
+        "doc = {'format_version': '1.0', 'generated_at': 'now', 'environment': 'default',\n"
+        "       'throughput_basis': 'none', 'window_seconds': None, 'summary': {'products': 0},\n"
+        "       'products': [], 'domains': []}\n"
+        "print(render_report_html(doc))\n"
+    )
+    page = _ok([venv / "python", "-c", probe], tmp_path)
+    assert page.startswith("<!DOCTYPE html>") and "No data products in this report." in page
