@@ -9,7 +9,7 @@ DEMO    := . $(SANDBOX)/env && $(BIN)/meshctl
 # prod: the second broker and moto server, whose settings .sandbox/env-b sets over the first's
 DEMO_B  := . $(SANDBOX)/env && . $(SANDBOX)/env-b && $(BIN)/meshctl
 
-.PHONY: venv demo test unit lint sandbox-up sandbox-down bench clean
+.PHONY: venv chromium demo test unit lint sandbox-up sandbox-down bench clean
 
 # meshctl itself and, next to it, the sandbox/ dev tool (the local servers; not in the wheel)
 $(BIN)/meshctl: setup.cfg setup.py pyproject.toml sandbox/pyproject.toml
@@ -38,6 +38,18 @@ demo: sandbox-up
 	$(DEMO) plan -e dev --state-dir $(SANDBOX)/state examples
 	$(DEMO_B) plan -e prod --state-dir $(SANDBOX)/state examples
 
+# The browser tests drive Debian's Chromium headless (Playwright with executable_path, no browser
+# download). CI runs as root on a fresh Debian machine; once installed, make sees the file and
+# this is a no-op.
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+chromium: $(CHROMIUM)
+
 lint: venv
 	$(BIN)/ruff check meshctl sandbox tests benchmarks
 	$(BIN)/mypy
@@ -46,7 +58,7 @@ lint: venv
 unit: venv
 	$(BIN)/pytest -q tests/unit tests/functional
 
-test: lint
+test: lint $(CHROMIUM)
 	$(BIN)/pytest -q -ra --durations=25
 
 bench: venv
