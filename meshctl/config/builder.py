@@ -460,6 +460,9 @@ def _product(d: Decoded, base_dir: Path, diags: Diagnostics) -> DataProduct | No
     if kind not in KINDS:
         diags.error(f"unknown kind {kind!r}", d.src_of("kind"), hint=f"kind is one of: {', '.join(KINDS)}")
     srcs = dict(d.srcs)
+    delivery_block = d.block("delivery")
+    if delivery_block is not None:  # where an off-path delivery contract is reported (mesh.exceptions)
+        srcs.update({f"delivery.{k}": v for k, v in delivery_block.srcs.items()})
     t = d.block("topic")
     counts: dict[str, int | None] = {"partitions": 1, "replication_factor": None}
     config: dict[str, str] = {}
@@ -656,6 +659,7 @@ def _application(d: Decoded, kafka: KafkaConnection, diags: Diagnostics) -> Appl
         src=d.src,
         description=str(d.get("description", "")),
         transactional=bool(d.get("transactional", False)),
+        idempotent=bool(d.get("idempotent", True)),
         reads=tuple(d.texts("reads") or ()),
         writes=tuple(d.texts("writes") or ()),
         principal=spec,

@@ -233,6 +233,9 @@ APPLICATION = BlockSchema(
         "kind": Attr("string", required=True, doc="producer, consumer, streams or connect"),
         "description": Attr("string"),
         "transactional": Attr("bool", doc="producer: a transactional.id; streams: exactly_once_v2"),
+        "idempotent": Attr(
+            "bool", doc="false: the producer does not enable idempotence (needs a non_idempotent_producer exception)"
+        ),
         "reads": Attr("list(string)", doc='products it consumes, e.g. ["sales.orders", "payments.tx.v2"]'),
         "writes": Attr("list(string)", doc='products of its own domain it produces, e.g. ["orders"]'),
         "environments": Attr("list(string)", doc="the environments it exists in (default: every one)"),

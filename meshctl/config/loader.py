@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,6 +43,8 @@ class LoadOptions:
     # The environment to load (`-e`, MESHCTL_ENVIRONMENT); None: none chosen, which a mesh with
     # environment blocks refuses (config.environments).
     environment: str | None = None
+    # The date exceptions expire against (mesh.exceptions); None: the system's. Tests set it.
+    today: date | None = None
 
 
 @dataclass
@@ -90,7 +93,7 @@ def load(directory: Path, options: LoadOptions | None = None) -> LoadedConfig:
 
     mesh = run.take(stages.build_model(decoded, directory))
     mesh = run.take(stages.place_in_environment(mesh, environment))
-    mesh = run.take(stages.validate_model(mesh))
+    mesh = run.take(stages.validate_model(mesh, options.today))
     run.stop_on_errors()
 
     # Modules see the validated mesh: they run once it is known to be whole.

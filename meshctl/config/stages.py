@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -309,10 +310,11 @@ def place_in_environment(mesh: Mesh, environment: Environment) -> Staged[Mesh]:
     return _staged(placed, diags)
 
 
-def validate_model(mesh: Mesh) -> Staged[Mesh]:
-    """Checks across blocks and against the domains' policies (mesh.validate)."""
+def validate_model(mesh: Mesh, today: date | None = None) -> Staged[Mesh]:
+    """Checks across blocks and against the domains' policies (mesh.validate); `today`: the
+    date exceptions expire against (None: the system's)."""
     diags = Diagnostics()
-    validate(mesh, diags)
+    validate(mesh, diags, today)
     return _staged(mesh, diags)
 
 

@@ -158,15 +158,15 @@ def _shared_copy_hint(mesh: Mesh, key: str, producer: str, nca: str | None, doma
             f"the copying domains share no ancestor domain: read {key} directly where you can, "
             f'or raise max_copies in the policy of "{producer}" (or an ancestor)'
         )
-    if nca == producer or nca in {d.name for d in mesh.ancestors(producer)}:
-        return (
-            f'their nearest common ancestor "{nca}" already reaches {key}: read it directly (grant it) '
-            "instead of keeping copies"
-        )
-    return (
+    shared = (
         f'keep one shared copy in domain "{nca}", the nearest common ancestor of {", ".join(domains)}, '
         "and let them read that copy"
     )
+    if nca == producer:
+        return f'"{nca}" owns {key} and is their nearest common ancestor: let them read {key} directly'
+    if nca in {d.name for d in mesh.ancestors(producer)}:
+        return f'{shared}, or read {key} directly: it is already inside "{nca}"'
+    return shared
 
 
 def _did_you_mean(name: str, known: list[str], what: str) -> str:

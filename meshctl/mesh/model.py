@@ -287,6 +287,7 @@ class Application:
     src: SourceRange
     description: str = ""
     transactional: bool = False
+    idempotent: bool = True  # False: off the happy path, needs a non_idempotent_producer exception
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()  # `<product>` or `<product>.v<n>` of `domain`
     principal: PrincipalSpec = field(default_factory=PrincipalSpec)

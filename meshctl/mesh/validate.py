@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 
 from meshctl.errors import Diagnostics, SourceRange
 from meshctl.iam.identity import deployer_problem
+from meshctl.mesh.approvals import check_approvals
 from meshctl.mesh.clusters import check_clusters
 from meshctl.mesh.copies import check_copies
 from meshctl.mesh.durations import format_ms
+from meshctl.mesh.exceptions import Exceptions
 from meshctl.mesh.model import (
     APPLICATION_KINDS,
     PRINCIPAL_PROVIDERS,
@@ -32,16 +35,20 @@ from meshctl.naming import (
 )
 
 
-def validate(mesh: Mesh, diags: Diagnostics) -> None:
+def validate(mesh: Mesh, diags: Diagnostics, today: date | None = None) -> None:
+    """`today`: the date exceptions expire against (the caller's clock; tests give one)."""
+    exceptions = Exceptions(mesh, today or date.today())
     _check_tree(mesh, diags)
     _check_policies(mesh, diags)
-    _check_products(mesh, diags)
+    _check_products(mesh, diags, exceptions)
     _check_access(mesh, diags)
-    _check_integrations(mesh, diags)
-    _check_applications(mesh, diags)
+    _check_integrations(mesh, diags, exceptions)
+    _check_applications(mesh, diags, exceptions)
     _check_principals(mesh, diags)
     check_clusters(mesh, diags)
     check_copies(mesh, diags)
+    check_approvals(mesh, diags, lambda address: exceptions.excuses("grant_refused_by_policy", address))
+    exceptions.report(diags)
 
 
 def _did_you_mean(name: str, known: list[str], what: str) -> str:
@@ -100,7 +107,7 @@ def _show(setting: str, value: SettingValue) -> str:
     return str(value)
 
 
-def _check_products(mesh: Mesh, diags: Diagnostics) -> None:
+def _check_products(mesh: Mesh, diags: Diagnostics, exceptions: Exceptions | None = None) -> None:
     seen_versions: dict[tuple[str, str, int], str] = {}
     topics: dict[str, str] = {}
     policy_of = policies(mesh)
@@ -134,7 +141,8 @@ def _check_products(mesh: Mesh, diags: Diagnostics) -> None:
         topics[topic] = p.address
         _check_replaces(mesh, p, diags)
         _check_namespace(mesh, p, topic, apps, diags)
-        _check_against_policy(mesh, p, diags, policy_of(p.domain))
+        _check_against_policy(mesh, p, diags, policy_of(p.domain), exceptions)
+        _check_delivery(p, diags, exceptions)
 
 
 def _check_replaces(mesh: Mesh, p: DataProduct, diags: Diagnostics) -> None:
@@ -182,11 +190,33 @@ def _check_namespace(mesh: Mesh, p: DataProduct, topic: str, apps: dict[str, App
             )
 
 
-def _check_against_policy(mesh: Mesh, p: DataProduct, diags: Diagnostics, policy: Mapping[str, Setting]) -> None:
+def _check_against_policy(
+    mesh: Mesh,
+    p: DataProduct,
+    diags: Diagnostics,
+    policy: Mapping[str, Setting],
+    exceptions: Exceptions | None = None,
+) -> None:
     def where(attr: str) -> SourceRange:
         return p.srcs.get(attr if attr == "kind" else f"topic.{attr}", p.src)
 
-    _check_topic_policy(mesh, p.domain, p.topic, where, p.address, diags, p.kind, policy)
+    _check_topic_policy(mesh, p.domain, p.topic, where, p.address, diags, p.kind, policy, exceptions)
+
+
+def _check_delivery(p: DataProduct, diags: Diagnostics, exceptions: Exceptions | None) -> None:
+    """The happy path's delivery contract is at least once, duplicates tolerated (DESIGN.md
+    practice 5): promising none is a choice that needs a justified exception."""
+    if p.delivery.duplicates != "not_tolerated":
+        return
+    if exceptions is not None and exceptions.excuses("delivery_contract", p.address):
+        return
+    diags.error(
+        f'{p.address} promises duplicates = "not_tolerated", off the happy path',
+        p.srcs.get("delivery.duplicates", p.src),
+        detail='the default contract is "tolerated": at least once, consumers process idempotently',
+        hint=f'declare exception "..." {{ rule = "delivery_contract", target = "{p.address}", '
+        'reason = "...", expires = "YYYY-MM-DD" }, or tolerate duplicates',
+    )
 
 
 def _check_topic_policy(
@@ -198,6 +228,7 @@ def _check_topic_policy(
     diags: Diagnostics,
     kind: str | None = None,
     policy: Mapping[str, Setting] | None = None,
+    exceptions: Exceptions | None = None,
 ) -> None:
     """A topic's partitions, replication and configs (and a product's kind) against the
     domain's effective policy (`policy`, when the caller has it already); `where(attr)`: the
@@ -206,12 +237,15 @@ def _check_topic_policy(
 
     def fail(setting: str, attr: str, summary: str) -> None:
         s = policy[setting]
+        hint = f'change {address} to meet the policy, or change the policy of "{s.domain}"'
+        if setting == "max_retention_ms":  # the one setting a justified exception may exceed
+            hint += f' (or justify it: exception "..." {{ rule = "retention_above_policy", target = "{address}" }})'
         diags.error(
             summary,
             where(attr),
             detail=f"{SOURCE_NAME.get(setting, setting)} = {_show(setting, s.value)} "
             f'is set by domain "{s.domain}" at {s.src}',
-            hint=f'change {address} to meet the policy, or change the policy of "{s.domain}"',
+            hint=hint,
         )
 
     rf = topic.replication_factor
@@ -241,7 +275,8 @@ def _check_topic_policy(
             )
         else:
             limit = policy["max_retention_ms"].number
-            if value < 0 or value > limit:
+            over = value < 0 or value > limit  # -1: kept forever
+            if over and not (exceptions is not None and exceptions.excuses("retention_above_policy", address)):
                 fail(
                     "max_retention_ms",
                     "config",
@@ -363,7 +398,7 @@ def _claim(
     )
 
 
-def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:
+def _check_integrations(mesh: Mesh, diags: Diagnostics, exceptions: Exceptions | None = None) -> None:
     names: dict[str, str] = {}
     for i in mesh.integrations:
         if i.name in names:
@@ -422,7 +457,7 @@ def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:
                 detail="only a product's domain writes the product",
                 hint="rename the integration, or the product's topic name",
             )
-        check_outputs(mesh, i, i.outputs, diags)
+        check_outputs(mesh, i, i.outputs, diags, exceptions)
         if i.trusted_principal and not i.external_id:
             diags.error(
                 f'integration "{i.name}": a trusted_principal needs an external_id',
@@ -434,7 +469,7 @@ def _check_integrations(mesh: Mesh, diags: Diagnostics) -> None:
 # -- applications ---------------------------------------------------------------
 
 
-def _check_applications(mesh: Mesh, diags: Diagnostics) -> None:
+def _check_applications(mesh: Mesh, diags: Diagnostics, exceptions: Exceptions | None = None) -> None:
     """Rules 1 and 3-8 of the application design (rule 2, principals, is `_check_principals`)."""
     seen: dict[tuple[str, str], SourceRange] = {}
     writers: dict[tuple[str, int], Application] = {}
@@ -442,6 +477,7 @@ def _check_applications(mesh: Mesh, diags: Diagnostics) -> None:
         if not _check_app_identity(mesh, app, seen, diags):
             continue
         _check_app_kind(app, diags)
+        _check_app_idempotence(app, diags, exceptions)
         _check_app_principal_spec(app, diags)
         _check_app_runs_as(mesh, app, diags)
         _check_app_name_clash(mesh, app, diags)
@@ -501,6 +537,38 @@ def _check_app_kind(app: Application, diags: Diagnostics) -> None:
             app.src,
             hint='name what it consumes in reads = ["<domain>.<product>"] and what it produces in writes',
         )
+
+
+def _check_app_idempotence(app: Application, diags: Diagnostics, exceptions: Exceptions | None) -> None:
+    """Producers are idempotent on the happy path (DESIGN.md practice 5); `idempotent = false`
+    needs a justified exception, and cannot go with transactions (Kafka requires idempotence)."""
+    if app.idempotent:
+        return
+    where = app.srcs.get("idempotent", app.src)
+    if app.kind not in ("producer", "streams"):
+        diags.error(
+            f'application "{app.name}": idempotent applies to producers and streams, not {app.kind}',
+            where,
+            hint="remove idempotent",
+        )
+        return
+    if app.transactional:
+        diags.error(
+            f'application "{app.name}" is transactional, which needs an idempotent producer',
+            where,
+            detail="Kafka refuses transactions without enable.idempotence",
+            hint="remove idempotent = false",
+        )
+        return
+    if exceptions is not None and exceptions.excuses("non_idempotent_producer", app.address):
+        return
+    diags.error(
+        f'application "{app.name}" turns off producer idempotence, off the happy path',
+        where,
+        detail="a retried send may then write a record twice or out of order",
+        hint=f'declare exception "..." {{ rule = "non_idempotent_producer", target = "{app.address}", '
+        'reason = "...", expires = "YYYY-MM-DD" }, or remove idempotent = false',
+    )
 
 
 def _check_app_principal_spec(app: Application, diags: Diagnostics) -> None:
@@ -648,7 +716,13 @@ def _check_app_reads(mesh: Mesh, app: Application, diags: Diagnostics) -> None:
             )
 
 
-def check_outputs(mesh: Mesh, i: Integration, which: Iterable[IntegrationOutput], diags: Diagnostics) -> None:
+def check_outputs(
+    mesh: Mesh,
+    i: Integration,
+    which: Iterable[IntegrationOutput],
+    diags: Diagnostics,
+    exceptions: Exceptions | None = None,
+) -> None:
     """The integration's outputs in `which` (all of them, or those its module added): unique
     per integration, a topic name Kafka takes, within the domain's policy."""
     checked = set(map(id, which))
@@ -689,4 +763,4 @@ def check_outputs(mesh: Mesh, i: Integration, which: Iterable[IntegrationOutput]
         def where(attr: str, o: IntegrationOutput = o) -> SourceRange:
             return o.srcs.get(attr, o.src)
 
-        _check_topic_policy(mesh, i.domain, o.topic, where, address, diags)
+        _check_topic_policy(mesh, i.domain, o.topic, where, address, diags, exceptions=exceptions)

@@ -22,8 +22,8 @@ data_product "orders" {
 FIRST_LINE = HEAD.count("\n") + 2  # the line of the first key inside the block
 
 
-def _product(tmp_path: Path, body: str) -> DataProduct:
-    write_mesh(tmp_path, {"main.hcl": HEAD + body + "}\n"})
+def _product(tmp_path: Path, body: str, after: str = "") -> DataProduct:
+    write_mesh(tmp_path, {"main.hcl": HEAD + body + "}\n" + after})
     (product,) = load(tmp_path, LoadOptions(env={})).mesh.products
     return product
 
@@ -52,7 +52,12 @@ def test_the_delivery_is_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         '  delivery {\n    ordering = "per_key"\n    duplicates = "not_tolerated"\n'
         '    out_of_order_window = "0s"\n  }\n'
     )
-    p = _product(tmp_path, body)
+    # Promising no duplicates is off the happy path: it needs a justified exception (mesh.exceptions).
+    justified = (
+        'exception "exactly_once" {\n  rule = "delivery_contract"\n  target = "data_product.sales.orders.v1"\n'
+        '  reason = "billing counts each order once"\n  expires = "2999-12-31"\n}\n'
+    )
+    p = _product(tmp_path, body, justified)
     assert p.delivery == Delivery(
         "not_tolerated", Duration(0, "0s"), "per_key", ("ordering", "duplicates", "out_of_order_window")
     )
