@@ -27,7 +27,7 @@ def debug_enabled() -> bool:
 
 
 # Commands that never write state or files: an interrupt there changed nothing.
-READ_ONLY = frozenset({"validate", "plan", "drift", "graph", "output", "list", "show"})
+READ_ONLY = frozenset({"validate", "plan", "drift", "report", "graph", "output", "list", "show"})
 
 
 def _interrupted_message(exc: BaseException) -> str:

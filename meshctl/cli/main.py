@@ -13,6 +13,7 @@ import click
 from meshctl import __version__, interrupt, redaction
 from meshctl.cli.plan_apply import apply, destroy, drift, plan
 from meshctl.cli.replay import replay
+from meshctl.cli.report import report
 from meshctl.cli.show import show
 from meshctl.cli.state_cmds import force_unlock, import_, state
 from meshctl.cli.tools import client_config, fmt, graph, output, validate
@@ -114,6 +115,7 @@ COMMANDS = (
     destroy,
     show,
     drift,
+    report,
     state,
     import_,
     force_unlock,

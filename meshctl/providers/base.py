@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from meshctl.plan.model import ResourceChange
 from meshctl.plan.observed import GroupLag, SchemaCandidate, SchemaVerdict
+from meshctl.plan.usage_observed import ClusterUsage
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,19 @@ class ReportsConsumerPositions(Protocol):
     def consumer_positions(self, topics: list[str], group_prefixes: tuple[str, ...]) -> dict[str, tuple[GroupLag, ...]]:
         """For each topic, the consumer groups (under the prefixes) with committed offsets on
         it, and their lag."""
+        ...
+
+
+@runtime_checkable
+class ReportsUsage(Protocol):
+    def usage(self, topics: list[str], group_prefixes: tuple[str, ...]) -> ClusterUsage:
+        """What `meshctl report` needs of the topics: partitions, end offsets, the newest
+        record's timestamp per partition, and the groups under the prefixes with their state,
+        members and committed offsets. Read-only, in a constant number of requests."""
+        ...
+
+    def end_offsets_of(self, topics: list[str]) -> ClusterUsage:
+        """Only the topics' partitions and end offsets: the first sample of a `--window`."""
         ...
 
 

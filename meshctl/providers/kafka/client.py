@@ -453,6 +453,54 @@ class KafkaClient:
             out[group] = {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0}
         return out
 
+    def describe_groups(self, groups: list[str]) -> dict[str, tuple[str, int]]:
+        """Each group's state and member count (group -> (state, members)). librdkafka sends one
+        DescribeGroups request per group (all at once), so each counts; a group that cannot be
+        described is "Unknown" with no members, never a failure of the whole report."""
+        if not groups:
+            return {}
+        self.requests += len(groups)
+        futures = self.admin.describe_consumer_groups(groups, request_timeout=self.timeout_s)
+        self._wait(futures.values(), "describe consumer groups")
+        out: dict[str, tuple[str, int]] = {}
+        for group, fut in futures.items():
+            try:
+                d = fut.result()
+            except KafkaException as exc:
+                if exc.args[0].code() in _AUTH:
+                    raise self._auth_error(exc.args[0]) from None
+                out[group] = ("Unknown", 0)
+                continue
+            out[group] = (_group_state(d.state), len(d.members or []))
+        return out
+
+    def partition_offsets(
+        self, partitions: list[tuple[str, int]], newest_record: bool = False
+    ) -> dict[tuple[str, int], tuple[int, int]]:
+        """(offset, timestamp ms) of each partition: the end offset, or with `newest_record` the
+        offset and timestamp of the record with the largest timestamp (ListOffsets v7+, KIP-734;
+        offset -1 for an empty partition). One request; a partition that does not answer (its
+        topic deleted meanwhile) is left out."""
+        if not partitions:
+            return {}
+        self.requests += 1
+        spec = OffsetSpec.max_timestamp() if newest_record else OffsetSpec.latest()
+        futures = self.admin.list_offsets(
+            {TopicPartition(t, p): spec for t, p in partitions}, request_timeout=self.timeout_s
+        )
+        what = "read the newest records' timestamps" if newest_record else "read end offsets"
+        self._wait(futures.values(), what)
+        out: dict[tuple[str, int], tuple[int, int]] = {}
+        for tp, fut in futures.items():
+            try:
+                info = fut.result()
+            except KafkaException as exc:
+                if exc.args[0].code() in _AUTH or exc.args[0].code() in _DISCONNECTED:
+                    raise self.translate(exc.args[0], what) from None
+                continue
+            out[(tp.topic, tp.partition)] = (info.offset, info.timestamp)
+        return out
+
     def end_offsets(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
         """Latest offset of each partition: one request."""
         if not partitions:
@@ -780,6 +828,13 @@ def _binding(a: Acl) -> AclBinding:
 def _filter(a: Acl) -> AclBindingFilter:
     """The filter that matches exactly the binding of `a` (to delete it)."""
     return AclBindingFilter(*_parts(a))
+
+
+def _group_state(state: object) -> str:
+    """`ConsumerGroupState.STABLE` -> "Stable": the state as Kafka's own tools spell it."""
+    name = _name(state) if isinstance(state, Enum | str | int) else str(state)
+    words = name.replace("_", " ").title().replace(" ", "")
+    return words.removesuffix("ing") if words.endswith("Rebalancing") else words
 
 
 def _name(value: Enum | str | int) -> str:

@@ -17,6 +17,7 @@ from meshctl.credentials import CredentialStore, fingerprint
 from meshctl.naming import acl_name
 from meshctl.plan.model import ResourceChange
 from meshctl.plan.observed import GroupLag
+from meshctl.plan.usage_observed import ClusterUsage, GroupObservation
 from meshctl.providers.base import (
     ChangeResult,
     Managed,
@@ -24,6 +25,7 @@ from meshctl.providers.base import (
     ReportsBrokerCount,
     ReportsConsumerPositions,
     ReportsRecordCounts,
+    ReportsUsage,
 )
 from meshctl.providers.kafka.client import (
     Acl,
@@ -59,7 +61,7 @@ class _Background(Generic[T]):
         return self._value[0]
 
 
-class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPositions, RefreshesAhead):
+class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPositions, ReportsUsage, RefreshesAhead):
     name = "kafka"
 
     def __init__(self, connect: Callable[[], KafkaClient], credentials: CredentialStore):
@@ -235,6 +237,31 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
             for topic, lag in per_topic.items():
                 out[topic].append(GroupLag(group, lag))
         return {t: tuple(lags) for t, lags in out.items()}
+
+    def usage(self, topics: list[str], group_prefixes: tuple[str, ...]) -> ClusterUsage:
+        """The report's facts: topic metadata, the groups listed, described and their offsets
+        fetched (batched), end offsets and the newest records' timestamps: one request each."""
+        present = self.end_offsets_of(topics)
+        parts = [(t, p) for t, count in sorted(present.partitions.items()) for p in range(count)]
+        groups = self.client.consumer_groups(group_prefixes) if group_prefixes else []
+        described = self.client.describe_groups(groups)
+        committed = self.client.committed_offsets(groups)
+        newest = self.client.partition_offsets(parts, newest_record=True)
+        return ClusterUsage(
+            partitions=present.partitions,
+            end_offsets=present.end_offsets,
+            newest={tp: ts for tp, (offset, ts) in newest.items() if offset >= 0 and ts >= 0},
+            groups=tuple(
+                GroupObservation(g, *described.get(g, ("Unknown", 0)), offsets=committed.get(g, {})) for g in groups
+            ),
+        )
+
+    def end_offsets_of(self, topics: list[str]) -> ClusterUsage:
+        live = self.client.list_topics()
+        present = {t: live[t].partitions for t in topics if t in live}
+        parts = [(t, p) for t, count in sorted(present.items()) for p in range(count)]
+        ends = self.client.partition_offsets(parts)
+        return ClusterUsage(partitions=present, end_offsets={tp: offset for tp, (offset, _) in ends.items()})
 
     def topic_records(self, partitions: Mapping[str, int]) -> dict[str, int]:
         """How many records each topic (name -> partition count) still holds: end minus start
