@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from meshctl.mesh.durations import format_ms, parse_duration_ms
+from meshctl.mesh.durations import format_ms
 from meshctl.mesh.lifecycle import DEPRECATED, FREEZE, RETIRE, Stage, stages
 from meshctl.mesh.model import DataProduct, Mesh
 from meshctl.naming import CONNECT_SINK_MARKER, GROUP_MARKER, connect_sink_group_prefix, group_prefix
@@ -90,40 +90,10 @@ def responsible_of(mesh: Mesh, domain: str) -> list[str]:
 
 
 def sla_figures(product: DataProduct) -> tuple[float | None, int | None]:
-    """(freshness in seconds, max_lag in records) from the product's SLA; None where it says
-    nothing. Reads a typed SLA's attributes or, until then, the mapping's values."""
+    """(freshness in seconds, max_lag in records) from the product's typed SLA (mesh.contracts);
+    None where it says nothing."""
     sla = product.sla
-    fresh = sla.get("freshness") if isinstance(sla, Mapping) else getattr(sla, "freshness", None)
-    lag = sla.get("max_lag") if isinstance(sla, Mapping) else getattr(sla, "max_lag", None)
-    return _seconds(fresh), _whole(lag)
-
-
-def _seconds(value: object) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):  # a typed SLA's duration: seconds
-        return float(value)
-    seconds = getattr(value, "seconds", None) or getattr(value, "total_seconds", None)
-    if callable(seconds):
-        return float(seconds())
-    if isinstance(seconds, int | float):
-        return float(seconds)
-    ms = getattr(value, "ms", None)
-    if isinstance(ms, int):
-        return ms / 1000
-    try:
-        return parse_duration_ms(str(value)) / 1000
-    except ValueError:
-        return None  # validation reports it; the report only skips the comparison
-
-
-def _whole(value: object) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value).strip().replace("_", "").replace(",", "")
-    return int(text) if text.isdigit() else None
+    return (sla.freshness.seconds if sla.freshness is not None else None), sla.max_lag
 
 
 def _lifecycle(stage: Stage) -> str:
