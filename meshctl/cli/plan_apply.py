@@ -39,6 +39,7 @@ from meshctl.engine.promotion import promotion
 from meshctl.engine.run import Run
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError
+from meshctl.mesh.approvals import approvals_for
 from meshctl.plan import planfile
 from meshctl.plan.diff import PlanOptions
 from meshctl.plan.jsonformat import drift_to_json, plan_to_json
@@ -142,7 +143,9 @@ def plan(
             redact(json.dumps({**doc, "promotion": promoted}, indent=2)) if promoted else json.dumps(doc, indent=2)
         )
     elif as_markdown:
-        click.echo(render_markdown(doc), nl=False)
+        added = {c["meshctl"]["source"] for c in doc["resource_changes"] if "create" in c["change"]["actions"]}
+        approvals = approvals_for(ws.config.mesh, added, ws.load_options.today or ws.today)
+        click.echo(render_markdown(doc, approvals), nl=False)
         if promoted:
             click.echo("\n" + redact(render_promotion(promoted, False, markdown=True)), nl=False)
     else:

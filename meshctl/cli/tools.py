@@ -22,6 +22,7 @@ from meshctl.documents import BadDocumentError, display_path, read_text
 from meshctl.engine.workspace import Workspace
 from meshctl.errors import ConfigError, Diagnostic, MeshError, error
 from meshctl.mesh.applications import application_cluster
+from meshctl.mesh.exceptions import in_force
 from meshctl.mesh.model import Application
 from meshctl.redaction import MASK
 from meshctl.render.client_config import DEFAULT_FORMAT, FORMATS, JSON, ClientConfigError, client_configs
@@ -86,6 +87,7 @@ def _validate_environments(
     only some environments marked with their names."""
     found: dict[Diagnostic, list[str]] = {}
     summaries: dict[str, str] = {}
+    exceptions: dict[str, dict[str, object]] = {}  # in force in some environment, by name
     for name in names:
         ws = Workspace(directory, LoadOptions(list(vars_), list(var_files), environment=name), state_dir)
         try:
@@ -104,6 +106,8 @@ def _validate_environments(
             diagnostics = [found_diag if isinstance(found_diag, Diagnostic) else error(str(exc))]
         for d in diagnostics:
             found.setdefault(d, []).append(name)
+        for e in _exceptions(ws):
+            exceptions.setdefault(str(e["name"]), e)
     merged = [
         d if len(where) == len(names) else replace(d, summary=f"{d.summary} [environment {', '.join(where)}]")
         for d, where in found.items()
@@ -117,6 +121,7 @@ def _validate_environments(
             "warning_count": len(merged) - len(errors),
             "diagnostics": [diagnostic_json(d) for d in merged],
             "environments": {n: {"valid": n in summaries} for n in names},
+            "exceptions": [exceptions[n] for n in sorted(exceptions)],
         }
         click.echo(json.dumps(doc, indent=2))
         if errors:
@@ -148,11 +153,22 @@ def _validate_json(ws: Workspace) -> None:
         "error_count": errors,
         "warning_count": len(diagnostics) - errors,
         "diagnostics": [diagnostic_json(d) for d in diagnostics],
+        "exceptions": _exceptions(ws),
     }
     click.echo(json.dumps(doc, indent=2))
     if errors:
         click.echo(f"{errors} error{'s' if errors != 1 else ''} in the configuration.", err=True)
         sys.exit(1)
+
+
+def _exceptions(ws: Workspace) -> list[dict[str, object]]:
+    """The exceptions in force (mesh.exceptions.in_force) of a configuration that loads; []
+    when it does not (an expired exception is an error, never in force)."""
+    try:
+        mesh = ws.config.mesh
+    except MeshError:  # ConfigError too: reported as diagnostics
+        return []
+    return in_force(mesh, ws.load_options.today or ws.today)
 
 
 def diagnostic_json(d: Diagnostic) -> dict[str, object]:

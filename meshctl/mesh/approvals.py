@@ -12,10 +12,12 @@ required is checked all the same: a wrong name never reads as consent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from meshctl.errors import Diagnostics, SourceRange
+from meshctl.mesh.exceptions import Exceptions
 from meshctl.mesh.model import Access, Approval, Copy, Domain, Mesh
 from meshctl.mesh.policy import Setting, policies
 from meshctl.mesh.tree import nearest_common_ancestor
@@ -174,3 +176,20 @@ def _role(domain: Domain, who: str) -> str:
     if who in owners.informed:
         return "informed"
     return ""
+
+
+def approvals_for(mesh: Mesh, added: Collection[str], today: date) -> list[dict[str, object]]:
+    """The approvals the grants and copies in `added` (their addresses: the sources of the
+    resources a plan creates) need, for the Markdown plan: each with who may give it, and
+    whether it is given (or, while it is not, which exception lets it stand)."""
+    exceptions = Exceptions(mesh, today)
+    out: list[dict[str, object]] = []
+    for need in needs(mesh):
+        if need.required is None or need.address not in added:
+            continue
+        row = need.to_json()
+        excused = None if need.approval else exceptions.in_force("grant_refused_by_policy", need.address)
+        row["exception"] = excused.name if excused else None
+        row["exception_expires"] = excused.expires.isoformat() if excused and excused.expires else None
+        out.append(row)
+    return out

@@ -27,7 +27,9 @@ def _env() -> jinja2.Environment:
     )
 
 
-def render_markdown(doc: PlanDoc) -> str:
+def render_markdown(doc: PlanDoc, approvals: list[dict[str, object]] | None = None) -> str:
+    """`approvals`: what the grants and copies the plan adds need (mesh.approvals.approvals_for);
+    none: no section, the plan reads as before."""
     # Moves show too: a move may change nothing but the address.
     changes = [c for c in doc["resource_changes"] if c["change"]["actions"] != ["no-op"] or c.get("previous_address")]
     by_domain: dict[str, list[ResourceChangeDoc]] = {}
@@ -61,8 +63,28 @@ def render_markdown(doc: PlanDoc) -> str:
             destructive=destructive,
             warnings=warnings,
             unmanaged=doc.get("unmanaged") or [],
+            approvals=[_approval_row(a) for a in approvals or []],
         )
     )
+
+
+def _approval_row(a: dict[str, object]) -> dict[str, str]:
+    approvers = a.get("approvers")
+    who = ", ".join(str(x) for x in approvers) if isinstance(approvers, list) and approvers else "nobody (no owners)"
+    if a.get("approved_by"):
+        given = f"approved by {a['approved_by']}" + (f" ({a['ticket']})" if a.get("ticket") else "")
+    elif a.get("exception"):
+        given = f"**missing**: exception `{a['exception']}` lets it stand until {a['exception_expires']}"
+    else:
+        given = "**missing**"
+    return {
+        "address": str(a["address"]),
+        "product": str(a["product"]),
+        "consumer": str(a["consumer"]),
+        "at": str(a["approver_domain"] or "(no common ancestor)"),
+        "who": who,
+        "given": given,
+    }
 
 
 def _destructive_line(c: ResourceChangeDoc) -> str:

@@ -415,3 +415,39 @@ def test_idempotent_applies_to_producers(tmp_path: Path) -> None:
     text = _mesh("", 'application "reader" {\n  domain = "sales"\n  kind = "consumer"\n  idempotent = false\n}\n')
     (found,) = _diags(tmp_path, text)
     assert 'application "reader": idempotent applies to producers and streams, not consumer' in found
+
+
+# -- the Markdown plan's approvals ---------------------------------------------------------
+
+
+def test_approvals_for_the_grants_and_copies_a_plan_adds(tmp_path: Path) -> None:
+    from meshctl.mesh.approvals import approvals_for
+    from meshctl.plan.diff import diff
+    from meshctl.plan.jsonformat import plan_to_json
+    from meshctl.render.markdown import render_markdown
+    from meshctl.state_model import State
+
+    text = _mesh(
+        REQUIRE,
+        _grant("g", "payments", "head@acme.example")
+        + _grant("h", "shipping", "team-commerce")
+        + _copy("c", "payments", "deputy@acme.example"),
+    )
+    mesh = _load(tmp_path, text).mesh
+    # Copies are not compiled yet: a copy being added is named as the source of a created resource.
+    rows = approvals_for(mesh, {"access.g", "copy.payments.c.v1"}, TODAY)
+    assert [(r["address"], r["approver_domain"], r["approved_by"]) for r in rows] == [
+        ("access.g", "commerce", "head@acme.example"),
+        ("copy.payments.c.v1", "commerce", "deputy@acme.example"),
+    ]
+    assert rows[0]["approvers"] == ["head@acme.example", "team-commerce", "deputy@acme.example"]
+    assert rows[0]["ticket"] == "GOV-1" and rows[1]["ticket"] is None
+    empty = plan_to_json(diff([], State(), {}))
+    page = render_markdown(empty, rows)
+    assert "#### Approvals this change needs" in page
+    assert (
+        "| `copy.payments.c.v1` | sales.orders | payments | commerce | head@acme.example, team-commerce, "
+        "deputy@acme.example | approved by deputy@acme.example |"
+    ) in page
+    assert render_markdown(empty, []) == render_markdown(empty)  # no approvals: the page as before
+    assert approvals_for(mesh, set(), TODAY) == []
