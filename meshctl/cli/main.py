@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from meshctl import __version__, interrupt, redaction
+from meshctl.cli.export import export_
 from meshctl.cli.plan_apply import apply, destroy, drift, plan
 from meshctl.cli.replay import replay
 from meshctl.cli.report import report
@@ -124,6 +125,7 @@ COMMANDS = (
     client_config,
     output,
     replay,
+    export_,
 )
 for command in COMMANDS:
     cli.add_command(command)
