@@ -94,6 +94,17 @@ class AwsSecretsmanagerSecret(TypedDict):
     tags: dict[str, str]
 
 
+class KafkaConnector(TypedDict):
+    """A Kafka Connect connector. `config` never holds a secret: the password of `principal` is
+    referenced through the worker's config provider, which the provider adds at apply."""
+
+    name: str
+    config: dict[str, str]
+    principal: str  # `User:NAME` its clients authenticate as; "" = the worker's own
+    state: str  # running, paused (desired); live also failed, stopped
+    failed_tasks: NotRequired[list[str]]  # found by refresh: `task 0: <the error's first line>`
+
+
 # The attribute shape of every resource type (`meshctl.resources.RESOURCE_TYPES` names the same types).
 SHAPES: dict[str, type] = {
     "kafka_topic": KafkaTopic,
@@ -105,6 +116,7 @@ SHAPES: dict[str, type] = {
     "aws_glue_database": AwsGlueDatabase,
     "aws_glue_table": AwsGlueTable,
     "aws_secretsmanager_secret": AwsSecretsmanagerSecret,
+    "kafka_connector": KafkaConnector,
 }
 
 

@@ -177,6 +177,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             force_new={"name": "a secret cannot be renamed"},
             loses="its secret value",
         ),
+        # A connector holds no records: a sink's are in its topics, a source's in the topic it
+        # writes (its offsets stay in the worker's offsets topic). Deleting one needs no opt-in.
+        ResourceType(
+            "kafka_connector",
+            "connect",
+            force_new={"name": "a connector cannot be renamed (its offsets and group go by its name)"},
+        ),
     )
 }
 

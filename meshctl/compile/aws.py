@@ -78,6 +78,8 @@ def compile_resources(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Resou
     databases = {str(b.values.get("name")): b.address for b in mesh.resources if b.type == "aws_glue_database"}
     out = []
     for block in mesh.resources:
+        if block.type == "kafka_connector":  # compile.connect's
+            continue
         # A table needs its database first; they would otherwise be created in parallel.
         depends = (
             (databases[str(block.values["database"])],)

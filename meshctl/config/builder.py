@@ -24,6 +24,7 @@ from meshctl.mesh.model import (
     Application,
     Approval,
     BackendConfig,
+    ConnectConnection,
     Copy,
     DataProduct,
     Domain,
@@ -136,6 +137,8 @@ def build_mesh(base_dir: Path, decoded: dict[str, list[Decoded]], diags: Diagnos
         account = mesh.aws.get("account_id")
         if account is not None and not re.fullmatch(r"\d{12}", account):
             diags.error(f"account_id {account!r} is not a 12-digit AWS account", aws.src_of("account_id"))
+    for d in decoded.get("kafka_connect", []):
+        mesh.connect = _connect(d, diags)
     for d in decoded["schema_registry"]:
         name = _cluster_label(d, diags)
         if name == DEFAULT_CLUSTER:
@@ -237,6 +240,30 @@ def _registry(d: Decoded, diags: Diagnostics) -> RegistryConnection:
         url=d.text("url"),
         username=d.text("username"),
         password=d.text("password"),
+        request_timeout_s=timeout,
+        src=d.src,
+    )
+
+
+def _connect(d: Decoded, diags: Diagnostics) -> ConnectConnection:
+    timeout = _request_timeout(d, diags)
+    url = d.get("url")
+    problem = http_url_problem(str(url)) if url is not None else ""
+    if problem:
+        diags.error("kafka_connect.url is not an http(s) URL", d.src_of("url"), detail=problem,
+                    hint='e.g. url = "http://localhost:8083"')  # fmt: skip
+    directory = d.text("credentials_dir")
+    if directory is not None and not directory.startswith("/"):
+        diags.error(
+            "kafka_connect.credentials_dir must be an absolute path on the worker",
+            d.src_of("credentials_dir"),
+            hint='e.g. "/etc/kafka-connect/credentials", where a secrets mount puts <principal>.properties',
+        )
+    return ConnectConnection(
+        url=d.text("url"),
+        username=d.text("username"),
+        password=d.text("password"),
+        credentials_dir=directory,
         request_timeout_s=timeout,
         src=d.src,
     )

@@ -30,7 +30,7 @@ ENV_VAR = "MESHCTL_ENVIRONMENT"
 
 # The blocks an environment replaces. Kafka clusters and registries are keyed by their label
 # (the unnamed block is the cluster "default"); a mesh has one aws and one backend block.
-CONNECTION_BLOCKS = ("kafka", "schema_registry", "aws", "backend")
+CONNECTION_BLOCKS = ("kafka", "schema_registry", "kafka_connect", "aws", "backend")
 _LABELLED = ("kafka", "schema_registry")
 
 Blocks = Mapping[str, Sequence[ast.Block]]

@@ -258,6 +258,21 @@ SCHEMA_REGISTRY = BlockSchema(
     },
 )
 
+# The Kafka Connect worker (its REST API) the mesh's `kafka_connector` resources live on.
+KAFKA_CONNECT = BlockSchema(
+    attrs={
+        "url": Attr("string", doc="the REST API, e.g. http://connect:8083"),
+        "username": Attr("string", doc="HTTP basic auth, if the worker asks for it"),
+        "password": Attr("string"),
+        "credentials_dir": Attr(
+            "string",
+            doc="the folder ON THE WORKER holding <principal>.properties (sasl.mechanism, sasl.password) "
+            "for its FileConfigProvider: a secrets mount",
+        ),
+        "request_timeout": Attr("string"),
+    },
+)
+
 AWS = BlockSchema(
     attrs={
         "region": Attr("string"),
@@ -316,6 +331,7 @@ TOP_LEVEL = {
     "kafka": KAFKA,
     "backend": BACKEND,
     "schema_registry": SCHEMA_REGISTRY,
+    "kafka_connect": KAFKA_CONNECT,
     "aws": AWS,
     "module": BlockSchema(labels=("name",)),  # attributes: the module's inputs, config.modules
     "resource": BlockSchema(labels=("type", "name")),  # attributes: per type, config.resource_blocks
@@ -334,4 +350,4 @@ TOP_LEVEL = {
 
 # Attributes of the kafka block that hold secrets: they must come from a variable or
 # the environment, never from a literal in a file under version control.
-SECRET_ATTRIBUTES = {("kafka", "sasl_password"), ("schema_registry", "password")}
+SECRET_ATTRIBUTES = {("kafka", "sasl_password"), ("schema_registry", "password"), ("kafka_connect", "password")}

@@ -1,4 +1,5 @@
-"""The attributes of AWS `resource` blocks in configuration: one block schema per type."""
+"""The attributes of `resource` blocks in configuration (AWS, and Kafka Connect's connectors):
+one block schema per type."""
 
 from __future__ import annotations
 
@@ -76,6 +77,20 @@ SCHEMAS: dict[str, BlockSchema] = {
             "policy": Attr("any", doc="a resource policy: who may read the secret"),
             "tags": _TAGS,
             "domain": Attr("string"),
+        },
+        blocks={"lifecycle": LIFECYCLE},
+    ),
+    # A connector on the Kafka Connect worker (the `kafka_connect` block): planned and applied
+    # through its REST API, running under `principal`, whose password the worker reads from its
+    # config provider: the configuration holds no secret.
+    "kafka_connector": BlockSchema(
+        labels=("type", "name"),
+        attrs={
+            "name": Attr("string", required=True, doc="the connector's name on the worker"),
+            "config": Attr("map(string)", required=True, doc="connector.class, topics, ...: no credentials"),
+            "principal": Attr("string", doc='the principal its clients run as, "User:NAME" (default: the worker\'s)'),
+            "state": Attr("string", doc='"running" (default) or "paused"'),
+            "domain": Attr("string", doc="the owning domain, for --domain and reports"),
         },
         blocks={"lifecycle": LIFECYCLE},
     ),

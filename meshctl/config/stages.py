@@ -225,9 +225,10 @@ _MODEL_BLOCKS = (
     "kafka",
     "backend",
     "schema_registry",
+    "kafka_connect",
     "aws",
 )
-_SINGLE_BLOCKS = ("kafka", "backend", "schema_registry", "aws")
+_SINGLE_BLOCKS = ("kafka", "backend", "schema_registry", "kafka_connect", "aws")
 _PER_CLUSTER = ("kafka", "schema_registry")  # one block per cluster name (meshctl.mesh.model.Mesh.clusters)
 
 

@@ -17,6 +17,7 @@ from typing import Protocol
 from meshctl import interrupt
 from meshctl.compile.aws import compile_resources
 from meshctl.compile.clusters import place_on_clusters
+from meshctl.compile.connect import compile_connectors
 from meshctl.compile.kafka import compile_kafka
 from meshctl.compile.lifecycle import stages
 from meshctl.compile.protection import protect
@@ -83,7 +84,7 @@ def compile_desired(
     # A retired version stays retired: its name is in state even after its resources are gone.
     current = stages(mesh, today, frozen_topics(prior) | set(prior.retired))
     placed = place_on_clusters(mesh, compile_kafka(mesh, current) + compile_registry(mesh, current))
-    resources = placed + compile_resources(mesh, deployers)
+    resources = placed + compile_resources(mesh, deployers) + compile_connectors(mesh, placed)
     sensitive = tuple(
         (f"var.{n}", leaf) for n, v in config.variables.items() if v.sensitive for leaf in leaves(v.value)
     )

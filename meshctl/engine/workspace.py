@@ -28,6 +28,8 @@ from meshctl.naming import DEFAULT_CLUSTER, cluster_env_prefix, on_cluster
 from meshctl.providers.aws.provider import AwsProvider, AwsSettings
 from meshctl.providers.base import Provider
 from meshctl.providers.clusters import ClusterKafkaProvider, ClusterRegistryProvider, LazyStore
+from meshctl.providers.connect.client import ConnectClient
+from meshctl.providers.connect.provider import ConnectProvider, ConnectSettings
 from meshctl.providers.kafka.client import KafkaClient
 from meshctl.providers.kafka.provider import KafkaProvider
 from meshctl.providers.registry.client import RegistryClient
@@ -40,6 +42,7 @@ from meshctl.state_model import State
 
 ENV_BOOTSTRAP = "MESHCTL_KAFKA_BOOTSTRAP_SERVERS"
 ENV_REGISTRY_URL = "MESHCTL_REGISTRY_URL"
+ENV_CONNECT = "MESHCTL_CONNECT_"  # URL, USERNAME, PASSWORD, CREDENTIALS_DIR, CREDENTIALS_MOUNT
 
 
 @dataclass
@@ -199,10 +202,11 @@ class Workspace:
             given.append(
                 ("schema_registry", registry, "MESHCTL_REGISTRY_" + cluster_env_prefix(registry) + "URL", url, "url")
             )
+        given.append(("kafka_connect", "", ENV_CONNECT + "URL", mesh.connect.url, "url"))
         for block, label, var, configured, attr in given:
             value = self.env.get(var)
             if value and configured and value != configured and environment.has_own(block, label):
-                where = block if label == DEFAULT_CLUSTER else f'{block} "{label}"'
+                where = block if label in (DEFAULT_CLUSTER, "") else f'{block} "{label}"'
                 raise MeshError(
                     f"{var} is {value!r}, but environment {environment.name!r} sets {where}.{attr} = {configured!r}: "
                     f"unset {var} (it overrides the configuration and probably belongs to another environment)"
@@ -219,6 +223,9 @@ class Workspace:
                 "kafka": self._kafka_provider(DEFAULT_CLUSTER),
                 "registry": RegistryProvider(partial(self._registry_client, DEFAULT_CLUSTER)),
                 "aws": self._aws_provider(),
+                "connect": ConnectProvider(
+                    self._connect_client, self._connect_settings, LazyStore(self.credential_store)
+                ),
             }
             for cluster in mesh.clusters:
                 self._providers[f"kafka.{cluster}"] = self._kafka_provider(cluster)
@@ -293,8 +300,10 @@ class Workspace:
             if product.schema:
                 registry = mesh.registry_of(cluster)
                 needed.add("registry" if registry == DEFAULT_CLUSTER else f"registry.{registry}")
-        if mesh.resources:
+        if any(r.type != "kafka_connector" for r in mesh.resources):
             needed.add("aws")
+        if any(r.type == "kafka_connector" for r in mesh.resources):
+            needed.add("connect")
         return {name: p for name, p in self.providers.items() if name in needed}
 
     def _registry_client(self, registry: str = DEFAULT_CLUSTER) -> RegistryClient:
@@ -318,6 +327,35 @@ class Workspace:
         username = self.env.get(prefix + "USERNAME") or reg.username
         password = self.env.get(prefix + "PASSWORD") or reg.password
         return RegistryClient(url, username, password, reg.request_timeout_s)
+
+    def _connect_client(self) -> ConnectClient:
+        """Connected only when a plan has connectors to read: MESHCTL_CONNECT_URL (USERNAME,
+        PASSWORD) over the kafka_connect block."""
+        self._refuse_other_environment()
+        conn = self.config.mesh.connect
+        url = self.env.get(ENV_CONNECT + "URL") or conn.url
+        if not url:
+            raise MeshError(
+                "the mesh has kafka_connector resources but no Kafka Connect worker is configured: "
+                f"set url in a kafka_connect block or {ENV_CONNECT}URL"
+            )
+        problem = http_url_problem(url) if self.env.get(ENV_CONNECT + "URL") else ""
+        if problem:
+            raise MeshError(f"{ENV_CONNECT}URL is not an http(s) URL: {problem}")
+        username = self.env.get(ENV_CONNECT + "USERNAME") or conn.username
+        password = self.env.get(ENV_CONNECT + "PASSWORD") or conn.password
+        return ConnectClient(url, username, password, conn.request_timeout_s)
+
+    def _connect_settings(self) -> ConnectSettings:
+        """Where the worker reads a connector principal's password: the configured folder, else
+        (a worker beside meshctl) the local credential store's own; and, for a sandbox, where
+        meshctl may write it for the worker."""
+        configured = self.env.get(ENV_CONNECT + "CREDENTIALS_DIR") or self.config.mesh.connect.credentials_dir
+        mount = self.env.get(ENV_CONNECT + "CREDENTIALS_MOUNT")
+        directory = configured
+        if not directory and not self.config.mesh.aws:
+            directory = str((self.meta_dir / "credentials").absolute())
+        return ConnectSettings(directory or None, Path(mount).absolute() if mount else None)
 
     def registry_url(self, registry: str = DEFAULT_CLUSTER) -> str:
         """The registry's URL as configured, "" when none is (for client configurations)."""

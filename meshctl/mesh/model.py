@@ -346,6 +346,18 @@ class RegistryConnection:
 
 
 @dataclass(frozen=True)
+class ConnectConnection:
+    """The Kafka Connect worker's REST API. `password` is a secret: never printed."""
+
+    url: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    credentials_dir: str | None = None
+    request_timeout_s: float = 30.0
+    src: SourceRange | None = None
+
+
+@dataclass(frozen=True)
 class BackendConfig:
     """Where state lives: `local` (a directory) or `s3` (bucket, key, region, lock table)."""
 
@@ -414,6 +426,7 @@ class Mesh:
     # are the cluster "default" (meshctl.naming.DEFAULT_CLUSTER), never listed here.
     clusters: dict[str, KafkaConnection] = field(default_factory=dict)
     registries: dict[str, RegistryConnection] = field(default_factory=dict)
+    connect: ConnectConnection = field(default_factory=ConnectConnection)
     resources: list[ResourceBlock] = field(default_factory=list)
     moved: list[MovedBlock] = field(default_factory=list)
     aws: Mapping[str, str] = field(default_factory=dict)  # region, profile, endpoint_url

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
+from meshctl.connectors import CLIENTS, literal_secret, managed_keys
 from meshctl.errors import Diagnostics, SourceRange
 from meshctl.iam.policy import PolicyError, parse
 from meshctl.mesh.applications import application_cluster
@@ -25,6 +27,8 @@ def check_resource(block: ResourceBlock, mesh: Mesh, diags: Diagnostics) -> None
             block.srcs.get("bucket", block.src),
             hint=BUCKET_HINT,
         )
+    if block.type == "kafka_connector":
+        check_connector(block, mesh, diags)
     domain = values.get("domain")
     if domain is not None and domain not in mesh.domains:
         diags.error(f"{block.address} names an unknown domain {domain!r}", block.srcs.get("domain", block.src))
@@ -80,3 +84,51 @@ def check_application_secrets(mesh: Mesh, diags: Diagnostics) -> None:
                 detail="an application's secret and its resource policy come from the application block",
                 hint="remove the resource block; name who may read the password in the application's aws { runs_as }",
             )
+
+
+_CONNECTOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_PRINCIPAL = re.compile(r"^User:[A-Za-z0-9._@-]+$")
+CONNECTOR_STATES = ("running", "paused")
+
+
+def check_connector(block: ResourceBlock, mesh: Mesh, diags: Diagnostics) -> None:
+    """A connector's name, state and principal, and a configuration without secrets: Connect
+    returns it to anyone who may read its REST API (GET /connectors/NAME/config)."""
+    values = block.values
+    where = block.address
+    name = str(values.get("name") or "")
+    if not _CONNECTOR_NAME.match(name):
+        diags.error(
+            f"{where}: invalid connector name {name!r}",
+            block.srcs.get("name", block.src),
+            hint="letters, digits, '.', '_' and '-', starting with a letter or digit (it is part of REST URLs)",
+        )
+    state = values.get("state")
+    if state is not None and state not in CONNECTOR_STATES:
+        diags.error(f'{where}: state must be "running" or "paused", not {state!r}', block.srcs.get("state"))
+    principal = values.get("principal")
+    if principal is not None and not _PRINCIPAL.match(str(principal)):
+        diags.error(
+            f"{where}: principal must read User:NAME, not {principal!r}",
+            block.srcs.get("principal"),
+            hint="an integration's var.integration.principal, or an application's User:<domain>-<app>",
+        )
+    config = values.get("config")
+    src = block.srcs.get("config", block.src)
+    for key, value in (config if isinstance(config, Mapping) else {}).items():
+        if literal_secret(str(key), str(value)):
+            diags.error(
+                f"{where}: config[{key!r}] holds a secret in plain text",
+                src,
+                detail="Kafka Connect returns a connector's configuration to anyone who may read its REST API",
+                hint='reference it through the worker\'s config provider: "${file:/path/on/worker.properties:key}";'
+                " for the connector's own Kafka password set principal instead",
+            )
+        elif principal and key in managed_keys():
+            diags.error(
+                f"{where}: config[{key!r}] is set by meshctl from principal",
+                src,
+                hint=f"remove it: the {'/'.join(CLIENTS)} clients authenticate as {principal}",
+            )
+        elif key == "name":
+            diags.error(f'{where}: config["name"]: the connector\'s name is its name attribute', src)

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from meshctl_sandbox import moto, registry
+from meshctl_sandbox import connect, moto, registry
+from meshctl_sandbox.connect import ConnectSandbox
 from meshctl_sandbox.kafka import DEFAULT_CONTROLLER_PORT, DEFAULT_PORT, KafkaSandbox
 from meshctl_sandbox.moto import MotoSandbox
 from meshctl_sandbox.process import SandboxError, write_private
@@ -29,6 +30,7 @@ ENV_FILE_B = "env-b"
 SECOND_BROKER_PORT = 19094
 SECOND_CONTROLLER_PORT = 19095
 SECOND_MOTO_PORT = 15001
+SECOND_CONNECT_PORT = 18084
 EXIT_NOT_RUNNING = 3  # as LSB init scripts report "not running" for status
 
 
@@ -96,6 +98,16 @@ def _add_service_arguments(parser: argparse.ArgumentParser) -> None:
         "--moto-b-port", type=int, default=_env_int("MESHCTL_SANDBOX_MOTO_B_PORT", SECOND_MOTO_PORT),
         help="the second moto server's port (default: $MESHCTL_SANDBOX_MOTO_B_PORT or %(default)s)",
     )  # fmt: skip
+    connect_group = parser.add_argument_group("Kafka Connect (a distributed-mode worker on the broker)")
+    connect_group.add_argument(
+        "--connect-port", type=int,
+        default=_env_int("MESHCTL_SANDBOX_CONNECT_PORT", connect.DEFAULT_PORT),
+        help="REST port (default: $MESHCTL_SANDBOX_CONNECT_PORT or %(default)s)",
+    )  # fmt: skip
+    second.add_argument(
+        "--connect-b-port", type=int, default=_env_int("MESHCTL_SANDBOX_CONNECT_B_PORT", SECOND_CONNECT_PORT),
+        help="the second worker's REST port (default: $MESHCTL_SANDBOX_CONNECT_B_PORT or %(default)s)",
+    )  # fmt: skip
     moto_group = parser.add_argument_group("moto (AWS)")
     moto_group.add_argument(
         "--moto-port", type=int,
@@ -110,15 +122,15 @@ def build_services(args: argparse.Namespace) -> list[Service]:
     Quickest first: a missing moto or Java 21 then fails ``up`` before Kafka's slower start.
     """
     root: Path = args.dir
+    kafka = KafkaSandbox(workdir=root / "kafka", port=args.kafka_port, controller_port=args.kafka_controller_port)
     return [
         MotoSandbox(workdir=root / "moto", port=args.moto_port),
         RegistrySandbox(workdir=root / "registry", port=args.registry_port),
-        KafkaSandbox(
-            workdir=root / "kafka",
-            port=args.kafka_port,
-            controller_port=args.kafka_controller_port,
-        ),
-    ]
+        kafka,
+        # After its broker; meshctl writes connector credentials into its secrets folder.
+        ConnectSandbox(workdir=root / "connect", kafka=kafka, port=args.connect_port,
+                       credentials_dirs=[root / "connect" / "secrets"]),
+    ]  # fmt: skip
 
 
 class Second:
@@ -153,12 +165,13 @@ def build_second_services(args: argparse.Namespace) -> list[Service]:
     root: Path = args.dir
     if not args.second_broker and not (root / "kafka-b").exists():
         return []
+    kafka = KafkaSandbox(workdir=root / "kafka-b", port=args.kafka_b_port, controller_port=args.kafka_b_controller_port)
     return [
         Second(MotoSandbox(workdir=root / "moto-b", port=args.moto_b_port)),
-        Second(
-            KafkaSandbox(workdir=root / "kafka-b", port=args.kafka_b_port, controller_port=args.kafka_b_controller_port)
-        ),
-    ]
+        Second(kafka),
+        Second(ConnectSandbox(workdir=root / "connect-b", kafka=kafka, port=args.connect_b_port,
+                              credentials_dirs=[root / "connect-b" / "secrets"])),
+    ]  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -193,7 +193,10 @@ class ConnectSandbox(RunsDetached):
         lines = [f"export MESHCTL_CONNECT_URL={shlex.quote(self.url)}"]
         if self.credentials_dirs:
             # Where connectors find their principals' passwords: the worker reads this folder.
-            lines.append(f"export MESHCTL_CONNECT_CREDENTIALS_DIR={shlex.quote(str(self.credentials_dirs[0]))}")
+            # meshctl writes a connector principal's file there (the sandbox is a secrets mount).
+            folder = shlex.quote(str(self.credentials_dirs[0]))
+            lines.append(f"export MESHCTL_CONNECT_CREDENTIALS_DIR={folder}")
+            lines.append(f"export MESHCTL_CONNECT_CREDENTIALS_MOUNT={folder}")
         return lines
 
     def summary(self) -> str:
@@ -323,12 +326,10 @@ class ConnectSandbox(RunsDetached):
                 for role, name in self.internal_topics.items()
                 if name not in existing
             ]
-            for future in (admin.create_topics(new).values() if new else []):
+            for future in admin.create_topics(new).values() if new else []:
                 future.result(timeout=30)
             principal = f"User:{self.user}"
-            bindings = [
-                _binding(principal, ResourceType.GROUP, self.group_id, op) for op in ("DESCRIBE", "READ")
-            ] + [
+            bindings = [_binding(principal, ResourceType.GROUP, self.group_id, op) for op in ("DESCRIBE", "READ")] + [
                 _binding(principal, ResourceType.TOPIC, name, op)
                 for name in self.internal_topics.values()
                 for op in _INTERNAL_OPS

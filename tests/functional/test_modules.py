@@ -112,7 +112,7 @@ def test_the_builtin_modules_are_package_data_and_the_hint_lists_only_modules(me
         result = run("validate", ".")
         assert result.exit_code == 1
         assert f"no module '{source}'" in result.stderr
-        hint = "hint: built-in modules: data-product, domain-baseline, s3-sink, snowflake-s3-stage; local"
+        hint = "hint: built-in modules: data-product, domain-baseline, file-sink, s3-sink, snowflake-s3-stage; local"
         assert hint in result.stderr
 
 

@@ -19,6 +19,7 @@ from typing import TypeVar
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from meshctl_sandbox.connect import ConnectSandbox
 from meshctl_sandbox.kafka import KafkaSandbox, SandboxError, free_port
 from meshctl_sandbox.moto import MotoSandbox
 from meshctl_sandbox.registry import RegistrySandbox
@@ -127,6 +128,32 @@ def broker(kafka: KafkaSandbox) -> KafkaSandbox:
     if not kafka.is_running():
         kafka.start(timeout=120)
     return kafka
+
+
+@pytest.fixture(scope="session")
+def connect_worker(kafka: KafkaSandbox) -> Iterator[ConnectSandbox]:
+    """A Kafka Connect worker (distributed mode, Apache's jars) on broker A, started by the first
+    test that needs it and kept for the session. It reads connector passwords from its own
+    secrets folder only, which meshctl writes (MESHCTL_CONNECT_CREDENTIALS_MOUNT, `connect_env`)."""
+    yield from _serve(
+        "the Kafka Connect worker",
+        "connect",
+        lambda d: ConnectSandbox(d, kafka, port=free_port(), credentials_dirs=[d / "secrets"]),
+        180,
+    )
+
+
+@pytest.fixture
+def connect_env(
+    connect_worker: ConnectSandbox, kafka_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """meshctl pointed at the worker, writing connector credentials where it reads them."""
+    if not connect_worker.is_running():
+        connect_worker.start(timeout=120)
+    env = dict(line.removeprefix("export ").split("=", 1) for line in connect_worker.env_lines())
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
 
 
 @pytest.fixture

@@ -22,11 +22,12 @@ DEPLOYERS = ("arn:aws:iam::123456789012:role/meshctl-deployer",)
 
 def _without_applications(directory: Path) -> Path:
     """A copy of the example mesh without the files that declare applications (an example of
-    them may join examples/): the snapshot is of the mesh before applications."""
+    them may join examples/) or a Kafka Connect worker (examples/connect.hcl: the connectors
+    meshctl deploys): the snapshot is of the mesh before applications."""
     copy = Path(tempfile.mkdtemp(prefix="meshctl-golden-"))
     shutil.copytree(EXAMPLES, copy, dirs_exist_ok=True)
     for path in copy.glob("*.hcl"):
-        if re.search(r'^application\s+"', path.read_text(), flags=re.M):
+        if re.search(r'^(application\s+"|kafka_connect\s+\{)', path.read_text(), flags=re.M):
             path.unlink()
     return copy
 

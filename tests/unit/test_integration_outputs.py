@@ -234,6 +234,7 @@ def test_the_example_mesh_compiles_its_integrations_unchanged() -> None:
         if r.type == "kafka_acl" and "WRITE" in r.attributes["operations"]  # type: ignore[operator]
     )
     assert writes == [
+        ("kafka_acl.analytics-archive/topic/analytics.archive.*", "PREFIXED", ("DESCRIBE", "WRITE")),
         ("kafka_acl.analytics-lake/topic/analytics.lake.*", "PREFIXED", ("DESCRIBE", "WRITE")),
         ("kafka_acl.analytics-snowflake/topic/analytics.snowflake.*", "PREFIXED", ("DESCRIBE", "WRITE")),
     ]
