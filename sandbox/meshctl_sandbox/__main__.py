@@ -30,7 +30,6 @@ ENV_FILE_B = "env-b"
 SECOND_BROKER_PORT = 19094
 SECOND_CONTROLLER_PORT = 19095
 SECOND_MOTO_PORT = 15001
-SECOND_CONNECT_PORT = 18084
 EXIT_NOT_RUNNING = 3  # as LSB init scripts report "not running" for status
 
 
@@ -104,10 +103,6 @@ def _add_service_arguments(parser: argparse.ArgumentParser) -> None:
         default=_env_int("MESHCTL_SANDBOX_CONNECT_PORT", connect.DEFAULT_PORT),
         help="REST port (default: $MESHCTL_SANDBOX_CONNECT_PORT or %(default)s)",
     )  # fmt: skip
-    second.add_argument(
-        "--connect-b-port", type=int, default=_env_int("MESHCTL_SANDBOX_CONNECT_B_PORT", SECOND_CONNECT_PORT),
-        help="the second worker's REST port (default: $MESHCTL_SANDBOX_CONNECT_B_PORT or %(default)s)",
-    )  # fmt: skip
     moto_group = parser.add_argument_group("moto (AWS)")
     moto_group.add_argument(
         "--moto-port", type=int,
@@ -165,13 +160,12 @@ def build_second_services(args: argparse.Namespace) -> list[Service]:
     root: Path = args.dir
     if not args.second_broker and not (root / "kafka-b").exists():
         return []
-    kafka = KafkaSandbox(workdir=root / "kafka-b", port=args.kafka_b_port, controller_port=args.kafka_b_controller_port)
     return [
         Second(MotoSandbox(workdir=root / "moto-b", port=args.moto_b_port)),
-        Second(kafka),
-        Second(ConnectSandbox(workdir=root / "connect-b", kafka=kafka, port=args.connect_b_port,
-                              credentials_dirs=[root / "connect-b" / "secrets"])),
-    ]  # fmt: skip
+        Second(
+            KafkaSandbox(workdir=root / "kafka-b", port=args.kafka_b_port, controller_port=args.kafka_b_controller_port)
+        ),
+    ]
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -109,6 +109,7 @@ def test_the_installed_meshctl_runs_from_the_venv_without_the_sandbox(venv: Path
     assert sorted(p.name for p in Path(modules).iterdir() if p.is_dir() and p.name != "__pycache__") == [
         "data-product",
         "domain-baseline",
+        "file-sink",
         "s3-sink",
         "snowflake-s3-stage",
     ]
@@ -135,7 +136,8 @@ def test_the_installed_meshctl_names_the_builtin_modules_when_a_source_is_unknow
     done = _run([venv / "meshctl", "validate", mesh], tmp_path)
     assert done.returncode == 1, done
     assert "no module 'no-such-module'" in done.stdout + done.stderr
-    assert "built-in modules: data-product, domain-baseline, s3-sink, snowflake-s3-stage" in done.stdout + done.stderr
+    modules = "data-product, domain-baseline, file-sink, s3-sink, snowflake-s3-stage"
+    assert f"built-in modules: {modules}" in done.stdout + done.stderr
 
 
 def test_the_wheel_holds_every_render_template_and_the_installed_meshctl_renders_the_report_page(
