@@ -11,6 +11,7 @@ could still not run or fetch anything."""
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -118,9 +119,9 @@ def lag_chart(products: Sequence[ProductView]) -> BarChart:
             BarInput(
                 label=p.name,
                 title=f"{_owned(p)}: {p.lag_text}, {_lag_sla_text(sla)}",
-                value=float(largest) if largest is not None else None,
+                value=_figure(largest),
                 value_text=p.lag_text,
-                sla=float(sla) if sla is not None else None,
+                sla=_figure(sla),
                 sla_text=_lag_sla_text(sla) if sla is not None else "",
                 breach=_breached(p, "max_lag"),
                 key=str(p.doc.get("topic", "")),
@@ -132,6 +133,14 @@ def lag_chart(products: Sequence[ProductView]) -> BarChart:
         rows,
         lambda v: _count(int(v)),
     )
+
+
+def _figure(value: object) -> float | None:
+    """A number to draw, or None for nothing to draw: null, and anything not a finite number
+    (Python's json reads NaN and Infinity), which no bar can stand for."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def _lag_sla_text(sla: object) -> str:
@@ -147,9 +156,9 @@ def freshness_chart(products: Sequence[ProductView]) -> BarChart:
             BarInput(
                 label=p.name,
                 title=f"{_owned(p)}: {p.freshness_text}, {p.sla_text}",
-                value=float(age) if age is not None else None,
+                value=_figure(age),
                 value_text=p.freshness_text,
-                sla=float(sla) if sla is not None else None,
+                sla=_figure(sla),
                 sla_text=f"SLA {duration_text(sla)}" if sla is not None else "",
                 breach=_breached(p, "freshness"),
                 key=str(p.doc.get("topic", "")),
@@ -262,6 +271,8 @@ def _basis_text(doc: Mapping[str, Any]) -> str:
 def number_text(x: float) -> str:
     """A number for an SVG attribute: whole numbers as integers (a bar's data-value reads as the
     report's own figure), others to two decimals; never an exponent, which SVG lengths refuse."""
+    if not math.isfinite(x):
+        return "0"  # not reached from _figure's values; an attribute must still be a number
     if x == int(x):
         return str(int(x))
     return f"{x:.2f}".rstrip("0").rstrip(".")
@@ -273,6 +284,8 @@ def _count(n: object) -> str:
 
 def duration_text(seconds: float) -> str:
     """45s, 1.5s, 5m, 5m 30s, 2h 5m, 3d 4h: the two largest units, as a person reads an age."""
+    if not isinstance(seconds, int | float) or not math.isfinite(seconds):
+        return str(seconds)  # not a figure to read as a duration: shown as it came
     sign = "-" if seconds < 0 else ""
     left = abs(seconds)
     if left < 60:

@@ -310,3 +310,28 @@ def test_durations_read_as_a_person_says_them(seconds: float, text: str) -> None
 )
 def test_numbers_in_svg_attributes_are_plain_decimals(x: float, text: str) -> None:
     assert number_text(x) == text
+
+
+def test_figures_that_are_not_finite_numbers_draw_no_bar() -> None:
+    doc = sample_doc()
+    p = doc["products"][0]
+    p["freshness"]["age_seconds"], p["freshness"]["sla_seconds"] = float("nan"), float("inf")
+    p["lag"]["max"], p["max_lag_sla"] = "12", True
+    _, tree = page(doc)
+    for chart in ("lag", "freshness"):
+        row = bars(tree, chart)[p["topic"]]
+        assert row.find_all("rect") == [] and row.find_all("line") == []
+    for _, attrs in tree.tags:
+        assert not [v for v in attrs.values() if v and re.search(r"nan|inf", v, re.I) and v[0].isdigit()], attrs
+
+
+def test_a_thousand_products_render_in_a_moment() -> None:
+    import time
+
+    doc = sample_doc()
+    doc["products"] = [product(f"d{i % 40}", f"p{i}", lag_total=i, lag_max=i, age=float(i)) for i in range(1000)]
+    start = time.perf_counter()
+    html, tree = page(doc)
+    took = time.perf_counter() - start
+    assert len(bars(tree, "lag")) == 1000 and len(bars(tree, "freshness")) == 1000
+    assert took < 10, f"{took:.1f}s for 1,000 products"
