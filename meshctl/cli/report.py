@@ -15,6 +15,7 @@ from meshctl.engine.report import report as gather
 from meshctl.mesh.durations import parse_duration_ms
 from meshctl.plan.report import has_breach
 from meshctl.render.report import render_report, render_report_markdown
+from meshctl.render.report_html import render_report_html
 from meshctl.render.report_prometheus import render_prometheus
 
 FORMATS = ("table", "json", "markdown", "prometheus")
@@ -60,6 +61,14 @@ def _window(ctx: click.Context, param: click.Parameter, value: str | None) -> fl
     metavar="FILE",
     help="Write the output to FILE (atomically: a textfile collector never reads half of it) instead of stdout.",
 )
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Also write the report as one self-contained HTML page to FILE (atomically), with lag and freshness "
+    "charts and a view per domain. The page loads nothing from anywhere. The usual output is still printed.",
+)
 @click.option("--fail-on-breach", is_flag=True, help="Exit 2 when a data product breaches its SLA (for cron and CI).")
 @click.option("--no-color", is_flag=True, help="Plain output, no ANSI colours.")
 @handle_errors
@@ -73,6 +82,7 @@ def report(
     fmt: str | None,
     window: float | None,
     out_file: Path | None,
+    html_file: Path | None,
     fail_on_breach: bool,
     no_color: bool,
 ) -> None:
@@ -89,11 +99,16 @@ def report(
       meshctl report -e prod --json
       meshctl report --markdown --window 1m
       meshctl report --format prometheus --out /var/lib/node_exporter/meshctl.prom --fail-on-breach
+      meshctl report -e prod --html /srv/www/mesh/report.html
     """
     chosen = {name for name, on in (("json", as_json), ("markdown", markdown)) if on} | ({fmt} if fmt else set())
     if len(chosen) > 1:
         raise click.UsageError(f"choose one output format, not {' and '.join(sorted(chosen))}")
     kind = chosen.pop() if chosen else "table"
+    if html_file is not None and out_file is not None and html_file.resolve() == out_file.resolve():
+        raise click.UsageError(
+            f"--html and --out name the same file ({display_path(html_file)}): one would overwrite the other"
+        )
     ws = workspace(directory, vars_, var_files, state_dir)
     print_warnings(ws)
     progress(f"meshctl: reading usage from Kafka at {ws.kafka_settings().get('bootstrap.servers', '?')} ...")
@@ -113,4 +128,7 @@ def report(
         progress(f"meshctl: report written to {display_path(out_file)}")
     else:
         click.echo(text, nl=False)
+    if html_file is not None:
+        atomic_write(html_file, render_report_html(doc))
+        progress(f"meshctl: HTML report written to {display_path(html_file)}")
     sys.exit(2 if fail_on_breach and has_breach(doc) else 0)
