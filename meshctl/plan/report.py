@@ -118,7 +118,7 @@ def _granted_domains(mesh: Mesh, product: DataProduct) -> list[str]:
 
 
 def _human(seconds: float) -> str:
-    return format_ms(int(seconds * 1000)) if seconds >= 1 else f"{seconds:.1f}s"
+    return format_ms(int(seconds) * 1000) if seconds >= 1 else f"{seconds:.1f}s"
 
 
 def build_report(
@@ -274,12 +274,12 @@ def _product(
         },
         "max_lag_sla": lag_sla,
         "throughput": {"records_per_second": rate, "end_offset": current.get(key)},
-        "idle": not consumers,
+        "idle": present and not consumers,
         "unused_grants": unused,
         "deprecated_still_read": still_read,
         "breaches": breaches,
     }
-    return entry, _Tally(consuming, len(breaches), not consumers, len(unused), still_read)
+    return entry, _Tally(consuming, len(breaches), present and not consumers, len(unused), still_read)
 
 
 def _consumer(mesh: Mesh, group: GroupObservation, who: Consumer, lag: int) -> dict[str, object]:

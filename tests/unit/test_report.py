@@ -235,6 +235,7 @@ def test_a_missing_topic_is_a_breach_and_reads_nothing(mesh: Mesh) -> None:
     customers = _product(doc, CUSTOMERS)
     assert customers["topic_present"] is False
     assert [b["kind"] for b in customers["breaches"]] == ["topic_missing"]
+    assert customers["idle"] is False and doc["summary"]["idle"] == 0
     assert customers["throughput"] == {"records_per_second": None, "end_offset": None}
 
 

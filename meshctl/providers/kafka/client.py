@@ -41,7 +41,7 @@ from confluent_kafka.admin import (
 )
 
 from meshctl.errors import MeshError
-from meshctl.providers.kafka import scram_login
+from meshctl.providers.kafka import group_reads, scram_login
 
 log = logging.getLogger("meshctl.kafka")
 _rdkafka_log = logging.getLogger("meshctl.librdkafka")
@@ -452,6 +452,33 @@ class KafkaClient:
                 raise self.translate(exc.args[0], f"read the offsets of consumer group {group}") from None
             out[group] = {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0}
         return out
+
+    def group_states_and_offsets(
+        self, groups: list[str]
+    ) -> tuple[dict[str, tuple[str, int]], dict[str, dict[tuple[str, int], int]]]:
+        """Each group's (state, members) and committed offsets. Batched over Kafka's protocol
+        (group_reads: one FindCoordinator, then one DescribeGroups and one OffsetFetch per
+        coordinator) when the connection settings allow; librdkafka, one group a request,
+        for the rest (other settings, an older broker, a group its coordinator answered with
+        an error for)."""
+        if not groups:
+            return {}, {}
+        try:
+            batched = group_reads.read_groups(self._settings, groups, self.timeout_s)
+        except group_reads.Unsupported as exc:
+            log.debug("batched group reads unavailable (%s): one group a request", exc)
+            batched = group_reads.GroupReads(left=list(groups))
+        except group_reads.Refused as exc:
+            raise KafkaClientError(
+                f"Kafka at {self.bootstrap} refused to describe the consumer groups ({exc}); meshctl needs an admin "
+                "principal (DESCRIBE on the groups)"
+            ) from None
+        self.requests += batched.requests
+        described, offsets = dict(batched.described), dict(batched.offsets)
+        if batched.left:
+            described.update(self.describe_groups(batched.left))
+            offsets.update(self.committed_offsets(batched.left))
+        return described, offsets
 
     def describe_groups(self, groups: list[str]) -> dict[str, tuple[str, int]]:
         """Each group's state and member count (group -> (state, members)). librdkafka sends one

@@ -244,8 +244,7 @@ class KafkaProvider(ReportsBrokerCount, ReportsRecordCounts, ReportsConsumerPosi
         present = self.end_offsets_of(topics)
         parts = [(t, p) for t, count in sorted(present.partitions.items()) for p in range(count)]
         groups = self.client.consumer_groups(group_prefixes) if group_prefixes else []
-        described = self.client.describe_groups(groups)
-        committed = self.client.committed_offsets(groups)
+        described, committed = self.client.group_states_and_offsets(groups)
         newest = self.client.partition_offsets(parts, newest_record=True)
         return ClusterUsage(
             partitions=present.partitions,

@@ -133,6 +133,56 @@ def login(where: Endpoints, mechanism: str, user: str, password: str, timeout_s:
     return None
 
 
+class CannotConnect(Exception):
+    """No session: no bootstrap server answered, the mechanism is not enabled, or the broker
+    refused the credentials (`refused`)."""
+
+    def __init__(self, message: str, refused: bool = False):
+        super().__init__(message)
+        self.refused = refused
+
+
+def open_session(
+    where: Endpoints,
+    mechanism: str,
+    user: str,
+    password: str,
+    timeout_s: float,
+    address: tuple[str, int] | None = None,
+    client_id: bytes = _CLIENT_ID,
+) -> Session:
+    """An authenticated connection to `address` (else the first bootstrap server that answers),
+    for requests after the login (meshctl's batched group reads). The caller closes it."""
+    algorithm = _HASHES.get(mechanism.upper())
+    if algorithm is None:
+        raise CannotConnect(f"mechanism {mechanism} is not SCRAM")
+    deadline = time.monotonic() + timeout_s
+    last = "no bootstrap server"
+    for host, port in [address] if address else where.addresses:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            conn = _connect(host, port, where.tls, remaining)
+        except OSError as exc:
+            last = f"{host}:{port}: {exc}"
+            continue
+        session = Session(conn, deadline, client_id, (host, port))
+        try:
+            session.authenticate(mechanism.upper(), algorithm, user, password)
+        except _Refused:
+            conn.close()
+            raise CannotConnect(
+                f"the broker at {host}:{port} refused the credentials of {user}", refused=True
+            ) from None
+        except (OSError, _CannotTell, struct.error, ValueError) as exc:
+            conn.close()
+            last = f"{host}:{port}: {exc}"
+            continue
+        return session
+    raise CannotConnect(last)
+
+
 def _connect(host: str, port: int, tls: ssl.SSLContext | None, timeout_s: float) -> socket.socket:
     raw = socket.create_connection((host, port), timeout=timeout_s)
     if tls is None:
@@ -147,10 +197,13 @@ def _connect(host: str, port: int, tls: ssl.SSLContext | None, timeout_s: float)
 class _Exchange:
     """One connection's SASL exchange: SaslHandshake v1, then SaslAuthenticate v1 twice."""
 
-    def __init__(self, conn: socket.socket, deadline: float):
+    max_frame = _MAX_FRAME
+
+    def __init__(self, conn: socket.socket, deadline: float, client_id: bytes = _CLIENT_ID):
         self.conn = conn
         self.deadline = deadline
         self.correlation = 0
+        self.client_id = client_id
 
     def authenticate(self, mechanism: str, algorithm: str, user: str, password: str) -> None:
         self._handshake(mechanism)
@@ -197,18 +250,24 @@ class _Exchange:
         offset += 4
         return body[offset : offset + max(length, 0)]
 
-    def _call(self, api_key: int, version: int, body: bytes) -> bytes:
+    def _call(self, api_key: int, version: int, body: bytes, flexible: bool = False) -> bytes:
+        """One request and its response's body. A flexible version (KIP-482) has request
+        header v2 and response header v1: an empty tagged-field section after each."""
         self.correlation += 1
-        header = struct.pack(">hhi", api_key, version, self.correlation) + _string_bytes(_CLIENT_ID)
-        payload = header + body
+        header = struct.pack(">hhi", api_key, version, self.correlation) + _string_bytes(self.client_id)
+        payload = header + (b"\x00" if flexible else b"") + body
         self._settimeout()
         self.conn.sendall(struct.pack(">i", len(payload)) + payload)
         (size,) = struct.unpack(">i", self._read(4))
-        if not 4 <= size <= _MAX_FRAME:
+        if not 4 <= size <= self.max_frame:
             raise _CannotTell("bad frame size")
         frame = self._read(size)
         if struct.unpack_from(">i", frame)[0] != self.correlation:
             raise _CannotTell("correlation id mismatch")
+        if flexible:
+            if frame[4] != 0:  # tagged fields in the response header: none is defined
+                raise _CannotTell("unexpected tagged fields in a response header")
+            return frame[5:]
         return frame[4:]
 
     def _read(self, count: int) -> bytes:
@@ -227,6 +286,31 @@ class _Exchange:
         if remaining <= 0:
             raise _CannotTell("timed out")
         self.conn.settimeout(remaining)
+
+
+# Responses to batched reads (a thousand groups' offsets) are far larger than a login's.
+_MAX_DATA_FRAME = 256 << 20
+
+
+class Session(_Exchange):
+    """An authenticated connection that stays open for further requests."""
+
+    max_frame = _MAX_DATA_FRAME
+
+    def __init__(self, conn: socket.socket, deadline: float, client_id: bytes, address: tuple[str, int]):
+        super().__init__(conn, deadline, client_id)
+        self.address = address
+
+    def call(self, api_key: int, version: int, body: bytes, flexible: bool, timeout_s: float) -> bytes:
+        """One request; raises OSError when the broker does not answer in `timeout_s`."""
+        self.deadline = time.monotonic() + timeout_s
+        try:
+            return self._call(api_key, version, body, flexible)
+        except _CannotTell as exc:
+            raise OSError(str(exc)) from None
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def _saslname(user: str) -> str:
