@@ -13,6 +13,9 @@ domain "commerce" {
     min_replication_factor = var.replication_factor
     max_retention          = "30d"
     max_partitions         = 24
+    # A copy of a product between two domains of commerce needs the consent of commerce's
+    # accountable or responsible owners, the nearest common ancestor (governance.hcl).
+    require_approval       = ["copy"]
   }
 }
 

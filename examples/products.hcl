@@ -96,6 +96,10 @@ data_product "transactions" {
   sla {
     freshness = "1m"
   }
+  # Off the happy path (duplicates tolerated): justified by exception "ledger_exactly_once".
+  delivery {
+    duplicates = "not_tolerated"
+  }
 }
 
 # Still being built: only in dev until it is promoted (add "prod" to environments).

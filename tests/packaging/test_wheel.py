@@ -9,6 +9,7 @@ benchmarks must not be.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -158,3 +159,22 @@ def test_the_wheel_holds_every_render_template_and_the_installed_meshctl_renders
     )
     page = _ok([venv / "python", "-c", probe], tmp_path)
     assert page.startswith("<!DOCTYPE html>") and "No data products in this report." in page
+
+
+def test_the_installed_meshctl_keeps_the_examples_copy_and_exception(
+    venv: Path, examples: Path, tmp_path: Path
+) -> None:
+    """examples/governance.hcl: a copy with its approval and an exception in force, in each environment."""
+    assert re.search(r'^copy\s+"customers"', (examples / "governance.hcl").read_text(), flags=re.M)
+    doc = json.loads(_ok([venv / "meshctl", "validate", "--json", examples], tmp_path))
+    assert doc["valid"] is True and doc["error_count"] == 0, doc["diagnostics"]
+    assert doc["environments"] == {"dev": {"valid": True}, "prod": {"valid": True}}
+    assert [(e["name"], e["target"], e["file"]) for e in doc["exceptions"]] == [
+        ("ledger_exactly_once", "data_product.payments.transactions.v1", "examples/governance.hcl")
+    ]
+    # Without its approval, the copy is refused: the policy in domains.hcl asks for one.
+    text = (examples / "governance.hcl").read_text()
+    (examples / "governance.hcl").write_text(text.replace('by     = "head-of-commerce@acme.example"', 'by = "x@y"'))
+    refused = _run([venv / "meshctl", "validate", examples], tmp_path)
+    assert refused.returncode == 1
+    assert 'error: copy "customers": "x@y" is not accountable or responsible at "commerce"' in refused.stderr
