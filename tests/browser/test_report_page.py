@@ -12,8 +12,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request
 
+from meshctl.engine.workspace import Workspace
 from meshctl.render.report_html import render_report_html
 from tests.browser.png import decode
+from tests.cli import run
+from tests.fake_providers import FakeProvider
+from tests.functional.test_report_cli import MESH, SECRET, TOPIC, FakeUsage, _usage
+from tests.helpers import write_mesh
 from tests.report_docs import HOSTILE, HOSTILE_ATTR, empty_doc, hostile_doc, sample_doc
 
 pytestmark = pytest.mark.browser
@@ -201,3 +206,36 @@ def test_an_empty_report_renders_in_chromium(
     assert "No data products in this report." in body and "No SLA breaches." in body
     assert page.locator("#chart-lag .empty").is_visible()
     page.screenshot(path=artifact("report-page-empty.png"), full_page=True)
+
+
+def test_the_page_meshctl_report_writes_renders_in_chromium(
+    browser: Browser, mesh_dir: Path, monkeypatch: pytest.MonkeyPatch, artifact: Callable[[str], Path]
+) -> None:
+    """The whole pipeline, not a hand-made document: `meshctl report --html` over the in-memory
+    Kafka provider of the CLI tests (the real broker's figures are the integration tests' part),
+    with a freshness breach, then the file it wrote opened in Chromium."""
+    fake = FakeUsage(_usage(age_s=3600))  # an hour old against a 5m freshness SLA
+    others = {"registry": FakeProvider("registry"), "aws": FakeProvider("aws")}
+    monkeypatch.setattr(Workspace, "providers", property(lambda self: {"kafka": fake, **others}))
+    monkeypatch.delenv("MESHCTL_KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setenv("MESHCTL_KAFKA_SASL_PASSWORD", SECRET)
+    write_mesh(mesh_dir, {"main.hcl": MESH})
+    result = run("report", "--fail-on-breach", "--html", "report.html")
+    assert result.exit_code == 2, result.output
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    try:
+        page.goto((mesh_dir / "report.html").as_uri(), wait_until="load")
+        assert problems == []
+        assert page.locator("svg.chart-svg").count() == 2
+        breached = page.locator(f'#chart-freshness g.breach[data-key="{TOPIC}"]')
+        assert breached.count() == 1 and "BREACH" in (breached.text_content() or "")
+        assert near(bar_colour(page, f'#chart-freshness g[data-key="{TOPIC}"] rect.bar'), RED)
+        assert 'sales "lead"@acme.example' in page.locator("#breaches").inner_text()  # the owner, as text
+        assert SECRET not in page.content()
+        page.screenshot(path=artifact("report-page-from-cli.png"), full_page=True)
+    finally:
+        page.close()
