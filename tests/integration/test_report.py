@@ -7,6 +7,9 @@ unreachable broker, the admin password never printed."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -245,3 +248,24 @@ def test_requests_stay_constant_with_the_number_of_groups(
     states, offsets = client.describe_groups(sorted(extra)), client.committed_offsets(sorted(extra))
     assert {g: (o.state, o.members) for g, o in extra.items()} == states
     assert {g: dict(o.offsets) for g, o in extra.items()} == offsets
+
+
+def test_the_cron_example_runs_drift_and_the_report(live: dict[str, object], workdir: Path) -> None:
+    """examples/ci/drift-cron.sh with the real meshctl: the deleted topic is drift, the report's
+    breaches make it 2 as well, and the textfile collector's file parses."""
+    script = Path(__file__).parents[2] / "examples" / "ci" / "drift-cron.sh"
+    metrics = workdir / "textfile" / "meshctl.prom"
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "MESH_DIR": str(workdir),
+        "DRIFT_REPORT": str(workdir / "drift.json"),
+        "METRICS_FILE": str(metrics),
+    }
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=120, cwd=workdir)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "DRIFT" in done.stdout and "SLA BREACH" in done.stdout
+    families = {f.name: f for f in text_string_to_metric_families(metrics.read_text())}
+    kinds = sorted(s.labels["kind"] for s in families["meshctl_sla_breach"].samples)
+    assert kinds == ["freshness", "max_lag", "topic_missing"]
+    assert json.loads((workdir / "drift.json").read_text())["drift"] is True
