@@ -10,13 +10,11 @@ kafka_connect {
 # The orders, archived to a file on the worker by Apache Kafka's FileStreamSink: meshctl
 # deploys the connector, which reads as the integration's own principal.
 integration "archive" {
-  # The sandbox runs a worker for dev only (prod's would be the platform's).
-  environments = ["dev"]
-  domain       = "analytics"
-  vendor       = "kafka-connect"
-  source       = "file-sink"
-  reads        = ["sales.orders"]
-  inputs       = {
+  domain = "analytics"
+  vendor = "kafka-connect"
+  source = "file-sink"
+  reads  = ["sales.orders"]
+  inputs = {
     file            = "analytics-archive.txt"
     worker_role_arn = "arn:aws:iam::${var.aws_account_id}:role/connect-workers"
   }

@@ -57,9 +57,20 @@ def credentials_file(credentials_dir: str, user: str) -> str:
     return f"{credentials_dir.rstrip('/')}/{user}.properties"
 
 
-def client_overrides(user: str, credentials_dir: str) -> dict[str, str]:
+MIRROR_PREFIX = "org.apache.kafka.connect.mirror."
+# MirrorMaker 2's connectors open clients of their own to both clusters.
+MIRROR_CLUSTERS = ("source.cluster", "target.cluster")
+
+
+def is_mirror(config: Mapping[str, str]) -> bool:
+    return str(config.get("connector.class", "")).startswith(MIRROR_PREFIX)
+
+
+def client_overrides(user: str, credentials_dir: str, clusters: Mapping[str, str] | None = None) -> dict[str, str]:
     """The settings that make the connector's clients authenticate as `user`, the password
-    and SCRAM mechanism read by the worker from `<credentials_dir>/<user>.properties`."""
+    and SCRAM mechanism read by the worker from `<credentials_dir>/<user>.properties`. With
+    `clusters` (bootstrap.servers, security.protocol: a MirrorMaker 2 connector's), its
+    source and target cluster clients too."""
     path = credentials_file(credentials_dir, user)
     jaas = f'{SCRAM_MODULE} required username="{user}" password="${{{CONFIG_PROVIDER}:{path}:sasl.password}}";'
     mechanism = f"${{{CONFIG_PROVIDER}:{path}:sasl.mechanism}}"
@@ -67,11 +78,16 @@ def client_overrides(user: str, credentials_dir: str) -> dict[str, str]:
     for client in CLIENTS:
         out[f"{client}.override.sasl.jaas.config"] = jaas
         out[f"{client}.override.sasl.mechanism"] = mechanism
+    for cluster in MIRROR_CLUSTERS if clusters is not None else ():
+        out |= {f"{cluster}.{key}": value for key, value in sorted((clusters or {}).items())}
+        out[f"{cluster}.sasl.jaas.config"] = jaas
+        out[f"{cluster}.sasl.mechanism"] = mechanism
     return out
 
 
 def managed_keys() -> frozenset[str]:
-    return frozenset(client_overrides("x", "/x"))
+    """What meshctl sets from a connector's principal (a configuration may not set it)."""
+    return frozenset(client_overrides("x", "/x", {"bootstrap.servers": "", "security.protocol": ""}))
 
 
 def user_of(principal: str) -> str:
@@ -79,7 +95,9 @@ def user_of(principal: str) -> str:
     return principal.split(":", 1)[1] if principal.startswith("User:") else principal
 
 
-def live_view(name: str, config: Mapping[str, str], credentials_dir: str) -> tuple[dict[str, str], str]:
+def live_view(
+    name: str, config: Mapping[str, str], credentials_dir: str, clusters: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], str]:
     """What the worker holds, as meshctl declares it: (config, principal). The settings meshctl
     adds for a principal are taken out when they are exactly those it would write (else they
     stay, masked, and the plan shows them going); Connect's own copy of the name goes too."""
@@ -88,7 +106,7 @@ def live_view(name: str, config: Mapping[str, str], credentials_dir: str) -> tup
     found = _JAAS_USER.search(jaas)
     principal = ""
     if found:
-        expected = client_overrides(found.group(1), credentials_dir)
+        expected = client_overrides(found.group(1), credentials_dir, clusters if is_mirror(rest) else None)
         if all(rest.get(k) == v for k, v in expected.items()):
             rest = {k: v for k, v in rest.items() if k not in expected}
             principal = f"User:{found.group(1)}"

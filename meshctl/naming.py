@@ -123,6 +123,13 @@ def integration_output_topic(domain_path: str, integration: str, output: str) ->
 MAX_TOPIC_NAME_LENGTH = 249
 
 
+def copy_principal(domain: str, copy: str, version: int) -> str:
+    """`analytics-orders_local-v1+copy`: the principal of a copy's connector. No dot (principals
+    hold none, see application_namespace) and a `+`, which no domain, integration or
+    application name holds, so it is no other principal's."""
+    return f"{domain}-{copy}-v{version}+copy"
+
+
 def kafka_principal(user: str) -> str:
     """`User:sales`: a principal as Kafka's authorizer spells it."""
     return f"User:{user}"

@@ -13,6 +13,7 @@ from meshctl.attributes import KafkaAcl, KafkaScramUser, KafkaTopic, attributes_
 from meshctl.compile.acls import SCRAM_ITERATIONS
 from meshctl.compile.acls import acl as _acl
 from meshctl.compile.applications import compile_applications
+from meshctl.compile.copies import compile_copies
 from meshctl.compile.lifecycle import LIVE, Stage
 from meshctl.mesh.applications import written_versions
 from meshctl.mesh.model import DataProduct, Mesh, TopicSpec
@@ -100,6 +101,8 @@ def compile_kafka(mesh: Mesh, stages: Mapping[str, Stage] | None = None) -> list
                 (str(Address("kafka_scram_user", consumer)),),
             )
         )
+    policy_of_copy = policies(mesh)
+    out.extend(compile_copies(mesh, topics, lambda p: _product_topic(mesh, p, policy_of_copy(p.domain))))
     out.extend(_integrations(mesh, topics))
     out.extend(compile_applications(mesh, topics, stages))
     return _merge_duplicates(out)

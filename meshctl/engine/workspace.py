@@ -355,7 +355,18 @@ class Workspace:
         directory = configured
         if not directory and not self.config.mesh.aws:
             directory = str((self.meta_dir / "credentials").absolute())
-        return ConnectSettings(directory or None, Path(mount).absolute() if mount else None)
+        return ConnectSettings(directory or None, Path(mount).absolute() if mount else None, self._connect_kafka)
+
+    @property
+    def _connect_kafka(self) -> dict[str, str]:
+        """How the worker's MirrorMaker 2 clients reach Kafka: as meshctl does, unless
+        MESHCTL_CONNECT_KAFKA_BOOTSTRAP_SERVERS says otherwise (a worker inside another network)."""
+        settings = self.kafka_settings()
+        return {
+            "bootstrap.servers": self.env.get(ENV_CONNECT + "KAFKA_BOOTSTRAP_SERVERS")
+            or settings.get("bootstrap.servers", ""),
+            "security.protocol": settings.get("security.protocol", "PLAINTEXT"),
+        }
 
     def registry_url(self, registry: str = DEFAULT_CLUSTER) -> str:
         """The registry's URL as configured, "" when none is (for client configurations)."""

@@ -246,6 +246,9 @@ def escalations(live: Mapping[str, object]) -> list[str]:
     if live.get("other_mechanisms"):
         added = ", ".join(str(m) for m in _items(live["other_mechanisms"]))
         why.append(f"a {added} credential was added next to the managed one: apply removes it")
+    if live.get("failed_tasks"):
+        failed = _items(live["failed_tasks"])
+        why.append(f"{len(failed)} failed connector task(s) (failed_tasks): apply restarts them")
     if live.get("attached_policies"):
         arns = ", ".join(str(a) for a in _items(live["attached_policies"]))
         why.append(f"managed policies attached out of band ({arns}): apply detaches them")

@@ -30,6 +30,7 @@ ENV_FILE_B = "env-b"
 SECOND_BROKER_PORT = 19094
 SECOND_CONTROLLER_PORT = 19095
 SECOND_MOTO_PORT = 15001
+SECOND_CONNECT_PORT = 18084
 EXIT_NOT_RUNNING = 3  # as LSB init scripts report "not running" for status
 
 
@@ -103,6 +104,10 @@ def _add_service_arguments(parser: argparse.ArgumentParser) -> None:
         default=_env_int("MESHCTL_SANDBOX_CONNECT_PORT", connect.DEFAULT_PORT),
         help="REST port (default: $MESHCTL_SANDBOX_CONNECT_PORT or %(default)s)",
     )  # fmt: skip
+    second.add_argument(
+        "--connect-b-port", type=int, default=_env_int("MESHCTL_SANDBOX_CONNECT_B_PORT", SECOND_CONNECT_PORT),
+        help="the second broker's Connect worker's REST port (default: $MESHCTL_SANDBOX_CONNECT_B_PORT or %(default)s)",
+    )  # fmt: skip
     moto_group = parser.add_argument_group("moto (AWS)")
     moto_group.add_argument(
         "--moto-port", type=int,
@@ -166,6 +171,18 @@ def build_second_services(args: argparse.Namespace) -> list[Service]:
             KafkaSandbox(workdir=root / "kafka-b", port=args.kafka_b_port, controller_port=args.kafka_b_controller_port)
         ),
     ]
+
+
+def second_connect(args: argparse.Namespace, second: Sequence[Service]) -> list[Service]:
+    """The second broker's own Kafka Connect worker: a connector's records go to its worker's
+    cluster, so each environment's connectors need a worker on that environment's broker."""
+    kafka_b = next((s.service for s in second if isinstance(s, Second) and isinstance(s.service, KafkaSandbox)), None)
+    if kafka_b is None:
+        return []
+    root: Path = args.dir
+    worker = ConnectSandbox(workdir=root / "connect-b", kafka=kafka_b, port=args.connect_b_port,
+                            credentials_dirs=[root / "connect-b" / "secrets"])  # fmt: skip
+    return [Second(worker)]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -239,6 +256,7 @@ def _run(args: argparse.Namespace) -> int:
     root: Path = args.dir
     services = build_services(args)
     second = build_second_services(args)
+    second = [*second, *second_connect(args, second)]
     if args.command == "up":
         return cmd_up(services, root, args.timeout, second if args.second_broker else ())
     if args.command == "down":

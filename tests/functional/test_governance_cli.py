@@ -157,7 +157,8 @@ def test_an_exception_matching_nothing_is_a_warning_and_validate_succeeds(mesh_d
 @pytest.fixture
 def fake_kafka(mesh_dir: Path, monkeypatch: pytest.MonkeyPatch) -> FakeKafka:
     fake = FakeKafka()
-    others = {"registry": FakeProvider("registry"), "aws": FakeProvider("aws")}
+    # A copy is a MirrorMaker 2 connector on the Connect worker (compile.connect).
+    others = {"registry": FakeProvider("registry"), "aws": FakeProvider("aws"), "connect": FakeProvider("connect")}
     monkeypatch.setattr(Workspace, "providers", property(lambda self: {"kafka": fake, **others}))
     return fake
 

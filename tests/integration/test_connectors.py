@@ -194,3 +194,88 @@ def test_a_connector_runs_as_its_principal_and_drift_shows_its_failed_task(
     # The plan restarts the failed task (it fails again: the grant is missing, not the task).
     plan = run("plan", ".")
     assert "kafka_connector.peek" in plan.output and "failed_tasks" in plan.output
+
+
+COPY = """copy "orders_local" {{
+  domain  = "{p}analytics"
+  product = "{p}sales.orders"
+  version = 1
+}}
+"""
+
+
+def test_a_copy_is_a_mirrormaker_source_connector_under_the_copy_s_own_principal(
+    workdir: Path, prefix: str, broker: KafkaSandbox, connect_worker: ConnectSandbox, connect_env: dict[str, str]
+) -> None:
+    """Records produced to the source version arrive, unchanged, in the copy's topic in the
+    copying domain's namespace; the copy's principal reads the source and writes the copy and
+    nothing else (it cannot read another product, nor write the source)."""
+    from confluent_kafka import Consumer, KafkaException
+
+    p = prefix
+    source, copy = f"{p}sales.orders.v1", f"{p}analytics.orders_local.v1"
+    write_mesh(workdir, _mesh(p, workdir / "archive.txt", extra=COPY.format(p=p)))
+    plan = run("plan", ".")
+    assert plan.exit_code == 0, plan.output
+    assert f"kafka_connector.{p}analytics.orders_local.v1" in plan.output
+    assert "MirrorSourceConnector" in plan.output
+    applied = run("apply", "--auto-approve", ".")
+    assert applied.exit_code == 0, applied.output
+    name = f"copy.{copy}"
+    _wait(
+        "the copy connector to run",
+        lambda: _status(connect_worker, name).get("connector", {}).get("state") == "RUNNING",
+    )
+
+    producer = Producer(broker.admin_config() | {"log_level": 0})
+    for i in range(3):
+        producer.produce(
+            source,
+            key=f"k{i}".encode(),
+            value=f"order-{i}".encode(),
+            headers=[("h", b"v")],
+            timestamp=1_700_000_000_000 + i,
+        )
+    assert producer.flush(20) == 0
+
+    def read(topic: str, props: dict[str, str], group: str) -> list[tuple[bytes, bytes, int]]:
+        consumer = Consumer(props | {"group.id": group, "auto.offset.reset": "earliest", "log_level": 0})
+        consumer.subscribe([topic])
+        got, deadline = [], time.monotonic() + 30
+        try:
+            while time.monotonic() < deadline and len(got) < 3:
+                msg = consumer.poll(1.0)
+                if msg is None:
+                    continue
+                if msg.error():
+                    raise KafkaException(msg.error())
+                got.append((msg.key(), msg.value(), msg.timestamp()[1]))
+        finally:
+            consumer.close()
+        return got
+
+    copied = read(copy, broker.admin_config(), f"check-{p}")
+    assert copied == [(f"k{i}".encode(), f"order-{i}".encode(), 1_700_000_000_000 + i) for i in range(3)]
+
+    # The copy's principal: only the source to read, only the copy to write.
+    user = f"{p}analytics-orders_local-v1+copy"
+    password = (Path(connect_env["MESHCTL_CONNECT_CREDENTIALS_DIR"]) / f"{user}.properties").read_text()
+    password = next(line.split("=", 1)[1] for line in password.splitlines() if line.startswith("sasl.password="))
+    as_copy = broker.client_config(user, password)
+    _produce(broker, f"{p}sales.salaries.v1", ["salary-1"])
+    try:
+        read(f"{p}sales.salaries.v1", as_copy, f"x-{p}")
+        raise AssertionError("the copy's principal read a product it does not copy")
+    except KafkaException as exc:
+        assert "authoriz" in str(exc).lower()
+    refused = Producer(as_copy | {"log_level": 0, "message.timeout.ms": 5000})
+    errors: list[str] = []
+    refused.produce(source, b"forged", on_delivery=lambda err, msg: errors.append(str(err)))
+    refused.flush(10)
+    assert errors and "authoriz" in errors[0].lower()
+    # The password is nowhere in the connector's configuration as the REST API returns it.
+    _, config = rest_call("GET", f"{connect_worker.url}/connectors/{name}/config")
+    assert password not in json.dumps(config) and "${file:" in config["source.cluster.sasl.jaas.config"]
+
+    again = run("plan", "--detailed-exitcode", ".")
+    assert again.exit_code == 0, again.output

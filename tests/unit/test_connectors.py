@@ -288,3 +288,62 @@ def test_a_principal_without_a_credentials_folder_is_refused_before_any_request(
     provider = ConnectProvider(lambda: _client(worker), lambda: ConnectSettings(None, None))
     result = provider.apply([_change(None, _connector())])[0]
     assert "MESHCTL_CONNECT_CREDENTIALS_DIR" in result.error and worker.requests == []
+
+
+# -- copies -----------------------------------------------------------------------------------
+
+
+def test_a_copy_compiles_to_its_topic_principal_grants_and_mirrormaker_connector(tmp_path: Path) -> None:
+    from datetime import date
+
+    from meshctl.config.loader import LoadOptions, load
+    from meshctl.engine.run import compile_desired
+    from meshctl.state_model import State
+    from tests.helpers import MINIMAL, write_mesh
+
+    copy = 'copy "orders_local" {\n  domain  = "analytics"\n  product = "sales.orders"\n  version = 1\n}\n'
+    write_mesh(tmp_path, {"main.hcl": MINIMAL, "copy.hcl": copy})
+    desired = compile_desired(load(tmp_path, LoadOptions(env={})), State(), date(2026, 12, 3))
+    # The copy's topic comes from the copy as a product of analytics (its lineage names the source).
+    copied = ("copy.analytics.orders_local.v1", "data_product.analytics.orders_local.v1")
+    mine = {r.address: r for r in desired.resources if r.source in copied}
+    user = "analytics-orders_local-v1+copy"
+    assert sorted(mine) == sorted(
+        [
+            "kafka_topic.analytics.orders_local.v1",
+            f"kafka_scram_user.{user}",
+            f"kafka_acl.{user}/topic/commerce.sales.orders.v1",
+            f"kafka_acl.{user}/topic/analytics.orders_local.v1",
+            "kafka_acl.analytics/topic/analytics.orders_local.v1",
+            "kafka_connector.analytics.orders_local.v1",
+        ]
+    )
+    acls = {a: dict(r.attributes) for a, r in mine.items() if r.type == "kafka_acl"}
+    assert acls[f"kafka_acl.{user}/topic/commerce.sales.orders.v1"]["operations"] == ["DESCRIBE", "READ"]
+    assert acls[f"kafka_acl.{user}/topic/analytics.orders_local.v1"]["operations"] == ["DESCRIBE", "WRITE"]
+    assert acls["kafka_acl.analytics/topic/analytics.orders_local.v1"]["operations"] == ["DESCRIBE", "READ"]
+    topic = mine["kafka_topic.analytics.orders_local.v1"].attributes
+    assert topic["partitions"] == 3 and topic["config"]["retention.ms"] == "86400000"  # the source's
+    connector = mine["kafka_connector.analytics.orders_local.v1"]
+    attrs = connector.attributes
+    assert attrs["name"] == "copy.analytics.orders_local.v1" and attrs["principal"] == f"User:{user}"
+    config = attrs["config"]
+    assert isinstance(config, dict)
+    assert config["connector.class"] == "org.apache.kafka.connect.mirror.MirrorSourceConnector"
+    assert config["topics"] == "commerce\\.sales\\.orders\\.v1"
+    assert config["transforms.copy.regex"] == "mesh\\.commerce\\.sales\\.orders\\.v1"
+    assert config["transforms.copy.replacement"] == "analytics.orders_local.v1"
+    assert not any(literal_secret(k, v) for k, v in config.items())
+    # It waits for its topic, its principal and that principal's grants.
+    assert set(connector.depends_on) == {a for a, r in mine.items() if r.type != "kafka_connector" and user in a} | {
+        "kafka_topic.analytics.orders_local.v1"
+    }
+
+
+def test_mirrormaker_s_cluster_settings_are_added_and_read_back() -> None:
+    clusters = {"bootstrap.servers": "kafka:9092", "security.protocol": "SASL_SSL"}
+    declared = {"connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector", "topics": "t"}
+    added = client_overrides("u", DIR, clusters)
+    assert added["source.cluster.bootstrap.servers"] == "kafka:9092"
+    assert "${file:" in added["target.cluster.sasl.jaas.config"]
+    assert live_view("c", {**declared, **added}, DIR, clusters) == (declared, "User:u")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from meshctl.address import Address
-from meshctl.connectors import client_overrides, credentials_file, live_view, user_of
+from meshctl.connectors import client_overrides, credentials_file, is_mirror, live_view, user_of
 from meshctl.credentials import CredentialStore
 from meshctl.documents import atomic_write
 from meshctl.errors import MeshError
@@ -41,6 +41,8 @@ _TRACE_CHARS = 300
 class ConnectSettings:
     credentials_dir: str | None = None  # the folder on the worker; None: not configured
     credentials_mount: Path | None = None  # where meshctl writes the files the worker reads (sandbox)
+    # How a MirrorMaker 2 connector's own clients reach Kafka: bootstrap.servers, security.protocol.
+    kafka: Mapping[str, str] | None = None
 
 
 class ConnectProvider:
@@ -95,7 +97,8 @@ class ConnectProvider:
     def _live(self, name: str, entry: Mapping[str, Any], expected: str) -> dict[str, object]:
         info = entry.get("info") or {}
         status = entry.get("status") or {}
-        config, principal = live_view(name, info.get("config") or {}, self.settings.credentials_dir or "")
+        settings = self.settings
+        config, principal = live_view(name, info.get("config") or {}, settings.credentials_dir or "", settings.kafka)
         connector = status.get("connector") or {}
         state = str(connector.get("state") or "UNASSIGNED")
         live: dict[str, object] = {
@@ -174,7 +177,10 @@ class ConnectProvider:
                 "set credentials_dir in the kafka_connect block or MESHCTL_CONNECT_CREDENTIALS_DIR"
             )
         self._mount(user)
-        return config | client_overrides(user, directory)
+        clusters = self.settings.kafka if is_mirror(config) else None
+        if is_mirror(config) and not clusters:
+            raise ConnectError(f"{after['name']}: MirrorMaker 2 needs the Kafka cluster's address for its own clients")
+        return config | client_overrides(user, directory, clusters)
 
     def _mount(self, user: str) -> None:
         """Write the user's credentials file where the worker reads it, when meshctl can (the sandbox)."""
