@@ -197,6 +197,11 @@ def client_configs(
 _JVM_NAMES = {"streams": "Kafka Streams", "connect": "Kafka Connect"}
 _HAPPY_PATH = "The happy path: no duplicates from retries, nothing acknowledged before every in-sync replica has it."
 _IN_FLIGHT = ("max.in.flight.requests.per.connection", "5")
+_NOT_IDEMPOTENT = (
+    "Off the happy path (a non_idempotent_producer exception): a retried send may write a record twice;",
+    "one request in flight keeps the records of a partition in order.",
+)
+_ONE_IN_FLIGHT = ("max.in.flight.requests.per.connection", "1")
 _ONE_PER_INSTANCE = "One per running instance: replace 0 by a stable instance index."
 _FAT_OBJECT = "A fat object: the latest state of each entity, compacted by key. Always set the key to the entity id."
 
@@ -223,7 +228,7 @@ def _files(
     if app.kind == "connect":
         return [b.connect(app)]
     txn = transactional_prefix(app.principal_name) if app.transactional else None
-    files = [b.producer(f"{name}.{p.key}", p, txn) for p in app_writes(mesh, app)]
+    files = [b.producer(f"{name}.{p.key}", p, txn, app.idempotent) for p in app_writes(mesh, app)]
     p_name = app.principal_name
     files += [
         b.consumer(f"{name}.{p.key}", p, consumer_group_id(p_name, p.key, p.version)) for p in app_reads(mesh, app)
@@ -314,10 +319,13 @@ class _Builder:
             "schema_registry_url": self.registry_url if p.schema else None,
         }
 
-    def producer(self, stem: str, p: DataProduct, txn_prefix: str | None) -> ClientFile:
+    def producer(self, stem: str, p: DataProduct, txn_prefix: str | None, idempotent: bool = True) -> ClientFile:
         java, librdkafka = self._java_connection(), self._librdkafka_connection()
         body = [Section((_HAPPY_PATH,), (("enable.idempotence", "true"), ("acks", "all"), _IN_FLIGHT))]
         facts = self._facts("producer", p)
+        if not idempotent:  # `idempotent = false`, which validation admits only with a justified exception
+            body = [Section(_NOT_IDEMPOTENT, (("enable.idempotence", "false"), ("acks", "all"), _ONE_IN_FLIGHT))]
+            facts["idempotent"] = False
         if txn_prefix:
             txn = f"{txn_prefix}0"
             facts |= {"transactional_id": txn, "transactional_id_prefix": txn_prefix}

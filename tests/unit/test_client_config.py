@@ -227,6 +227,24 @@ def test_producer_delivery_settings(mesh: Mesh) -> None:
         )
 
 
+def test_a_producer_declared_not_idempotent_gets_its_settings_and_says_why(mesh: Mesh) -> None:
+    plain = _app(mesh, "sales.backfill")
+    off = replace(plain, idempotent=False)
+    user = LOCAL.format(off.principal_name)
+    for fmt in ("java", "librdkafka"):
+        files = client_configs(mesh, off, SETTINGS, user, REGISTRY, fmt)
+        text = files["backfill.sales.refunds.v1.producer.properties"]
+        props = _properties(text)
+        assert props["enable.idempotence"] == "false" and props["acks"] == "all"
+        assert props["max.in.flight.requests.per.connection"] == "1"
+        assert "# Off the happy path (a non_idempotent_producer exception)" in text
+    (doc,) = client_configs(mesh, off, SETTINGS, user, REGISTRY, "json").values()
+    producer = next(c for c in json.loads(doc)["clients"] if c["role"] == "producer")
+    assert producer["idempotent"] is False
+    (happy,) = client_configs(mesh, plain, SETTINGS, user, REGISTRY, "json").values()
+    assert all("idempotent" not in c for c in json.loads(happy)["clients"])  # the happy path: as before
+
+
 def test_a_transactional_producer_gets_its_first_transactional_id(mesh: Mesh) -> None:
     for fmt in ("java", "librdkafka"):
         text = _configs(mesh, "sales.orders_api", fmt)["orders_api.sales.orders.v2.producer.properties"]
