@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -57,12 +56,12 @@ def export_(
     names them, the cluster's bootstrap servers: never a credential), and Backstage entities: a
     Domain per domain, a System per product, an API per version (AsyncAPI, the schema as its
     payload), a Group per owner team and a Component per reader, the access grants as its
-    consumesApis. No server is contacted; the product's lifecycle status is today's (UTC)."""
+    consumesApis. No server is contacted; a version's status (active, deprecated, retired) is today's, as plan sees it."""
     ws = workspace(directory, vars_, var_files, state_dir)
     mesh = ws.config.mesh
     print_warnings(ws)
     environment = ws.config.environment.name if ws.config.environment.is_declared else selected_environment()
-    result = export(mesh, fmt, datetime.now(UTC).date(), environment)
+    result = export(mesh, fmt, ws.today, environment)
     for cluster in result.without_servers:
         click.echo(
             f"note: cluster {cluster!r}: the configuration names no bootstrap servers (or only with credentials "

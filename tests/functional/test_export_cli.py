@@ -433,3 +433,86 @@ data_product "orders" {
         assert "Pw-In-Url-9" not in path.read_text() and "alice" not in path.read_text()
     odcs, _ = _export()
     assert "servers" not in next(iter(odcs.values()))
+
+
+def test_each_product_names_its_own_cluster_s_servers(mesh_dir: Path) -> None:
+    write_mesh(
+        mesh_dir,
+        {
+            "main.hcl": """
+kafka {
+  bootstrap_servers = "home-1:9092"
+}
+kafka "eu" {
+  bootstrap_servers = "eu-1:9092,eu-2:9092"
+}
+domain "sales" {
+  owners { accountable = "s@acme.example" }
+}
+domain "emea" {
+  cluster = "eu"
+  owners { accountable = "e@acme.example" }
+}
+data_product "orders" {
+  domain = "sales"
+}
+data_product "leads" {
+  domain = "emea"
+}
+"""
+        },
+    )
+    odcs, entities = _export()
+    hosts = {name: [(s["server"], s["host"]) for s in doc["servers"]] for name, doc in odcs.items()}
+    assert hosts == {
+        "sales.orders.v1.odcs.yaml": [("default", "home-1:9092")],
+        "emea.leads.v1.odcs.yaml": [("eu", "eu-1:9092,eu-2:9092")],
+    }
+    custom = {c["property"]: c["value"] for c in odcs["emea.leads.v1.odcs.yaml"]["customProperties"]}
+    assert custom["cluster"] == "eu"
+    api = next(e for e in entities if e["kind"] == "API" and e["metadata"]["name"] == "emea.leads.v1")
+    assert yaml.safe_load(api["spec"]["definition"])["servers"] == {
+        "eu": {"url": "eu-1:9092,eu-2:9092", "protocol": "kafka"}
+    }
+
+
+@pytest.mark.parametrize(
+    ("deprecated", "sunset", "status", "lifecycle"),
+    [
+        ("2999-01-01", "2999-06-01", "active", "production"),
+        ("2000-01-01", "2999-06-01", "deprecated", "deprecated"),
+        ("2000-01-01", "2000-06-01", "retired", "deprecated"),
+    ],
+)
+def test_a_replaced_version_s_status_follows_its_successor_s_dates(
+    mesh_dir: Path, deprecated: str, sunset: str, status: str, lifecycle: str
+) -> None:
+    write_mesh(
+        mesh_dir,
+        {
+            "main.hcl": f"""
+domain "sales" {{
+  owners {{ accountable = "s@acme.example" }}
+}}
+data_product "orders" {{
+  domain = "sales"
+}}
+data_product "orders" {{
+  domain  = "sales"
+  version = 2
+  versioning {{
+    replaces   = 1
+    deprecated = "{deprecated}"
+    sunset     = "{sunset}"
+  }}
+}}
+"""
+        },
+    )
+    odcs, entities = _export()
+    assert odcs["sales.orders.v1.odcs.yaml"]["status"] == status
+    assert odcs["sales.orders.v2.odcs.yaml"]["status"] == "active"
+    lifecycles = {e["metadata"]["name"]: e["spec"]["lifecycle"] for e in entities if e["kind"] == "API"}
+    assert lifecycles == {"sales.orders.v1": lifecycle, "sales.orders.v2": "production"}
+    v1 = {s["property"]: s["value"] for s in odcs["sales.orders.v1.odcs.yaml"]["slaProperties"]}
+    assert (v1["endOfSupport"], v1["endOfLife"]) == (deprecated, sunset)

@@ -223,3 +223,21 @@ def test_sla_durations_in_their_largest_whole_unit(ms: int, expected: tuple[int,
 def test_any_text_re_reads_equal(value: object) -> None:
     assert yaml.safe_load(dump({"v": value})) == {"v": value}
     assert list(yaml.safe_load_all(dump_all([{"v": value}, {"w": value}]))) == [{"v": value}, {"w": value}]
+
+
+def _depth(found: list[dict[str, object]]) -> int:
+    nested = [p.get("properties") for p in found if isinstance(p.get("properties"), list)]
+    return 1 + max((_depth(n) for n in nested if isinstance(n, list)), default=0)
+
+
+def test_deep_schemas_are_expanded_to_a_bounded_depth() -> None:
+    node: dict[str, object] = {"type": "string"}
+    for i in range(150):  # as deep as meshctl reads JSON (jsontext): 300 levels
+        node = {"type": "object", "properties": {f"f{i}": node}}
+    _, _, found = properties("JSON", json.dumps(node))
+    assert _depth(found) == 16  # the root's fields (depth 1) and 15 levels below them
+    record: dict[str, object] = {"type": "record", "name": "R0", "fields": [{"name": "leaf", "type": "int"}]}
+    for i in range(1, 60):
+        record = {"type": "record", "name": f"R{i}", "fields": [{"name": "inner", "type": record}]}
+    _, _, found = properties("AVRO", json.dumps(record))
+    assert _depth(found) <= 16

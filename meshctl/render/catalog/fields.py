@@ -191,7 +191,7 @@ class _Json:
         node = self._resolve(self.doc, ())[0]
         name = node.get("title") if isinstance(node, dict) else None
         description = node.get("description") if isinstance(node, dict) else None
-        props = self._properties(node, ()) if isinstance(node, dict) else []
+        props = self._properties(node, (), 0) if isinstance(node, dict) else []
         return (
             (name if isinstance(name, str) else "value"),
             (description if isinstance(description, str) else ""),
@@ -208,15 +208,18 @@ class _Json:
             node = _pointer(self.doc, ref)
         return node, seen
 
-    def _properties(self, node: dict[str, Any], seen: tuple[str, ...]) -> list[Property]:
+    def _properties(self, node: dict[str, Any], seen: tuple[str, ...], depth: int) -> list[Property]:
         members = node.get("properties")
         if not isinstance(members, dict):
             return []
         listed = node.get("required")
         required = listed if isinstance(listed, list) else []
-        return [_property(str(name), self._type(member, seen, name in required)) for name, member in members.items()]
+        return [
+            _property(str(name), self._type(member, seen, name in required, depth + 1))
+            for name, member in members.items()
+        ]
 
-    def _type(self, raw: Any, seen: tuple[str, ...], required: bool) -> Property:
+    def _type(self, raw: Any, seen: tuple[str, ...], required: bool, depth: int) -> Property:
         physical = describe(raw)
         node, seen = self._resolve(raw, seen)
         body: Property = {"required": required}
@@ -239,12 +242,12 @@ class _Json:
             body["logicalType"] = kind
         if isinstance(node.get("description"), str):
             body["description"] = node["description"]
-        if kind == "object" and len(seen) < _MAX_DEPTH:
-            nested = self._properties(node, seen)
+        if kind == "object" and depth < _MAX_DEPTH:
+            nested = self._properties(node, seen, depth)
             if nested:
                 body["properties"] = nested
-        if kind == "array" and isinstance(node.get("items"), dict):
-            item = self._type(node["items"], seen, True)
+        if kind == "array" and isinstance(node.get("items"), dict) and depth < _MAX_DEPTH:
+            item = self._type(node["items"], seen, True, depth + 1)
             item.pop("required", None)
             body["items"] = item
         body["physicalType"] = physical
