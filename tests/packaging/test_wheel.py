@@ -178,3 +178,15 @@ def test_the_installed_meshctl_keeps_the_examples_copy_and_exception(
     refused = _run([venv / "meshctl", "validate", examples], tmp_path)
     assert refused.returncode == 1
     assert 'error: copy "customers": "x@y" is not accountable or responsible at "commerce"' in refused.stderr
+
+
+def test_the_installed_meshctl_exports_the_examples_with_its_declared_dependencies(
+    venv: Path, examples: Path, tmp_path: Path
+) -> None:
+    """`meshctl export` writes YAML with PyYAML: an install_requires dependency, not a test one."""
+    out = tmp_path / "catalog"
+    done = _ok([venv / "meshctl", "export", "-e", "prod", "--out", out, examples], tmp_path)
+    assert done.startswith("Wrote 8 files to "), done
+    odcs = sorted(p.name for p in (out / "odcs").iterdir())
+    assert "sales.orders.v2.odcs.yaml" in odcs and len(odcs) == 7
+    assert (out / "backstage" / "catalog-info.yaml").read_text().count("kind: API\n") == 7
