@@ -56,7 +56,8 @@ def export_(
     names them, the cluster's bootstrap servers: never a credential), and Backstage entities: a
     Domain per domain, a System per product, an API per version (AsyncAPI, the schema as its
     payload), a Group per owner team and a Component per reader, the access grants as its
-    consumesApis. No server is contacted; a version's status (active, deprecated, retired) is today's, as plan sees it."""
+    consumesApis. No server is contacted; a version's status (active, deprecated, retired) is
+    today's, as plan sees it."""
     ws = workspace(directory, vars_, var_files, state_dir)
     mesh = ws.config.mesh
     print_warnings(ws)
