@@ -113,6 +113,7 @@ def check_connector(block: ResourceBlock, mesh: Mesh, diags: Diagnostics) -> Non
             block.srcs.get("principal"),
             hint="an integration's var.integration.principal, or an application's User:<domain>-<app>",
         )
+    _check_connector_principal(block, mesh, str(principal or ""), diags)
     config = values.get("config")
     src = block.srcs.get("config", block.src)
     for key, value in (config if isinstance(config, Mapping) else {}).items():
@@ -132,3 +133,33 @@ def check_connector(block: ResourceBlock, mesh: Mesh, diags: Diagnostics) -> Non
             )
         elif key == "name":
             diags.error(f'{where}: config["name"]: the connector\'s name is its name attribute', src)
+
+
+def _check_connector_principal(block: ResourceBlock, mesh: Mesh, principal: str, diags: Diagnostics) -> None:
+    """An integration's module deploys its connector as the integration's own principal, never
+    the worker's or another's (with more rights); elsewhere a principal the mesh manages."""
+    src = block.srcs.get("principal", block.src)
+    for integration in mesh.integrations:
+        if block.module == f"module.integration_{integration.name}":
+            own = f"User:{integration.principal_name}"
+            if principal != own:
+                diags.error(
+                    f"{block.address}: a connector of integration {integration.name!r} runs as {own}, "
+                    f"not {principal or 'the Connect worker'}",
+                    src,
+                    hint="principal = var.integration.principal",
+                )
+            return
+    if not principal or not _PRINCIPAL.match(principal):
+        return
+    managed = {
+        *mesh.domains,
+        *(i.principal_name for i in mesh.integrations),
+        *(a.principal_name for a in mesh.applications),
+    }
+    if principal.split(":", 1)[1] not in managed:
+        diags.warning(
+            f"{block.address}: {principal} is no principal this mesh manages",
+            src,
+            detail="meshctl keeps no password for it: the worker's credentials folder must get one another way",
+        )

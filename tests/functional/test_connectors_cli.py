@@ -117,3 +117,49 @@ def test_a_connector_plans_with_its_principal_and_no_secret(mesh_dir: Path, monk
     applied = run("apply", "--auto-approve", "--no-color", ".")
     assert applied.exit_code == 0, applied.output
     assert connect.batches == [("apply", ("kafka_connector.archive",))]
+
+
+VENDOR = """variable "integration" {}
+
+resource "kafka_connector" "sink" {
+  name      = "analytics.lake"
+  principal = %s
+  config    = {
+    "connector.class" = "org.apache.kafka.connect.file.FileStreamSinkConnector"
+    "topics"          = join(",", var.integration.reads)
+  }
+}
+"""
+LAKE = """integration "lake" {
+  domain = "analytics"
+  vendor = "acme"
+  source = "./vendor"
+  reads  = ["sales.orders"]
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("principal", "refused"),
+    [('"User:analytics"', "User:analytics"), ("null", "the Connect worker"), ("var.integration.principal", "")],
+)
+def test_an_integration_s_connector_runs_as_the_integration_and_no_one_else(
+    mesh_dir: Path, principal: str, refused: str
+) -> None:
+    (mesh_dir / "vendor").mkdir()
+    write_mesh(mesh_dir, {"main.hcl": MINIMAL + LAKE, "vendor/main.hcl": VENDOR % principal})
+    result = run("validate", ".")
+    if not refused:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 1, result.output
+    assert "vendor/main.hcl:" in result.stderr, result.stderr
+    assert f"a connector of integration 'lake' runs as User:analytics-lake, not {refused}" in result.stderr
+
+
+def test_a_principal_the_mesh_does_not_manage_is_a_warning(mesh_dir: Path) -> None:
+    text = _connector("").replace('"User:analytics"', '"User:someone-else"')
+    write_mesh(mesh_dir, {"main.hcl": MINIMAL, "connect.hcl": text})
+    result = run("validate", ".")
+    assert result.exit_code == 0, result.output
+    assert "User:someone-else is no principal this mesh manages" in result.stderr
