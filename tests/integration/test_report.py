@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -195,10 +196,11 @@ def test_report_figures_from_the_real_broker(live: dict[str, object], prefix: st
 def test_the_other_formats_and_the_second_report(
     live: dict[str, object], prefix: str, kafka_env: dict[str, str], broker: KafkaSandbox, workdir: Path
 ) -> None:
-    first = run("report", "--no-color")
+    first = run("report", "--no-color", "--html", "site/report.html")
     assert first.exit_code == 0, first.output  # no --fail-on-breach: shown, not failed
     assert f"{prefix}sales.orders.v1" in first.stdout and "BREACH" in first.stdout
     assert "no throughput yet" in first.stdout
+    _assert_live_page((workdir / "site" / "report.html").read_text(), str(live["orders"]), prefix)
     _produce(broker.admin_config(), str(live["orders"]), {2: [int(time.time() * 1000)] * 6})
     prom = run("report", "--format", "prometheus", "--fail-on-breach")
     assert prom.exit_code == 2
@@ -213,6 +215,25 @@ def test_the_other_formats_and_the_second_report(
         assert kafka_env["MESHCTL_KAFKA_SASL_PASSWORD"] not in out
     kept = (workdir / ".meshctl" / "report-sample.json").read_text()
     assert kafka_env["MESHCTL_KAFKA_SASL_PASSWORD"] not in kept
+
+
+def _assert_live_page(page: str, orders: str, p: str) -> None:
+    """The HTML page (--html) of the live figures: each chart row carries the broker's numbers."""
+    lag_chart, freshness_chart = (
+        page.split('id="chart-freshness"')[0].split('id="chart-lag"')[1],
+        page.split('id="chart-freshness"')[1].split("</figure>")[0],
+    )
+    # orders: the dashboard group 14 behind against max_lag 10, and 2 h old against 5m: both red
+    assert f'<g class="row breach" data-key="{orders}">' in lag_chart
+    assert f'<g class="row breach" data-key="{orders}">' in freshness_chart
+    row = lag_chart.split(f'data-key="{orders}">')[1].split("</g>")[0]
+    assert 'data-value="14"' in row and "14 max, 17 total / SLA 10" in row and "BREACH" in row
+    row = freshness_chart.split(f'data-key="{orders}">')[1].split("</g>")[0]
+    assert re.search(r'data-value="7\d{3}(\.\d+)?"', row) and "SLA 5m" in row  # about 7,170 s
+    customers = freshness_chart.split(f'data-key="{p}sales.customers.v1">')[1].split("</g>")[0]
+    assert "no records" in customers and "<rect" not in customers
+    assert "BREACH topic_missing" in page and "topic not on the cluster" in page
+    assert "sales@acme.example" in page and 'content="default-src' in page
 
 
 def test_an_unreachable_broker_is_exit_1(workdir: Path, prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
