@@ -48,6 +48,17 @@ def literal_secret(key: str, value: str) -> bool:
     return not _ONLY_REFERENCES.match(value)
 
 
+_PASSWORD_REFERENCE = re.compile(r"\$\{[^{}]*:sasl\.password\}")
+
+
+def sets_authentication(key: str, value: str) -> bool:
+    """Whether a setting decides whom a client authenticates as: any `*sasl.*` setting (of a
+    client, of MirrorMaker 2's clusters, ...) or a reference to a principal's password. meshctl
+    sets those from the connector's `principal` alone, so a module cannot borrow another's."""
+    last = key.lower()
+    return "sasl." in last or bool(_PASSWORD_REFERENCE.search(value))
+
+
 def masked(config: Mapping[str, str]) -> dict[str, str]:
     """The configuration with every literal secret replaced by MASK (what refresh reports)."""
     return {k: MASK if literal_secret(k, v) else v for k, v in sorted(config.items())}

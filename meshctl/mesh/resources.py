@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from meshctl.connectors import CLIENTS, literal_secret, managed_keys
+from meshctl.connectors import CLIENTS, literal_secret, managed_keys, sets_authentication
 from meshctl.errors import Diagnostics, SourceRange
 from meshctl.iam.policy import PolicyError, parse
 from meshctl.mesh.applications import application_cluster
@@ -122,14 +122,15 @@ def check_connector(block: ResourceBlock, mesh: Mesh, diags: Diagnostics) -> Non
                 f"{where}: config[{key!r}] holds a secret in plain text",
                 src,
                 detail="Kafka Connect returns a connector's configuration to anyone who may read its REST API",
-                hint='reference it through the worker\'s config provider: "${file:/path/on/worker.properties:key}";'
-                " for the connector's own Kafka password set principal instead",
+                hint="reference it through the worker's config provider, in HCL "
+                '"$${file:/path/on/worker.properties:key}"; for the connector\'s own Kafka password set principal',
             )
-        elif principal and key in managed_keys():
+        elif key in managed_keys() or sets_authentication(str(key), str(value)):
             diags.error(
                 f"{where}: config[{key!r}] is set by meshctl from principal",
                 src,
-                hint=f"remove it: the {'/'.join(CLIENTS)} clients authenticate as {principal}",
+                detail="whom a connector's clients authenticate as comes from its principal alone",
+                hint=f"remove it: the {'/'.join(CLIENTS)} clients authenticate as {principal or 'principal'}",
             )
         elif key == "name":
             diags.error(f'{where}: config["name"]: the connector\'s name is its name attribute', src)

@@ -51,6 +51,16 @@ def _connector(config: str, extra: str = "") -> str:
             "config['producer.override.sasl.mechanism'] is set by meshctl from principal",
         ),
         ("", '  state     = "stopped"\n', 'state must be "running" or "paused", not \'stopped\''),
+        (  # another principal's password, borrowed through the worker's config provider
+            '    "source.consumer.sasl.jaas.config" = "m password=\\"$${file:/c/s.properties:sasl.password}\\";"\n',
+            "",
+            "config['source.consumer.sasl.jaas.config'] is set by meshctl from principal",
+        ),
+        (
+            '    "file" = "$${file:/etc/kafka-connect/credentials/sales.properties:sasl.password}"\n',
+            "",
+            "config['file'] is set by meshctl from principal",
+        ),
     ],
 )
 def test_validation_refuses_a_connector_with_a_secret_or_a_bad_setting(

@@ -279,3 +279,26 @@ def test_a_copy_is_a_mirrormaker_source_connector_under_the_copy_s_own_principal
 
     again = run("plan", "--detailed-exitcode", ".")
     assert again.exit_code == 0, again.output
+
+
+def test_a_configuration_the_worker_refuses_fails_that_connector_naming_it(
+    workdir: Path, prefix: str, connect_worker: ConnectSandbox, connect_env: dict[str, str]
+) -> None:
+    p = prefix
+    broken = f'''resource "kafka_connector" "broken" {{
+  name   = "{p}analytics.broken"
+  domain = "{p}analytics"
+  config = {{
+    "connector.class" = "org.apache.kafka.connect.file.FileStreamSinkConnector"
+  }}
+}}
+'''
+    write_mesh(workdir, _mesh(p, workdir / "archive.txt", extra=broken))
+    applied = run("apply", "--auto-approve", ".")
+    assert applied.exit_code == 1, applied.output
+    assert f"{p}analytics.broken: Kafka Connect refused the configuration" in applied.output
+    assert "topics" in applied.output  # the worker's own reason
+    assert "Traceback" not in applied.output
+    # The rest was applied and recorded; the connector was not.
+    state = (workdir / ".meshctl" / "state.json").read_text()
+    assert "module.integration_archive.kafka_connector.sink" in state and "kafka_connector.broken" not in state
