@@ -297,3 +297,69 @@ def test_no_secret_in_any_output(kafka: FakeUsage, mesh_dir: Path) -> None:
     for path in (mesh_dir / ".meshctl").rglob("*"):
         if path.is_file():
             assert SECRET not in path.read_text()
+
+
+ENV_CLUSTERS = """
+kafka {
+  bootstrap_servers = "127.0.0.1:9"
+}
+kafka "eu" {
+  bootstrap_servers = "127.0.0.1:10"
+}
+environment "dev" {}
+environment "prod" {}
+domain "sales" {
+  owners { accountable = "sales@acme.example" }
+}
+domain "shop" {
+  cluster = "eu"
+  owners { accountable = "shop@acme.example" }
+}
+data_product "orders" {
+  domain = "sales"
+}
+data_product "baskets" {
+  domain = "shop"
+  sla { freshness = "1m" }
+}
+"""
+
+
+def test_environments_and_named_clusters(mesh_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each cluster's provider is asked about its own products only; the sample is kept per
+    environment; a product on a named cluster is labelled with it."""
+    stamp = int((time.time() - 600) * 1000)
+    default = FakeUsage(ClusterUsage(partitions={"sales.orders.v1": 1}, end_offsets={("sales.orders.v1", 0): 4}))
+    eu = FakeUsage(
+        ClusterUsage(
+            partitions={"shop.baskets.v1": 1},
+            end_offsets={("shop.baskets.v1", 0): 9},
+            newest={("shop.baskets.v1", 0): stamp},
+        )
+    )
+    others = {"registry": FakeProvider("registry"), "aws": FakeProvider("aws")}
+    monkeypatch.setattr(Workspace, "providers", property(lambda self: {"kafka": default, "kafka.eu": eu, **others}))
+    write_mesh(mesh_dir, {"main.hcl": ENV_CLUSTERS})
+    missing = run("report")
+    assert missing.exit_code == 1 and "dev, prod" in missing.output  # the mesh has environments: -e is needed
+    result = run("report", "-e", "prod", "--json", "--fail-on-breach")
+    assert result.exit_code == 2, result.output
+    doc = json.loads(result.stdout)
+    assert doc["environment"] == "prod"
+    assert [t for t, _ in default.asked] == [["sales.orders.v1"]] and [t for t, _ in eu.asked] == [["shop.baskets.v1"]]
+    baskets = _product_of(doc, "baskets")
+    assert baskets["cluster"] == "eu" and [b["kind"] for b in baskets["breaches"]] == ["freshness"]
+    assert doc["summary"]["kafka_requests"] == 12  # both clusters' reads
+    table = run("report", "-e", "prod", "--no-color")
+    assert "shop.baskets.v1 @eu" in table.stdout
+    kept = json.loads((mesh_dir / ".meshctl" / "env" / "prod" / "report-sample.json").read_text())
+    assert kept["environment"] == "prod"
+    assert kept["totals"] == {"default/sales.orders.v1": 4, "eu/shop.baskets.v1": 9}
+    assert run("report", "-e", "dev", "--json").exit_code == 0
+    dev = json.loads(run("report", "-e", "dev", "--json").stdout)
+    assert dev["environment"] == "dev" and dev["throughput_basis"] == "previous_report"
+    assert (mesh_dir / ".meshctl" / "env" / "dev" / "report-sample.json").is_file()
+
+
+def _product_of(doc: dict, name: str) -> dict:
+    return next(p for p in doc["products"] if p["product"] == name)

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, NewTopic
 from prometheus_client.parser import text_string_to_metric_families
 
 from meshctl.engine.workspace import Workspace
 from meshctl.plan.report import group_prefixes
+from meshctl.providers.kafka.client import KafkaClient
 from meshctl.providers.kafka.provider import KafkaProvider
 from meshctl_sandbox.kafka import KafkaSandbox, free_port
 from tests.cli import run
@@ -290,3 +291,18 @@ def test_the_cron_example_runs_drift_and_the_report(live: dict[str, object], wor
     kinds = sorted(s.labels["kind"] for s in families["meshctl_sla_breach"].samples)
     assert kinds == ["freshness", "max_lag", "topic_missing"]
     assert json.loads((workdir / "drift.json").read_text())["drift"] is True
+
+
+def test_the_batched_group_reads_over_tls(broker: KafkaSandbox, admin: AdminClient, prefix: str) -> None:
+    """On the SASL_SSL listener, with the CA file librdkafka is given: the same three requests,
+    the same answers as librdkafka's one group a request."""
+    admin.create_topics([NewTopic(f"{prefix}tls", 2, 1)])[f"{prefix}tls"].result(timeout=20)
+    groups = [f"grp.{prefix}tls.{i}" for i in range(3)]
+    for i, group in enumerate(groups):
+        _commit(admin, group, {(f"{prefix}tls", 0): i, (f"{prefix}tls", 1): 10 + i})
+    client = KafkaClient(broker.tls_client_config(broker.admin_user, broker.password), 20)
+    described, offsets = client.group_states_and_offsets(groups)
+    assert client.requests == 3  # FindCoordinator, DescribeGroups, OffsetFetch: not one per group
+    assert offsets == {g: {(f"{prefix}tls", 0): i, (f"{prefix}tls", 1): 10 + i} for i, g in enumerate(groups)}
+    assert described == {g: ("Empty", 0) for g in groups}
+    assert (client.describe_groups(groups), client.committed_offsets(groups)) == (described, offsets)
