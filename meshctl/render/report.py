@@ -95,10 +95,15 @@ def headline(doc: Doc) -> str:
     else:
         basis = "no throughput yet (the first report: run it again later, or use --window)"
     return (
-        f"{s['products']} product versions, {s['breaches']} SLA breaches, {s['idle']} idle, "
-        f"{s['unused_grants']} unused grants, {s['deprecated_still_read']} deprecated versions still read; "
-        f"{basis}; {s['kafka_requests']} Kafka requests."
+        f"{_count(s['products'], 'product version')}, {_count(s['breaches'], 'SLA breach', 'SLA breaches')}, "
+        f"{s['idle']} idle, {_count(s['unused_grants'], 'unused grant')}, "
+        f"{_count(s['deprecated_still_read'], 'deprecated version')} still read; "
+        f"{basis}; {_count(s['kafka_requests'], 'Kafka request')}."
     )
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 def findings(doc: Doc) -> list[tuple[str, str]]:
