@@ -556,15 +556,28 @@ def _access(d: Decoded, diags: Diagnostics) -> Access | None:
         src=d.src,
         srcs=_with_approval(d),
         module=d.module,
-        approval=_approval(d),
+        approval=_approval(d, diags),
     )
 
 
-def _approval(d: Decoded) -> Approval | None:
+def _approval(d: Decoded, diags: Diagnostics) -> Approval | None:
     block = d.block("approval")
     if block is None:
         return None
-    return Approval(by=str(block.get("by", "")), src=block.src_of("by"), ticket=str(block.get("ticket", "")))
+    by, ticket = str(block.get("by", "")), str(block.get("ticket", ""))
+    if not _one_line(by, "approval.by", block.src_of("by"), diags) or not _one_line(
+        ticket, "approval.ticket", block.src_of("ticket"), diags
+    ):
+        return None
+    return Approval(by=by, src=block.src_of("by"), ticket=ticket)
+
+
+def _one_line(text: str, what: str, src: SourceRange, diags: Diagnostics) -> bool:
+    """A name shown in messages and plans: a control character (a newline) would forge lines."""
+    if not any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return True
+    diags.error(f"{what} must be one line of text", src, hint="remove the line breaks and control characters")
+    return False
 
 
 def _with_approval(d: Decoded) -> dict[str, SourceRange]:
@@ -611,7 +624,7 @@ def _copy(d: Decoded, diags: Diagnostics) -> Copy | None:
         srcs=_with_approval(d),
         description=str(d.get("description", "")),
         environments=_environments(d),
-        approval=_approval(d),
+        approval=_approval(d, diags),
         module=d.module,
     )
 
@@ -635,6 +648,8 @@ def _exception(d: Decoded, diags: Diagnostics) -> PolicyException | None:
             d.src_of("reason"),
             hint="say why the happy path does not fit, and what ends the exception",
         )
+        return None
+    if not _one_line(str(d.get("target")), "exception.target", d.src_of("target"), diags):
         return None
     text = str(d.get("expires"))
     try:

@@ -76,7 +76,8 @@ class Exceptions:
                 diags.error(
                     f'exception "{e.name}" expired on {e.expires}',
                     e.srcs.get("expires", e.src),
-                    detail=f"{e.rule} for {e.target}: {e.reason}",
+                    # One line: a reason written as a heredoc must not forge lines of output.
+                    detail=" ".join(f"{e.rule} for {e.target}: {e.reason}".split()),
                     hint="return to the happy path, or renew it with a new expires date and a reason that still holds",
                 )
             elif e.name not in self.used:

@@ -172,7 +172,12 @@ def test_the_markdown_plan_lists_the_approvals_of_grants_it_adds(mesh_dir: Path,
         "| `access.payments_orders` | sales.orders | payments | commerce | head@acme.example, team-commerce "
         "| approved by head@acme.example (GOV-7) |"
     ) in result.stdout
-    # Applied, the grant is no longer being added: the section goes.
+    # The copy compiles to resources of its own (compile.copies): adding them needs its approval too.
+    assert (
+        "| `copy.payments.orders_local.v1` | sales.orders | payments | commerce | head@acme.example, team-commerce "
+        "| approved by team-commerce |"
+    ) in result.stdout
+    # Applied, the grant and the copy are no longer being added: the section goes.
     assert run("apply", "--auto-approve", "--no-color", ".").exit_code == 0
     again = run("plan", "--markdown", "-refresh=false", ".")
     assert again.exit_code == 0, again.output

@@ -451,3 +451,28 @@ def test_approvals_for_the_grants_and_copies_a_plan_adds(tmp_path: Path) -> None
     ) in page
     assert render_markdown(empty, []) == render_markdown(empty)  # no approvals: the page as before
     assert approvals_for(mesh, set(), TODAY) == []
+
+
+def test_an_expired_exceptions_reason_is_shown_on_one_line(tmp_path: Path) -> None:
+    block = _exception("delivery_contract", "data_product.sales.once.v1", "2026-12-02").replace(
+        '"the vendor cannot yet"', '"line one\\nerror: forged"'
+    )
+    found = _diags(tmp_path, _mesh("", NOT_TOLERATED + block))
+    expired = next(d for d in found if "expired on 2026-12-02" in d)
+    assert "delivery_contract for data_product.sales.once.v1: line one error: forged" in expired
+    assert "\nerror: forged" not in expired
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        (_grant("g", "payments", "head@acme.example\\nerror: forged"), "approval.by must be one line of text"),
+        (
+            _exception("delivery_contract", "data_product.sales.once.v1\\u001b[2J"),
+            "exception.target must be one line of text",
+        ),
+    ],
+)
+def test_names_shown_in_messages_are_one_line(tmp_path: Path, block: str, message: str) -> None:
+    found = _diags(tmp_path, _mesh("", block))
+    assert any(message in d for d in found), found
