@@ -212,7 +212,9 @@ def test_the_other_formats_and_the_second_report(
     assert [(s.labels["product"], s.value > 0) for s in rate if s.labels["product"] == "orders"] == [("orders", True)]
     markdown = run("report", "--markdown")
     assert markdown.exit_code == 0 and "| PRODUCT |" in markdown.stdout
-    for out in (first.output, prom.output, markdown.output):
+    debug = run("--debug", "report", "--json")  # librdkafka's and meshctl's logs shown
+    assert debug.exit_code == 0, debug.output
+    for out in (first.output, prom.output, markdown.output, debug.output):
         assert kafka_env["MESHCTL_KAFKA_SASL_PASSWORD"] not in out
     kept = (workdir / ".meshctl" / "report-sample.json").read_text()
     assert kafka_env["MESHCTL_KAFKA_SASL_PASSWORD"] not in kept
