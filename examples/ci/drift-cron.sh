@@ -8,12 +8,15 @@
 # drift report is kept for the alert; the usage report is written in Prometheus' text format
 # where node-exporter's textfile collector reads it (--collector.textfile.directory), so the
 # lag, freshness, fanout and breaches of every data product can be graphed and alerted on.
+# With REPORT_PAGE set, the same report is also kept as a self-contained HTML page for people
+# (charts, a view per domain, breaches in red): serve it as a static file or keep it as an artefact.
 # Connection settings come from the environment (MESHCTL_KAFKA_*, AWS_*).
 set -uo pipefail
 
 mesh_dir=${MESH_DIR:-mesh}
 report=${DRIFT_REPORT:-/var/tmp/meshctl-drift.json}
 metrics=${METRICS_FILE:-/var/lib/node_exporter/textfile_collector/meshctl.prom}
+page=${REPORT_PAGE:-}
 
 meshctl drift --json "$mesh_dir" > "$report.tmp"
 code=$?
@@ -28,7 +31,9 @@ esac
 
 # The usage report: --out writes the file atomically (the collector never reads half of it).
 # Throughput is measured since the previous run of this script (the sample in .meshctl/).
-meshctl report --format prometheus --out "$metrics" --fail-on-breach "$mesh_dir"
+html=()
+if [ -n "$page" ]; then html=(--html "$page"); fi  # also atomic: a web server never serves half a page
+meshctl report --format prometheus --out "$metrics" "${html[@]}" --fail-on-breach "$mesh_dir"
 usage=$?
 case "$usage" in
   0) echo "$(date -Is) report: every SLA met" ;;

@@ -276,7 +276,8 @@ def test_requests_stay_constant_with_the_number_of_groups(
 
 def test_the_cron_example_runs_drift_and_the_report(live: dict[str, object], workdir: Path) -> None:
     """examples/ci/drift-cron.sh with the real meshctl: the deleted topic is drift, the report's
-    breaches make it 2 as well, and the textfile collector's file parses."""
+    breaches make it 2 as well, the textfile collector's file parses, and the page (REPORT_PAGE)
+    is kept beside it."""
     script = Path(__file__).parents[2] / "examples" / "ci" / "drift-cron.sh"
     metrics = workdir / "textfile" / "meshctl.prom"
     env = {
@@ -285,6 +286,7 @@ def test_the_cron_example_runs_drift_and_the_report(live: dict[str, object], wor
         "MESH_DIR": str(workdir),
         "DRIFT_REPORT": str(workdir / "drift.json"),
         "METRICS_FILE": str(metrics),
+        "REPORT_PAGE": str(workdir / "www" / "report.html"),
     }
     done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=120, cwd=workdir)
     assert done.returncode == 2, done.stdout + done.stderr
@@ -293,6 +295,9 @@ def test_the_cron_example_runs_drift_and_the_report(live: dict[str, object], wor
     kinds = sorted(s.labels["kind"] for s in families["meshctl_sla_breach"].samples)
     assert kinds == ["freshness", "max_lag", "topic_missing"]
     assert json.loads((workdir / "drift.json").read_text())["drift"] is True
+    page = (workdir / "www" / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.count('<g class="row breach"') == 2  # orders: lag, freshness
+    assert "BREACH topic_missing" in page
 
 
 def test_the_batched_group_reads_over_tls(broker: KafkaSandbox, admin: AdminClient, prefix: str) -> None:
