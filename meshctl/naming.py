@@ -130,6 +130,11 @@ def copy_principal(domain: str, copy: str, version: int) -> str:
     return f"{domain}-{copy}-v{version}+copy"
 
 
+def copy_connector_name(copy_topic: str) -> str:
+    """`copy.analytics.orders_local.v1`: the MirrorMaker 2 connector that keeps a copy."""
+    return f"copy.{copy_topic}"
+
+
 def kafka_principal(user: str) -> str:
     """`User:sales`: a principal as Kafka's authorizer spells it."""
     return f"User:{user}"

@@ -13,6 +13,7 @@ from meshctl import interrupt
 from meshctl.cli.common import config_options, print_warnings, progress, workspace
 from meshctl.cli.errors import handle_errors
 from meshctl.engine import replay as engine
+from meshctl.engine.workspace import Workspace
 from meshctl.errors import MeshError
 from meshctl.mesh.durations import parse_duration_ms
 from meshctl.plan.replay import parse_offsets, resume_offsets
@@ -69,7 +70,7 @@ def replay(
     dry_run: bool,
     auto_approve: bool,
 ) -> None:
-    """Backfill a product version from another version of the same product.
+    """Backfill a product version from another version of the same product, or a copy from its source.
 
     Records are copied unchanged (key, value, headers, timestamps) from the source's
     partitions up to their end when the replay starts; with as many partitions on both
@@ -80,12 +81,17 @@ def replay(
     records in between may be written twice (the default delivery contract tolerates
     duplicates).
 
+    A copy (`--into <copying domain>.<copy>.vN`) is replayed by its own MirrorMaker 2
+    connector: meshctl stops it, moves its offsets back to --since or --offsets (never
+    forwards) and starts it again; it then copies on as before.
+
     \b
     Examples:
       meshctl replay --source sales.orders.v1 --into sales.orders.v2 --dry-run
       meshctl replay --source sales.orders.v1 --into sales.orders.v2 --since 2026-11-01T00:00:00Z
       meshctl replay -e prod --source sales.orders.v1 --into sales.orders.v2 --since 24h --auto-approve
       meshctl replay --source sales.orders.v1 --into sales.orders.v2 --offsets 0:1200,1:1187 --append
+      meshctl replay --source sales.customers.v1 --into payments.customers.v1 --since 2026-11-30 --append
     """
     if offsets is not None and since is not None:
         raise click.UsageError("--offsets and --since both say where to start: give one")
@@ -100,11 +106,14 @@ def replay(
     )
     ws = workspace(directory, vars_, var_files, state_dir)
     print_warnings(ws)
-    plan = engine.prepare(ws, spec)
+    prepared = engine.prepare(ws, spec)
+    if isinstance(prepared, engine.CopyReplayPlan):
+        _replay_copy(ws, prepared, dry_run, auto_approve)
+        return
+    plan = prepared
     pair = plan.pair
     click.echo(f"replay {pair.source_topic} -> {pair.target_topic}: {plan.records} records")
-    for p in sorted(plan.start):
-        click.echo(f"  partition {p}: offsets {plan.start[p]}..{plan.end[p]} ({max(0, plan.end[p] - plan.start[p])})")
+    _partitions(plan.start, plan.end)
     click.echo(
         "  partitions: kept (the same number on both sides)"
         if plan.keep_partitions
@@ -139,6 +148,36 @@ def replay(
             f"  hint: resume with --offsets {resume_offsets(result.next_offsets)} --append"
         )
     click.echo(f"Replay complete! {result.copied} records copied into {pair.target_topic}.")
+
+
+def _partitions(start: dict[int, int], end: dict[int, int]) -> None:
+    for p in sorted(start):
+        click.echo(f"  partition {p}: offsets {start[p]}..{end[p]} ({max(0, end[p] - start[p])})")
+
+
+def _replay_copy(ws: Workspace, plan: engine.CopyReplayPlan, dry_run: bool, auto_approve: bool) -> None:
+    c = plan.copy
+    click.echo(
+        f"replay {c.source_topic} -> {c.copy_topic} (the copy {c.copy.key}.v{c.copy.version}): "
+        f"its connector {c.connector} copies again from"
+    )
+    _partitions(plan.start, plan.end)
+    click.echo("  (a partition the connector has not yet reached keeps its place: nothing is skipped)")
+    if plan.target_records:
+        click.echo(f"  the copy already holds {plan.target_records} records (--append)")
+    if dry_run or plan.records == 0:
+        click.echo("Nothing rewound (--dry-run)." if dry_run else "Nothing to copy.")
+        return
+    if not auto_approve:
+        _confirm()
+    moved = engine.rewind_copy(ws, plan)
+    if not moved:
+        click.echo("Nothing rewound: the connector had not yet copied past these offsets.")
+        return
+    click.echo(
+        f"Replay started! {c.connector} copies again from offsets {resume_offsets(moved)}; "
+        "the records arrive in the copy as it catches up."
+    )
 
 
 def _confirm() -> None:

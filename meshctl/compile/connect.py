@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from meshctl.attributes import KafkaConnector
 from meshctl.compile.copies import compiled_copies
 from meshctl.mesh.model import Copy, Mesh
-from meshctl.naming import copy_principal, kafka_principal
+from meshctl.naming import copy_connector_name, copy_principal, kafka_principal
 from meshctl.resources import Resource
 
 SOURCE_ALIAS = "mesh"
@@ -105,7 +105,7 @@ def copy_connector(mesh: Mesh, c: Copy) -> KafkaConnector:
         "transforms.copy.replacement": mesh.copy_topic(c),
     }
     return KafkaConnector(
-        name=f"copy.{mesh.copy_topic(c)}",
+        name=copy_connector_name(mesh.copy_topic(c)),
         config=dict(sorted(config.items())),
         principal=kafka_principal(copy_principal(c.domain, c.name, c.version)),
         state="running",

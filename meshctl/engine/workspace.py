@@ -328,6 +328,10 @@ class Workspace:
         password = self.env.get(prefix + "PASSWORD") or reg.password
         return RegistryClient(url, username, password, reg.request_timeout_s)
 
+    def connect_client(self) -> ConnectClient:
+        """The Kafka Connect worker's REST client (`meshctl replay` rewinds a copy's connector)."""
+        return self._connect_client()
+
     def _connect_client(self) -> ConnectClient:
         """Connected only when a plan has connectors to read: MESHCTL_CONNECT_URL (USERNAME,
         PASSWORD) over the kafka_connect block."""

@@ -16,7 +16,8 @@ from datetime import date
 
 from meshctl.errors import MeshError
 from meshctl.mesh.lifecycle import stages
-from meshctl.mesh.model import DataProduct, Mesh, SchemaSpec
+from meshctl.mesh.model import Copy, DataProduct, Mesh, SchemaSpec
+from meshctl.naming import copy_connector_name
 from meshctl.schemas.avro import unreadable
 from meshctl.schemas.diff import SchemaError, canonical
 
@@ -39,6 +40,44 @@ class ReplayPair:
     source_topic: str
     target_topic: str
     cluster: str
+
+
+@dataclass(frozen=True)
+class CopyReplay:
+    """A copy filled again by its own MirrorMaker 2 connector, rewound to chosen offsets."""
+
+    copy: Copy
+    source: DataProduct
+    source_topic: str
+    copy_topic: str
+    connector: str
+    cluster: str
+
+
+def find_copy(mesh: Mesh, target_ref: str) -> Copy | None:
+    """The copy `<copying domain>.<name>.v<N>` names, if it names one (a product's name wins)."""
+    key, version = parse_version_ref(target_ref)
+    if mesh.product(key, version) is not None:
+        return None
+    return next((c for c in mesh.copies if c.key == key and c.version == version), None)
+
+
+def resolve_copy(mesh: Mesh, source_ref: str, copy: Copy) -> CopyReplay:
+    key, version = parse_version_ref(source_ref)
+    if (key, version) != (copy.product, copy.version):
+        raise _error(
+            f"the copy {copy.key}.v{copy.version} copies {copy.product}.v{copy.version}, not {source_ref}",
+            hint=f"replay a copy from its own source: --source {copy.product}.v{copy.version}",
+        )
+    source = mesh.product(copy.product, copy.version)
+    if source is None:  # validation refuses such a copy; kept for a clear message
+        raise _error(
+            f"the copy {copy.key}.v{copy.version} copies {copy.product}.v{copy.version}, which is not declared"
+        )
+    topic = mesh.copy_topic(copy)
+    return CopyReplay(
+        copy, source, mesh.topic_name(source), topic, copy_connector_name(topic), mesh.product_cluster(source)
+    )
 
 
 def parse_version_ref(text: str) -> tuple[str, int]:

@@ -4,6 +4,7 @@ records is refused without --append; nothing is written by a dry run."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -52,9 +53,11 @@ def _produce(props: dict[str, str], topic: str) -> None:
     assert producer.flush(15) == 0
 
 
-def _read_all(props: dict[str, str], topic: str, expected: int) -> list[tuple[int, bytes, bytes, int, list]]:
+def _read_all(
+    props: dict[str, str], topic: str, expected: int, partitions: tuple[int, ...] = (0, 1)
+) -> list[tuple[int, bytes, bytes, int, list]]:
     consumer = Consumer(props | {"group.id": "unused", "enable.auto.commit": False, "log_level": 0})
-    consumer.assign([TopicPartition(topic, p, 0) for p in (0, 1)])
+    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
     out = []
     try:
         for _ in range(60):
@@ -187,3 +190,80 @@ def test_a_stopped_replay_reports_offsets_that_resume_it_without_a_gap(
     assert f"Replay complete! {10 - result.copied} records copied" in resumed.stdout
     copied = _read_all(admin_props, f"{p}sales.orders.v2", 10)
     assert copied == _read_all(admin_props, f"{p}sales.orders.v1", 10)  # no gap, no duplicate, same order
+
+
+def _copy_mesh(p: str) -> str:
+    return f"""
+domain "{p}sales" {{
+  owners {{ accountable = "s@acme.example" }}
+}}
+domain "{p}analytics" {{
+  owners {{ accountable = "a@acme.example" }}
+}}
+data_product "orders" {{
+  domain  = "{p}sales"
+  version = 1
+  topic {{ partitions = 1 }}
+}}
+access "orders" {{
+  product  = "{p}sales.orders"
+  consumer = "{p}analytics"
+}}
+copy "orders_local" {{
+  domain  = "{p}analytics"
+  product = "{p}sales.orders"
+  version = 1
+}}
+"""
+
+
+def _values(props: dict[str, str], topic: str, at_least: int) -> list[bytes]:
+    deadline = time.monotonic() + 60
+    while True:
+        got = [r[2] for r in _read_all(props, topic, at_least, partitions=(0,))]
+        if len(got) >= at_least or time.monotonic() > deadline:
+            return got
+        time.sleep(0.5)
+
+
+def test_a_copy_is_replayed_by_rewinding_its_mirrormaker_connector(
+    workdir: Path, prefix: str, broker: KafkaSandbox, connect_env: dict[str, str]
+) -> None:
+    p = prefix
+    source, copy = f"{p}sales.orders.v1", f"{p}analytics.orders_local.v1"
+    write_mesh(workdir, {"main.hcl": _copy_mesh(p)})
+    applied = run("apply", "--auto-approve", ".")
+    assert applied.exit_code == 0, applied.output
+    admin_props = dict(broker.admin_config())
+    producer = Producer(admin_props | {"log_level": 0})
+    for i in range(6):
+        producer.produce(source, key=f"k{i}".encode(), value=f"order-{i}".encode(), timestamp=BASE_MS + i * 60_000)
+    assert producer.flush(15) == 0
+    expected = [f"order-{i}".encode() for i in range(6)]
+    assert _values(admin_props, copy, 6) == expected  # MirrorMaker 2 keeps the copy
+
+    refused = run("replay", "--source", source, "--into", f"{p}analytics.orders_local.v1", "--since", "1d", ".")
+    assert refused.exit_code == 1 and "already holds 6 records" in refused.stderr, refused.output
+    wrong = run("replay", "--source", f"{p}sales.orders.v2", "--into", copy, "--append", ".")
+    assert wrong.exit_code == 1 and f"copies {source}, not {p}sales.orders.v2" in wrong.stderr, wrong.output
+
+    # from 00:03 on: the connector copies records 3, 4 and 5 again
+    done = run(
+        "replay",
+        "--source",
+        source,
+        "--into",
+        copy,
+        "--since",
+        "2025-12-01T00:03:00Z",
+        "--append",
+        "--auto-approve",
+        ".",
+    )
+    assert done.exit_code == 0, done.output
+    assert "partition 0: offsets 3..6 (3)" in done.stdout and "copies again from offsets 0:3" in done.stdout
+    assert _values(admin_props, copy, 9) == expected + expected[3:]
+    # and then it copies on as before
+    producer.produce(source, key=b"k6", value=b"order-6")
+    assert producer.flush(15) == 0
+    assert _values(admin_props, copy, 10)[-1] == b"order-6"

@@ -154,6 +154,21 @@ class ConnectClient:
         """Gone already (404) counts as deleted."""
         self.call("DELETE", f"/connectors/{_quote(name)}", what=name)
 
+    def stop(self, name: str) -> None:
+        """STOPPED (Kafka 3.5+): no tasks run, and its offsets may be altered."""
+        self.call("PUT", f"/connectors/{_quote(name)}/stop", what=name)
+
+    def offsets(self, name: str) -> list[dict[str, Any]]:
+        """KIP-875's GET /connectors/NAME/offsets: the source offsets the connector recorded."""
+        answer = self.call("GET", f"/connectors/{_quote(name)}/offsets", what=name)
+        body = answer.body if isinstance(answer.body, dict) else {}
+        found = body.get("offsets")
+        return [o for o in found if isinstance(o, dict)] if isinstance(found, list) else []
+
+    def alter_offsets(self, name: str, offsets: list[dict[str, Any]]) -> None:
+        """KIP-875's PATCH /connectors/NAME/offsets: the connector must be STOPPED."""
+        self.call("PATCH", f"/connectors/{_quote(name)}/offsets", {"offsets": offsets}, what=name)
+
     def status(self, name: str) -> Any:
         answer = self.call("GET", f"/connectors/{_quote(name)}/status", what=name)
         return answer.body if answer.status == 200 else None
