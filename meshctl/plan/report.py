@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from meshctl.mesh.durations import format_ms
+from meshctl.mesh.exceptions import in_force
 from meshctl.mesh.lifecycle import DEPRECATED, FREEZE, RETIRE, Stage, stages
 from meshctl.mesh.model import DataProduct, Mesh
 from meshctl.naming import CONNECT_SINK_MARKER, GROUP_MARKER, connect_sink_group_prefix, group_prefix
@@ -181,6 +182,8 @@ def build_report(
         "summary": summary,
         "products": products,
         "domains": domains,
+        # The justified exceptions in force (mesh.exceptions): what the mesh allows off the happy path.
+        "exceptions": in_force(mesh, today or now.date()),
     }
 
 

@@ -150,6 +150,7 @@ def test_json_is_the_documented_document(kafka: FakeUsage) -> None:
         "summary",
         "products",
         "domains",
+        "exceptions",  # the justified exceptions in force (mesh.exceptions)
     }
 
 

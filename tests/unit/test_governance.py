@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 import pytest
@@ -476,3 +476,17 @@ def test_an_expired_exceptions_reason_is_shown_on_one_line(tmp_path: Path) -> No
 def test_names_shown_in_messages_are_one_line(tmp_path: Path, block: str, message: str) -> None:
     found = _diags(tmp_path, _mesh("", block))
     assert any(message in d for d in found), found
+
+
+def test_the_report_document_lists_the_exceptions_in_force(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from meshctl.plan.report import build_report
+
+    text = _mesh(POLICY, LONG + _exception("retention_above_policy", "data_product.sales.long.v1", "2026-12-03"))
+    mesh = _load(tmp_path, text).mesh
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    doc = build_report(mesh, {}, now)
+    assert doc["exceptions"] == in_force(mesh, TODAY)
+    assert [e["name"] for e in doc["exceptions"]] == ["e"]  # type: ignore[union-attr]
+    assert build_report(mesh, {}, now, today=date(2026, 12, 4))["exceptions"] == []  # expired the day before
