@@ -106,8 +106,9 @@ def _validate_environments(
             diagnostics = [found_diag if isinstance(found_diag, Diagnostic) else error(str(exc))]
         for d in diagnostics:
             found.setdefault(d, []).append(name)
-        for e in _exceptions(ws):
-            exceptions.setdefault(str(e["name"]), e)
+        if name in summaries:  # it loaded: never load a broken configuration a second time
+            for e in _exceptions(ws):
+                exceptions.setdefault(str(e["name"]), e)
     merged = [
         d if len(where) == len(names) else replace(d, summary=f"{d.summary} [environment {', '.join(where)}]")
         for d, where in found.items()
@@ -153,7 +154,7 @@ def _validate_json(ws: Workspace) -> None:
         "error_count": errors,
         "warning_count": len(diagnostics) - errors,
         "diagnostics": [diagnostic_json(d) for d in diagnostics],
-        "exceptions": _exceptions(ws),
+        "exceptions": _exceptions(ws) if errors == 0 else [],  # a broken configuration is not loaded twice
     }
     click.echo(json.dumps(doc, indent=2))
     if errors:
