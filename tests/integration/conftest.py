@@ -11,6 +11,7 @@ import itertools
 import os
 import shutil
 import tempfile
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import TypeVar
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from meshctl_sandbox.connect import ConnectSandbox
+from meshctl_sandbox.connect import ConnectSandbox, rest_call
 from meshctl_sandbox.kafka import KafkaSandbox, SandboxError, free_port
 from meshctl_sandbox.moto import MotoSandbox
 from meshctl_sandbox.registry import RegistrySandbox
@@ -146,14 +147,19 @@ def connect_worker(kafka: KafkaSandbox) -> Iterator[ConnectSandbox]:
 @pytest.fixture
 def connect_env(
     connect_worker: ConnectSandbox, kafka_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    """meshctl pointed at the worker, writing connector credentials where it reads them."""
+) -> Iterator[dict[str, str]]:
+    """meshctl pointed at the worker, writing connector credentials where it reads them. The
+    connectors a test leaves are deleted after it: none keeps polling the shared broker while
+    later tests (which pause or restart it) run."""
     if not connect_worker.is_running():
         connect_worker.start(timeout=120)
     env = dict(line.removeprefix("export ").split("=", 1) for line in connect_worker.env_lines())
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    return env
+    yield env
+    status, names = rest_call("GET", f"{connect_worker.url}/connectors")
+    for name in names if status == 200 and isinstance(names, list) else []:
+        rest_call("DELETE", f"{connect_worker.url}/connectors/{urllib.parse.quote(name, safe='')}")
 
 
 @pytest.fixture
