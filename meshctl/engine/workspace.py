@@ -302,7 +302,7 @@ class Workspace:
                 needed.add("registry" if registry == DEFAULT_CLUSTER else f"registry.{registry}")
         if any(r.type != "kafka_connector" for r in mesh.resources):
             needed.add("aws")
-        if any(r.type == "kafka_connector" for r in mesh.resources):
+        if mesh.copies or any(r.type == "kafka_connector" for r in mesh.resources):  # a copy is a connector
             needed.add("connect")
         return {name: p for name, p in self.providers.items() if name in needed}
 
