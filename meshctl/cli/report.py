@@ -114,7 +114,10 @@ def report(
     progress(f"meshctl: reading usage from Kafka at {ws.kafka_settings().get('bootstrap.servers', '?')} ...")
     if window:
         progress(f"meshctl: measuring throughput over {window:g}s ...")
-    doc = gather(ws, window)
+    warnings: list[str] = []
+    doc = gather(ws, window, warnings=warnings)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     if kind == "json":
         text = json.dumps(doc, indent=2) + "\n"
     elif kind == "markdown":

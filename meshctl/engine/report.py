@@ -52,8 +52,11 @@ def sample_path(ws: Workspace) -> Path:
     return ws.meta_dir / SAMPLE_FILE
 
 
-def report(ws: Workspace, window_s: float | None = None, clock: Clock | None = None) -> dict[str, object]:
-    """The report document of the workspace's mesh and environment."""
+def report(
+    ws: Workspace, window_s: float | None = None, clock: Clock | None = None, warnings: list[str] | None = None
+) -> dict[str, object]:
+    """The report document of the workspace's mesh and environment. What went wrong without
+    spoiling the report (the sample could not be kept) is added to `warnings`."""
     clock = clock or Clock()
     mesh = ws.config.mesh
     environment = environment_name(ws)
@@ -89,7 +92,13 @@ def report(ws: Workspace, window_s: float | None = None, clock: Clock | None = N
         basis=basis,
         requests=sum(p.requests for p in ws.providers.values()),
     )
-    atomic_write(sample_path(ws), json.dumps(sample_to_json(_sample(usage, taken_at), environment), indent=1) + "\n")
+    try:
+        atomic_write(
+            sample_path(ws), json.dumps(sample_to_json(_sample(usage, taken_at), environment), indent=1) + "\n"
+        )
+    except MeshError as exc:  # the report stands; only the next one's throughput needs the sample
+        if warnings is not None:
+            warnings.append(f"{exc}: the next report has no throughput to compare with")
     return doc
 
 

@@ -364,3 +364,12 @@ def test_environments_and_named_clusters(mesh_dir: Path, monkeypatch: pytest.Mon
 
 def _product_of(doc: dict, name: str) -> dict:
     return next(p for p in doc["products"] if p["product"] == name)
+
+
+def test_a_sample_that_cannot_be_kept_is_a_warning(kafka: FakeUsage, mesh_dir: Path) -> None:
+    (mesh_dir / "plain-file").write_text("")
+    result = run("report", "--json", "--state-dir", "plain-file/state")
+    assert result.exit_code == 0, result.output
+    assert "warning: cannot write plain-file/state/report-sample.json" in result.output
+    assert "the next report has no throughput to compare with" in result.output
+    assert json.loads(result.stdout)["summary"]["products"] == 2
