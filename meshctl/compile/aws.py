@@ -11,10 +11,11 @@ import copy
 from collections.abc import Mapping
 
 from meshctl.attributes import SHAPES, AwsSecretsmanagerSecret, attributes_of
+from meshctl.compile.copies import compiled_copies
 from meshctl.iam.policy import canonical, parse, statement_list
 from meshctl.mesh.applications import application_cluster
 from meshctl.mesh.model import Application, Mesh
-from meshctl.naming import secret_name
+from meshctl.naming import copy_principal, secret_name
 from meshctl.resources import Resource
 
 # Resource policies: who else may act on the resource. Identity and trust policies never
@@ -109,7 +110,7 @@ def compile_resources(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Resou
                 ignore_changes=block.ignore_changes,
             )
         )
-    return out + application_secrets(mesh, deployers)
+    return out + application_secrets(mesh, deployers) + copy_secrets(mesh, deployers)
 
 
 def application_secrets(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Resource]:
@@ -133,6 +134,38 @@ def application_secrets(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Res
         )
         out.append(Resource("aws_secretsmanager_secret", app.principal_name, attrs, app.address, domain=app.domain))
     return out
+
+
+def copy_secrets(mesh: Mesh, deployers: tuple[str, ...] = ()) -> list[Resource]:
+    """On AWS, each copy's connector password lives in `meshctl/kafka/<copy principal>`, declared
+    here with its copying domain's secret policy: whoever may read the domain's own password
+    (the domain's role, and the deployers), nobody else. Undeclared, the credential store would
+    create it with no policy, readable by any role of the account allowed GetSecretValue."""
+    if not mesh.aws:
+        return []
+    out = []
+    for c in compiled_copies(mesh, {p.address: "" for p in mesh.products}):
+        policy = _domain_secret_policy(mesh, c.domain)
+        if deployers and policy:
+            policy = admit_deployers(policy, deployers)
+        user = copy_principal(c.domain, c.name, c.version)
+        attrs = AwsSecretsmanagerSecret(
+            name=secret_name(user),
+            description=f"Kafka credentials of User:{user} ({c.address}), managed by meshctl",
+            policy=canonical(policy) if policy else "",
+            tags={"managed-by": "meshctl", "meshctl:copy": c.name, "meshctl:domain": mesh.path(c.domain)},
+        )
+        out.append(Resource("aws_secretsmanager_secret", user, attrs, c.address, domain=c.domain, module=c.module))
+    return out
+
+
+def _domain_secret_policy(mesh: Mesh, domain: str) -> object:
+    """The resource policy the mesh declares on a domain's own secret ("" when none)."""
+    domain_secret = secret_name(domain)
+    for block in mesh.resources:
+        if block.type == "aws_secretsmanager_secret" and block.values.get("name") == domain_secret:
+            return block.values.get("policy") or ""
+    return ""
 
 
 def _secret_policy(mesh: Mesh, app: Application) -> object:
@@ -161,8 +194,4 @@ def _secret_policy(mesh: Mesh, app: Application) -> object:
                 },
             ],
         }
-    domain_secret = secret_name(app.domain)
-    for block in mesh.resources:
-        if block.type == "aws_secretsmanager_secret" and block.values.get("name") == domain_secret:
-            return block.values.get("policy") or ""
-    return ""
+    return _domain_secret_policy(mesh, app.domain)

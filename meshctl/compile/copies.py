@@ -55,6 +55,9 @@ def compile_copies(
                 user,
                 KafkaScramUser(name=user, mechanism=SCRAM_MECHANISM, iterations=SCRAM_ITERATIONS),
                 c.address,
+                # On AWS the password waits for its secret (compile.aws declares it, with its policy):
+                # else the credential store would create the secret first, with no policy at all.
+                (str(Address("aws_secretsmanager_secret", user)),) if mesh.aws else (),
                 domain=c.domain,
             )
         )

@@ -353,3 +353,36 @@ def test_a_domains_password_on_another_cluster_has_the_same_guard_and_only_its_r
     assert others == ['module.baseline["sales"].aws_secretsmanager_secret.kafka_elsewhere["eu"]']
     ops = desired['module.baseline["salesops"].aws_iam_role.domain']["inline_policies"]
     assert isinstance(ops, dict) and "credentials_elsewhere" not in ops
+
+
+COPY = """
+copy "orders_copy" {
+  domain  = "salesops"
+  product = "sales.orders"
+  version = 1
+}
+"""
+
+
+def test_a_copy_s_connector_secret_is_declared_with_its_domain_s_policy(mesh_dir: Path) -> None:
+    """The copy's principal password: without a declared secret the credential store would
+    create it with no resource policy; it admits whom its copying domain's own secret admits."""
+    write_mesh(mesh_dir, {"main.hcl": MESH + COPY})
+    resources = Workspace(mesh_dir, LoadOptions(env={})).run().resources
+    by_address = {r.address: r for r in resources}
+    secret = by_address["aws_secretsmanager_secret.salesops-orders_copy-v1+copy"]
+    assert secret.attributes["name"] == "meshctl/kafka/salesops-orders_copy-v1+copy"
+    roles = {str(r.attributes["name"]) for r in resources if "assume_role_policy" in r.attributes}
+    denies = _denies(str(secret.attributes["policy"]))
+    assert {role for role in roles if not any(denied(st, _role_arn(role)) for st in denies)} == {"meshctl-salesops"}
+    assert not any(denied(st, DEPLOYER) or denied(st, ADMIN) for st in denies)
+    # and the copy's password waits for it
+    assert secret.address in by_address["kafka_scram_user.salesops-orders_copy-v1+copy"].depends_on
+
+
+def test_without_aws_a_copy_declares_no_secret(mesh_dir: Path) -> None:
+    plain = MESH[MESH.index('domain "sales"') : MESH.index('module "baseline"')]
+    write_mesh(mesh_dir, {"main.hcl": plain + COPY})
+    resources = Workspace(mesh_dir, LoadOptions(env={})).run().resources
+    assert "kafka_scram_user.salesops-orders_copy-v1+copy" in {r.address for r in resources}
+    assert not [r for r in resources if r.type == "aws_secretsmanager_secret"]
