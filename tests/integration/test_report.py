@@ -313,3 +313,40 @@ def test_the_batched_group_reads_over_tls(broker: KafkaSandbox, admin: AdminClie
     assert offsets == {g: {(f"{prefix}tls", 0): i, (f"{prefix}tls", 1): 10 + i} for i, g in enumerate(groups)}
     assert described == {g: ("Empty", 0) for g in groups}
     assert (client.describe_groups(groups), client.committed_offsets(groups)) == (described, offsets)
+
+
+def test_live_members_of_both_group_protocols(
+    live: dict[str, object], prefix: str, broker: KafkaSandbox, kafka_env: dict[str, str]
+) -> None:
+    """Consumers connected now: a classic group and a KIP-848 one (group.protocol=consumer),
+    each with one member; the report shows their state and member, batched or not."""
+    from confluent_kafka import Consumer
+
+    orders = str(live["orders"])
+    consumers = {}
+    for name, protocol in (("classic", "classic"), ("kip848", "consumer")):
+        conf = {**broker.admin_config(), "group.id": f"grp.{prefix}analytics.{name}", "log_level": 0}
+        conf |= {"group.protocol": protocol, "enable.auto.commit": False, "auto.offset.reset": "earliest"}
+        consumer = Consumer(conf)
+        consumer.subscribe([orders])
+        consumers[name] = consumer
+    try:
+        deadline = time.monotonic() + 60
+        while not all(c.assignment() for c in consumers.values()):
+            assert time.monotonic() < deadline, "the consumers got no assignment in 60 s"
+            for c in consumers.values():
+                c.poll(0.2)
+        for c in consumers.values():  # an offset to be counted as a reader
+            c.commit(offsets=[TopicPartition(orders, 0, 10)], asynchronous=False)
+        result = run("report", "--json")
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        found = {c["group"]: (c["state"], c["members"]) for c in _product(doc, "orders")["consumers"]}
+        # the classic group is described in the batch; the KIP-848 one, which the classic
+        # DescribeGroups shows as "Dead", through librdkafka: one request more
+        assert doc["summary"]["kafka_requests"] == 9
+        assert found[f"grp.{prefix}analytics.classic"] == ("Stable", 1)
+        assert found[f"grp.{prefix}analytics.kip848"] == ("Stable", 1)
+    finally:
+        for c in consumers.values():
+            c.close()

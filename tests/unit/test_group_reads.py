@@ -130,10 +130,12 @@ def test_groups_with_an_error_are_handed_back(session: FakeSession) -> None:
     session.answers[10] = find_response(
         [("g1", 1, "127.0.0.1", 9092, 0), ("g2", 1, "127.0.0.1", 9092, 0), ("g3", -1, "", -1, 15)]
     )
-    session.answers[15] = describe_response([(0, "g1", "Stable", 1), (14, "g2", "", 0)])  # g2: loading
-    session.answers[9] = fetch_response([("g1", [("t", [(0, 1, 3)])], 0), ("g2", [], 0)])  # g1: partition error
+    session.answers[15] = describe_response([(0, "g1", "Dead", 0), (14, "g2", "", 0)])  # g1: KIP-848; g2: loading
+    session.answers[9] = fetch_response([("g1", [("t", [(0, 1, 0)])], 0), ("g2", [("t", [(0, 1, 3)])], 0)])
     found = group_reads.read_groups(SETTINGS, ["g1", "g2", "g3"], 5.0)
-    assert sorted(found.left) == ["g1", "g2", "g3"] and found.described == {} and found.offsets == {}
+    # g1's offsets are read, its state is not; g2's partition error and g3's coordinator: all left
+    assert sorted(found.left) == ["g2", "g3"] and found.undescribed == ["g1"]
+    assert found.described == {} and found.offsets == {"g1": {("t", 0): 1}}
 
 
 def test_a_refused_group_is_refused(session: FakeSession) -> None:

@@ -475,8 +475,9 @@ class KafkaClient:
             ) from None
         self.requests += batched.requests
         described, offsets = dict(batched.described), dict(batched.offsets)
+        if batched.left or batched.undescribed:
+            described.update(self.describe_groups(batched.left + batched.undescribed))
         if batched.left:
-            described.update(self.describe_groups(batched.left))
             offsets.update(self.committed_offsets(batched.left))
         return described, offsets
 

@@ -9,8 +9,9 @@ one OffsetFetch, over the SCRAM session meshctl's login check already speaks
 (scram_login.open_session, with the same TLS settings).
 
 Only connections this module reproduces exactly take this path (scram_login.endpoints); with
-any other setting, a broker older than Kafka 3.0, or a group the coordinator answers with an
-error for, the caller reads through librdkafka one group at a time.
+any other setting, a broker older than Kafka 3.0, a group the coordinator answers with an
+error for, or a group of the KIP-848 protocol (which DescribeGroups shows as "Dead"), the
+caller reads those groups through librdkafka one group at a time.
 """
 
 from __future__ import annotations
@@ -43,12 +44,14 @@ class Refused(Exception):
 class GroupReads:
     """What the batched path learnt: group -> (state, members), group -> committed offsets,
     the requests it sent (FindCoordinator, DescribeGroups, OffsetFetch), and the groups it
-    could not serve (their coordinator answered with an error): the caller reads those itself."""
+    could not serve (their coordinator answered with an error): the caller reads those itself,
+    and describes the `undescribed` ones."""
 
     described: dict[str, tuple[str, int]] = field(default_factory=dict)
     offsets: dict[str, dict[tuple[str, int], int]] = field(default_factory=dict)
     requests: int = 0
     left: list[str] = field(default_factory=list)
+    undescribed: list[str] = field(default_factory=list)  # offsets read, state not (KIP-848 groups)
 
 
 # -- encoding (KIP-482 compact types) ------------------------------------------------------
@@ -205,7 +208,9 @@ def _describe_groups(
         r.tags()
         if error == _GROUP_AUTHORIZATION_FAILED:
             raise Refused(f"not authorized to describe consumer group {group}")
-        out[group] = (state if state in _STATES else "Unknown", members) if not error else None
+        # "Dead" with committed offsets: a KIP-848 group (group.protocol=consumer), which the
+        # classic DescribeGroups cannot see into; handed back, for librdkafka to describe.
+        out[group] = (state if state in _STATES else "Unknown", members) if not error and state != "Dead" else None
     r.tags()
     return out
 
@@ -292,10 +297,14 @@ def read_groups(settings: Mapping[str, str], groups: list[str], timeout_s: float
             fetched = _fetch_offsets(session, members, timeout_s)
             for group in members:
                 state, offsets = described.get(group), fetched.get(group)
-                if state is None or offsets is None:
+                if offsets is None:
                     result.left.append(group)
+                    continue
+                result.offsets[group] = offsets
+                if state is None:
+                    result.undescribed.append(group)
                 else:
-                    result.described[group], result.offsets[group] = state, offsets
+                    result.described[group] = state
     except (OSError, struct.error, ValueError, IndexError) as exc:
         raise Unsupported(f"the batched group read failed: {exc}") from None
     finally:
