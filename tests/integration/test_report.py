@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from meshctl.engine.workspace import Workspace
 from meshctl.plan.report import group_prefixes
+from meshctl.providers.kafka import group_reads
 from meshctl.providers.kafka.client import KafkaClient
 from meshctl.providers.kafka.provider import KafkaProvider
 from meshctl_sandbox.kafka import KafkaSandbox, free_port
@@ -342,9 +343,13 @@ def test_live_members_of_both_group_protocols(
         assert result.exit_code == 0, result.output
         doc = json.loads(result.stdout)
         found = {c["group"]: (c["state"], c["members"]) for c in _product(doc, "orders")["consumers"]}
-        # the classic group is described in the batch; the KIP-848 one, which the classic
-        # DescribeGroups shows as "Dead", through librdkafka: one request more
+        # the KIP-848 group, which the classic DescribeGroups shows as "Dead", is described by a
+        # ConsumerGroupDescribe of its own: one request more, whatever the number of such groups
         assert doc["summary"]["kafka_requests"] == 9
+        groups = [f"grp.{prefix}analytics.classic", f"grp.{prefix}analytics.kip848"]
+        batched = group_reads.read_groups(broker.admin_config(), groups, 20)
+        assert batched.described == {g: ("Stable", 1) for g in groups}
+        assert (batched.requests, batched.left, batched.undescribed) == (4, [], [])
         assert found[f"grp.{prefix}analytics.classic"] == ("Stable", 1)
         assert found[f"grp.{prefix}analytics.kip848"] == ("Stable", 1)
     finally:

@@ -71,7 +71,23 @@ def versions_response(apis: dict[int, tuple[int, int]]) -> bytes:
     return struct.pack(">hi", 0, len(apis)) + body
 
 
-MODERN = {18: (0, 4), 10: (0, 6), 15: (0, 6), 9: (1, 10)}
+MODERN = {18: (0, 4), 10: (0, 6), 15: (0, 6), 9: (1, 10), 69: (0, 1)}
+
+
+def consumer_describe_response(entries: list[tuple[int, str, str, int]]) -> bytes:
+    """ConsumerGroupDescribe v0: each member with a subscription and an assignment of one topic."""
+    groups = []
+    for err, group, state, members in entries:
+        assignment = arr([bytes(16) + cs("t") + arr([struct.pack(">i", 0), struct.pack(">i", 1)]) + TAGS]) + TAGS
+        member = (
+            cs("m") + cs(None) + cs(None) + struct.pack(">i", 3) + cs("client") + cs("/127.0.0.1")
+            + arr([cs("t")]) + cs(None) + assignment + assignment + TAGS
+        )  # fmt: skip
+        groups.append(
+            struct.pack(">h", err) + cs(None) + cs(group) + cs(state) + struct.pack(">ii", 3, 3) + cs("uniform")
+            + arr([member] * members) + struct.pack(">i", -2147483648) + TAGS
+        )  # fmt: skip
+    return struct.pack(">i", 0) + arr(groups) + TAGS
 
 
 class FakeSession:
@@ -132,10 +148,26 @@ def test_groups_with_an_error_are_handed_back(session: FakeSession) -> None:
     )
     session.answers[15] = describe_response([(0, "g1", "Dead", 0), (14, "g2", "", 0)])  # g1: KIP-848; g2: loading
     session.answers[9] = fetch_response([("g1", [("t", [(0, 1, 0)])], 0), ("g2", [("t", [(0, 1, 3)])], 0)])
+    session.answers[69] = consumer_describe_response([(69, "g1", "", 0)])  # GROUP_ID_NOT_FOUND there too
     found = group_reads.read_groups(SETTINGS, ["g1", "g2", "g3"], 5.0)
     # g1's offsets are read, its state is not; g2's partition error and g3's coordinator: all left
     assert sorted(found.left) == ["g2", "g3"] and found.undescribed == ["g1"]
     assert found.described == {} and found.offsets == {"g1": {("t", 0): 1}}
+
+
+def test_kip848_groups_are_described_in_one_more_request(session: FakeSession) -> None:
+    session.answers[10] = find_response([("g1", 1, "127.0.0.1", 9092, 0), ("g2", 1, "127.0.0.1", 9092, 0)])
+    session.answers[15] = describe_response([(0, "g1", "Stable", 1), (0, "g2", "Dead", 0)])
+    session.answers[9] = fetch_response([("g1", [("t", [(0, 1, 0)])], 0), ("g2", [("t", [(1, 2, 0)])], 0)])
+    session.answers[69] = consumer_describe_response([(0, "g2", "Reconciling", 2)])
+    found = group_reads.read_groups(SETTINGS, ["g1", "g2"], 5.0)
+    assert found.described == {"g1": ("Stable", 1), "g2": ("Reconciling", 2)}
+    assert found.requests == 4 and found.left == [] and found.undescribed == []
+    assert session.calls[-1][:2] == (69, 0) and session.calls[-1][2] == arr([cs("g2")]) + b"\x00" + TAGS
+    # a broker without ConsumerGroupDescribe: the group is handed back to be described
+    session.answers[18] = versions_response({k: v for k, v in MODERN.items() if k != 69})
+    again = group_reads.read_groups(SETTINGS, ["g1", "g2"], 5.0)
+    assert again.undescribed == ["g2"] and again.offsets["g2"] == {("t", 1): 2} and again.requests == 3
 
 
 def test_a_refused_group_is_refused(session: FakeSession) -> None:

@@ -10,8 +10,9 @@ one OffsetFetch, over the SCRAM session meshctl's login check already speaks
 
 Only connections this module reproduces exactly take this path (scram_login.endpoints); with
 any other setting, a broker older than Kafka 3.0, a group the coordinator answers with an
-error for, or a group of the KIP-848 protocol (which DescribeGroups shows as "Dead"), the
-caller reads those groups through librdkafka one group at a time.
+error for, the caller reads those groups through librdkafka one group at a time. A group of
+the KIP-848 protocol, which DescribeGroups shows as "Dead", is described with one
+ConsumerGroupDescribe request per coordinator (Kafka 4.0+; librdkafka describes it otherwise).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from dataclasses import dataclass, field
 from meshctl.providers.kafka import scram_login
 
 _API_VERSIONS, _FIND_COORDINATOR, _DESCRIBE_GROUPS, _OFFSET_FETCH = 18, 10, 15, 9
-_FIND_V, _DESCRIBE_V, _FETCH_V = 4, 5, 8
+_CONSUMER_GROUP_DESCRIBE = 69  # KIP-848 groups (Kafka 4.0+)
+_FIND_V, _DESCRIBE_V, _FETCH_V, _CONSUMER_DESCRIBE_V = 4, 5, 8, 0
 _GROUP_AUTHORIZATION_FAILED = 30
 _CLIENT_ID = b"meshctl-report"
 # Kafka's group states as DescribeGroups spells them; anything else reads "Unknown".
@@ -215,6 +217,56 @@ def _describe_groups(
     return out
 
 
+def _assignment(r: _Reader) -> None:
+    """Skip an Assignment: topic partitions (topic id, name, partitions), tagged fields."""
+    for _ in range(r.array_length()):
+        r.pos += 16  # topic_id (UUID)
+        r.compact_string()  # topic_name
+        for _ in range(r.array_length()):
+            r.int32()
+        r.tags()
+    r.tags()
+
+
+def _describe_consumer_groups(
+    session: scram_login.Session, groups: list[str], timeout_s: float
+) -> dict[str, tuple[str, int] | None]:
+    """ConsumerGroupDescribe v0: the state and members of KIP-848 groups, all in one request."""
+    body = _compact_array([_compact_string(g) for g in groups]) + struct.pack(">?", False) + _NO_TAGS
+    r = _Reader(session.call(_CONSUMER_GROUP_DESCRIBE, _CONSUMER_DESCRIBE_V, body, True, timeout_s))
+    r.int32()  # throttle_time_ms
+    out: dict[str, tuple[str, int] | None] = {}
+    for _ in range(r.array_length()):
+        error = r.int16()
+        r.compact_string()  # error_message
+        group = r.compact_string() or ""
+        state = r.compact_string() or ""
+        r.int32()  # group_epoch
+        r.int32()  # assignment_epoch
+        r.compact_string()  # assignor_name
+        members = r.array_length()
+        for _ in range(members):
+            r.compact_string()  # member_id
+            r.compact_string()  # instance_id
+            r.compact_string()  # rack_id
+            r.int32()  # member_epoch
+            r.compact_string()  # client_id
+            r.compact_string()  # client_host
+            for _ in range(r.array_length()):
+                r.compact_string()  # subscribed_topic_names
+            r.compact_string()  # subscribed_topic_regex
+            _assignment(r)  # assignment
+            _assignment(r)  # target_assignment
+            r.tags()
+        r.int32()  # authorized_operations
+        r.tags()
+        if error == _GROUP_AUTHORIZATION_FAILED:
+            raise Refused(f"not authorized to describe consumer group {group}")
+        out[group] = (state if state in _STATES else "Unknown", members) if not error else None
+    r.tags()
+    return out
+
+
 def _fetch_offsets(
     session: scram_login.Session, groups: list[str], timeout_s: float
 ) -> dict[str, dict[tuple[str, int], int] | None]:
@@ -290,11 +342,19 @@ def read_groups(settings: Mapping[str, str], groups: list[str], timeout_s: float
                 result.left.append(group)
             else:
                 by_coordinator.setdefault((found[1], found[2]), []).append(group)
+        low, high = versions.get(_CONSUMER_GROUP_DESCRIBE, (1, 0))
+        kip848 = low <= _CONSUMER_DESCRIBE_V <= high
         for address, members in by_coordinator.items():
             session = session_to(address)
             result.requests += 2
             described = _describe_groups(session, members, timeout_s)
             fetched = _fetch_offsets(session, members, timeout_s)
+            unseen = [g for g in members if described.get(g) is None]
+            if unseen and kip848:  # KIP-848 groups, which DescribeGroups shows as "Dead"
+                result.requests += 1
+                described.update(
+                    {g: v for g, v in _describe_consumer_groups(session, unseen, timeout_s).items() if v is not None}
+                )
             for group in members:
                 state, offsets = described.get(group), fetched.get(group)
                 if offsets is None:
