@@ -34,13 +34,15 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 _saved: list[Path] = []
 
 
-@pytest.fixture(scope="session")
+# Package scope: Chromium and Playwright's event loop end with the browser tests, not held
+# through the rest of the suite.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(
