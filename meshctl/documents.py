@@ -179,6 +179,21 @@ def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
         raise
 
 
+def write_output(path: Path, text: str) -> None:
+    """A file the user named for output (`--out`, `--html`): replaced atomically, except where
+    the name is a symlink or no regular file (`/dev/stdout`, a FIFO a collector reads): those
+    are written through, since replacing them would put a file where the link or device was
+    (as root, /dev/stdout itself)."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        try:
+            with open(path, "w") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise MeshError(f"cannot write {path}: {exc.strerror}") from None
+        return
+    atomic_write(path, text)
+
+
 def display_path(path: Path, base: Path | None = None) -> str:
     """A path as the user typed it: relative to the working directory when possible."""
     try:

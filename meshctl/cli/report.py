@@ -10,7 +10,7 @@ import click
 
 from meshctl.cli.common import config_options, print_warnings, progress, use_color, workspace
 from meshctl.cli.errors import handle_errors
-from meshctl.documents import atomic_write, display_path
+from meshctl.documents import display_path, write_output
 from meshctl.engine.report import report as gather
 from meshctl.mesh.durations import parse_duration_ms
 from meshctl.plan.report import has_breach
@@ -127,11 +127,11 @@ def report(
     else:
         text = render_report(doc, use_color(no_color) and out_file is None)
     if out_file is not None:
-        atomic_write(out_file, text)
+        write_output(out_file, text)
         progress(f"meshctl: report written to {display_path(out_file)}")
     else:
         click.echo(text, nl=False)
     if html_file is not None:
-        atomic_write(html_file, render_report_html(doc))
+        write_output(html_file, render_report_html(doc))
         progress(f"meshctl: HTML report written to {display_path(html_file)}")
     sys.exit(2 if fail_on_breach and has_breach(doc) else 0)

@@ -110,3 +110,32 @@ def test_an_unwritable_page_is_one_error_naming_it(kafka: FakeUsage, mesh_dir: P
     assert result.exit_code == 1
     assert "cannot write a-file/report.html" in result.output and "Traceback" not in result.output
     assert "meshctl report: environment default" in result.stdout  # the report itself was printed first
+
+
+def test_an_output_that_is_a_symlink_or_a_fifo_is_written_through_not_replaced(tmp_path: Path) -> None:
+    """`--out /dev/stdout` must not put a file where the link was (as root, /dev/stdout itself):
+    a symlink or a non-regular file is written through; a plain path is still replaced atomically."""
+    import os
+    import threading
+
+    from meshctl.documents import write_output
+
+    real = tmp_path / "real.prom"
+    real.write_text("old")
+    link = tmp_path / "link.prom"
+    link.symlink_to(real)
+    write_output(link, "new\n")
+    assert link.is_symlink() and real.read_text() == "new\n"
+
+    fifo = tmp_path / "collector.fifo"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    write_output(fifo, "through the pipe\n")
+    reader.join(10)
+    assert got == ["through the pipe\n"] and fifo.is_fifo()
+
+    plain = tmp_path / "plain.html"
+    write_output(plain, "page")
+    assert plain.read_text() == "page" and not plain.is_symlink()
