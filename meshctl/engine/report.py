@@ -63,6 +63,10 @@ def report(
     topics: dict[str, list[str]] = {}
     for product in mesh.products:
         topics.setdefault(mesh.product_cluster(product), []).append(mesh.topic_name(product))
+    for copy in mesh.copies:  # a copy's topic tells whether its domain keeps the copy it declares
+        source = mesh.product(copy.product, copy.version)
+        if source is not None:
+            topics.setdefault(mesh.product_cluster(source), []).append(mesh.copy_topic(copy))
     providers: dict[str, ReportsUsage] = {}
     for cluster in sorted(topics):
         provider = ws.providers["kafka" if cluster == DEFAULT_CLUSTER else f"kafka.{cluster}"]

@@ -218,6 +218,10 @@ def _product(
         consumers.append(_consumer(mesh, group, who, lag))
         lags.append(lag)
         consuming_set.add(who.domain)
+    copies = _copies(mesh, product, usage)
+    # A copy kept by MirrorMaker 2 reads the source without a consumer group (its offsets live in
+    # Connect's offsets topic): its domain uses the product all the same.
+    consuming_set.update(str(c["domain"]) for c in copies if c["topic_present"])
     consuming = sorted(consuming_set)
     fresh_sla, lag_sla = sla_figures(product)
     stamps = [usage.newest[(topic, p)] for p in range(count) if (topic, p) in usage.newest]
@@ -277,12 +281,44 @@ def _product(
         },
         "max_lag_sla": lag_sla,
         "throughput": {"records_per_second": rate, "end_offset": current.get(key)},
-        "idle": present and not consumers,
+        "copies": copies,
+        "idle": present and not consuming,
         "unused_grants": unused,
         "deprecated_still_read": still_read,
         "breaches": breaches,
     }
-    return entry, _Tally(consuming, len(breaches), present and not consumers, len(unused), still_read)
+    return entry, _Tally(consuming, len(breaches), present and not consuming, len(unused), still_read)
+
+
+def _copies(mesh: Mesh, product: DataProduct, usage: ClusterUsage) -> list[dict[str, object]]:
+    """The declared copies of this version and whether their topic is on the cluster, with the
+    records each holds against the source's end offset (MirrorMaker 2 copies from the earliest
+    record the source still held when the copy began: the two need not meet)."""
+    out: list[dict[str, object]] = []
+    source = mesh.topic_name(product)
+    for c in sorted(mesh.copies, key=lambda c: (c.domain, c.name)):
+        if (c.product, c.version) != (product.key, product.version):
+            continue
+        topic = mesh.copy_topic(c)
+        count = usage.partitions.get(topic)
+        out.append(
+            {
+                "address": c.address,
+                "domain": c.domain,
+                "accountable": accountable_of(mesh, c.domain),
+                "topic": topic,
+                "topic_present": count is not None,
+                "end_offset": _total(usage, topic, count),
+                "source_end_offset": _total(usage, source, usage.partitions.get(source)),
+            }
+        )
+    return out
+
+
+def _total(usage: ClusterUsage, topic: str, count: int | None) -> int | None:
+    if count is None:
+        return None
+    return sum(usage.end_offsets.get((topic, p), 0) for p in range(count))
 
 
 def _consumer(mesh: Mesh, group: GroupObservation, who: Consumer, lag: int) -> dict[str, object]:

@@ -327,3 +327,81 @@ def test_a_mesh_without_products(tmp_path: Path) -> None:
     doc = build_report(load(directory).mesh, {}, NOW)
     assert doc["products"] == [] and doc["summary"]["products"] == 0
     assert doc["domains"] == [{"name": "a", "accountable": "a@x", "owned": 0, "consumed": 0, "breaches": 0}]
+
+
+COPY_MESH = """
+domain "sales" {
+  owners { accountable = "sales@acme.example" }
+}
+domain "payments" {
+  owners { accountable = "pay@acme.example" }
+}
+domain "risk" {
+  owners { accountable = "risk@acme.example" }
+}
+data_product "customers" {
+  domain = "sales"
+}
+access "payments_customers" {
+  product  = "sales.customers"
+  consumer = "payments"
+}
+access "risk_customers" {
+  product  = "sales.customers"
+  consumer = "risk"
+}
+copy "customers" {
+  domain  = "payments"
+  product = "sales.customers"
+  version = 1
+}
+copy "customers" {
+  domain  = "risk"
+  product = "sales.customers"
+  version = 1
+}
+"""
+
+
+def test_a_kept_copy_is_usage_of_its_source_and_a_missing_one_is_not(tmp_path: Path) -> None:
+    """MirrorMaker 2 reads without a consumer group: a copy whose topic is there makes its domain
+    a consumer (not an unused grant, the source not idle); a copy not (yet) there does not."""
+    mesh = load(write_mesh(tmp_path, {"main.hcl": COPY_MESH})).mesh
+    source, kept = "sales.customers.v1", "payments.customers.v1"
+    usage = ClusterUsage(
+        partitions={source: 2, kept: 2},
+        end_offsets={(source, 0): 7, (source, 1): 5, (kept, 0): 7, (kept, 1): 4},
+        newest={},
+        groups=(),
+    )
+    doc = build_report(mesh, {"default": usage}, NOW)
+    entry = _product(doc, source)
+    assert entry["consumers"] == [] and entry["consuming_domains"] == ["payments"] and entry["fanout"] == 1
+    assert entry["idle"] is False and entry["unused_grants"] == ["risk"]
+    assert entry["copies"] == [
+        {
+            "address": "copy.payments.customers.v1",
+            "domain": "payments",
+            "accountable": "pay@acme.example",
+            "topic": kept,
+            "topic_present": True,
+            "end_offset": 11,
+            "source_end_offset": 12,
+        },
+        {
+            "address": "copy.risk.customers.v1",
+            "domain": "risk",
+            "accountable": "risk@acme.example",
+            "topic": "risk.customers.v1",
+            "topic_present": False,
+            "end_offset": None,
+            "source_end_offset": 12,
+        },
+    ]
+    domains = {d["name"]: d for d in doc["domains"]}  # type: ignore[union-attr]
+    assert domains["payments"]["consumed"] == 1 and domains["risk"]["consumed"] == 0
+    # docs/report-json.md documents exactly these keys
+    text = (Path(__file__).parents[2] / "docs" / "report-json.md").read_text()
+    table = text.split("### `products[].copies[]`\n", 1)[1].split("\n#", 1)[0]
+    keys = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    assert keys == set(entry["copies"][0])  # type: ignore[index]
