@@ -50,6 +50,12 @@ def _run() -> None:
     except KeyboardInterrupt as exc:  # before click runs, or after it returned
         interrupt.write_stderr("\ninterrupted: nothing was changed\n")
         _exit(interrupt.exit_code(exc))
+    except Exception as exc:
+        signalled = interrupt.wrapped_signal(exc)  # a signal Python re-raised as another error
+        if signalled is None:
+            raise
+        interrupt.write_stderr("\ninterrupted: nothing was changed\n")
+        _exit(interrupt.exit_code(signalled))
     except SystemExit as exc:
         interrupt.ignore_from_now()  # the command is over, whatever it returned
         if interrupt.received() is None:

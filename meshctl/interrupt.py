@@ -72,6 +72,22 @@ def received() -> int | None:
     return _received[0] if _received else None
 
 
+def wrapped_signal(exc: BaseException) -> KeyboardInterrupt | None:
+    """The interrupt inside `exc` when a signal arrived and Python re-raised it as another
+    exception: a signal landing in a class body while a module is imported surfaces from
+    `__set_name__` as a RuntimeError (Python 3.11) whose cause is the interrupt. None otherwise."""
+    if not _received:
+        return None
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def stop_requested() -> bool:
     return _Mode.stop_requested
 

@@ -10,7 +10,7 @@ from typing import ParamSpec, TypeVar
 import click
 
 from meshctl.errors import ConfigError, MeshError
-from meshctl.interrupt import exit_code
+from meshctl.interrupt import exit_code, wrapped_signal
 from meshctl.redaction import redact
 
 P = ParamSpec("P")
@@ -61,6 +61,10 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             click.echo(f"\n{_interrupted_message(exc)}", err=True)
             sys.exit(exit_code(exc))
         except Exception as exc:
+            signalled = wrapped_signal(exc)  # a signal landing in an import, re-raised as another error
+            if signalled is not None:
+                click.echo(f"\n{_interrupted_message(signalled)}", err=True)
+                sys.exit(exit_code(signalled))
             if debug_enabled():
                 raise
             click.echo(
