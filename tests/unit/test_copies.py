@@ -9,32 +9,9 @@ import pytest
 from meshctl.config.loader import LoadOptions, load
 from meshctl.errors import ConfigError
 from meshctl.mesh.model import Lineage
-from tests.helpers import write_mesh
+from tests.helpers import MINIMAL, write_mesh
 
-TREE = """
-domain "commerce" {
-  owners { accountable = "lead@acme.example" }
-}
-domain "sales" {
-  parent = "commerce"
-  owners { accountable = "sales@acme.example" }
-}
-domain "analytics" {
-  owners { accountable = "data@acme.example" }
-}
-data_product "orders" {
-  domain  = "sales"
-  version = 1
-  topic {
-    partitions = 3
-    config     = { "retention.ms" = "86400000" }
-  }
-}
-access "analytics_orders" {
-  product  = "sales.orders"
-  consumer = "analytics"
-}
-"""
+TREE = MINIMAL  # commerce > sales (orders v1), analytics granted orders
 
 COPY = """
 copy "orders_local" {
