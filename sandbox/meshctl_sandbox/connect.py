@@ -21,7 +21,6 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -43,22 +42,18 @@ from confluent_kafka.admin import (
 )
 
 from meshctl.naming import connect_group_id, connect_internal_topics
-from meshctl_sandbox.kafka import KAFKA_VERSION, SLF4J_VERSION, KafkaSandbox
+from meshctl_sandbox.kafka import KAFKA_VERSION, KafkaSandbox, fetch_jars
 from meshctl_sandbox.process import (
     DetachedProcess,
     RunsDetached,
     SandboxError,
     check_ports_free,
-    default_cache_dir,
-    file_lock,
-    output_tail,
     write_private,
 )
 
 DEFAULT_PORT = 18083
 WORKER_USER = "sandbox-connect"
 POM_PATH = Path(__file__).with_name("pom-connect.xml")
-_COMPLETE_MARKER = ".complete"
 _MAIN_CLASS = "org.apache.kafka.connect.cli.ConnectDistributed"
 # The worker's internal topics: the configs topic must have one partition; few elsewhere (one broker).
 _PARTITIONS = {"configs": 1, "offsets": 5, "status": 1}
@@ -70,35 +65,9 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 def ensure_connect_jars(cache_dir: Path | None = None) -> Path:
     """Return ``<cache>/kafka-connect-<version>/lib``, downloading the jars the first time
-    (same scheme as the broker's: a marker after Maven succeeded, a lock against parallel runs)."""
-    version_dir = (cache_dir or default_cache_dir()) / f"kafka-connect-{KAFKA_VERSION}"
-    lib = version_dir / "lib"
-    marker = version_dir / _COMPLETE_MARKER
-    if marker.exists():
-        return lib
-    version_dir.mkdir(parents=True, exist_ok=True)
-    with file_lock(version_dir / ".lock"):
-        if marker.exists():
-            return lib
-        shutil.rmtree(lib, ignore_errors=True)
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            raise SandboxError("Maven ('mvn') is needed once to fetch Kafka Connect's jars; it is not on PATH")
-        cmd = [
-            mvn, "-B", "-q", "-f", str(POM_PATH), "dependency:copy-dependencies", "-DincludeScope=runtime",
-            f"-DoutputDirectory={lib}", f"-Dkafka.version={KAFKA_VERSION}", f"-Dslf4j.version={SLF4J_VERSION}",
-        ]  # fmt: skip
-        result = subprocess.run(cmd, cwd=version_dir, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise SandboxError(
-                f"fetching Kafka Connect {KAFKA_VERSION} jars with Maven failed (exit {result.returncode})",
-                output_tail(result),
-            )
-        for jar in ("connect-runtime", "connect-mirror", "connect-file"):
-            if not (lib / f"{jar}-{KAFKA_VERSION}.jar").exists():
-                raise SandboxError(f"Maven finished but {lib} holds no {jar} {KAFKA_VERSION} jar")
-        marker.write_text(f"kafka connect {KAFKA_VERSION}, slf4j {SLF4J_VERSION}\n")
-    return lib
+    (the broker's scheme: a marker after Maven succeeded, a lock against parallel runs)."""
+    jars = tuple(f"{name}-{KAFKA_VERSION}" for name in ("connect-runtime", "connect-mirror", "connect-file"))
+    return fetch_jars(cache_dir, f"kafka-connect-{KAFKA_VERSION}", POM_PATH, jars, "Kafka Connect")
 
 
 def rest_call(method: str, url: str, body: Any = None, timeout: float = 10.0) -> tuple[int, Any]:

@@ -64,13 +64,18 @@ _SNAPSHOT_WAIT_SECONDS = 30.0
 
 
 def ensure_kafka_jars(cache_dir: Path | None = None) -> Path:
-    """Return ``<cache>/kafka-<version>/lib``, downloading the jars the first time.
+    """Return ``<cache>/kafka-<version>/lib``, downloading the jars the first time."""
+    return fetch_jars(cache_dir, f"kafka-{KAFKA_VERSION}", POM_PATH, (f"kafka_2.13-{KAFKA_VERSION}",), "Kafka")
 
-    A marker file is written only after Maven succeeded, so an interrupted
-    download is thrown away and redone. A file lock keeps parallel test workers
-    from downloading into the same folder at once.
+
+def fetch_jars(cache_dir: Path | None, folder: str, pom: Path, jars: tuple[str, ...], what: str) -> Path:
+    """Return ``<cache>/<folder>/lib``, the runtime jars of `pom` fetched by Maven the first time.
+
+    A marker file is written only after Maven succeeded and every jar in `jars` is there, so
+    an interrupted download is thrown away and redone. A file lock keeps parallel test
+    workers from downloading into the same folder at once.
     """
-    version_dir = (cache_dir or default_cache_dir()) / f"kafka-{KAFKA_VERSION}"
+    version_dir = (cache_dir or default_cache_dir()) / folder
     lib = version_dir / "lib"
     marker = version_dir / _COMPLETE_MARKER
     if marker.exists():
@@ -80,19 +85,20 @@ def ensure_kafka_jars(cache_dir: Path | None = None) -> Path:
         if marker.exists():  # another process finished while we waited
             return lib
         shutil.rmtree(lib, ignore_errors=True)
-        _run_maven(lib)
-        if not (lib / f"kafka_2.13-{KAFKA_VERSION}.jar").exists():
-            raise SandboxError(f"Maven finished but {lib} holds no Kafka {KAFKA_VERSION} jar")
-        marker.write_text(f"kafka {KAFKA_VERSION}, slf4j {SLF4J_VERSION}\n")
+        _run_maven(lib, pom, what)
+        for jar in jars:
+            if not (lib / f"{jar}.jar").exists():
+                raise SandboxError(f"Maven finished but {lib} holds no {jar}.jar")
+        marker.write_text(f"{what} {KAFKA_VERSION}, slf4j {SLF4J_VERSION}\n")
     return lib
 
 
-def _run_maven(lib: Path) -> None:
+def _run_maven(lib: Path, pom: Path, what: str) -> None:
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise SandboxError("Maven ('mvn') is needed once to fetch Kafka's jars; it is not on PATH")
+        raise SandboxError(f"Maven ('mvn') is needed once to fetch {what}'s jars; it is not on PATH")
     cmd = [
-        mvn, "-B", "-q", "-f", str(POM_PATH),
+        mvn, "-B", "-q", "-f", str(pom),
         "dependency:copy-dependencies",
         "-DincludeScope=runtime",
         f"-DoutputDirectory={lib}",
@@ -110,7 +116,7 @@ def _run_maven(lib: Path) -> None:
     )
     if result.returncode != 0:
         raise SandboxError(
-            f"fetching Kafka {KAFKA_VERSION} jars with Maven failed (exit {result.returncode})",
+            f"fetching {what} {KAFKA_VERSION} jars with Maven failed (exit {result.returncode})",
             output_tail(result),
         )
 
